@@ -1,0 +1,115 @@
+/**
+ * Every setting of the server, read from the environment and validated once.
+ * Nothing else in the code base reads process.env.
+ */
+export interface ServerConfig {
+  /** TCP port the HTTP server listens on. */
+  port: number;
+  /** Host/interface to bind. */
+  host: string;
+  /** Public base URL of the FHIR API, used in Location headers, fullUrls and links. */
+  baseUrl: string;
+  /** postgres:// URL; when absent the embedded PGlite database is used. */
+  databaseUrl: string | undefined;
+  /** Directory of the embedded database (or `memory://`). */
+  pgliteDir: string;
+  /** Maximum connections in the pg pool. */
+  databasePoolSize: number;
+  /** Statement timeout for searches, in milliseconds. */
+  searchTimeoutMs: number;
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes: number;
+  /** Default and maximum page size of a search. */
+  defaultPageSize: number;
+  maxPageSize: number;
+  /** Load profiles/ and content/ at start-up. */
+  loadContentOnStart: boolean;
+  /** Directories loaded at start-up. */
+  profilesDir: string;
+  contentDir: string;
+  /** pino log level. */
+  logLevel: string;
+  /** Authorization: on (default) or off (local development only). */
+  auth: 'on' | 'off';
+  /** Expected `iss` of access tokens issued by an external authorization server. */
+  authIssuer: string | undefined;
+  /** JWKS of the external issuer: an https URL or a local file path. */
+  authJwksUrl: string | undefined;
+  authJwksFile: string | undefined;
+  /** Lifetime of tokens issued by the built-in token endpoint, in seconds. */
+  tokenLifetimeSeconds: number;
+  /** CORS allow-list (comma separated origins); empty = no cross-origin access. */
+  corsOrigins: string[];
+  /** Requests per minute allowed per client (token subject or IP). 0 disables the limit. */
+  rateLimitPerMinute: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function readOptional(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadConfig(env: Env = process.env): ServerConfig {
+  const port = readInteger(env, 'PORT', 8080, 0, 65535);
+  const host = readOptional(env, 'HOST') ?? '0.0.0.0';
+  const baseUrl = (readOptional(env, 'BASE_URL') ?? `http://localhost:${port}/fhir`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+\/.+$/.test(baseUrl)) {
+    throw new ConfigError(`BASE_URL must be an absolute http(s) URL ending in the FHIR base path, got "${baseUrl}"`);
+  }
+  const databaseUrl = readOptional(env, 'DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const defaultPageSize = readInteger(env, 'DEFAULT_PAGE_SIZE', 20, 1, 1000);
+  const maxPageSize = readInteger(env, 'MAX_PAGE_SIZE', 500, 1, 10000);
+  if (defaultPageSize > maxPageSize) throw new ConfigError('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');
+  const auth = (readOptional(env, 'AUTH') ?? 'on').toLowerCase();
+  if (auth !== 'on' && auth !== 'off') throw new ConfigError(`AUTH must be on or off, got "${auth}"`);
+  return {
+    port,
+    host,
+    baseUrl,
+    databaseUrl,
+    pgliteDir: readOptional(env, 'PGLITE_DIR') ?? './data',
+    databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    searchTimeoutMs: readInteger(env, 'SEARCH_TIMEOUT_MS', 10000, 100, 600000),
+    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    defaultPageSize,
+    maxPageSize,
+    loadContentOnStart: readBoolean(env, 'LOAD_CONTENT', true),
+    profilesDir: readOptional(env, 'PROFILES_DIR') ?? 'profiles',
+    contentDir: readOptional(env, 'CONTENT_DIR') ?? 'content',
+    logLevel: readOptional(env, 'LOG_LEVEL') ?? 'info',
+    auth,
+    authIssuer: readOptional(env, 'AUTH_ISSUER'),
+    authJwksUrl: readOptional(env, 'AUTH_JWKS_URL'),
+    authJwksFile: readOptional(env, 'AUTH_JWKS_FILE'),
+    tokenLifetimeSeconds: readInteger(env, 'TOKEN_LIFETIME_SECONDS', 300, 30, 86400),
+    corsOrigins: (readOptional(env, 'CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+  };
+}

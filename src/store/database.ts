@@ -1,0 +1,66 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DatabaseSchema } from './schema';
+import { PGliteDialect } from './pglite-dialect';
+
+/** 20 = int8, 1700 = numeric: kept as strings on both engines so no precision is lost. */
+const KEEP_AS_TEXT = (value: string): string => value;
+
+export interface Database {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly engine: 'postgres' | 'pglite';
+  /** Round trip to the database; throws when it is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  poolSize: number;
+  /** Called when an idle pooled connection fails (the pool replaces it by itself). */
+  onPoolError?: (error: Error) => void;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl !== undefined) return openPostgres(options.databaseUrl, options);
+  return openPGlite(options.pgliteDir);
+}
+
+function openPostgres(connectionString: string, options: DatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+  });
+  // A broken idle connection must not crash the process: the pool drops it and the
+  // next request opens a fresh one, which is how the server recovers from an outage.
+  pool.on('error', (error) => options.onPoolError?.(error));
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    engine: 'postgres',
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openPGlite(dataDir: string): Promise<Database> {
+  const pglite = new PGlite(dataDir === 'memory://' ? undefined : dataDir, {
+    parsers: { 20: KEEP_AS_TEXT, 1700: KEEP_AS_TEXT },
+  });
+  await pglite.waitReady;
+  const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    engine: 'pglite',
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

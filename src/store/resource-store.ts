@@ -1,0 +1,296 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { IndexValues } from '../fhir/search/index-values';
+import type { DatabaseSchema } from './schema';
+import { deleteIndexRows, insertIndexRows } from './index/write-index-rows';
+
+export interface StoredResource {
+  rid: string;
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  deleted: boolean;
+  /** JSON text exactly as stored and served. */
+  content: string;
+}
+
+export interface HistoryRow {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  method: 'POST' | 'PUT' | 'DELETE';
+  content: string | null;
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  since?: string;
+  /** Keyset cursor: entries strictly older than this (lastUpdated, type, id, version). */
+  before?: { lastUpdated: string; resourceType: string; id: string; versionId: number };
+  count: number;
+}
+
+export interface NewVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  content: string;
+  index: IndexValues;
+}
+
+/** A write that found the row already there (concurrent create of the same id). */
+export class DuplicateResourceError extends Error {}
+
+/**
+ * Resources, their history and their search-index rows. Every write method runs on the
+ * executor it was built with; `transaction` gives a store bound to one transaction so
+ * that a resource, its history row and its index rows commit together.
+ */
+export class ResourceStore {
+  constructor(
+    readonly db: Kysely<DatabaseSchema>,
+    private readonly inTransaction = false,
+  ) {}
+
+  async transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work(this);
+    return this.db.transaction().execute((trx: Transaction<DatabaseSchema>) => work(new ResourceStore(trx, true)));
+  }
+
+  get isTransaction(): boolean {
+    return this.inTransaction;
+  }
+
+  async read(resourceType: string, id: string, forUpdate = false): Promise<StoredResource | undefined> {
+    let query = this.db
+      .selectFrom('resource')
+      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', sql<string>`to_json(last_updated)#>>'{}'`.as('last_updated')])
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id);
+    if (forUpdate) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      rid: row.rid,
+      resourceType: row.resource_type,
+      id: row.id,
+      versionId: row.version_id,
+      lastUpdated: row.last_updated,
+      deleted: row.deleted,
+      content: row.content,
+    };
+  }
+
+  /** Reads many live resources by type and id in one round trip. */
+  async readMany(keys: { resourceType: string; id: string }[]): Promise<StoredResource[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('resource')
+      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', sql<string>`''`.as('last_updated')])
+      .where('deleted', '=', false)
+      .where((eb) => eb.or(keys.map((k) => eb.and([eb('resource_type', '=', k.resourceType), eb('id', '=', k.id)]))))
+      .execute();
+    return rows.map((row) => ({
+      rid: row.rid,
+      resourceType: row.resource_type,
+      id: row.id,
+      versionId: row.version_id,
+      lastUpdated: row.last_updated,
+      deleted: row.deleted,
+      content: row.content,
+    }));
+  }
+
+  async readVersion(resourceType: string, id: string, versionId: number): Promise<HistoryRow | undefined> {
+    const row = await this.db
+      .selectFrom('resource_history')
+      .select(['resource_type', 'id', 'version_id', 'method', 'content', sql<string>`to_json(last_updated)#>>'{}'`.as('last_updated')])
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
+      .where('version_id', '=', versionId)
+      .executeTakeFirst();
+    return row ? toHistoryRow(row) : undefined;
+  }
+
+  /** Inserts version 1 of a new resource. Throws DuplicateResourceError if the id is taken. */
+  async insert(version: NewVersion): Promise<string> {
+    const inserted = await this.db
+      .insertInto('resource')
+      .values({
+        resource_type: version.resourceType,
+        id: version.id,
+        version_id: version.versionId,
+        last_updated: version.lastUpdated,
+        deleted: false,
+        content: version.content,
+      })
+      .onConflict((oc) => oc.columns(['resource_type', 'id']).doNothing())
+      .returning('rid')
+      .executeTakeFirst();
+    if (!inserted) throw new DuplicateResourceError(`${version.resourceType}/${version.id} exists`);
+    await this.insertHistory(version, 'POST');
+    await insertIndexRows(this.db, [{ rid: inserted.rid, resourceType: version.resourceType, values: version.index }]);
+    return inserted.rid;
+  }
+
+  /** Many new resources at once (bulk load): one statement per table. */
+  async insertMany(versions: NewVersion[]): Promise<void> {
+    if (versions.length === 0) return;
+    const rows = await this.db
+      .insertInto('resource')
+      .values(
+        versions.map((v) => ({
+          resource_type: v.resourceType,
+          id: v.id,
+          version_id: v.versionId,
+          last_updated: v.lastUpdated,
+          deleted: false,
+          content: v.content,
+        })),
+      )
+      .returning(['rid', 'resource_type', 'id'])
+      .execute();
+    const ridOf = new Map(rows.map((r) => [`${r.resource_type}/${r.id}`, r.rid]));
+    await this.db
+      .insertInto('resource_history')
+      .values(
+        versions.map((v) => ({
+          resource_type: v.resourceType,
+          id: v.id,
+          version_id: v.versionId,
+          last_updated: v.lastUpdated,
+          method: 'POST',
+          content: v.content,
+        })),
+      )
+      .execute();
+    await insertIndexRows(
+      this.db,
+      versions.map((v) => ({ rid: ridOf.get(`${v.resourceType}/${v.id}`)!, resourceType: v.resourceType, values: v.index })),
+    );
+  }
+
+  /** Replaces the current version of an existing row (also revives a deleted one). */
+  async replace(rid: string, version: NewVersion): Promise<void> {
+    await this.db
+      .updateTable('resource')
+      .set({
+        version_id: version.versionId,
+        last_updated: version.lastUpdated,
+        deleted: false,
+        content: version.content,
+      })
+      .where('rid', '=', rid)
+      .execute();
+    await this.insertHistory(version, 'PUT');
+    await deleteIndexRows(this.db, rid);
+    await insertIndexRows(this.db, [{ rid, resourceType: version.resourceType, values: version.index }]);
+  }
+
+  /** Replaces only the index rows (reindex). */
+  async reindex(rid: string, resourceType: string, index: IndexValues): Promise<void> {
+    await deleteIndexRows(this.db, rid);
+    await insertIndexRows(this.db, [{ rid, resourceType, values: index }]);
+  }
+
+  async markDeleted(rid: string, resourceType: string, id: string, versionId: number, lastUpdated: string): Promise<void> {
+    await this.db
+      .updateTable('resource')
+      .set({ version_id: versionId, last_updated: lastUpdated, deleted: true })
+      .where('rid', '=', rid)
+      .execute();
+    await this.db
+      .insertInto('resource_history')
+      .values({ resource_type: resourceType, id, version_id: versionId, last_updated: lastUpdated, method: 'DELETE', content: null })
+      .execute();
+    await deleteIndexRows(this.db, rid);
+  }
+
+  async history(query: HistoryQuery): Promise<HistoryRow[]> {
+    let q = this.db
+      .selectFrom('resource_history')
+      .select(['resource_type', 'id', 'version_id', 'method', 'content', sql<string>`to_json(last_updated)#>>'{}'`.as('last_updated')]);
+    if (query.resourceType !== undefined) q = q.where('resource_type', '=', query.resourceType);
+    if (query.id !== undefined) q = q.where('id', '=', query.id);
+    if (query.since !== undefined) q = q.where('last_updated', '>=', query.since);
+    const before = query.before;
+    if (before !== undefined) {
+      q = q.where((eb) =>
+        eb(
+          eb.refTuple('last_updated', 'resource_type', 'id', 'version_id'),
+          '<',
+          eb.tuple(before.lastUpdated, before.resourceType, before.id, before.versionId),
+        ),
+      );
+    }
+    const rows = await q
+      .orderBy('last_updated', 'desc')
+      .orderBy('resource_type', 'desc')
+      .orderBy('id', 'desc')
+      .orderBy('version_id', 'desc')
+      .limit(query.count)
+      .execute();
+    return rows.map(toHistoryRow);
+  }
+
+  async countHistory(query: Omit<HistoryQuery, 'count' | 'before'>): Promise<number> {
+    let q = this.db.selectFrom('resource_history').select((eb) => eb.fn.countAll<string>().as('n'));
+    if (query.resourceType !== undefined) q = q.where('resource_type', '=', query.resourceType);
+    if (query.id !== undefined) q = q.where('id', '=', query.id);
+    if (query.since !== undefined) q = q.where('last_updated', '>=', query.since);
+    const row = await q.executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Streams (rid, content) of live resources in rid order, for reindexing. */
+  async livePage(resourceType: string | undefined, afterRid: string, limit: number) {
+    let q = this.db
+      .selectFrom('resource')
+      .select(['rid', 'resource_type', 'content'])
+      .where('deleted', '=', false)
+      .where('rid', '>', afterRid);
+    if (resourceType !== undefined) q = q.where('resource_type', '=', resourceType);
+    return q.orderBy('rid').limit(limit).execute();
+  }
+
+  async countLive(resourceType: string | undefined): Promise<number> {
+    let q = this.db.selectFrom('resource').select((eb) => eb.fn.countAll<string>().as('n')).where('deleted', '=', false);
+    if (resourceType !== undefined) q = q.where('resource_type', '=', resourceType);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
+  private async insertHistory(version: NewVersion, method: 'POST' | 'PUT'): Promise<void> {
+    await this.db
+      .insertInto('resource_history')
+      .values({
+        resource_type: version.resourceType,
+        id: version.id,
+        version_id: version.versionId,
+        last_updated: version.lastUpdated,
+        method,
+        content: version.content,
+      })
+      .execute();
+  }
+}
+
+function toHistoryRow(row: {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  method: string;
+  content: string | null;
+  last_updated: string;
+}): HistoryRow {
+  return {
+    resourceType: row.resource_type,
+    id: row.id,
+    versionId: row.version_id,
+    lastUpdated: row.last_updated,
+    method: row.method as HistoryRow['method'],
+    content: row.content,
+  };
+}

@@ -1,0 +1,288 @@
+import { sql, type RawBuilder } from 'kysely';
+import type {
+  CompositeFilter,
+  DateFilter,
+  Filter,
+  NumberFilter,
+  NumberValue,
+  RangeValue,
+  ReferenceFilter,
+  StringFilter,
+  TokenFilter,
+  TokenMatch,
+  UriFilter,
+} from '../../fhir/search/search-request';
+
+type Condition = RawBuilder<unknown>;
+
+const TRUE = sql`true`;
+const FALSE = sql`false`;
+
+/** Tables of each parameter type, for :missing. */
+const TABLE_OF_TYPE: Record<string, string> = {
+  token: 'idx_token',
+  string: 'idx_string',
+  date: 'idx_date',
+  reference: 'idx_reference',
+  uri: 'idx_uri',
+  number: 'idx_number',
+  quantity: 'idx_quantity',
+  composite: 'idx_composite',
+};
+
+function typeCondition(column: string, types: string[]): Condition {
+  return types.length === 1 ? sql`${sql.ref(column)} = ${types[0]}` : sql`${sql.ref(column)} = any(${types})`;
+}
+
+function or(conditions: Condition[]): Condition {
+  if (conditions.length === 0) return FALSE;
+  if (conditions.length === 1) return conditions[0];
+  return sql`(${sql.join(conditions, sql` or `)})`;
+}
+
+export function and(conditions: Condition[]): Condition {
+  if (conditions.length === 0) return TRUE;
+  if (conditions.length === 1) return conditions[0];
+  return sql`(${sql.join(conditions, sql` and `)})`;
+}
+
+/** `%`, `_` and `\` are literal in the search value. */
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Compiles one filter to a condition on the resource row `alias` (a row of `resource`
+ * whose type is one of `types`). Each filter becomes `alias.rid IN (index lookup)`,
+ * which Postgres runs as a semi-join driven by the index.
+ */
+export function compileFilter(filter: Filter, types: string[], alias: string, depth = 0): Condition {
+  const rid = sql.ref(`${alias}.rid`);
+  switch (filter.kind) {
+    case 'id':
+      if (filter.values.length === 0) return filter.not ? FALSE : TRUE; // _id:missing
+      return filter.not ? sql`${sql.ref(`${alias}.id`)} <> all(${filter.values})` : sql`${sql.ref(`${alias}.id`)} = any(${filter.values})`;
+    case 'lastUpdated':
+      return or(filter.values.map((v) => compileRange(v, sql.ref(`${alias}.last_updated`), sql.ref(`${alias}.last_updated`), true)));
+    case 'fulltext': {
+      const column = sql.ref(`f.${filter.field}`);
+      const queries = or(filter.values.map((q) => sql`${column} @@ websearch_to_tsquery('english', ${q})`));
+      return sql`${rid} in (select f.rid from idx_fulltext f where ${typeCondition('f.resource_type', types)} and ${queries})`;
+    }
+    case 'token':
+      return compileToken(filter, types, rid);
+    case 'string':
+      return compileString(filter, types, rid);
+    case 'date':
+      return compileDate(filter, types, rid);
+    case 'number':
+    case 'quantity':
+      return compileNumber(filter, types, rid);
+    case 'reference':
+      return compileReference(filter, types, rid);
+    case 'uri':
+      return compileUri(filter, types, rid);
+    case 'composite':
+      return compileComposite(filter, types, rid);
+    case 'missing': {
+      const table = TABLE_OF_TYPE[filter.paramType];
+      if (table === undefined) return TRUE;
+      const present = sql`${rid} in (select m.rid from ${sql.table(table)} m where ${typeCondition('m.resource_type', types)} and m.param = ${filter.param})`;
+      return filter.missing ? sql`not ${present}` : present;
+    }
+    case 'chain': {
+      const t = `c${depth}`;
+      const inner = compileFilter(filter.filter, filter.targetTypes, t, depth + 1);
+      const targets = sql`select ${sql.ref(`${t}.rid`)} from resource ${sql.table(t)} where ${typeCondition(`${t}.resource_type`, filter.targetTypes)} and not ${sql.ref(`${t}.deleted`)} and ${inner}`;
+      const g = `g${depth}`;
+      return sql`${rid} in (
+        select ${sql.ref(`${g}.rid`)} from idx_reference ${sql.table(g)}
+        where ${typeCondition(`${g}.resource_type`, types)} and ${sql.ref(`${g}.param`)} = ${filter.param}
+          and (
+            (${sql.ref(`${g}.target_type`)}, ${sql.ref(`${g}.target_id`)}) in (
+              select ${sql.ref(`${t}.resource_type`)}, ${sql.ref(`${t}.id`)} from resource ${sql.table(t)}
+              where ${sql.ref(`${t}.rid`)} in (${targets}))
+            or ${sql.ref(`${g}.url`)} in (select u.value from idx_uri u where u.param = 'url' and u.rid in (${targets}))
+          ))`;
+    }
+    case 'has': {
+      const s = `h${depth}`;
+      const inner = compileFilter(filter.filter, [filter.sourceType], s, depth + 1);
+      const sources = sql`select ${sql.ref(`${s}.rid`)} from resource ${sql.table(s)} where ${sql.ref(`${s}.resource_type`)} = ${filter.sourceType} and not ${sql.ref(`${s}.deleted`)} and ${inner}`;
+      const g = `hr${depth}`;
+      const refs = sql`from idx_reference ${sql.table(g)} where ${sql.ref(`${g}.resource_type`)} = ${filter.sourceType} and ${sql.ref(`${g}.param`)} = ${filter.referenceParam} and ${sql.ref(`${g}.rid`)} in (${sources})`;
+      const alias_ = sql.ref(`${alias}.id`);
+      const aliasType = sql.ref(`${alias}.resource_type`);
+      return sql`(
+        (${aliasType}, ${alias_}) in (select ${sql.ref(`${g}.target_type`)}, ${sql.ref(`${g}.target_id`)} ${refs})
+        or ${rid} in (select u.rid from idx_uri u where u.param = 'url' and u.value in (select ${sql.ref(`${g}.url`)} ${refs}))
+      )`;
+    }
+  }
+}
+
+function tokenMatch(m: TokenMatch): Condition {
+  const parts: Condition[] = [];
+  if (m.code !== undefined) parts.push(sql`t.code = ${m.code}`);
+  if (m.system === null) parts.push(sql`t.system is null`);
+  else if (m.system !== undefined) parts.push(sql`t.system = ${m.system}`);
+  return and(parts);
+}
+
+function tokenMatches(values: TokenMatch[]): Condition {
+  // Plain codes (any system) become one `= any(array)`: long OR lists stay one index scan.
+  const plainCodes = values.filter((v) => v.system === undefined && v.code !== undefined).map((v) => v.code!);
+  const others = values.filter((v) => !(v.system === undefined && v.code !== undefined));
+  const conditions: Condition[] = [];
+  if (plainCodes.length > 0) conditions.push(sql`t.code = any(${plainCodes})`);
+  const bySystem = new Map<string, string[]>();
+  for (const v of others) {
+    if (typeof v.system === 'string' && v.code !== undefined) {
+      bySystem.set(v.system, [...(bySystem.get(v.system) ?? []), v.code]);
+    } else conditions.push(tokenMatch(v));
+  }
+  for (const [system, codes] of bySystem) {
+    conditions.push(codes.length === 1 ? sql`(t.system = ${system} and t.code = ${codes[0]})` : sql`(t.system = ${system} and t.code = any(${codes}))`);
+  }
+  return or(conditions);
+}
+
+function compileToken(filter: TokenFilter, types: string[], rid: RawBuilder<unknown>): Condition {
+  const param = filter.modifier === 'of-type' ? `${filter.param}:of-type` : filter.param;
+  const lookup = (match: Condition) =>
+    sql`${rid} in (select t.rid from idx_token t where ${typeCondition('t.resource_type', types)} and t.param = ${param} and ${match})`;
+  switch (filter.modifier) {
+    case 'text':
+      return lookup(
+        or(filter.texts.map((text) => sql`(t.text_norm like ${escapeLike(text) + '%'} or t.text_norm like ${'% ' + escapeLike(text) + '%'})`)),
+      );
+    case 'not':
+      // R4: :not matches resources without any matching value, including those with no value.
+      return sql`not ${lookup(tokenMatches(filter.values))}`;
+    case 'not-in':
+      return sql`not ${lookup(tokenMatches(filter.values))}`;
+    default:
+      return lookup(tokenMatches(filter.values));
+  }
+}
+
+function compileString(filter: StringFilter, types: string[], rid: RawBuilder<unknown>): Condition {
+  const matches = filter.values.map((v) => {
+    if (filter.modifier === 'exact') return sql`s.value = ${v}`;
+    if (filter.modifier === 'contains') return sql`s.value_norm like ${'%' + escapeLike(v) + '%'}`;
+    return sql`s.value_norm like ${escapeLike(v) + '%'}`;
+  });
+  return sql`${rid} in (select s.rid from idx_string s where ${typeCondition('s.resource_type', types)} and s.param = ${filter.param} and ${or(matches)})`;
+}
+
+/**
+ * R4 search.html#prefix on ranges: the target [ts, te) against the search value [ss, se).
+ * `eq` means the search range contains the target; `gt` that some of the target lies after it, etc.
+ */
+function compileRange(value: RangeValue, start: RawBuilder<unknown>, end: RawBuilder<unknown>, instant = false): Condition {
+  const ss = sql`${value.start}::timestamptz`;
+  const se = sql`${value.end}::timestamptz`;
+  // For _lastUpdated the target is an instant: its range is [t, t].
+  const te = instant ? start : end;
+  const contained = instant ? sql`(${start} >= ${ss} and ${start} < ${se})` : sql`(${start} >= ${ss} and ${te} <= ${se})`;
+  switch (value.prefix) {
+    case 'eq':
+      return contained;
+    case 'ne':
+      return sql`not ${contained}`;
+    case 'gt':
+      return instant ? sql`${start} >= ${se}` : sql`${te} > ${se}`;
+    case 'lt':
+      return sql`${start} < ${ss}`;
+    case 'ge':
+      return instant ? sql`${start} >= ${ss}` : sql`(${te} > ${se} or ${contained})`;
+    case 'le':
+      return instant ? sql`${start} < ${se}` : sql`(${start} < ${ss} or ${contained})`;
+    case 'sa':
+      return instant ? sql`${start} >= ${se}` : sql`${start} >= ${se}`;
+    case 'eb':
+      return instant ? sql`${start} < ${ss}` : sql`${te} <= ${ss}`;
+    case 'ap': {
+      // Approximately: within 10% of the distance between the value and now, at least a day.
+      const now = Date.now();
+      const gap = Math.max(Math.abs(now - Date.parse(value.start)) * 0.1, 86_400_000);
+      const lo = new Date(Date.parse(value.start) - gap).toISOString();
+      const hi = new Date(Date.parse(value.end) + gap).toISOString();
+      return sql`(${start} < ${hi}::timestamptz and ${te} > ${lo}::timestamptz)`;
+    }
+  }
+}
+
+function compileDate(filter: DateFilter, types: string[], rid: RawBuilder<unknown>): Condition {
+  const matches = filter.values.map((v) => compileRange(v, sql.ref('d.range_start'), sql.ref('d.range_end')));
+  return sql`${rid} in (select d.rid from idx_date d where ${typeCondition('d.resource_type', types)} and d.param = ${filter.param} and ${or(matches)})`;
+}
+
+/** R4 search.html#number: `eq 100` matches [99.5, 100.5); the other prefixes compare the exact value. */
+export function numberCondition(v: NumberValue, column: RawBuilder<unknown>): Condition {
+  const value = sql`${String(v.value)}::numeric`;
+  switch (v.prefix) {
+    case 'eq':
+      return sql`(${column} >= ${String(v.low)}::numeric and ${column} < ${String(v.high)}::numeric)`;
+    case 'ne':
+      return sql`not (${column} >= ${String(v.low)}::numeric and ${column} < ${String(v.high)}::numeric)`;
+    case 'gt':
+    case 'sa':
+      return sql`${column} > ${value}`;
+    case 'lt':
+    case 'eb':
+      return sql`${column} < ${value}`;
+    case 'ge':
+      return sql`${column} >= ${value}`;
+    case 'le':
+      return sql`${column} <= ${value}`;
+    case 'ap': {
+      const delta = Math.abs(v.value) * 0.1;
+      return sql`(${column} >= ${String(v.value - delta)}::numeric and ${column} <= ${String(v.value + delta)}::numeric)`;
+    }
+  }
+}
+
+function compileNumber(filter: NumberFilter, types: string[], rid: RawBuilder<unknown>): Condition {
+  const table = filter.kind === 'quantity' ? 'idx_quantity' : 'idx_number';
+  const matches = filter.values.map((v) => {
+    const parts = [numberCondition(v, sql.ref('n.value'))];
+    if (v.system !== undefined) parts.push(sql`n.system = ${v.system}`);
+    if (v.code !== undefined) parts.push(sql`(n.code = ${v.code} or (n.code is null and n.unit = ${v.code}))`);
+    return and(parts);
+  });
+  return sql`${rid} in (select n.rid from ${sql.table(table)} n where ${typeCondition('n.resource_type', types)} and n.param = ${filter.param} and ${or(matches)})`;
+}
+
+function compileReference(filter: ReferenceFilter, types: string[], rid: RawBuilder<unknown>): Condition {
+  const matches = filter.values.map((v) => {
+    const parts: Condition[] = [];
+    if (v.id !== undefined) parts.push(sql`f.target_id = ${v.id}`);
+    if (v.targetType !== undefined) parts.push(sql`f.target_type = ${v.targetType}`);
+    if (v.url !== undefined) parts.push(sql`f.url = ${v.url}`);
+    if (v.version !== undefined) parts.push(sql`f.version = ${v.version}`);
+    return and(parts);
+  });
+  return sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = ${filter.param} and ${or(matches)})`;
+}
+
+function compileUri(filter: UriFilter, types: string[], rid: RawBuilder<unknown>): Condition {
+  const matches = filter.values.map((v) => {
+    if (filter.modifier === 'below') return sql`u.value like ${escapeLike(v) + '%'}`;
+    if (filter.modifier === 'above') return sql`starts_with(${v}, u.value)`;
+    return sql`u.value = ${v}`;
+  });
+  return sql`${rid} in (select u.rid from idx_uri u where ${typeCondition('u.resource_type', types)} and u.param = ${filter.param} and ${or(matches)})`;
+}
+
+function compileComposite(filter: CompositeFilter, types: string[], rid: RawBuilder<unknown>): Condition {
+  const matches = filter.values.map((v) => {
+    const parts: Condition[] = [sql`k.component_1 = ${v.component1}`];
+    if (v.number !== undefined) {
+      if (v.component2 !== '|') parts.push(sql`k.component_2 = ${v.component2}`);
+      parts.push(numberCondition(v.number, sql.ref('k.value_2')));
+    } else parts.push(sql`k.component_2 = ${v.component2}`);
+    return and(parts);
+  });
+  return sql`${rid} in (select k.rid from idx_composite k where ${typeCondition('k.resource_type', types)} and k.param = ${filter.param} and ${or(matches)})`;
+}

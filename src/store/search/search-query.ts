@@ -1,0 +1,173 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Filter, IncludeRequest, SortKey } from '../../fhir/search/search-request';
+import type { DatabaseSchema } from '../schema';
+import { and, compileFilter } from './compile-filter';
+
+export interface SearchRow {
+  rid: string;
+  resourceType: string;
+  id: string;
+  content: string;
+  /** Sort-key values of this row, as text, for the keyset cursor. */
+  keys: string[];
+}
+
+export interface PageQuery {
+  resourceTypes: string[];
+  filters: Filter[];
+  sort: SortKey[];
+  limit: number;
+  /** Keyset position: rows strictly after (or before, for `previous`) these key values. */
+  after?: { keys: string[]; backwards: boolean };
+}
+
+interface SortColumn {
+  expression: RawBuilder<unknown>;
+  descending: boolean;
+  cast: string;
+}
+
+/** Value tables and the aggregate that gives each resource one sort value. */
+const SORT_SOURCES: Record<string, { table: string; asc: string; desc: string; cast: string; empty: string }> = {
+  string: { table: 'idx_string', asc: 'min(x.value_norm)', desc: 'max(x.value_norm)', cast: 'text', empty: "''" },
+  token: { table: 'idx_token', asc: 'min(x.code)', desc: 'max(x.code)', cast: 'text', empty: "''" },
+  date: { table: 'idx_date', asc: 'min(x.range_start)', desc: 'max(x.range_end)', cast: 'timestamptz', empty: "'-infinity'::timestamptz" },
+  number: { table: 'idx_number', asc: 'min(x.value)', desc: 'max(x.value)', cast: 'numeric', empty: '0' },
+  quantity: { table: 'idx_quantity', asc: 'min(x.value)', desc: 'max(x.value)', cast: 'numeric', empty: '0' },
+  reference: { table: 'idx_reference', asc: 'min(x.target_id)', desc: 'max(x.target_id)', cast: 'text', empty: "''" },
+  uri: { table: 'idx_uri', asc: 'min(x.value)', desc: 'max(x.value)', cast: 'text', empty: "''" },
+};
+
+/**
+ * Columns the page is ordered by. A parameter's sort value is a correlated aggregate over
+ * its index rows; missing values sort last in both directions (a null flag first, then the
+ * value). The id, then rid, break ties so the order is total and paging is exact.
+ */
+function sortColumns(sort: SortKey[], types: string[]): SortColumn[] {
+  const columns: SortColumn[] = [];
+  for (const key of sort) {
+    if (key.paramType === '_id') columns.push({ expression: sql`r.id`, descending: key.descending, cast: 'text' });
+    else if (key.paramType === '_lastUpdated') {
+      columns.push({ expression: sql`r.last_updated`, descending: key.descending, cast: 'timestamptz' });
+    } else {
+      const source = SORT_SOURCES[key.paramType];
+      if (source === undefined) continue;
+      const value = sql`(select ${sql.raw(key.descending ? source.desc : source.asc)} from ${sql.table(source.table)} x where x.rid = r.rid and x.param = ${key.param})`;
+      columns.push({ expression: sql`(${value} is null)`, descending: false, cast: 'boolean' });
+      columns.push({ expression: sql`coalesce(${value}, ${sql.raw(source.empty)})`, descending: key.descending, cast: source.cast });
+    }
+  }
+  void types;
+  const lastDescending = columns.length > 0 ? columns[columns.length - 1].descending : false;
+  columns.push({ expression: sql`r.id`, descending: lastDescending, cast: 'text' });
+  columns.push({ expression: sql`r.rid`, descending: lastDescending, cast: 'bigint' });
+  return columns;
+}
+
+/** Keyset condition: the row comes after `values` in the order of `columns` (OR-chain). */
+function keysetCondition(columns: SortColumn[], values: string[], backwards: boolean): RawBuilder<unknown> {
+  const alternatives: RawBuilder<unknown>[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const equalities = columns.slice(0, i).map((c, j) => sql`${c.expression} = ${values[j]}::${sql.raw(c.cast)}`);
+    const c = columns[i];
+    const forward = c.descending !== backwards;
+    const comparison = forward
+      ? sql`${c.expression} < ${values[i]}::${sql.raw(c.cast)}`
+      : sql`${c.expression} > ${values[i]}::${sql.raw(c.cast)}`;
+    alternatives.push(and([...equalities, comparison]));
+  }
+  return sql`(${sql.join(alternatives, sql` or `)})`;
+}
+
+export function whereClause(query: Pick<PageQuery, 'resourceTypes' | 'filters'>): RawBuilder<unknown> {
+  const types = query.resourceTypes;
+  const typeCondition = types.length === 1 ? sql`r.resource_type = ${types[0]}` : sql`r.resource_type = any(${types})`;
+  return and([typeCondition, sql`not r.deleted`, ...query.filters.map((f) => compileFilter(f, types, 'r'))]);
+}
+
+export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<SearchRow[]> {
+  const columns = sortColumns(query.sort, query.resourceTypes);
+  const backwards = query.after?.backwards ?? false;
+  const conditions = [whereClause(query)];
+  if (query.after !== undefined) {
+    if (query.after.keys.length !== columns.length) throw new RangeError('cursor does not fit the sort');
+    conditions.push(keysetCondition(columns, query.after.keys, backwards));
+  }
+  const orderBy = sql.join(
+    columns.map((c) => sql`${c.expression} ${sql.raw(c.descending !== backwards ? 'desc' : 'asc')}`),
+  );
+  const keyColumns = sql.join(columns.map((c, i) => sql`(${c.expression})::text as ${sql.ref(`k${i}`)}`));
+  const result = await sql<Record<string, string>>`
+    select r.rid, r.resource_type, r.id, r.content, ${keyColumns}
+    from resource r
+    where ${and(conditions)}
+    order by ${orderBy}
+    limit ${query.limit}`.execute(db);
+  const rows = result.rows.map((row) => ({
+    rid: String(row.rid),
+    resourceType: row.resource_type,
+    id: row.id,
+    content: row.content,
+    keys: columns.map((_, i) => row[`k${i}`]),
+  }));
+  return backwards ? rows.reverse() : rows;
+}
+
+export async function countMatches(db: Kysely<DatabaseSchema>, query: Pick<PageQuery, 'resourceTypes' | 'filters'>): Promise<number> {
+  const result = await sql<{ n: string }>`select count(*) as n from resource r where ${whereClause(query)}`.execute(db);
+  return Number(result.rows[0].n);
+}
+
+export interface IncludedRow {
+  rid: string;
+  resourceType: string;
+  id: string;
+  content: string;
+}
+
+/**
+ * `_include`: the resources that `rids` reference through `params` — by type/id or by
+ * canonical URL — in one query for the whole page (never one query per resource).
+ */
+export async function fetchIncluded(
+  db: Kysely<DatabaseSchema>,
+  rids: string[],
+  include: IncludeRequest,
+  referenceParams: string[],
+): Promise<IncludedRow[]> {
+  if (rids.length === 0 || referenceParams.length === 0) return [];
+  const targetFilter = include.targetType !== undefined ? sql`and t.resource_type = ${include.targetType}` : sql``;
+  const result = await sql<{ rid: string; resource_type: string; id: string; content: string }>`
+    select t.rid, t.resource_type, t.id, t.content from resource t
+    where not t.deleted ${targetFilter} and (
+      (t.resource_type, t.id) in (
+        select f.target_type, f.target_id from idx_reference f
+        where f.rid = any(${rids}::bigint[]) and f.resource_type = ${include.sourceType} and f.param = any(${referenceParams})
+          and f.target_id is not null)
+      or t.rid in (
+        select u.rid from idx_uri u join idx_reference f on u.value = f.url
+        where u.param = 'url' and f.rid = any(${rids}::bigint[]) and f.resource_type = ${include.sourceType}
+          and f.param = any(${referenceParams}) and f.url is not null)
+    )`.execute(db);
+  return result.rows.map((r) => ({ rid: String(r.rid), resourceType: r.resource_type, id: r.id, content: r.content }));
+}
+
+/** `_revinclude`: resources of `include.sourceType` that reference any of `rids` through `params`. */
+export async function fetchRevIncluded(
+  db: Kysely<DatabaseSchema>,
+  rids: string[],
+  include: IncludeRequest,
+  referenceParams: string[],
+): Promise<IncludedRow[]> {
+  if (rids.length === 0 || referenceParams.length === 0) return [];
+  const result = await sql<{ rid: string; resource_type: string; id: string; content: string }>`
+    with page as (select p.rid, p.resource_type, p.id from resource p where p.rid = any(${rids}::bigint[])),
+    page_urls as (select u.value from idx_uri u where u.param = 'url' and u.rid = any(${rids}::bigint[]))
+    select s.rid, s.resource_type, s.id, s.content from resource s
+    where s.resource_type = ${include.sourceType} and not s.deleted and s.rid in (
+      select f.rid from idx_reference f
+      where f.resource_type = ${include.sourceType} and f.param = any(${referenceParams})
+        and ((f.target_type, f.target_id) in (select page.resource_type, page.id from page)
+             or f.url in (select value from page_urls)))`.execute(db);
+  return result.rows.map((r) => ({ rid: String(r.rid), resourceType: r.resource_type, id: r.id, content: r.content }));
+}
