@@ -51,7 +51,7 @@ const REPLACED_KEYS = [
 export function loadBaseDefinitions(): Map<string, StructureDefinition> {
   const byUrl = new Map<string, StructureDefinition>();
   for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-    const bundle = readJson(file) as Bundle;
+    const bundle = readJson(file) as Bundle<StructureDefinition>;
     for (const entry of bundle.entry ?? []) {
       const resource = entry.resource;
       if (resource?.resourceType === 'StructureDefinition' && resource.url) byUrl.set(resource.url, resource);
