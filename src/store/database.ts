@@ -19,13 +19,15 @@ export interface DatabaseOptions {
   databaseUrl: string | undefined;
   pgliteDir: string;
   poolSize: number;
+  /** Statement timeout for every query of the pool, in milliseconds (searches that run away). */
+  statementTimeoutMs?: number;
   /** Called when an idle pooled connection fails (the pool replaces it by itself). */
   onPoolError?: (error: Error) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) return openPostgres(options.databaseUrl, options);
-  return openPGlite(options.pgliteDir);
+  return openPGlite(options.pgliteDir, options.statementTimeoutMs);
 }
 
 function openPostgres(connectionString: string, options: DatabaseOptions): Database {
@@ -34,6 +36,7 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
     max: options.poolSize,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
+    statement_timeout: options.statementTimeoutMs,
   });
   // A broken idle connection must not crash the process: the pool drops it and the
   // next request opens a fresh one, which is how the server recovers from an outage.
@@ -49,11 +52,12 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
   };
 }
 
-async function openPGlite(dataDir: string): Promise<Database> {
+async function openPGlite(dataDir: string, statementTimeoutMs: number | undefined): Promise<Database> {
   const pglite = new PGlite(dataDir === 'memory://' ? undefined : dataDir, {
     parsers: { 20: KEEP_AS_TEXT, 1700: KEEP_AS_TEXT },
   });
   await pglite.waitReady;
+  if (statementTimeoutMs !== undefined) await pglite.exec(`set statement_timeout = ${Math.floor(statementTimeoutMs)}`);
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
   return {
     db,

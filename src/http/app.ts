@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import cors from 'cors';
+import { pinoHttp } from 'pino-http';
+import type { ServerContext } from '../server-context';
+import { FhirError } from '../fhir/fhir-error';
+import { migrationsAreApplied } from '../store/migrate';
+import { errorHandler } from './error-handler';
+import { fhirRouter } from './fhir-router';
+import { negotiateFormat } from './negotiation';
+
+export interface AppExtensions {
+  /** Middleware run on every /fhir request before routing (authorization). */
+  beforeFhir?: express.RequestHandler[];
+  /** Extra routers mounted at the root (e.g. /.well-known, /auth). */
+  routes?: express.Router[];
+}
+
+/** The Express application: thin middleware around the FHIR router. */
+export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'extended');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      genReqId: (_req, res) => String(res.locals?.requestId ?? randomUUID()),
+      customProps: (_req, res) => ({ requestId: res.locals?.requestId }),
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+    }),
+  );
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(
+    cors({
+      origin: ctx.config.corsOrigins.length === 0 ? false : ctx.config.corsOrigins,
+      exposedHeaders: ['Location', 'ETag', 'Last-Modified', 'Content-Location', 'X-Request-Id'],
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await ctx.database.ping();
+      if (!(await migrationsAreApplied(ctx.database.db))) throw new Error('migrations pending');
+      res.json({ status: 'ready', database: ctx.database.engine });
+    } catch {
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+
+  for (const router of extensions.routes ?? []) app.use(router);
+
+  app.use(
+    '/fhir',
+    express.text({ type: () => true, limit: ctx.config.maxBodyBytes }),
+    negotiateFormat,
+    ...(extensions.beforeFhir ?? []),
+    fhirRouter(ctx),
+  );
+  app.use((_req: Request, _res: Response) => {
+    throw FhirError.notFound('Nothing here: the FHIR API is under /fhir');
+  });
+  app.use(errorHandler(ctx.logger));
+  return app;
+}

@@ -1,0 +1,59 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { FhirError } from '../fhir/fhir-error';
+import { issue, operationOutcome } from '../fhir/operation-outcome';
+import { FHIR_JSON } from './fhir-response';
+
+/** Postgres error codes that mean "the database is not there" (connection, shutdown). */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Turns any error into an OperationOutcome; never a stack trace or SQL text. */
+export function toFhirError(error: unknown): FhirError {
+  if (error instanceof FhirError) return error;
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : '';
+  const status = (error as { status?: unknown; type?: unknown })?.status;
+  const type = (error as { type?: unknown })?.type;
+  if (type === 'entity.too.large' || status === 413) {
+    return FhirError.of(413, 'too-long', 'The request body is larger than this server accepts (MAX_BODY_BYTES)');
+  }
+  if (type === 'entity.parse.failed' || type === 'charset.unsupported' || type === 'encoding.unsupported') {
+    return FhirError.of(400, 'structure', 'The request body could not be read');
+  }
+  if (code === '57014') {
+    return FhirError.of(400, 'too-costly', 'The search took too long; narrow it with more selective parameters or a smaller _count');
+  }
+  if ((code !== undefined && UNAVAILABLE_CODES.has(code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message)) {
+    return new FhirError(503, [issue('fatal', 'transient', 'The database is unavailable; try again shortly')], { 'Retry-After': '5' });
+  }
+  if (code === '40001' || code === '40P01') {
+    return FhirError.of(409, 'conflict', 'A concurrent write conflicted with this one; retry the request');
+  }
+  return FhirError.of(500, 'exception', 'An internal error occurred');
+}
+
+export function errorHandler(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const fhirError = toFhirError(error);
+    const requestId = String(res.locals.requestId ?? '');
+    if (fhirError.status >= 500) {
+      logger.error({ err: error, requestId, method: req.method, path: req.path }, 'request failed');
+    }
+    const outcome = operationOutcome(
+      fhirError.outcome.issue.map((i) => ({
+        ...i,
+        diagnostics: fhirError.status >= 500 ? `${i.diagnostics ?? ''} (request id ${requestId})` : i.diagnostics,
+      })),
+      /^[A-Za-z0-9\-.]{1,64}$/.test(requestId) ? requestId : undefined,
+    );
+    if (res.headersSent) return;
+    for (const [k, v] of Object.entries(fhirError.headers)) res.setHeader(k, v);
+    res.status(fhirError.status).type(FHIR_JSON).send(JSON.stringify(outcome));
+  };
+}

@@ -1,0 +1,47 @@
+import type { NextFunction, Request, Response } from 'express';
+import { FhirError } from '../fhir/fhir-error';
+
+const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json', 'application/json+fhir']);
+const XML_FORMATS = new Set(['xml', 'text/xml', 'application/xml', 'application/fhir+xml', 'application/xml+fhir']);
+
+/**
+ * R4 http.html#mime-type: this server speaks JSON. `_format` wins over Accept; an XML-only
+ * Accept is 406, an XML body 415.
+ */
+export function negotiateFormat(req: Request, _res: Response, next: NextFunction): void {
+  const format = typeof req.query._format === 'string' ? req.query._format.split(';')[0].trim().toLowerCase() : undefined;
+  if (format !== undefined) {
+    if (XML_FORMATS.has(format)) throw FhirError.of(406, 'not-supported', 'This server only returns JSON (_format=json)', '_format');
+    if (!JSON_FORMATS.has(format)) throw FhirError.of(406, 'not-supported', `Unknown _format "${format}"; use json`, '_format');
+  } else {
+    const accept = req.headers.accept;
+    if (accept !== undefined && accept !== '' && !acceptsJson(accept)) {
+      throw FhirError.of(406, 'not-supported', `Cannot answer in ${accept}; this server returns application/fhir+json`, 'Accept');
+    }
+  }
+  next();
+}
+
+function acceptsJson(accept: string): boolean {
+  return accept
+    .split(',')
+    .map((part) => part.split(';')[0].trim().toLowerCase())
+    .some((type) => type === '*/*' || type === 'application/*' || JSON_FORMATS.has(type) || type.endsWith('+json'));
+}
+
+/** Body parsing: JSON (FHIR or plain) and, for POST _search, form encoding. */
+export function requireJsonBody(req: Request): unknown {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (XML_FORMATS.has(type)) throw FhirError.of(415, 'not-supported', 'XML bodies are not supported; send application/fhir+json', 'Content-Type');
+  if (type !== '' && !JSON_FORMATS.has(type)) {
+    throw FhirError.of(415, 'not-supported', `Unsupported Content-Type "${type}"; send application/fhir+json`, 'Content-Type');
+  }
+  const raw = req.body;
+  if (typeof raw !== 'string' || raw.trim() === '') throw FhirError.badRequest('The request has no body');
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    const detail = error instanceof SyntaxError ? error.message : 'invalid JSON';
+    throw FhirError.of(400, 'structure', `The body is not valid JSON: ${detail}`);
+  }
+}

@@ -1,0 +1,120 @@
+import type { CapabilityStatement, Resource, SearchParameter, StructureDefinition } from 'fhir/r4';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config';
+import { buildCapabilityStatement } from './fhir/capability-statement';
+import { RESOURCE_TYPES } from './fhir/resource-types';
+import { IndexValueExtractor } from './fhir/search/extract-index-values';
+import { SearchParameterRegistry } from './fhir/search/search-parameter-registry';
+import type { Operation } from './operations/operation';
+import { BundleService } from './services/bundle-service';
+import { ResourceService } from './services/resource-service';
+import { SearchService } from './services/search-service';
+import type { ResourceValidator, WriteHook } from './services/write-hooks';
+import type { Database } from './store/database';
+import { ResourceStore } from './store/resource-store';
+
+export interface ServerContext {
+  config: ServerConfig;
+  database: Database;
+  logger: Logger;
+  registry: SearchParameterRegistry;
+  extractor: IndexValueExtractor;
+  service: ResourceService;
+  searchService: SearchService;
+  bundleService: BundleService;
+  operations: Map<string, Operation>;
+  hooks: Map<string, WriteHook[]>;
+  /** Profiles per resource type, from profiles/ (for supportedProfile). */
+  supportedProfiles: Map<string, string[]>;
+  historySettings: { baseUrl: string; defaultCount: number; maxCount: number };
+  capabilityStatement(): CapabilityStatement;
+}
+
+export interface ContextOptions {
+  validator?: ResourceValidator;
+  operations?: Operation[];
+  hooks?: Map<string, WriteHook[]>;
+  security?: CapabilityStatement['rest'] extends (infer R)[] | undefined ? (R extends { security?: infer S } ? S : never) : never;
+  version?: string;
+}
+
+/** Wires the services together: the composition root of the server. */
+export function createServerContext(config: ServerConfig, database: Database, logger: Logger, options: ContextOptions = {}): ServerContext {
+  const registry = SearchParameterRegistry.withCoreParameters(RESOURCE_TYPES);
+  const extractor = new IndexValueExtractor(registry);
+  const settings = { baseUrl: config.baseUrl, defaultCount: config.defaultPageSize, maxCount: config.maxPageSize };
+  const searchService = new SearchService(registry, settings);
+  const hooks = options.hooks ?? new Map<string, WriteHook[]>();
+  // A SearchParameter written through the API joins the registry at once (reindex for old data).
+  hooks.set('SearchParameter', [
+    ...(hooks.get('SearchParameter') ?? []),
+    {
+      afterWrite: async (event) => {
+        const sp = event.resource as SearchParameter;
+        if (event.interaction !== 'delete' && sp.status !== 'retired' && sp.expression) registry.add(sp);
+      },
+    },
+  ]);
+  const supportedProfiles = new Map<string, string[]>();
+  hooks.set('StructureDefinition', [
+    ...(hooks.get('StructureDefinition') ?? []),
+    {
+      afterWrite: async (event) => {
+        const sd = event.resource as StructureDefinition;
+        if (event.interaction === 'delete' || sd.derivation !== 'constraint' || sd.kind !== 'resource') return;
+        const list = supportedProfiles.get(sd.type) ?? [];
+        if (!list.includes(sd.url)) supportedProfiles.set(sd.type, [...list, sd.url].sort());
+      },
+    },
+  ]);
+  const store = new ResourceStore(database.db);
+  const service = new ResourceService({ store, extractor, validator: options.validator, hooks, search: searchService });
+  const operations = new Map((options.operations ?? []).map((o) => [o.name, o]));
+  const bundleService = new BundleService({ baseUrl: config.baseUrl }, async (svc, { url }) => {
+    const [path, query] = url.split('?');
+    const segments = path.split('/').filter((s) => s !== '');
+    if (segments.length === 2 && query === undefined) {
+      const stored = await svc.read(segments[0], segments[1]);
+      return { status: 200, body: JSON.parse(stored.content) as Resource };
+    }
+    if (segments.length === 1) {
+      svc.assertType(segments[0]);
+      const { request, warnings } = searchService.parse([segments[0]], [...new URLSearchParams(query ?? '')], false);
+      const result = await searchService.search(svc.store, segments[0], request, warnings);
+      return { status: 200, body: JSON.parse(result.body) as unknown };
+    }
+    if (segments.length === 4 && segments[2] === '_history') {
+      const row = await svc.vread(segments[0], segments[1], segments[3]);
+      return { status: 200, body: JSON.parse(row.content!) as unknown };
+    }
+    return { status: 400, body: undefined };
+  });
+  let capability: CapabilityStatement | undefined;
+  return {
+    config,
+    database,
+    logger,
+    registry,
+    extractor,
+    service,
+    searchService,
+    bundleService,
+    operations,
+    hooks,
+    supportedProfiles,
+    historySettings: settings,
+    capabilityStatement: () => {
+      // Rebuilt when the registry or profiles change would be ideal; it is cheap enough per call
+      // to rebuild on demand and cache until the next change of either.
+      capability = buildCapabilityStatement({
+        baseUrl: config.baseUrl,
+        version: options.version ?? '0.1.0',
+        registry,
+        operations: [...operations.values()],
+        supportedProfiles,
+        security: options.security,
+      });
+      return capability;
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import type { Resource } from 'fhir/r4';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config';
+import type { ReadItem } from './content/read-resources';
+import type { AppExtensions } from './http/app';
+import type { ContextOptions, ServerContext } from './server-context';
+
+export interface ServerParts {
+  context: ContextOptions;
+  app: (ctx: ServerContext) => AppExtensions;
+  close?: () => Promise<void>;
+}
+
+/**
+ * The pluggable parts of the server (validator, operations, workflow hooks, security),
+ * built from the configuration and the conformance resources read at start-up.
+ */
+export async function buildServerParts(_config: ServerConfig, _logger: Logger, items: ReadItem[]): Promise<ServerParts> {
+  const conformance: Resource[] = items.map((i) => i.resource).filter((r): r is Resource => r !== undefined);
+  void conformance;
+  return { context: {}, app: () => ({}) };
+}

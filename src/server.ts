@@ -1,0 +1,74 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import type { ServerConfig } from './config';
+import { loadStartupContent, readStartupContent } from './content/load-startup-content';
+import { createApp } from './http/app';
+import { createServerContext, type ServerContext } from './server-context';
+import { openDatabase } from './store/database';
+import { migrate } from './store/migrate';
+import { buildServerParts } from './server-parts';
+
+export interface RunningServer {
+  ctx: ServerContext;
+  server: Server;
+  /** http://host:port (the actual port when PORT=0). */
+  origin: string;
+  /** Stops accepting connections, finishes in-flight requests, closes the database. */
+  close(): Promise<void>;
+}
+
+export function createLogger(config: ServerConfig): Logger {
+  return pino({ level: config.logLevel, redact: ['req.headers.authorization', 'headers.authorization', 'token', 'access_token'] });
+}
+
+/** config -> database -> migrations -> services -> library -> HTTP. */
+export async function startServer(config: ServerConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
+  const startedAt = Date.now();
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: config.pgliteDir,
+    poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.searchTimeoutMs,
+    onPoolError: (error) => logger.warn({ err: error.message }, 'database connection lost; the pool will reconnect'),
+  });
+  try {
+    const applied = await migrate(database.db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    const items = config.loadContentOnStart ? await readStartupContent([config.profilesDir, config.contentDir]) : [];
+    const parts = await buildServerParts(config, logger, items);
+    const ctx = createServerContext(config, database, logger, parts.context);
+    if (config.loadContentOnStart) {
+      const summary = await loadStartupContent(ctx, items);
+      for (const r of summary.rejected) logger.error({ source: r.source, reason: r.reason }, 'library resource rejected');
+      logger.info({ created: summary.created, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected.length }, 'library loaded');
+    }
+    const app = createApp(ctx, parts.app(ctx));
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.on('error', reject);
+    });
+    server.keepAliveTimeout = 65_000;
+    const address = server.address() as AddressInfo;
+    const origin = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+    logger.info({ port: address.port, database: database.engine, startupMs: Date.now() - startedAt, baseUrl: config.baseUrl }, 'server listening');
+    let closing: Promise<void> | undefined;
+    return {
+      ctx,
+      server,
+      origin,
+      close: () =>
+        (closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          });
+          await parts.close?.();
+          await database.close();
+        })()),
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import { FhirError } from '../fhir/fhir-error';
+import { asResource } from '../fhir/resource-body';
+import type { ResourceService, WriteResult } from './resource-service';
+
+export interface BundleSettings {
+  baseUrl: string;
+}
+
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/** R4 http.html#trules: deletes, then creates, then updates, then reads. */
+const ORDER: Record<Method, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+
+interface PlannedEntry {
+  index: number;
+  method: Method;
+  url: string;
+  resource?: Resource;
+  ifNoneExist?: string;
+  ifMatch?: string;
+  fullUrl?: string;
+}
+
+function fail(index: number, error: FhirError): FhirError {
+  for (const i of error.outcome.issue) {
+    i.expression = (i.expression ?? []).map((e) => `Bundle.entry[${index}].${e}`);
+    if (i.expression.length === 0) i.expression = [`Bundle.entry[${index}]`];
+    i.diagnostics = `Entry ${index}: ${i.diagnostics ?? ''}`;
+  }
+  return error;
+}
+
+function plan(bundle: Bundle): PlannedEntry[] {
+  return (bundle.entry ?? []).map((entry, index) => {
+    const request = entry.request;
+    if (!request?.method || !request.url) {
+      throw FhirError.badRequest(`Entry ${index} needs request.method and request.url`, `Bundle.entry[${index}].request`);
+    }
+    const method = request.method as Method;
+    if (!(method in ORDER)) throw FhirError.badRequest(`Unsupported method ${method}`, `Bundle.entry[${index}].request.method`);
+    if (method === 'PATCH') throw FhirError.of(400, 'not-supported', 'PATCH is not supported', `Bundle.entry[${index}].request.method`);
+    const resource = entry.resource !== undefined ? asResource(entry.resource) : undefined;
+    if ((method === 'POST' || method === 'PUT') && resource === undefined) {
+      throw FhirError.badRequest(`Entry ${index} (${method}) has no resource`, `Bundle.entry[${index}].resource`);
+    }
+    return {
+      index,
+      method,
+      url: request.url.replace(/^\//, ''),
+      resource,
+      ifNoneExist: request.ifNoneExist,
+      ifMatch: request.ifMatch,
+      fullUrl: entry.fullUrl,
+    };
+  });
+}
+
+/** Replaces every string equal to a key of `ids` (urn:uuid: references) anywhere in a value. */
+function rewriteReferences<T>(value: T, ids: Map<string, string>): T {
+  if (ids.size === 0) return value;
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') return ids.get(node) ?? node;
+    if (Array.isArray(node)) return node.map(walk);
+    if (node !== null && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, walk(v)]));
+    }
+    return node;
+  };
+  return walk(value) as T;
+}
+
+function rewriteUrl(url: string, ids: Map<string, string>): string {
+  let out = url;
+  for (const [urn, ref] of ids) out = out.split(encodeURIComponent(urn)).join(encodeURIComponent(ref)).split(urn).join(ref);
+  return out;
+}
+
+export class BundleService {
+  constructor(
+    private readonly settings: BundleSettings,
+    private readonly read: (service: ResourceService, entry: { url: string }) => Promise<{ status: number; body: unknown }>,
+  ) {}
+
+  async process(service: ResourceService, body: unknown): Promise<Bundle> {
+    const bundle = asResource(body, 'Bundle') as Bundle;
+    if (bundle.type === 'transaction') return this.transaction(service, bundle);
+    if (bundle.type === 'batch') return this.batch(service, bundle);
+    throw FhirError.badRequest(`Only batch and transaction Bundles can be posted to the base, not "${bundle.type}"`, 'Bundle.type');
+  }
+
+  /** All or nothing: one database transaction; the first failure rolls everything back. */
+  private async transaction(service: ResourceService, bundle: Bundle): Promise<Bundle> {
+    const entries = plan(bundle);
+    const responses: BundleEntry[] = new Array(entries.length);
+    await service.transaction(async (tx) => {
+      // Resolve the ids that urn:uuid: full URLs stand for, before any reference is written.
+      const ids = new Map<string, string>();
+      for (const e of entries) {
+        if (e.method !== 'POST' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
+        if (e.ifNoneExist) {
+          try {
+            const matches = await tx.search.findIds(tx.store, e.resource.resourceType, rewriteUrl(e.ifNoneExist, ids));
+            if (matches.length === 1) {
+              ids.set(e.fullUrl, `${e.resource.resourceType}/${matches[0]}`);
+              continue;
+            }
+          } catch (error) {
+            throw error instanceof FhirError ? fail(e.index, error) : error;
+          }
+        }
+        ids.set(e.fullUrl, `${e.resource.resourceType}/${randomUUID()}`);
+      }
+      for (const e of entries) {
+        if (e.method !== 'PUT' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
+        const [type, id] = e.url.split('?')[0].split('/');
+        if (id) ids.set(e.fullUrl, `${type}/${id}`);
+      }
+      const ordered = [...entries].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
+      for (const e of ordered) {
+        const entry = { ...e, url: rewriteUrl(e.url, ids), resource: rewriteReferences(e.resource, ids), ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids) };
+        const assigned = e.fullUrl ? ids.get(e.fullUrl) : undefined;
+        try {
+          responses[e.index] = await this.execute(tx, entry, assigned?.split('/')[1]);
+        } catch (error) {
+          throw error instanceof FhirError ? fail(e.index, error) : error;
+        }
+      }
+    });
+    return {
+      resourceType: 'Bundle',
+      type: 'transaction-response',
+      entry: responses,
+    };
+  }
+
+  /** Each entry on its own: a failure becomes that entry's response, the rest go on. */
+  private async batch(service: ResourceService, bundle: Bundle): Promise<Bundle> {
+    const entries = plan(bundle);
+    const out: BundleEntry[] = [];
+    for (const e of entries) {
+      try {
+        out.push(await service.transaction((tx) => this.execute(tx, e, undefined)));
+      } catch (error) {
+        if (!(error instanceof FhirError)) throw error;
+        out.push({ response: { status: String(error.status), outcome: error.outcome } });
+      }
+    }
+    return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+  }
+
+  private async execute(service: ResourceService, e: PlannedEntry, assignedId: string | undefined): Promise<BundleEntry> {
+    const [path, query] = splitQuery(e.url);
+    const segments = path.split('/').filter((s) => s !== '');
+    const written = (result: WriteResult): BundleEntry => ({
+      fullUrl: `${this.settings.baseUrl}/${result.resource.resourceType}/${result.resource.id}`,
+      resource: result.resource,
+      response: {
+        status: result.status === 201 ? '201 Created' : '200 OK',
+        location: `${result.resource.resourceType}/${result.resource.id}/_history/${result.versionId}`,
+        etag: `W/"${result.versionId}"`,
+        lastModified: result.lastUpdated,
+      },
+    });
+    switch (e.method) {
+      case 'POST': {
+        if (segments.length !== 1) throw FhirError.badRequest(`POST ${e.url} is not a create`, 'request.url');
+        const resource = asResource(e.resource, segments[0]);
+        return written(await service.create(resource, { ifNoneExist: e.ifNoneExist, id: assignedId }));
+      }
+      case 'PUT': {
+        const resource = asResource(e.resource, segments[0]);
+        if (segments.length === 1 && query !== undefined) {
+          return written(await service.conditionalUpdate(segments[0], query, resource, { ifMatch: e.ifMatch }));
+        }
+        if (segments.length !== 2) throw FhirError.badRequest(`PUT ${e.url} is not an update`, 'request.url');
+        return written(await service.update(segments[0], segments[1], resource, { ifMatch: e.ifMatch }));
+      }
+      case 'DELETE': {
+        if (segments.length === 1 && query !== undefined) {
+          await service.conditionalDelete(segments[0], query);
+        } else if (segments.length === 2) {
+          await service.delete(segments[0], segments[1], { ifMatch: e.ifMatch });
+        } else throw FhirError.badRequest(`DELETE ${e.url} is not a delete`, 'request.url');
+        return { response: { status: '204 No Content' } };
+      }
+      default: {
+        const result = await this.read(service, { url: e.url });
+        return { resource: result.body as Resource, response: { status: String(result.status) } };
+      }
+    }
+  }
+}
+
+function splitQuery(url: string): [string, string | undefined] {
+  const i = url.indexOf('?');
+  return i < 0 ? [url, undefined] : [url.slice(0, i), url.slice(i + 1)];
+}

@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import type { OperationOutcomeIssue, Resource } from 'fhir/r4';
+import { FhirError } from '../fhir/fhir-error';
+import { issue } from '../fhir/operation-outcome';
+import { contentChanged, nextLastUpdated, stampResource } from '../fhir/resource-meta';
+import { isResourceType, isValidId } from '../fhir/resource-types';
+import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
+import { DuplicateResourceError, type ResourceStore, type StoredResource } from '../store/resource-store';
+import type { ResourceValidator, WriteHook } from './write-hooks';
+import type { SearchService } from './search-service';
+
+export interface WriteResult {
+  resource: Resource;
+  content: string;
+  versionId: number;
+  lastUpdated: string;
+  /** 201 for a new resource, 200 otherwise. */
+  status: 200 | 201;
+  /** False when an update changed nothing (no new version). */
+  changed: boolean;
+}
+
+export interface ServiceDependencies {
+  store: ResourceStore;
+  extractor: IndexValueExtractor;
+  validator?: ResourceValidator;
+  hooks?: Map<string, WriteHook[]>;
+  search: SearchService;
+}
+
+/**
+ * The FHIR interactions on stored resources: read, vread, create, update, delete and their
+ * conditional forms. Validation, index extraction and write hooks run here; every write
+ * commits in one transaction with its history and index rows.
+ */
+export class ResourceService {
+  constructor(private readonly deps: ServiceDependencies) {}
+
+  get store(): ResourceStore {
+    return this.deps.store;
+  }
+
+  get search(): SearchService {
+    return this.deps.search;
+  }
+
+  /** A service whose every call runs in one database transaction. */
+  async transaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
+    if (this.deps.store.isTransaction) return work(this);
+    return this.deps.store.transaction((store) => work(new ResourceService({ ...this.deps, store })));
+  }
+
+  assertType(resourceType: string): void {
+    if (!isResourceType(resourceType)) {
+      throw FhirError.notFound(`Unknown resource type "${resourceType}"`);
+    }
+  }
+
+  async read(resourceType: string, id: string): Promise<StoredResource> {
+    this.assertType(resourceType);
+    const stored = await this.deps.store.read(resourceType, id);
+    if (!stored) throw FhirError.notFound(`${resourceType}/${id} is not known`);
+    if (stored.deleted) throw FhirError.gone(`${resourceType}/${id} was deleted`);
+    return stored;
+  }
+
+  async vread(resourceType: string, id: string, versionId: string) {
+    this.assertType(resourceType);
+    if (!/^\d+$/.test(versionId)) throw FhirError.notFound(`Version "${versionId}" of ${resourceType}/${id} is not known`);
+    const row = await this.deps.store.readVersion(resourceType, id, Number(versionId));
+    if (!row) throw FhirError.notFound(`Version ${versionId} of ${resourceType}/${id} is not known`);
+    if (row.content === null) throw FhirError.gone(`Version ${versionId} of ${resourceType}/${id} is a deletion`);
+    return row;
+  }
+
+  /** Checks a resource (structure, profiles, hooks); throws 422 with every problem. */
+  async validate(resource: Resource, profiles?: string[]): Promise<OperationOutcomeIssue[]> {
+    const issues = [...(this.deps.validator?.validate(resource, { profiles }) ?? [])];
+    for (const hook of this.deps.hooks?.get(resource.resourceType) ?? []) {
+      if (hook.validate) issues.push(...(await hook.validate(resource, this)));
+    }
+    return issues;
+  }
+
+  private async assertValid(resource: Resource): Promise<void> {
+    const issues = await this.validate(resource);
+    if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw FhirError.unprocessable(issues);
+  }
+
+  /** create; with `ifNoneExist`, the conditional create of R4 http.html#ccreate. */
+  async create(resource: Resource, options: { ifNoneExist?: string; id?: string } = {}): Promise<WriteResult> {
+    this.assertType(resource.resourceType);
+    return this.transaction(async (service) => {
+      if (options.ifNoneExist !== undefined) {
+        const matches = await service.search.findIds(service.store, resource.resourceType, options.ifNoneExist);
+        if (matches.length > 1) {
+          throw FhirError.preconditionFailed(`If-None-Exist matched ${matches.length} resources`, 'If-None-Exist');
+        }
+        if (matches.length === 1) {
+          const existing = await service.read(resource.resourceType, matches[0]);
+          return existingResult(existing);
+        }
+      }
+      return service.insertNew(resource, options.id ?? randomUUID());
+    });
+  }
+
+  private async insertNew(resource: Resource, id: string): Promise<WriteResult> {
+    const lastUpdated = nextLastUpdated();
+    const stamped = stampResource(resource, id, 1, lastUpdated);
+    await this.assertValid(stamped);
+    const content = JSON.stringify(stamped);
+    try {
+      await this.deps.store.insert({
+        resourceType: stamped.resourceType,
+        id,
+        versionId: 1,
+        lastUpdated,
+        content,
+        index: this.deps.extractor.extract(stamped),
+      });
+    } catch (error) {
+      if (error instanceof DuplicateResourceError) throw FhirError.conflict(`${resource.resourceType}/${id} already exists`);
+      throw error;
+    }
+    await this.runAfterWrite('create', stamped, undefined);
+    return { resource: stamped, content, versionId: 1, lastUpdated, status: 201, changed: true };
+  }
+
+  /** update (PUT): create-on-update allowed; a new version only when the content changed. */
+  async update(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+    this.assertType(resourceType);
+    if (resource.resourceType !== resourceType) {
+      throw FhirError.badRequest(`The body is a ${resource.resourceType}, the URL names ${resourceType}`, 'resourceType');
+    }
+    if (resource.id === undefined) throw FhirError.badRequest('An update must carry the id of the resource in its body', `${resourceType}.id`);
+    if (resource.id !== id) {
+      throw FhirError.badRequest(`The id in the body (${resource.id}) differs from the id in the URL (${id})`, `${resourceType}.id`);
+    }
+    if (!isValidId(id)) throw FhirError.badRequest(`"${id}" is not a valid id`, `${resourceType}.id`);
+    return this.transaction(async (service) => {
+      const current = await service.store.read(resourceType, id, true);
+      const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
+      if (!current) {
+        if (expected !== undefined) throw FhirError.preconditionFailed(`${resourceType}/${id} does not exist`, 'If-Match');
+        try {
+          return await service.insertNew(resource, id);
+        } catch (error) {
+          // Two creates of one new id at once: the loser retries as an update.
+          if (error instanceof FhirError && error.status === 409) return service.update(resourceType, id, resource, options);
+          throw error;
+        }
+      }
+      if (expected !== undefined && expected !== current.versionId) {
+        throw FhirError.preconditionFailed(
+          `If-Match names version ${expected} but ${resourceType}/${id} is at version ${current.versionId}`,
+          'If-Match',
+        );
+      }
+      const previous = JSON.parse(current.content) as Resource;
+      if (!current.deleted && !contentChanged(previous, resource)) {
+        await service.assertValid(previous);
+        return existingResult(current);
+      }
+      const versionId = current.versionId + 1;
+      const lastUpdated = nextLastUpdated(current.lastUpdated);
+      const stamped = stampResource(resource, id, versionId, lastUpdated);
+      await service.assertValid(stamped);
+      const content = JSON.stringify(stamped);
+      await service.store.replace(current.rid, {
+        resourceType,
+        id,
+        versionId,
+        lastUpdated,
+        content,
+        index: service.deps.extractor.extract(stamped),
+      });
+      await service.runAfterWrite('update', stamped, current.deleted ? undefined : previous);
+      return { resource: stamped, content, versionId, lastUpdated, status: current.deleted ? 201 : 200, changed: true };
+    });
+  }
+
+  /** Conditional update (PUT [type]?criteria), R4 http.html#cond-update. */
+  async conditionalUpdate(resourceType: string, criteria: string, resource: Resource, options: { ifMatch?: string } = {}) {
+    this.assertType(resourceType);
+    return this.transaction(async (service) => {
+      const matches = await service.search.findIds(service.store, resourceType, criteria);
+      if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
+      if (matches.length === 0) {
+        if (resource.resourceType !== resourceType) {
+          throw FhirError.badRequest(`The body is a ${resource.resourceType}, the URL names ${resourceType}`, 'resourceType');
+        }
+        return service.create(resource, resource.id !== undefined ? { id: resource.id } : {});
+      }
+      if (resource.id !== undefined && resource.id !== matches[0]) {
+        throw FhirError.badRequest(`The id in the body (${resource.id}) is not the matching resource (${matches[0]})`, `${resourceType}.id`);
+      }
+      return service.update(resourceType, matches[0], { ...resource, id: matches[0] }, options);
+    });
+  }
+
+  /** delete: a new version marks the resource deleted; reading it then answers 410. */
+  async delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<{ deleted: boolean }> {
+    this.assertType(resourceType);
+    return this.transaction(async (service) => {
+      const current = await service.store.read(resourceType, id, true);
+      if (!current || current.deleted) return { deleted: false };
+      const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
+      if (expected !== undefined && expected !== current.versionId) {
+        throw FhirError.preconditionFailed(`If-Match names version ${expected} but the resource is at ${current.versionId}`, 'If-Match');
+      }
+      await service.store.markDeleted(current.rid, resourceType, id, current.versionId + 1, nextLastUpdated(current.lastUpdated));
+      await service.runAfterWrite('delete', JSON.parse(current.content) as Resource, undefined);
+      return { deleted: true };
+    });
+  }
+
+  async conditionalDelete(resourceType: string, criteria: string): Promise<{ deleted: boolean }> {
+    this.assertType(resourceType);
+    return this.transaction(async (service) => {
+      const matches = await service.search.findIds(service.store, resourceType, criteria);
+      if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
+      if (matches.length === 0) return { deleted: false };
+      return service.delete(resourceType, matches[0]);
+    });
+  }
+
+  private async runAfterWrite(interaction: 'create' | 'update' | 'delete', resource: Resource, previous: Resource | undefined) {
+    for (const hook of this.deps.hooks?.get(resource.resourceType) ?? []) {
+      if (hook.afterWrite) await hook.afterWrite({ interaction, resource, previous }, this);
+    }
+  }
+}
+
+function existingResult(stored: StoredResource): WriteResult {
+  const resource = JSON.parse(stored.content) as Resource;
+  return {
+    resource,
+    content: stored.content,
+    versionId: stored.versionId,
+    lastUpdated: resource.meta?.lastUpdated ?? stored.lastUpdated,
+    status: 200,
+    changed: false,
+  };
+}
+
+/** `W/"3"`, `"3"` or `3` -> 3 */
+export function parseETag(value: string): number {
+  const m = /^(?:W\/)?"?(\d+)"?$/.exec(value.trim());
+  if (!m) throw new FhirError(400, [issue('error', 'invalid', `If-Match must be a version ETag like W/"3", got "${value}"`, 'If-Match')]);
+  return Number(m[1]);
+}

@@ -1,0 +1,238 @@
+import type { Bundle, BundleEntry, BundleLink, OperationOutcomeIssue, Resource } from 'fhir/r4';
+import { FhirError } from '../fhir/fhir-error';
+import { operationOutcome } from '../fhir/operation-outcome';
+import { decodeCursor, encodeCursor } from '../fhir/search/cursor';
+import { parseSearchRequest, type ParseOptions } from '../fhir/search/parse-search-request';
+import type { Filter, IncludeRequest, SearchRequest } from '../fhir/search/search-request';
+import type { SearchParameterRegistry } from '../fhir/search/search-parameter-registry';
+import { applyElements, applySummary } from '../fhir/summary';
+import { isResourceType } from '../fhir/resource-types';
+import type { ResourceStore } from '../store/resource-store';
+import { countMatches, fetchIncluded, fetchRevIncluded, searchPage, type SearchRow } from '../store/search/search-query';
+import { expandTokenFilters } from './terminology-service';
+
+export interface SearchSettings {
+  baseUrl: string;
+  defaultCount: number;
+  maxCount: number;
+}
+
+export interface SearchOptions {
+  strict: boolean;
+}
+
+/** Rounds of `:iterate` followed at most (stops earlier when nothing new arrives). */
+const MAX_INCLUDE_ITERATIONS = 4;
+const MAX_INCLUDED = 1000;
+
+export interface SearchResult {
+  /** The searchset Bundle as JSON text (stored resources are spliced in unparsed). */
+  body: string;
+}
+
+/**
+ * Runs a FHIR search: parse -> expand terminology -> one page by keyset -> includes
+ * (one query per include, for the whole page) -> searchset Bundle.
+ */
+export class SearchService {
+  constructor(
+    private readonly registry: SearchParameterRegistry,
+    private readonly settings: SearchSettings,
+  ) {}
+
+  parseOptions(strict: boolean): ParseOptions {
+    return {
+      registry: this.registry,
+      isResourceType,
+      defaultCount: this.settings.defaultCount,
+      maxCount: this.settings.maxCount,
+      baseUrl: this.settings.baseUrl,
+      strict,
+    };
+  }
+
+  parse(resourceTypes: string[], params: [string, string][], strict: boolean) {
+    return parseSearchRequest(resourceTypes, params, this.parseOptions(strict));
+  }
+
+  /** Ids of the resources of one type matching a query string (conditional interactions). */
+  async findIds(store: ResourceStore, resourceType: string, criteria: string): Promise<string[]> {
+    const params = [...new URLSearchParams(criteria.replace(/^\?/, ''))];
+    if (params.length === 0) throw FhirError.badRequest('Conditional criteria must not be empty');
+    const { request } = this.parse([resourceType], params, true);
+    const filters = await expandTokenFilters(store, this, request.filters);
+    const rows = await searchPage(store.db, { resourceTypes: [resourceType], filters, sort: [], limit: 2 });
+    return rows.map((r) => r.id);
+  }
+
+  /** Full search: returns the searchset Bundle text. `path` is e.g. `Task` or `` (all types). */
+  async search(
+    store: ResourceStore,
+    path: string,
+    request: SearchRequest,
+    warnings: OperationOutcomeIssue[],
+  ): Promise<SearchResult> {
+    const filters = await expandTokenFilters(store, this, request.filters);
+    const query = { resourceTypes: request.resourceTypes, filters };
+    if (request.summary === 'count') {
+      const total = await countMatches(store.db, query);
+      return { body: JSON.stringify(this.bundle(path, request, [], [], total, undefined, undefined, warnings)) };
+    }
+    const cursor = request.cursor !== undefined ? decodeCursor(request.cursor) : undefined;
+    let rows: SearchRow[];
+    try {
+      rows = await searchPage(store.db, {
+        ...query,
+        sort: request.sort,
+        limit: request.count + 1,
+        after: cursor,
+      });
+    } catch (error) {
+      if (error instanceof RangeError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
+      throw error;
+    }
+    const hasMore = rows.length > request.count;
+    if (hasMore) {
+      if (cursor?.backwards) rows = rows.slice(1);
+      else rows = rows.slice(0, request.count);
+    }
+    let total: number | undefined;
+    if (request.total === 'accurate' || request.total === 'estimate') total = await countMatches(store.db, query);
+    else if (request.total === undefined && cursor === undefined && !hasMore) total = rows.length;
+
+    const included = request.count > 0 ? await this.includes(store, rows, request.includes) : [];
+    let next: string | undefined;
+    let previous: string | undefined;
+    if (rows.length > 0) {
+      const forwardMore = cursor?.backwards ? true : hasMore;
+      if (forwardMore) next = encodeCursor({ keys: rows[rows.length - 1].keys, backwards: false });
+      const backwardMore = cursor === undefined ? false : cursor.backwards ? hasMore : true;
+      if (backwardMore) previous = encodeCursor({ keys: rows[0].keys, backwards: true });
+    }
+    return { body: this.bundleText(path, request, rows, included, total, next, previous, warnings) };
+  }
+
+  private async includes(store: ResourceStore, rows: SearchRow[], includes: IncludeRequest[]): Promise<SearchRow[]> {
+    if (includes.length === 0 || rows.length === 0) return [];
+    const seen = new Set(rows.map((r) => r.rid));
+    const out: SearchRow[] = [];
+    const add = (found: { rid: string; resourceType: string; id: string; content: string }[]) => {
+      const added: SearchRow[] = [];
+      for (const f of found) {
+        if (seen.has(f.rid) || out.length >= MAX_INCLUDED) continue;
+        seen.add(f.rid);
+        const row = { ...f, keys: [] };
+        out.push(row);
+        added.push(row);
+      }
+      return added;
+    };
+    const run = async (source: SearchRow[], include: IncludeRequest) => {
+      const byType = new Map<string, string[]>();
+      for (const r of source) byType.set(r.resourceType, [...(byType.get(r.resourceType) ?? []), r.rid]);
+      const found: SearchRow[] = [];
+      if (include.reverse) {
+        const rids = source.map((r) => r.rid);
+        const sourceTypes = include.sourceType === '*' ? [] : [include.sourceType];
+        for (const sourceType of sourceTypes) {
+          const params = include.param !== undefined ? [include.param] : this.referenceParams(sourceType);
+          found.push(...add(await fetchRevIncluded(store.db, rids, { ...include, sourceType }, params)));
+        }
+      } else {
+        const rids = byType.get(include.sourceType) ?? [];
+        const params = include.param !== undefined ? [include.param] : this.referenceParams(include.sourceType);
+        found.push(...add(await fetchIncluded(store.db, rids, include, params)));
+      }
+      return found;
+    };
+    for (const include of includes) await run(rows, include);
+    const iterating = includes.filter((i) => i.iterate);
+    let frontier = out.slice();
+    for (let round = 0; round < MAX_INCLUDE_ITERATIONS && frontier.length > 0 && iterating.length > 0; round++) {
+      const next: SearchRow[] = [];
+      for (const include of iterating) next.push(...(await run(frontier, include)));
+      frontier = next;
+    }
+    return out;
+  }
+
+  private referenceParams(resourceType: string): string[] {
+    return this.registry
+      .forType(resourceType)
+      .filter((p) => p.type === 'reference')
+      .map((p) => p.code);
+  }
+
+  private selfUrl(path: string, request: SearchRequest, cursor?: string): string {
+    const params = new URLSearchParams();
+    if (path === '' && request.resourceTypes.length > 0) params.append('_type', request.resourceTypes.join(','));
+    for (const [k, v] of request.applied) params.append(k, v);
+    if (cursor !== undefined) params.append('_cursor', cursor);
+    const query = params.toString();
+    const base = path === '' ? this.settings.baseUrl : `${this.settings.baseUrl}/${path}`;
+    return query === '' ? base : `${base}?${query}`;
+  }
+
+  private links(path: string, request: SearchRequest, next?: string, previous?: string): BundleLink[] {
+    const links: BundleLink[] = [{ relation: 'self', url: this.selfUrl(path, request, request.cursor) }];
+    links.push({ relation: 'first', url: this.selfUrl(path, request) });
+    if (previous !== undefined) links.push({ relation: 'previous', url: this.selfUrl(path, request, previous) });
+    if (next !== undefined) links.push({ relation: 'next', url: this.selfUrl(path, request, next) });
+    return links;
+  }
+
+  private bundle(
+    path: string,
+    request: SearchRequest,
+    _rows: SearchRow[],
+    _included: SearchRow[],
+    total: number | undefined,
+    next: string | undefined,
+    previous: string | undefined,
+    warnings: OperationOutcomeIssue[],
+  ): Bundle {
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
+    if (total !== undefined) bundle.total = total;
+    bundle.link = this.links(path, request, next, previous);
+    if (warnings.length > 0) bundle.entry = [outcomeEntry(warnings)];
+    return bundle;
+  }
+
+  /**
+   * The Bundle as text. Stored JSON is spliced in as it is, unless _summary/_elements
+   * asks for a subset, so a page costs no parse or re-serialisation of its resources.
+   */
+  private bundleText(
+    path: string,
+    request: SearchRequest,
+    rows: SearchRow[],
+    included: SearchRow[],
+    total: number | undefined,
+    next: string | undefined,
+    previous: string | undefined,
+    warnings: OperationOutcomeIssue[],
+  ): string {
+    const head = this.bundle(path, request, rows, included, total, next, previous, []);
+    const entries: string[] = [];
+    const transform = (content: string): string => {
+      if ((request.summary === undefined || request.summary === 'false') && request.elements === undefined) return content;
+      let resource = JSON.parse(content) as Resource;
+      if (request.summary !== undefined) resource = applySummary(resource, request.summary);
+      if (request.elements !== undefined) resource = applyElements(resource, request.elements);
+      return JSON.stringify(resource);
+    };
+    const entry = (row: SearchRow, mode: 'match' | 'include') =>
+      `{"fullUrl":${JSON.stringify(`${this.settings.baseUrl}/${row.resourceType}/${row.id}`)},"resource":${transform(row.content)},"search":{"mode":"${mode}"}}`;
+    for (const row of rows) entries.push(entry(row, 'match'));
+    for (const row of included) entries.push(entry(row, 'include'));
+    if (warnings.length > 0) entries.push(JSON.stringify(outcomeEntry(warnings)));
+    const headText = JSON.stringify(head);
+    return `${headText.slice(0, -1)},"entry":[${entries.join(',')}]}`;
+  }
+}
+
+function outcomeEntry(warnings: OperationOutcomeIssue[]): BundleEntry {
+  return { resource: operationOutcome(warnings), search: { mode: 'outcome' } };
+}
+
+export type { Filter };
