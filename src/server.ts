@@ -2,12 +2,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { ServerConfig } from './config';
-import { loadStartupContent, readStartupContent } from './content/load-startup-content';
+import { loadStartupContent } from './content/load-startup-content';
 import { createApp } from './http/app';
-import { createServerContext, type ServerContext } from './server-context';
-import { openDatabase } from './store/database';
-import { migrate } from './store/migrate';
-import { buildServerParts } from './server-parts';
+import { openRuntime } from './runtime';
+import type { ServerContext } from './server-context';
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -19,31 +17,21 @@ export interface RunningServer {
 }
 
 export function createLogger(config: ServerConfig): Logger {
-  return pino({ level: config.logLevel, redact: ['req.headers.authorization', 'headers.authorization', 'token', 'access_token'] });
+  return pino({ level: config.logLevel, redact: ['req.headers.authorization', 'headers.authorization', 'token', 'access_token', 'client_assertion'] });
 }
 
 /** config -> database -> migrations -> services -> library -> HTTP. */
 export async function startServer(config: ServerConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
   const startedAt = Date.now();
-  const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    pgliteDir: config.pgliteDir,
-    poolSize: config.databasePoolSize,
-    statementTimeoutMs: config.searchTimeoutMs,
-    onPoolError: (error) => logger.warn({ err: error.message }, 'database connection lost; the pool will reconnect'),
-  });
+  const runtime = await openRuntime(config, logger);
+  const { ctx } = runtime;
   try {
-    const applied = await migrate(database.db);
-    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    const items = config.loadContentOnStart ? await readStartupContent([config.profilesDir, config.contentDir]) : [];
-    const parts = await buildServerParts(config, logger, items);
-    const ctx = createServerContext(config, database, logger, parts.context);
     if (config.loadContentOnStart) {
-      const summary = await loadStartupContent(ctx, items);
+      const summary = await loadStartupContent(ctx, runtime.startupItems);
       for (const r of summary.rejected) logger.error({ source: r.source, reason: r.reason }, 'library resource rejected');
       logger.info({ created: summary.created, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected.length }, 'library loaded');
     }
-    const app = createApp(ctx, parts.app(ctx));
+    const app = createApp(ctx, runtime.parts.app(ctx));
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.on('error', reject);
@@ -51,7 +39,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     server.keepAliveTimeout = 65_000;
     const address = server.address() as AddressInfo;
     const origin = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-    logger.info({ port: address.port, database: database.engine, startupMs: Date.now() - startedAt, baseUrl: config.baseUrl }, 'server listening');
+    logger.info({ port: address.port, database: ctx.database.engine, startupMs: Date.now() - startedAt, baseUrl: config.baseUrl }, 'server listening');
     let closing: Promise<void> | undefined;
     return {
       ctx,
@@ -63,12 +51,11 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
             server.close(() => resolve());
             server.closeIdleConnections();
           });
-          await parts.close?.();
-          await database.close();
+          await runtime.close();
         })()),
     };
   } catch (error) {
-    await database.close();
+    await runtime.close();
     throw error;
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { asResource } from '../fhir/resource-body';
+import { informationOutcome } from '../fhir/operation-outcome';
 import type { ResourceService, WriteResult } from './resource-service';
 
 export interface BundleSettings {
@@ -161,6 +162,8 @@ export class BundleService {
         location: `${result.resource.resourceType}/${result.resource.id}/_history/${result.versionId}`,
         etag: `W/"${result.versionId}"`,
         lastModified: result.lastUpdated,
+        // Says when an update changed nothing, so a loader can count unchanged resources.
+        ...(result.changed ? {} : { outcome: informationOutcome('unchanged: the content equals the stored version') }),
       },
     });
     switch (e.method) {

@@ -1,0 +1,56 @@
+import type { SearchParameter } from 'fhir/r4';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config';
+import { readStartupContent } from './content/load-startup-content';
+import type { ReadItem } from './content/read-resources';
+import { registerStoredSearchParameters } from './content/register-stored-search-parameters';
+import { createServerContext, type ServerContext } from './server-context';
+import { buildServerParts, type ServerParts } from './server-parts';
+import { openDatabase } from './store/database';
+import { migrate } from './store/migrate';
+
+export interface Runtime {
+  ctx: ServerContext;
+  parts: ServerParts;
+  /** profiles/ and content/ as read at start-up (empty when LOAD_CONTENT=false and not asked). */
+  startupItems: ReadItem[];
+  close(): Promise<void>;
+}
+
+/**
+ * Everything but HTTP: database, migrations, validator and other parts, services, and the
+ * search parameters of profiles/ and of the store. Shared by the server and the CLI commands.
+ */
+export async function openRuntime(config: ServerConfig, logger: Logger, options: { readContent?: boolean } = {}): Promise<Runtime> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: config.pgliteDir,
+    poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.searchTimeoutMs,
+    onPoolError: (error) => logger.warn({ err: error.message }, 'database connection lost; the pool will reconnect'),
+  });
+  try {
+    const applied = await migrate(database.db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    const readContent = options.readContent ?? config.loadContentOnStart;
+    const startupItems = readContent ? await readStartupContent([config.profilesDir, config.contentDir]) : await readStartupContent([config.profilesDir]).catch(() => []);
+    const parts = await buildServerParts(config, logger, startupItems);
+    const ctx = createServerContext(config, database, logger, parts.context);
+    for (const item of startupItems) {
+      if (item.resource?.resourceType === 'SearchParameter') ctx.registry.add(item.resource as SearchParameter);
+    }
+    await registerStoredSearchParameters(ctx);
+    return {
+      ctx,
+      parts,
+      startupItems: readContent ? startupItems : [],
+      close: async () => {
+        await parts.close?.();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
