@@ -1,0 +1,21 @@
+# Build: TypeScript -> dist/; run: node dist/main.js
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY --from=build /app/dist ./dist
+COPY sql ./sql
+COPY profiles ./profiles
+COPY content ./content
+USER node
+EXPOSE 8080
+CMD ["node", "dist/main.js"]
