@@ -97,7 +97,7 @@ export function fhirRouter(ctx: ServerContext): Router {
   };
 
   // Operations: [base]/$op, [base]/Type/$op, [base]/Type/id/$op
-  router.all(/^\/(?:([A-Za-z]+)\/)?(?:([A-Za-z0-9\-.]{1,64})\/)?\$([A-Za-z][A-Za-z0-9\-]*)$/, async (req, res) => {
+  router.all(/^\/(?:([A-Za-z]+)\/)?(?:([A-Za-z0-9.-]{1,64})\/)?\$([A-Za-z][A-Za-z0-9-]*)$/, async (req, res) => {
     const groups = req.params as unknown as Record<string, string | undefined>;
     await runOperation(req, res, groups[2]!, groups[0], groups[1]);
   });
