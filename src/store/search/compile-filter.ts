@@ -52,6 +52,15 @@ function escapeLike(value: string): string {
 }
 
 /**
+ * A reference row that points at this server: relative, or absolute under its base.
+ * `Patient/1` must not find `http://elsewhere/fhir/Patient/1` (R4 search.html#reference).
+ */
+function isLocalReference(alias: string, base: string): Condition {
+  const url = sql.ref(`${alias}.url`);
+  return sql`(${url} is null or ${url} like ${escapeLike(base) + '/%'})`;
+}
+
+/**
  * Compiles one filter to a condition on the resource row `alias` (a row of `resource`
  * whose type is one of `types`). Each filter becomes `alias.rid IN (index lookup)`,
  * which Postgres runs as a semi-join driven by the index.
@@ -66,7 +75,7 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
       return or(filter.values.map((v) => compileRange(v, sql.ref(`${alias}.last_updated`), sql.ref(`${alias}.last_updated`), true)));
     case 'fulltext': {
       const column = sql.ref(`f.${filter.field}`);
-      const queries = or(filter.values.map((q) => sql`${column} @@ websearch_to_tsquery('english', ${q})`));
+      const queries = or(filter.values.map((q) => sql`${column} @@ plainto_tsquery('english', ${q})`));
       return sql`${rid} in (select f.rid from idx_fulltext f where ${typeCondition('f.resource_type', types)} and ${queries})`;
     }
     case 'token':
@@ -87,7 +96,12 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
     case 'missing': {
       const table = TABLE_OF_TYPE[filter.paramType];
       if (table === undefined) return TRUE;
-      const present = sql`${rid} in (select m.rid from ${sql.table(table)} m where ${typeCondition('m.resource_type', types)} and m.param = ${filter.param})`;
+      let present = sql`${rid} in (select m.rid from ${sql.table(table)} m where ${typeCondition('m.resource_type', types)} and m.param = ${filter.param})`;
+      if (filter.paramType === 'reference') {
+        // A reference given only by its identifier is a value too.
+        const byIdentifier = sql`${rid} in (select m.rid from idx_token m where ${typeCondition('m.resource_type', types)} and m.param = ${`${filter.param}:identifier`})`;
+        present = sql`(${present} or ${byIdentifier})`;
+      }
       return filter.missing ? sql`not ${present}` : present;
     }
     case 'chain': {
@@ -99,9 +113,9 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
         select ${sql.ref(`${g}.rid`)} from idx_reference ${sql.table(g)}
         where ${typeCondition(`${g}.resource_type`, types)} and ${sql.ref(`${g}.param`)} = ${filter.param}
           and (
-            (${sql.ref(`${g}.target_type`)}, ${sql.ref(`${g}.target_id`)}) in (
+            ((${sql.ref(`${g}.target_type`)}, ${sql.ref(`${g}.target_id`)}) in (
               select ${sql.ref(`${t}.resource_type`)}, ${sql.ref(`${t}.id`)} from resource ${sql.table(t)}
-              where ${sql.ref(`${t}.rid`)} in (${targets}))
+              where ${sql.ref(`${t}.rid`)} in (${targets})) and ${isLocalReference(g, filter.localBase)})
             or ${sql.ref(`${g}.url`)} in (select u.value from idx_uri u where u.param = 'url' and u.rid in (${targets}))
           ))`;
     }
@@ -114,7 +128,7 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
       const alias_ = sql.ref(`${alias}.id`);
       const aliasType = sql.ref(`${alias}.resource_type`);
       return sql`(
-        (${aliasType}, ${alias_}) in (select ${sql.ref(`${g}.target_type`)}, ${sql.ref(`${g}.target_id`)} ${refs})
+        (${aliasType}, ${alias_}) in (select ${sql.ref(`${g}.target_type`)}, ${sql.ref(`${g}.target_id`)} ${refs} and ${isLocalReference(g, filter.localBase)})
         or ${rid} in (select u.rid from idx_uri u where u.param = 'url' and u.value in (select ${sql.ref(`${g}.url`)} ${refs}))
       )`;
     }
@@ -261,6 +275,7 @@ function compileReference(filter: ReferenceFilter, types: string[], rid: RawBuil
     if (v.targetType !== undefined) parts.push(sql`f.target_type = ${v.targetType}`);
     if (v.url !== undefined) parts.push(sql`f.url = ${v.url}`);
     if (v.version !== undefined) parts.push(sql`f.version = ${v.version}`);
+    if (v.localBase !== undefined) parts.push(isLocalReference('f', v.localBase));
     return and(parts);
   });
   return sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = ${filter.param} and ${or(matches)})`;
@@ -268,11 +283,27 @@ function compileReference(filter: ReferenceFilter, types: string[], rid: RawBuil
 
 function compileUri(filter: UriFilter, types: string[], rid: RawBuilder<unknown>): Condition {
   const matches = filter.values.map((v) => {
-    if (filter.modifier === 'below') return sql`u.value like ${escapeLike(v) + '%'}`;
-    if (filter.modifier === 'above') return sql`starts_with(${v}, u.value)`;
+    if (filter.modifier === 'below') {
+      // Below a URL means at or under it by whole path segments: `/fhir` is not below `/fhi`.
+      if (v.endsWith('/')) return sql`u.value like ${escapeLike(v) + '%'}`;
+      return sql`(u.value = ${v} or u.value like ${escapeLike(v) + '/%'})`;
+    }
+    if (filter.modifier === 'above') return sql`u.value = any(${segmentPrefixes(v)})`;
     return sql`u.value = ${v}`;
   });
   return sql`${rid} in (select u.rid from idx_uri u where ${typeCondition('u.resource_type', types)} and u.param = ${filter.param} and ${or(matches)})`;
+}
+
+/** The value and each of its leading paths at a `/`, with and without the slash: the URIs above it. */
+function segmentPrefixes(value: string): string[] {
+  const prefixes = new Set<string>([value]);
+  for (let i = value.indexOf('//') >= 0 ? value.indexOf('//') + 2 : 0; i < value.length; i++) {
+    if (value[i] === '/') {
+      prefixes.add(value.slice(0, i));
+      prefixes.add(value.slice(0, i + 1));
+    }
+  }
+  return [...prefixes];
 }
 
 function compileComposite(filter: CompositeFilter, types: string[], rid: RawBuilder<unknown>): Condition {
