@@ -168,9 +168,8 @@ export function fhirRouter(ctx: ServerContext): Router {
   // Instance level
   router.get('/:type/:id', async (req, res) => {
     const stored = await svc(res).read(param(req, 'type'), param(req, 'id'));
-    const lastUpdated = (JSON.parse(stored.content) as Resource).meta?.lastUpdated ?? stored.lastUpdated;
     res.setHeader('ETag', versionETag(stored.versionId));
-    res.setHeader('Last-Modified', httpDate(lastUpdated));
+    res.setHeader('Last-Modified', httpDate(stored.lastUpdated));
     const ifNoneMatch = header(req, 'if-none-match');
     if (ifNoneMatch !== undefined && ifNoneMatch.replace(/^W\//, '') === `"${stored.versionId}"`) {
       res.status(304).end();
