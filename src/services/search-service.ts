@@ -127,21 +127,21 @@ export class SearchService {
       }
       return added;
     };
-    const run = async (source: SearchRow[], include: IncludeRequest) => {
+    const base = this.settings.baseUrl;
+    const run = async (source: SearchRow[], include: IncludeRequest): Promise<SearchRow[]> => {
+      if (include.reverse) {
+        const sourceType = include.sourceType === '*' ? undefined : include.sourceType;
+        const params = include.param !== undefined ? [include.param] : sourceType !== undefined ? this.referenceParams(sourceType) : undefined;
+        const rids = source.map((r) => r.rid);
+        return add(await fetchRevIncluded(store.db, rids, sourceType, params, base));
+      }
       const byType = new Map<string, string[]>();
       for (const r of source) byType.set(r.resourceType, [...(byType.get(r.resourceType) ?? []), r.rid]);
       const found: SearchRow[] = [];
-      if (include.reverse) {
-        const rids = source.map((r) => r.rid);
-        const sourceTypes = include.sourceType === '*' ? [] : [include.sourceType];
-        for (const sourceType of sourceTypes) {
-          const params = include.param !== undefined ? [include.param] : this.referenceParams(sourceType);
-          found.push(...add(await fetchRevIncluded(store.db, rids, { ...include, sourceType }, params)));
-        }
-      } else {
-        const rids = byType.get(include.sourceType) ?? [];
-        const params = include.param !== undefined ? [include.param] : this.referenceParams(include.sourceType);
-        found.push(...add(await fetchIncluded(store.db, rids, include, params)));
+      for (const sourceType of include.sourceType === '*' ? [...byType.keys()] : [include.sourceType]) {
+        const params = include.param !== undefined ? [include.param] : this.referenceParams(sourceType);
+        const included = await fetchIncluded(store.db, byType.get(sourceType) ?? [], { sourceType, targetType: include.targetType }, params, base);
+        found.push(...add(included));
       }
       return found;
     };

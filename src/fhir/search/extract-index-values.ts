@@ -67,6 +67,8 @@ export class IndexValueExtractor {
         for (const r of results) {
           const ref = referenceValue(r);
           if (ref) values.reference.push({ param: code, ...ref });
+          // `[param]:identifier` searches Reference.identifier (R4 search.html#reference).
+          if (isObject(r) && isObject(r.identifier)) values.token.push(...tokenValues(`${code}:identifier`, r.identifier));
         }
         break;
       case 'uri':
@@ -223,10 +225,7 @@ export function referenceValue(
   }
   if (!isObject(value)) return undefined;
   const reference = str(value.reference);
-  if (reference === null) {
-    if (isObject(value.identifier)) return undefined;
-    return undefined;
-  }
+  if (reference === null) return undefined;
   if (reference.startsWith('#')) return undefined;
   const m = RELATIVE_REFERENCE.exec(reference);
   if (!m) return { targetType: str(value.type), targetId: null, url: reference, version: null };

@@ -3,7 +3,6 @@ import { FhirError } from '../fhir-error';
 import { issue } from '../operation-outcome';
 import { parseDateRange } from './date-range';
 import { splitEscaped, splitFirstEscaped, unescapeValue } from './escaping';
-import { numberRange } from './extract-index-values';
 import { normalizeString } from './normalize';
 import type {
   Filter,
@@ -335,9 +334,9 @@ function parseReference(
       if (modifier !== undefined && modifier !== relative[1]) {
         throw FhirError.badRequest(`The value ${value} is not a ${modifier}`, name);
       }
-      return { targetType: relative[1], id: relative[2] };
+      return { targetType: relative[1], id: relative[2], localBase: options.baseUrl };
     }
-    if (/^[A-Za-z0-9\-.]{1,64}$/.test(local)) return { targetType: modifier, id: local };
+    if (/^[A-Za-z0-9\-.]{1,64}$/.test(local)) return { targetType: modifier, id: local, localBase: options.baseUrl };
     if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
       const [url, version] = value.split('|');
       return version !== undefined ? { url, version } : { url };
@@ -373,15 +372,26 @@ function parseNumberValue(value: string, name: string, quantity: boolean): Numbe
     throw FhirError.badRequest(`"${value}" is not a valid number`, name);
   }
   const n = Number(numberText);
-  const decimals = numberText.includes('.') && !/[eE]/.test(numberText) ? numberText.split('.')[1].length : 0;
-  const half = 0.5 * Math.pow(10, -decimals);
+  if (!Number.isFinite(n)) throw FhirError.badRequest(`"${value}" is out of range`, name);
+  const half = implicitPrecision(numberText);
   const result: NumberValue = { prefix, value: n, low: n - half, high: n + half };
-  void numberRange;
   if (quantity && parts.length === 3) {
     if (parts[1] !== '') result.system = parts[1];
     if (parts[2] !== '') result.code = parts[2];
   }
   return result;
+}
+
+/**
+ * Half the width of the range a number stands for (R4 search.html#number): `100` is
+ * [99.5, 100.5), `100.00` is [99.995, 100.005), and `1e2`, one significant figure, is
+ * [95, 105) as the spec's table gives it.
+ */
+function implicitPrecision(numberText: string): number {
+  const [mantissa, exponent] = numberText.toLowerCase().split('e');
+  const decimals = mantissa.includes('.') ? mantissa.split('.')[1].length : 0;
+  if (exponent === undefined) return 0.5 * Math.pow(10, -decimals);
+  return 0.5 * Math.pow(10, Number(exponent) - decimals - 1);
 }
 
 function parseChain(
@@ -410,7 +420,7 @@ function parseChain(
   const filters = targets.map((t) => parseFilter([t], rest, value, options, depth + 1));
   const filter = filters.find((f) => f !== undefined);
   if (filter === undefined) throw new UnknownParameter(`Unknown chained parameter ${rest}`);
-  return { kind: 'chain', param: code, targetTypes: targets, filter };
+  return { kind: 'chain', param: code, targetTypes: targets, filter, localBase: options.baseUrl };
 }
 
 function parseHas(types: string[], name: string, value: string, options: ParseOptions, depth: number): Filter {
@@ -426,7 +436,7 @@ function parseHas(types: string[], name: string, value: string, options: ParseOp
   void types;
   const filter = parseFilter([sourceType], rest, value, options, depth + 1);
   if (filter === undefined) throw new UnknownParameter(`Unknown parameter ${rest} on ${sourceType}`);
-  return { kind: 'has', sourceType, referenceParam, filter };
+  return { kind: 'has', sourceType, referenceParam, filter, localBase: options.baseUrl };
 }
 
 function parseSort(value: string, types: string[], options: ParseOptions): SortKey[] {
@@ -452,7 +462,9 @@ function parseInclude(
   options: ParseOptions,
 ): IncludeRequest {
   const name = reverse ? '_revinclude' : '_include';
-  if (value === '*') return { sourceType: reverse ? '*' : types[0], param: undefined, targetType: undefined, iterate, reverse };
+  // `*`: every reference parameter of every type involved.
+  if (value === '*') return { sourceType: '*', param: undefined, targetType: undefined, iterate, reverse };
+  void types;
   const parts = value.split(':');
   if (parts.length < 2 || parts.length > 3) {
     throw FhirError.badRequest(`${name} takes Type:parameter[:targetType] or *, got "${value}"`, name);

@@ -64,6 +64,11 @@ export interface ReferenceMatch {
   id?: string;
   url?: string;
   version?: string;
+  /**
+   * Set for a local search value (`id`, `Type/id`, `[base]/Type/id`): only references that
+   * are relative or absolute under this base match, not `http://elsewhere/fhir/Type/id`.
+   */
+  localBase?: string;
 }
 
 export interface ReferenceFilter {
@@ -121,6 +126,8 @@ export interface ChainFilter {
   param: string;
   targetTypes: string[];
   filter: Filter;
+  /** References resolve to local resources only when relative or under this base. */
+  localBase: string;
 }
 
 /** `_has:Type:ref:param=value`: some Type referencing this resource by `ref` matches. */
@@ -129,6 +136,8 @@ export interface HasFilter {
   sourceType: string;
   referenceParam: string;
   filter: Filter;
+  /** References resolve to local resources only when relative or under this base. */
+  localBase: string;
 }
 
 export type Filter =

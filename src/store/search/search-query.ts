@@ -125,15 +125,22 @@ export interface IncludedRow {
   content: string;
 }
 
+/** A reference row that points at this server: relative, or absolute under `base`. */
+function localReference(base: string): RawBuilder<unknown> {
+  return sql`(f.url is null or f.url like ${base.replace(/[\\%_]/g, (c) => `\\${c}`) + '/%'})`;
+}
+
 /**
- * `_include`: the resources that `rids` reference through `params` — by type/id or by
- * canonical URL — in one query for the whole page (never one query per resource).
+ * `_include`: the resources that `rids` (all of type `sourceType`) reference through
+ * `referenceParams` — by type/id or by canonical URL — in one query for the whole page
+ * (never one query per resource).
  */
 export async function fetchIncluded(
   db: Kysely<DatabaseSchema>,
   rids: string[],
-  include: IncludeRequest,
+  include: { sourceType: string; targetType: string | undefined },
   referenceParams: string[],
+  localBase: string,
 ): Promise<IncludedRow[]> {
   if (rids.length === 0 || referenceParams.length === 0) return [];
   const targetFilter = include.targetType !== undefined ? sql`and t.resource_type = ${include.targetType}` : sql``;
@@ -143,7 +150,7 @@ export async function fetchIncluded(
       (t.resource_type, t.id) in (
         select f.target_type, f.target_id from idx_reference f
         where f.rid = any(${rids}::bigint[]) and f.resource_type = ${include.sourceType} and f.param = any(${referenceParams})
-          and f.target_id is not null)
+          and f.target_id is not null and ${localReference(localBase)})
       or t.rid in (
         select u.rid from idx_uri u join idx_reference f on u.value = f.url
         where u.param = 'url' and f.rid = any(${rids}::bigint[]) and f.resource_type = ${include.sourceType}
@@ -152,22 +159,28 @@ export async function fetchIncluded(
   return result.rows.map((r) => ({ rid: String(r.rid), resourceType: r.resource_type, id: r.id, content: r.content }));
 }
 
-/** `_revinclude`: resources of `include.sourceType` that reference any of `rids` through `params`. */
+/**
+ * `_revinclude`: resources that reference any of `rids`. `sourceType` and `referenceParams`
+ * undefined mean any type and any reference parameter (`_revinclude=*`).
+ */
 export async function fetchRevIncluded(
   db: Kysely<DatabaseSchema>,
   rids: string[],
-  include: IncludeRequest,
-  referenceParams: string[],
+  sourceType: string | undefined,
+  referenceParams: string[] | undefined,
+  localBase: string,
 ): Promise<IncludedRow[]> {
-  if (rids.length === 0 || referenceParams.length === 0) return [];
+  if (rids.length === 0 || referenceParams?.length === 0) return [];
+  const typeFilter = (column: string) => (sourceType !== undefined ? sql`and ${sql.ref(column)} = ${sourceType}` : sql``);
+  const paramFilter = referenceParams !== undefined ? sql`and f.param = any(${referenceParams})` : sql``;
   const result = await sql<{ rid: string; resource_type: string; id: string; content: string }>`
     with page as (select p.rid, p.resource_type, p.id from resource p where p.rid = any(${rids}::bigint[])),
     page_urls as (select u.value from idx_uri u where u.param = 'url' and u.rid = any(${rids}::bigint[]))
     select s.rid, s.resource_type, s.id, s.content from resource s
-    where s.resource_type = ${include.sourceType} and not s.deleted and s.rid in (
+    where not s.deleted ${typeFilter('s.resource_type')} and s.rid in (
       select f.rid from idx_reference f
-      where f.resource_type = ${include.sourceType} and f.param = any(${referenceParams})
-        and ((f.target_type, f.target_id) in (select page.resource_type, page.id from page)
+      where true ${typeFilter('f.resource_type')} ${paramFilter}
+        and (((f.target_type, f.target_id) in (select page.resource_type, page.id from page) and ${localReference(localBase)})
              or f.url in (select value from page_urls)))`.execute(db);
   return result.rows.map((r) => ({ rid: String(r.rid), resourceType: r.resource_type, id: r.id, content: r.content }));
 }
