@@ -7,6 +7,7 @@ import { IndexValueExtractor } from './fhir/search/extract-index-values';
 import { SearchParameterRegistry } from './fhir/search/search-parameter-registry';
 import type { Operation } from './operations/operation';
 import { reindexOperation } from './operations/reindex';
+import { validateOperation } from './operations/validate';
 import { BundleService } from './services/bundle-service';
 import { ResourceService } from './services/resource-service';
 import { SearchService } from './services/search-service';
@@ -70,7 +71,7 @@ export function createServerContext(config: ServerConfig, database: Database, lo
   ]);
   const store = new ResourceStore(database.db);
   const service = new ResourceService({ store, extractor, validator: options.validator, hooks, search: searchService });
-  const operations = new Map([reindexOperation(extractor), ...(options.operations ?? [])].map((o) => [o.name, o]));
+  const operations = new Map([reindexOperation(extractor), validateOperation, ...(options.operations ?? [])].map((o) => [o.name, o]));
   const bundleService = new BundleService({ baseUrl: config.baseUrl }, async (svc, { url }) => {
     const [path, query] = url.split('?');
     const segments = path.split('/').filter((s) => s !== '');
