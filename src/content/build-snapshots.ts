@@ -69,7 +69,8 @@ export function buildSnapshot(profile: StructureDefinition, lookup: DefinitionLo
   if (!profile.baseDefinition) throw new Error(`${profile.url}: no baseDefinition`);
   const base = lookup(profile.baseDefinition);
   if (!base) throw new Error(`${profile.url}: base ${profile.baseDefinition} not found`);
-  const baseElements = base.snapshot?.element ?? (base.differential ? buildSnapshot(base, lookup) : undefined);
+  const baseElements =
+    base.snapshot?.element ?? (base.differential ? buildSnapshot(base, lookup) : undefined);
   if (!baseElements) throw new Error(`${profile.url}: base ${base.url} has no snapshot`);
 
   const elements = baseElements.map(copyElement);
@@ -84,7 +85,10 @@ export function buildSnapshot(profile: StructureDefinition, lookup: DefinitionLo
 }
 
 /** Returns the profile with its snapshot replaced, keeping the conventional key order. */
-export function withSnapshot(profile: StructureDefinition, snapshot: ElementDefinition[]): StructureDefinition {
+export function withSnapshot(
+  profile: StructureDefinition,
+  snapshot: ElementDefinition[],
+): StructureDefinition {
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(profile)) {
     if (key === 'snapshot') continue;
@@ -161,11 +165,15 @@ function expandChildren(work: Work, index: number): void {
   const { elements, lookup, profileUrl } = work;
   const parent = elements[index];
   if (parent.contentReference) {
-    throw new Error(`${profileUrl}: constraining children of ${parent.id} (${parent.contentReference}) is not supported`);
+    throw new Error(
+      `${profileUrl}: constraining children of ${parent.id} (${parent.contentReference}) is not supported`,
+    );
   }
   const types = parent.type ?? [];
   if (types.length !== 1) {
-    throw new Error(`${profileUrl}: ${parent.id} must have exactly one type before its children can be constrained`);
+    throw new Error(
+      `${profileUrl}: ${parent.id} must have exactly one type before its children can be constrained`,
+    );
   }
   const typeUrl = types[0].profile?.[0] ?? `${HL7_SD}${types[0].code}`;
   const typeDefinition = lookup(typeUrl);

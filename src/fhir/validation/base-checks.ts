@@ -26,7 +26,10 @@ import { FHIRPATH_OPTIONS } from './fhirpath-options';
  * our form: a FHIRPath location with indices and the JSON name of choice elements, an issue
  * code from the FHIR issue-type system, and the text in `diagnostics`.
  */
-export function checkAgainstBase(resource: Record<string, unknown>, terminology: Terminology): OperationOutcomeIssue[] {
+export function checkAgainstBase(
+  resource: Record<string, unknown>,
+  terminology: Terminology,
+): OperationOutcomeIssue[] {
   const issues = [...runMedplumValidator(resource), ...runSupplementaryChecks(resource, terminology)];
   for (const issue of issues) {
     // A missing choice element has no JSON name to resolve to: it stays `value[x]`.
@@ -61,7 +64,13 @@ function runMedplumValidator(resource: Record<string, unknown>): OperationOutcom
       raw = (error.outcome.issue ?? []) as OperationOutcomeIssue[];
     } else {
       const message = error instanceof Error ? error.message : String(error);
-      return [validationIssue('processing', `The resource could not be validated: ${message}`, String(resource.resourceType))];
+      return [
+        validationIssue(
+          'processing',
+          `The resource could not be validated: ${message}`,
+          String(resource.resourceType),
+        ),
+      ];
     }
   }
   const issues: OperationOutcomeIssue[] = [];
@@ -89,7 +98,8 @@ function normaliseMedplumIssue(issue: OperationOutcomeIssue, text: string): Oper
 function codeForMedplumMessage(text: string, original: OperationOutcomeIssue['code']): ValidationIssueCode {
   if (/^Missing required property/.test(text)) return 'required';
   if (/^Invalid additional property/.test(text)) return 'structure';
-  if (/^Invalid (\w+ format|JSON type|numeric value)|^Expected number|^String must contain/.test(text)) return 'value';
+  if (/^Invalid (\w+ format|JSON type|numeric value)|^Expected number|^String must contain/.test(text))
+    return 'value';
   if (original === 'invariant' || original === 'processing' || original === 'invalid') return original;
   return 'structure';
 }
@@ -118,7 +128,10 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
  *   invariants listed on each element and on the root resource;
  * - the `id` format of resources (Resource.id is typed as a plain string in the R4 snapshot).
  */
-function runSupplementaryChecks(resource: Record<string, unknown>, terminology: Terminology): OperationOutcomeIssue[] {
+function runSupplementaryChecks(
+  resource: Record<string, unknown>,
+  terminology: Terminology,
+): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
   const root = toTypedValue(resource);
   const resources: TypedValue[] = [root];
@@ -141,14 +154,31 @@ function runSupplementaryChecks(resource: Record<string, unknown>, terminology: 
         for (const value of values) {
           if (value.value === undefined || value.value === null) continue;
           if (!PRIMITIVE_TYPES.has(value.type) && !isJsonObject(value.value)) {
-            issues.push(validationIssue('structure', `Expected a JSON object for ${value.type}, found ${describe(value.value)}`, value.path));
+            issues.push(
+              validationIssue(
+                'structure',
+                `Expected a JSON object for ${value.type}, found ${describe(value.value)}`,
+                value.path,
+              ),
+            );
             continue;
           }
-          if (key === 'id' && schema.kind === 'resource' && typeof value.value === 'string' && !ID_PATTERN.test(value.value)) {
+          if (
+            key === 'id' &&
+            schema.kind === 'resource' &&
+            typeof value.value === 'string' &&
+            !ID_PATTERN.test(value.value)
+          ) {
             issues.push(validationIssue('value', `Invalid id format: '${value.value}'`, value.path));
           }
           if (element.binding?.strength === 'required' && element.binding.valueSet) {
-            const issue = checkRequiredBinding(terminology, element.binding.valueSet, value.type, value.value, value.path);
+            const issue = checkRequiredBinding(
+              terminology,
+              element.binding.valueSet,
+              value.type,
+              value.value,
+              value.path,
+            );
             if (issue) issues.push(issue);
           }
           checkTypeInvariants(value, element, resources, issues);
@@ -160,7 +190,13 @@ function runSupplementaryChecks(resource: Record<string, unknown>, terminology: 
     crawlTypedValue(root, visitor);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    issues.push(validationIssue('processing', `The resource could not be fully checked: ${message}`, String(resource.resourceType)));
+    issues.push(
+      validationIssue(
+        'processing',
+        `The resource could not be fully checked: ${message}`,
+        String(resource.resourceType),
+      ),
+    );
   }
   return issues;
 }
@@ -178,7 +214,9 @@ function checkShape(
       return false;
     }
     if (propertyValue.length === 0) {
-      issues.push(validationIssue('structure', 'Arrays must not be empty (omit the property instead)', location));
+      issues.push(
+        validationIssue('structure', 'Arrays must not be empty (omit the property instead)', location),
+      );
       return false;
     }
     if (propertyValue.length < element.min || propertyValue.length > element.max) {
@@ -240,7 +278,11 @@ function checkTypeInvariants(
     context: node,
   };
   for (const constraint of schema.constraints) {
-    if (constraint.severity !== 'error' || SKIPPED_INVARIANTS.has(constraint.key) || checkedOnElement.has(constraint.key)) {
+    if (
+      constraint.severity !== 'error' ||
+      SKIPPED_INVARIANTS.has(constraint.key) ||
+      checkedOnElement.has(constraint.key)
+    ) {
       continue;
     }
     const evaluate = compiledInvariant(value.type, constraint.key, constraint.expression);
@@ -255,7 +297,11 @@ function checkTypeInvariants(
     }
     if (!(result.length === 1 && result[0] === true)) {
       issues.push(
-        validationIssue('invariant', `Constraint ${constraint.key} not met: ${constraint.description} (${constraint.expression})`, value.path),
+        validationIssue(
+          'invariant',
+          `Constraint ${constraint.key} not met: ${constraint.description} (${constraint.expression})`,
+          value.path,
+        ),
       );
     }
   }
@@ -271,9 +317,17 @@ function checkSingleChoice(
   const object: unknown = parent.value;
   if (!isJsonObject(object)) return;
   const types = new Set(element.type.map((t) => t.code));
-  const keys = Object.keys(object).filter((k) => k.startsWith(prefix) && types.has(choiceSuffixType(k, prefix)));
+  const keys = Object.keys(object).filter(
+    (k) => k.startsWith(prefix) && types.has(choiceSuffixType(k, prefix)),
+  );
   if (keys.length > 1) {
-    issues.push(validationIssue('structure', `Only one of ${keys.join(', ')} may be present (${prefix}[x] has one value)`, `${parent.path}.${keys[1]}`));
+    issues.push(
+      validationIssue(
+        'structure',
+        `Only one of ${keys.join(', ')} may be present (${prefix}[x] has one value)`,
+        `${parent.path}.${keys[1]}`,
+      ),
+    );
   }
 }
 

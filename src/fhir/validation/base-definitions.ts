@@ -49,7 +49,8 @@ export function baseDefinitions(): BaseDefinitions {
     const bundle = readJson(file) as Bundle<ValueSet | CodeSystem>;
     for (const entry of bundle.entry ?? []) {
       const resource = entry.resource;
-      if (resource?.resourceType === 'ValueSet' || resource?.resourceType === 'CodeSystem') terminology.push(resource);
+      if (resource?.resourceType === 'ValueSet' || resource?.resourceType === 'CodeSystem')
+        terminology.push(resource);
     }
   }
   cached = { structureDefinitions, elementsByPath, terminology };

@@ -24,7 +24,11 @@ export function checkRequiredBinding(
 
   if (type === 'code') {
     if (typeof value !== 'string' || codes.contains(undefined, value)) return undefined;
-    return validationIssue('code-invalid', `${prefix}The code '${value}' is not in the required value set ${valueSet}`, location);
+    return validationIssue(
+      'code-invalid',
+      `${prefix}The code '${value}' is not in the required value set ${valueSet}`,
+      location,
+    );
   }
   if (type === 'Coding') {
     const coding = codingOf(value);
@@ -40,7 +44,11 @@ export function checkRequiredBinding(
     const present = codings.filter((c): c is Coding => c !== undefined);
     if (present.some((c) => codes.contains(c.system, c.code))) return undefined;
     const found = present.length ? `none of ${present.map(formatCoding).join(', ')} is` : 'no coding is';
-    return validationIssue('code-invalid', `${prefix}A code from the required value set ${valueSet} is needed; ${found} in it`, location);
+    return validationIssue(
+      'code-invalid',
+      `${prefix}A code from the required value set ${valueSet} is needed; ${found} in it`,
+      location,
+    );
   }
   return undefined;
 }

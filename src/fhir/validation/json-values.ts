@@ -40,7 +40,8 @@ export function choiceSuffixType(key: string, prefix: string): string {
 /** The JSON key of a present choice element `prefix[x]`, e.g. `valueQuantity` for `value`. */
 export function findChoiceKey(object: JsonObject, prefix: string): string | undefined {
   for (const key of Object.keys(object)) {
-    if (key.length > prefix.length && key.startsWith(prefix) && /[A-Z]/.test(key.charAt(prefix.length))) return key;
+    if (key.length > prefix.length && key.startsWith(prefix) && /[A-Z]/.test(key.charAt(prefix.length)))
+      return key;
   }
   return undefined;
 }
@@ -48,7 +49,8 @@ export function findChoiceKey(object: JsonObject, prefix: string): string | unde
 /** FHIR `fixed[x]` semantics: exact equality, arrays in order, objects with the same keys. */
 export function deepEquals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEquals(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => deepEquals(x, b[i]));
   if (isJsonObject(a) && isJsonObject(b)) {
     const keys = Object.keys(a);
     return keys.length === Object.keys(b).length && keys.every((k) => deepEquals(a[k], b[k]));

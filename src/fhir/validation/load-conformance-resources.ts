@@ -13,7 +13,8 @@ export function loadConformanceResources(directory: string): Resource[] {
   for (const file of readdirSync(directory).sort()) {
     if (!file.endsWith('.json') || file === 'package.json' || file.startsWith('.')) continue;
     const parsed: unknown = JSON.parse(readFileSync(join(directory, file), 'utf8'));
-    if (isJsonObject(parsed) && typeof parsed.resourceType === 'string') resources.push(parsed as unknown as Resource);
+    if (isJsonObject(parsed) && typeof parsed.resourceType === 'string')
+      resources.push(parsed as unknown as Resource);
   }
   return resources;
 }

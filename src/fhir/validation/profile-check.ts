@@ -66,7 +66,9 @@ const HL7_SD = 'http://hl7.org/fhir/StructureDefinition/';
 export function compileProfile(sd: StructureDefinition, context: ProfileCompileContext): CompiledProfile {
   const elements = sd.snapshot?.element;
   if (!sd.url || !sd.type || !elements?.length) {
-    throw new Error(`StructureDefinition ${sd.url ?? sd.id}: a url, a type and a snapshot are needed to validate against it`);
+    throw new Error(
+      `StructureDefinition ${sd.url ?? sd.id}: a url, a type and a snapshot are needed to validate against it`,
+    );
   }
   const name = sd.id ?? sd.name ?? sd.url;
   const byId = new Map(elements.map((e) => [e.id ?? e.path, e]));
@@ -127,7 +129,8 @@ function childrenOf(node: Node, elementName: string): Node[] {
   }
   const value = node.value[key];
   if (value === undefined || value === null) return [];
-  if (Array.isArray(value)) return value.map((item, i) => ({ value: item, location: `${node.location}.${key}[${i}]`, type }));
+  if (Array.isArray(value))
+    return value.map((item, i) => ({ value: item, location: `${node.location}.${key}[${i}]`, type }));
   return [{ value, location: `${node.location}.${key}`, type }];
 }
 
@@ -178,7 +181,13 @@ function compileRules(
               ),
             );
           } else if (count > max) {
-            issues.push(validationIssue('structure', `${label}: ${where}${slice} allows at most ${element.max} value${max === 1 ? '' : 's'}, found ${count}`, location));
+            issues.push(
+              validationIssue(
+                'structure',
+                `${label}: ${where}${slice} allows at most ${element.max} value${max === 1 ? '' : 's'}, found ${count}`,
+                location,
+              ),
+            );
           }
         }
       },
@@ -197,7 +206,11 @@ function compileRules(
           const ok = isFixed ? deepEquals(node.value, expected) : matchesPattern(node.value, expected);
           if (!ok) {
             issues.push(
-              validationIssue('value', `${label}: ${where} must ${isFixed ? 'be' : 'match'} ${JSON.stringify(expected)}, found ${JSON.stringify(node.value)}`, node.location),
+              validationIssue(
+                'value',
+                `${label}: ${where} must ${isFixed ? 'be' : 'match'} ${JSON.stringify(expected)}, found ${JSON.stringify(node.value)}`,
+                node.location,
+              ),
             );
           }
         }
@@ -215,7 +228,13 @@ function compileRules(
       check(nodes, _parents, issues) {
         for (const node of nodes) {
           if (node.type && !allowedTypes.has(node.type)) {
-            issues.push(validationIssue('structure', `${label}: ${where} must be of type ${[...allowedTypes].join(' or ')}, found ${node.type}`, node.location));
+            issues.push(
+              validationIssue(
+                'structure',
+                `${label}: ${where} must be of type ${[...allowedTypes].join(' or ')}, found ${node.type}`,
+                node.location,
+              ),
+            );
           }
         }
       },
@@ -231,7 +250,13 @@ function compileRules(
         for (const node of nodes) {
           const targetType = referencedType(node.value, resource);
           if (targetType && !targets.has(targetType)) {
-            issues.push(validationIssue('structure', `${label}: ${where} must refer to ${[...targets].join(' or ')}, found a ${targetType}`, node.location));
+            issues.push(
+              validationIssue(
+                'structure',
+                `${label}: ${where} must refer to ${[...targets].join(' or ')}, found a ${targetType}`,
+                node.location,
+              ),
+            );
           }
         }
       },
@@ -244,7 +269,10 @@ function compileRules(
   if (
     binding?.strength === 'required' &&
     binding.valueSet &&
-    !(baseBinding?.strength === 'required' && baseBinding.valueSet?.split('|')[0] === binding.valueSet.split('|')[0])
+    !(
+      baseBinding?.strength === 'required' &&
+      baseBinding.valueSet?.split('|')[0] === binding.valueSet.split('|')[0]
+    )
   ) {
     const valueSet = binding.valueSet;
     const declaredType = element.type?.length === 1 ? element.type[0].code : undefined;
@@ -255,7 +283,14 @@ function compileRules(
         for (const node of nodes) {
           const type = node.type ?? declaredType;
           if (!type) continue;
-          const issue = checkRequiredBinding(context.terminology, valueSet, type, node.value, node.location, label);
+          const issue = checkRequiredBinding(
+            context.terminology,
+            valueSet,
+            type,
+            node.value,
+            node.location,
+            label,
+          );
           if (issue) issues.push(issue);
         }
       },
@@ -263,10 +298,16 @@ function compileRules(
   }
 
   // Invariants the base does not declare.
-  const baseKeys = new Set((isRoot ? baseRootConstraints(sd, context) : (base?.constraint ?? [])).map((c) => c.key));
+  const baseKeys = new Set(
+    (isRoot ? baseRootConstraints(sd, context) : (base?.constraint ?? [])).map((c) => c.key),
+  );
   for (const constraint of element.constraint ?? []) {
     if (baseKeys.has(constraint.key) || constraint.severity !== 'error' || !constraint.expression) continue;
-    const evaluate = fhirpath.compile({ base: fhirpathBase(element, sd), expression: constraint.expression }, r4Model, FHIRPATH_OPTIONS);
+    const evaluate = fhirpath.compile(
+      { base: fhirpathBase(element, sd), expression: constraint.expression },
+      r4Model,
+      FHIRPATH_OPTIONS,
+    );
     const text = `${label}: constraint ${constraint.key} not met: ${constraint.human} (${constraint.expression})`;
     rules.push({
       element,
@@ -275,13 +316,24 @@ function compileRules(
         for (const node of nodes) {
           let result: unknown[];
           try {
-            result = evaluate(node.value, { resource, rootResource: resource, context: node.value }) as unknown[];
+            result = evaluate(node.value, {
+              resource,
+              rootResource: resource,
+              context: node.value,
+            }) as unknown[];
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
-            issues.push(validationIssue('processing', `${label}: constraint ${constraint.key} could not be evaluated: ${message}`, node.location));
+            issues.push(
+              validationIssue(
+                'processing',
+                `${label}: constraint ${constraint.key} could not be evaluated: ${message}`,
+                node.location,
+              ),
+            );
             continue;
           }
-          if (!(result.length === 1 && result[0] === true)) issues.push(validationIssue('invariant', text, node.location));
+          if (!(result.length === 1 && result[0] === true))
+            issues.push(validationIssue('invariant', text, node.location));
         }
       },
     });
@@ -290,14 +342,22 @@ function compileRules(
   // Closed slicing: every item must belong to a slice.
   if (element.slicing?.rules === 'closed') {
     const prefix = `${element.id}:`;
-    const slices = [...slicePredicates].filter(([id]) => id.startsWith(prefix) && !id.slice(prefix.length).includes('.'));
+    const slices = [...slicePredicates].filter(
+      ([id]) => id.startsWith(prefix) && !id.slice(prefix.length).includes('.'),
+    );
     rules.push({
       element,
       segments,
       check(nodes, _parents, issues) {
         for (const node of nodes) {
           if (slices.some(([, matches]) => matches(node.value))) continue;
-          issues.push(validationIssue('structure', `${label}: the slicing of ${where} is closed and this value matches none of its slices`, node.location));
+          issues.push(
+            validationIssue(
+              'structure',
+              `${label}: the slicing of ${where} is closed and this value matches none of its slices`,
+              node.location,
+            ),
+          );
         }
       },
     });
@@ -309,22 +369,31 @@ function compileRules(
 function fhirpathBase(element: ElementDefinition, sd: StructureDefinition): string {
   if (!element.path.includes('.')) return sd.type ?? element.path;
   const types = element.type ?? [];
-  if (types.length === 1 && types[0].code !== 'BackboneElement' && types[0].code !== 'Element') return types[0].code;
+  if (types.length === 1 && types[0].code !== 'BackboneElement' && types[0].code !== 'Element')
+    return types[0].code;
   return element.path;
 }
 
-function baseRootConstraints(sd: StructureDefinition, context: ProfileCompileContext): NonNullable<ElementDefinition['constraint']> {
+function baseRootConstraints(
+  sd: StructureDefinition,
+  context: ProfileCompileContext,
+): NonNullable<ElementDefinition['constraint']> {
   return context.baseElementsByPath.get(sd.type ?? '')?.constraint ?? [];
 }
 
 /** Resource types a Reference element may point to, or undefined when it is not a restricted Reference. */
-function referenceTargets(element: ElementDefinition, context: ProfileCompileContext): Set<string> | undefined {
+function referenceTargets(
+  element: ElementDefinition,
+  context: ProfileCompileContext,
+): Set<string> | undefined {
   const reference = element.type?.find((t) => t.code === 'Reference');
   if (!reference?.targetProfile?.length) return undefined;
   const types = new Set<string>();
   for (const profile of reference.targetProfile) {
     if (profile === `${HL7_SD}Resource`) return undefined;
-    const type = profile.startsWith(HL7_SD) ? profile.slice(HL7_SD.length) : context.resourceTypeOfProfile(profile);
+    const type = profile.startsWith(HL7_SD)
+      ? profile.slice(HL7_SD.length)
+      : context.resourceTypeOfProfile(profile);
     if (!type) return undefined;
     types.add(type);
   }
@@ -342,7 +411,9 @@ function referencedType(value: unknown, resource: JsonObject): string | undefine
     return isJsonObject(target) && typeof target.resourceType === 'string' ? target.resourceType : undefined;
   }
   if (reference.startsWith('urn:')) return typeof value.type === 'string' ? value.type : undefined;
-  const match = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference.split('?')[0]);
+  const match = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(
+    reference.split('?')[0],
+  );
   return match?.[1];
 }
 
@@ -359,7 +430,9 @@ function compileSlicePredicates(
     const sliced = byId.get(slicedId);
     const discriminators = sliced?.slicing?.discriminator ?? [];
     if (!discriminators.length) {
-      throw new Error(`Profile ${profileName}: ${slice.id} is a slice of ${slicedId}, which has no discriminator`);
+      throw new Error(
+        `Profile ${profileName}: ${slice.id} is a slice of ${slicedId}, which has no discriminator`,
+      );
     }
     const tests = discriminators.map((d) => compileDiscriminator(d, slice, byId, profileName));
     predicates.set(slice.id, (item) => tests.every((test) => test(item)));
@@ -374,7 +447,9 @@ function compileDiscriminator(
   profileName: string,
 ): SlicePredicate {
   if (discriminator.type !== 'value' && discriminator.type !== 'pattern') {
-    throw new Error(`Profile ${profileName}: discriminator type '${discriminator.type}' on ${slice.id} is not supported`);
+    throw new Error(
+      `Profile ${profileName}: discriminator type '${discriminator.type}' on ${slice.id} is not supported`,
+    );
   }
   const path = discriminator.path === '$this' ? [] : discriminator.path.split('.');
   const target = path.length ? byId.get(`${slice.id}.${path.join('.')}`) : slice;
@@ -384,13 +459,17 @@ function compileDiscriminator(
     expected = slice.type?.[0]?.profile?.[0];
   }
   if (expected === undefined) {
-    throw new Error(`Profile ${profileName}: ${slice.id} has no fixed or pattern value at '${discriminator.path}'`);
+    throw new Error(
+      `Profile ${profileName}: ${slice.id} has no fixed or pattern value at '${discriminator.path}'`,
+    );
   }
   const value = expected;
   return (item) => {
     let current: unknown = item;
     for (const step of path) current = isJsonObject(current) ? current[step] : undefined;
-    return discriminator.type === 'value' ? deepEquals(current, value) || matchesPattern(current, value) : matchesPattern(current, value);
+    return discriminator.type === 'value'
+      ? deepEquals(current, value) || matchesPattern(current, value)
+      : matchesPattern(current, value);
   };
 }
 

@@ -1,4 +1,10 @@
-import type { CodeSystem, CodeSystemConcept, ValueSet, ValueSetComposeInclude, ValueSetExpansionContains } from 'fhir/r4';
+import type {
+  CodeSystem,
+  CodeSystemConcept,
+  ValueSet,
+  ValueSetComposeInclude,
+  ValueSetExpansionContains,
+} from 'fhir/r4';
 
 /** The codes of an expanded ValueSet, by code system. */
 export class ValueSetCodes {
@@ -54,7 +60,8 @@ export class Terminology {
 
   private expandValueSet(valueSet: ValueSet): ValueSetCodes | undefined {
     const compose = valueSet.compose;
-    if (!compose) return valueSet.expansion?.contains ? codesFromExpansion(valueSet.expansion.contains) : undefined;
+    if (!compose)
+      return valueSet.expansion?.contains ? codesFromExpansion(valueSet.expansion.contains) : undefined;
     if (compose.inactive === false) return undefined;
     const included = new Map<string, Set<string>>();
     for (const include of compose.include) {
@@ -89,11 +96,13 @@ export class Terminology {
   private systemCodes(include: ValueSetComposeInclude): Set<string> | undefined {
     if (include.concept) return new Set(include.concept.map((c) => c.code));
     const codeSystem = include.system ? this.codeSystems.get(include.system.split('|')[0]) : undefined;
-    if (!codeSystem || (codeSystem.content !== undefined && codeSystem.content !== 'complete')) return undefined;
+    if (!codeSystem || (codeSystem.content !== undefined && codeSystem.content !== 'complete'))
+      return undefined;
     if (!include.filter?.length) return new Set(allCodes(codeSystem.concept ?? []));
     let codes: Set<string> | undefined;
     for (const filter of include.filter) {
-      if (filter.property !== 'concept' || (filter.op !== 'is-a' && filter.op !== 'descendent-of')) return undefined;
+      if (filter.property !== 'concept' || (filter.op !== 'is-a' && filter.op !== 'descendent-of'))
+        return undefined;
       const root = findConcept(codeSystem.concept ?? [], filter.value);
       if (!root) return undefined;
       const matched = new Set(allCodes(root.concept ?? []));

@@ -74,10 +74,14 @@ export function hasErrors(issues: readonly OperationOutcomeIssue[]): boolean {
  * Indexing takes a few hundred milliseconds once per process; validation after that takes
  * about a millisecond per resource.
  */
-export function createValidator(conformanceResources: readonly Resource[], config: ValidatorConfig = {}): ResourceValidator {
+export function createValidator(
+  conformanceResources: readonly Resource[],
+  config: ValidatorConfig = {},
+): ResourceValidator {
   const base = baseDefinitions();
   const ours = conformanceResources.filter(
-    (r): r is StructureDefinition => r.resourceType === 'StructureDefinition' && (r as StructureDefinition).derivation === 'constraint',
+    (r): r is StructureDefinition =>
+      r.resourceType === 'StructureDefinition' && (r as StructureDefinition).derivation === 'constraint',
   );
   const ourTerminology = conformanceResources.filter(
     (r): r is ValueSet | CodeSystem => r.resourceType === 'ValueSet' || r.resourceType === 'CodeSystem',
@@ -85,7 +89,9 @@ export function createValidator(conformanceResources: readonly Resource[], confi
   const terminology = new Terminology([...base.terminology, ...ourTerminology]);
   for (const sd of ours) {
     if (!sd.snapshot?.element?.length) {
-      throw new Error(`StructureDefinition ${sd.url} has no snapshot (run: npx tsx src/content/build-snapshots.ts)`);
+      throw new Error(
+        `StructureDefinition ${sd.url} has no snapshot (run: npx tsx src/content/build-snapshots.ts)`,
+      );
     }
   }
   indexStructureDefinitionBundle(ours as Parameters<typeof indexStructureDefinitionBundle>[0]);
@@ -136,7 +142,12 @@ export function createValidator(conformanceResources: readonly Resource[], confi
         return [validationIssue('required', 'The resource has no resourceType', 'Resource')];
       }
       const schema = tryGetDataType(resourceType);
-      if (!schema || schema.kind !== 'resource' || resourceType === 'Resource' || resourceType === 'DomainResource') {
+      if (
+        !schema ||
+        schema.kind !== 'resource' ||
+        resourceType === 'Resource' ||
+        resourceType === 'DomainResource'
+      ) {
         return [validationIssue('invalid', `Unknown resource type '${resourceType}'`, resourceType)];
       }
 
@@ -146,12 +157,23 @@ export function createValidator(conformanceResources: readonly Resource[], confi
         if (!profile) {
           const known = extensions.has(claim.url) ? ' (it is an extension definition)' : '';
           issues.push(
-            validationIssue('not-supported', `Profile ${claim.url} is not known to this server${known}`, claim.location, claim.explicit ? 'error' : 'warning'),
+            validationIssue(
+              'not-supported',
+              `Profile ${claim.url} is not known to this server${known}`,
+              claim.location,
+              claim.explicit ? 'error' : 'warning',
+            ),
           );
           continue;
         }
         if (profile.type !== resourceType) {
-          issues.push(validationIssue('invalid', `Profile ${claim.url} constrains ${profile.type}, not ${resourceType}`, claim.location));
+          issues.push(
+            validationIssue(
+              'invalid',
+              `Profile ${claim.url} constrains ${profile.type}, not ${resourceType}`,
+              claim.location,
+            ),
+          );
           continue;
         }
         issues.push(...profile.check(resource, resourceType, resource));
@@ -181,20 +203,30 @@ function profileClaims(
   claimed.forEach((url, i) => {
     if (typeof url === 'string') {
       const canonical = url.split('|')[0];
-      claims.set(canonical, { url: canonical, location: `${resourceType}.meta.profile[${i}]`, explicit: false });
+      claims.set(canonical, {
+        url: canonical,
+        location: `${resourceType}.meta.profile[${i}]`,
+        explicit: false,
+      });
     }
   });
   for (const url of options.profiles ?? []) {
     const canonical = url.split('|')[0];
-    if (!claims.has(canonical)) claims.set(canonical, { url: canonical, location: resourceType, explicit: true });
+    if (!claims.has(canonical))
+      claims.set(canonical, { url: canonical, location: resourceType, explicit: true });
   }
   const always = enforced[resourceType];
-  if (always && !claims.has(always)) claims.set(always, { url: always, location: resourceType, explicit: false });
+  if (always && !claims.has(always))
+    claims.set(always, { url: always, location: resourceType, explicit: false });
   return [...claims.values()];
 }
 
 /** Checks every extension whose url is one of our extension definitions, wherever it is. */
-function checkExtensions(resource: JsonObject, resourceType: string, extensions: Map<string, CompiledProfile>): OperationOutcomeIssue[] {
+function checkExtensions(
+  resource: JsonObject,
+  resourceType: string,
+  extensions: Map<string, CompiledProfile>,
+): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
   if (extensions.size === 0) return issues;
   const visit = (value: unknown, location: string, elementPath: string, owner: JsonObject): void => {
@@ -217,7 +249,11 @@ function checkExtensions(resource: JsonObject, resourceType: string, extensions:
           const extensionLocation = `${childLocation}[${i}]`;
           if (profile.contexts.length && !profile.contexts.includes(currentPath)) {
             issues.push(
-              validationIssue('structure', `Extension ${profile.url} is not allowed on ${currentPath} (allowed on ${profile.contexts.join(', ')})`, extensionLocation),
+              validationIssue(
+                'structure',
+                `Extension ${profile.url} is not allowed on ${currentPath} (allowed on ${profile.contexts.join(', ')})`,
+                extensionLocation,
+              ),
             );
           }
           issues.push(...profile.check(extension, extensionLocation, currentOwner));

@@ -1,7 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Resource } from 'fhir/r4';
-import { createValidator, loadConformanceResources, type ResourceValidator } from '../../../src/fhir/validation';
+import {
+  createValidator,
+  loadConformanceResources,
+  type ResourceValidator,
+} from '../../../src/fhir/validation';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const PROFILES_DIR = join(ROOT, 'profiles');

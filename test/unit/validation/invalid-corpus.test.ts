@@ -28,7 +28,9 @@ const cases = readdirSync(INVALID_DIR)
 describe('the invalid-resource corpus', () => {
   it('holds at least 30 resources, each with its expected issues', () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
-    const resources = readdirSync(INVALID_DIR).filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json'));
+    const resources = readdirSync(INVALID_DIR).filter(
+      (f) => f.endsWith('.json') && !f.endsWith('.expected.json'),
+    );
     expect(resources.sort()).toEqual(cases.map((c) => `${c.name}.json`));
   });
 
@@ -36,17 +38,28 @@ describe('the invalid-resource corpus', () => {
     const issues = sharedValidator().validate(resource);
     expect(hasErrors(issues)).toBe(true);
     for (const want of expected.issues) {
-      const found = issues.filter((i) => i.severity === 'error' && i.code === want.code && i.expression?.[0] === want.expression);
+      const found = issues.filter(
+        (i) => i.severity === 'error' && i.code === want.code && i.expression?.[0] === want.expression,
+      );
       if (found.length === 0) {
-        throw new Error(`expected a '${want.code}' error at ${want.expression}; got:\n${JSON.stringify(issues, null, 2)}`);
+        throw new Error(
+          `expected a '${want.code}' error at ${want.expression}; got:\n${JSON.stringify(issues, null, 2)}`,
+        );
       }
       expect(found[0].diagnostics).toEqual(expect.any(String));
     }
   });
 
-  it.each(cases)('$name: its source is valid, so the one mutation is what the validator reports', ({ resource, expected }) => {
-    const source = readJsonFile(join(ROOT, expected.source));
-    expect(source).not.toEqual(resource);
-    expect(sharedValidator().validate(source).filter((i) => i.severity === 'error')).toEqual([]);
-  });
+  it.each(cases)(
+    '$name: its source is valid, so the one mutation is what the validator reports',
+    ({ resource, expected }) => {
+      const source = readJsonFile(join(ROOT, expected.source));
+      expect(source).not.toEqual(resource);
+      expect(
+        sharedValidator()
+          .validate(source)
+          .filter((i) => i.severity === 'error'),
+      ).toEqual([]);
+    },
+  );
 });

@@ -2,14 +2,23 @@ import { join } from 'node:path';
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { VALID_DIR, contentResources, jsonFilesUnder, readJsonFile, ROOT, sharedValidator } from './fixtures';
 
-const errorsOf = (issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] => issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+const errorsOf = (issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] =>
+  issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
 
 describe('valid resources pass', () => {
   const examples = jsonFilesUnder(VALID_DIR);
 
   it('has valid examples of every profiled type', () => {
     const types = examples.map((f) => readJsonFile<{ resourceType: string }>(join(ROOT, f)).resourceType);
-    expect(types).toEqual(expect.arrayContaining(['PlanDefinition', 'DocumentReference', 'Questionnaire', 'Task', 'QuestionnaireResponse']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'PlanDefinition',
+        'DocumentReference',
+        'Questionnaire',
+        'Task',
+        'QuestionnaireResponse',
+      ]),
+    );
   });
 
   it.each(examples)('%s has no errors', (file) => {
