@@ -70,6 +70,8 @@ export function parseSearchRequest(
   for (const [rawName, rawValue] of params) {
     const name = rawName.trim();
     if (TRANSPORT_PARAMS.has(name) || name === '_type') continue;
+    // R4 search.html#errors: "Empty parameters are not an error - they are just ignored".
+    if (name === '' || splitEscaped(rawValue, ',').every((v) => v.trim() === '')) continue;
     switch (name) {
       case '_count': {
         if (!/^\d+$/.test(rawValue)) throw FhirError.badRequest(`_count must be a whole number, got "${rawValue}"`, '_count');
@@ -245,9 +247,10 @@ function splitModifier(name: string): [string, string | undefined] {
 }
 
 function orValues(value: string, name: string): string[] {
-  const values = splitEscaped(value, ',');
+  // Empty alternatives (`a,,b`) are ignored like empty parameters.
+  const values = splitEscaped(value, ',').filter((v) => v !== '');
   if (values.length > MAX_OR_VALUES) throw FhirError.badRequest(`At most ${MAX_OR_VALUES} values may be ORed`, name);
-  if (values.some((v) => v === '')) throw FhirError.badRequest(`Empty value in "${value}"`, name);
+  if (values.length === 0) throw FhirError.badRequest(`No value in "${value}"`, name);
   return values;
 }
 
