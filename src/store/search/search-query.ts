@@ -64,6 +64,15 @@ function sortColumns(sort: SortKey[], types: string[]): SortColumn[] {
   return columns;
 }
 
+/** The text forms that each sort column's `::text` yields, for checking cursors. */
+const CURSOR_VALUE: Record<string, RegExp> = {
+  text: /^[^\u0000]*$/,
+  boolean: /^(true|false)$/,
+  bigint: /^\d{1,18}$/,
+  numeric: /^-?(\d{1,40}(\.\d{0,40})?|Infinity)$/,
+  timestamptz: /^(-?infinity|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?)$/,
+};
+
 /** Keyset condition: the row comes after `values` in the order of `columns` (OR-chain). */
 function keysetCondition(columns: SortColumn[], values: string[], backwards: boolean): RawBuilder<unknown> {
   const alternatives: RawBuilder<unknown>[] = [];
@@ -91,6 +100,10 @@ export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): 
   const conditions = [whereClause(query)];
   if (query.after !== undefined) {
     if (query.after.keys.length !== columns.length) throw new RangeError('cursor does not fit the sort');
+    // A cursor comes from the client: a value that would not cast is refused before any SQL.
+    columns.forEach((c, i) => {
+      if (!CURSOR_VALUE[c.cast].test(query.after!.keys[i])) throw new RangeError('cursor does not fit the sort');
+    });
     conditions.push(keysetCondition(columns, query.after.keys, backwards));
   }
   const orderBy = sql.join(
