@@ -1,12 +1,11 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
-import fhirpath from 'fhirpath';
-import r4Model from 'fhirpath/fhir-context/r4';
 import {
   OperationOutcomeError,
   crawlTypedValue,
   toTypedValue,
   tryGetDataType,
   validateResource,
+  type Constraint,
   type CrawlerVisitor,
   type InternalSchemaElement,
   type InternalTypeSchema,
@@ -18,7 +17,7 @@ import { validationIssue, type ValidationIssueCode } from './issues';
 import { PRIMITIVE_TYPES, choiceSuffixType, isJsonObject } from './json-values';
 import { resolveChoiceLocation } from './location';
 import type { Terminology } from './terminology';
-import { FHIRPATH_OPTIONS } from './fhirpath-options';
+import { Invariant, medplumCanEvaluate } from './invariants';
 
 /**
  * Validation against the base R4 definitions: @medplum/core's `validateResource` plus the checks
@@ -77,6 +76,9 @@ function runMedplumValidator(resource: Record<string, unknown>): OperationOutcom
   for (const issue of raw) {
     const text = issue.details?.text ?? issue.diagnostics ?? '';
     if (REPORTED_BY_SUPPLEMENTARY_CHECKS.some((pattern) => pattern.test(text))) continue;
+    // An invariant medplum's engine cannot evaluate reliably is re-evaluated by the supplementary checks.
+    const fhirpath = issue.code === 'invariant' ? parseFhirpathDiagnostics(issue.diagnostics) : undefined;
+    if (fhirpath !== undefined && !medplumCanEvaluate(fhirpath)) continue;
     issues.push(normaliseMedplumIssue(issue, text));
   }
   return issues;
@@ -181,12 +183,13 @@ function runSupplementaryChecks(
             );
             if (issue) issues.push(issue);
           }
-          checkTypeInvariants(value, element, resources, issues);
+          checkValueInvariants(value, element, resources, issues);
         }
       }
     },
   };
   try {
+    checkRootInvariants(resource, issues);
     crawlTypedValue(root, visitor);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -238,76 +241,102 @@ function checkShape(
   return true;
 }
 
-type CompiledInvariant = (node: unknown, environment: Record<string, unknown>) => unknown[];
-const compiledInvariants = new Map<string, CompiledInvariant | null>();
+/** Invariants we evaluate ourselves, compiled once per (type or element path, key). */
+const invariants = new Map<string, Invariant>();
 
-/**
- * Compiled once per datatype and key. Evaluated with the `fhirpath` package rather than
- * medplum's engine: medplum's evaluates some core regular expressions wrongly (eld-19 fails on
- * every ElementDefinition). An invariant neither can compile is left unchecked (null).
- */
-function compiledInvariant(type: string, key: string, expression: string): CompiledInvariant | null {
-  const cacheKey = `${type}|${key}`;
-  let compiled = compiledInvariants.get(cacheKey);
-  if (compiled === undefined) {
-    try {
-      compiled = fhirpath.compile({ base: type, expression }, r4Model, FHIRPATH_OPTIONS) as CompiledInvariant;
-    } catch {
-      compiled = null;
-    }
-    compiledInvariants.set(cacheKey, compiled);
+function invariantFor(
+  typeName: string | undefined,
+  modelPath: string,
+  key: string,
+  expression: string,
+): Invariant {
+  const cacheKey = `${typeName ?? ''}|${modelPath}|${key}`;
+  let invariant = invariants.get(cacheKey);
+  if (!invariant) {
+    invariant = new Invariant(expression, typeName, modelPath);
+    invariants.set(cacheKey, invariant);
   }
-  return compiled;
+  return invariant;
 }
 
-function checkTypeInvariants(
+function reportIfFailed(
+  invariant: Invariant,
+  constraint: Constraint,
+  node: unknown,
+  resource: unknown,
+  rootResource: unknown,
+  location: string,
+  issues: OperationOutcomeIssue[],
+): void {
+  if (invariant.evaluate(node, resource, rootResource) !== 'fail') return;
+  issues.push(
+    validationIssue(
+      'invariant',
+      `Constraint ${constraint.key} not met: ${constraint.description} (${constraint.expression})`,
+      location,
+    ),
+  );
+}
+
+/**
+ * The invariants of one value: those of its datatype (or of the resource, for a contained
+ * resource or a Bundle entry), which medplum does not evaluate below the root, and those of
+ * its element that medplum's engine cannot evaluate reliably (medplumCanEvaluate).
+ */
+function checkValueInvariants(
   value: TypedValueWithPath,
   element: InternalSchemaElement,
   resources: TypedValue[],
   issues: OperationOutcomeIssue[],
 ): void {
-  if (PRIMITIVE_TYPES.has(value.type)) return;
-  const schema: InternalTypeSchema | undefined = tryGetDataType(value.type);
-  if (!schema?.constraints?.length) return;
-  const checkedOnElement = new Set((element.constraints ?? []).map((c) => c.key));
   const node: unknown = value.value;
   const isResourceValue = isJsonObject(node) && typeof node.resourceType === 'string';
-  const environment = {
-    resource: isResourceValue ? node : resources[resources.length - 1].value,
-    rootResource: resources[0].value,
-    context: node,
-  };
-  for (const constraint of schema.constraints) {
+  const resource = isResourceValue ? node : resources[resources.length - 1].value;
+  const rootResource = resources[0].value;
+  const schema: InternalTypeSchema | undefined = PRIMITIVE_TYPES.has(value.type)
+    ? undefined
+    : tryGetDataType(value.type);
+  const isBackbone = schema?.parentType !== undefined;
+
+  const onElement = new Set<string>();
+  for (const constraint of element.constraints ?? []) {
+    onElement.add(constraint.key);
+    if (constraint.severity !== 'error' || SKIPPED_INVARIANTS.has(constraint.key)) continue;
+    if (medplumCanEvaluate(constraint.expression)) continue; // medplum's validateResource checked it
+    const modelPath = isBackbone || !schema ? element.path : value.type;
+    const invariant = invariantFor(undefined, modelPath, constraint.key, constraint.expression);
+    reportIfFailed(invariant, constraint, node, resource, rootResource, value.path, issues);
+  }
+
+  if (!schema || isBackbone) return; // a backbone element's invariants are its element's
+  for (const constraint of schema.constraints ?? []) {
     if (
       constraint.severity !== 'error' ||
       SKIPPED_INVARIANTS.has(constraint.key) ||
-      checkedOnElement.has(constraint.key)
+      onElement.has(constraint.key)
     ) {
       continue;
     }
-    const evaluate = compiledInvariant(value.type, constraint.key, constraint.expression);
-    if (!evaluate) continue;
-    let result: unknown[];
-    try {
-      result = evaluate(node, environment);
-    } catch {
-      // An invariant the engine cannot evaluate (an invalid regular expression, an unsupported
-      // function) is left unchecked rather than failed.
-      continue;
-    }
-    if (!(result.length === 1 && result[0] === true)) {
-      issues.push(
-        validationIssue(
-          'invariant',
-          `Constraint ${constraint.key} not met: ${constraint.description} (${constraint.expression})`,
-          value.path,
-        ),
-      );
-    }
+    const invariant = invariantFor(value.type, value.type, constraint.key, constraint.expression);
+    reportIfFailed(invariant, constraint, node, resource, rootResource, value.path, issues);
   }
 }
 
-/** A choice element has one value in FHIR JSON: `valueString` and `valueBoolean` together are an error (medplum only warns, without a location). */
+/** The root resource's invariants that medplum's engine cannot evaluate reliably (it evaluates the others). */
+function checkRootInvariants(resource: Record<string, unknown>, issues: OperationOutcomeIssue[]): void {
+  const resourceType = String(resource.resourceType);
+  for (const constraint of tryGetDataType(resourceType)?.constraints ?? []) {
+    if (constraint.severity !== 'error' || SKIPPED_INVARIANTS.has(constraint.key)) continue;
+    if (medplumCanEvaluate(constraint.expression)) continue;
+    const invariant = invariantFor(undefined, resourceType, constraint.key, constraint.expression);
+    reportIfFailed(invariant, constraint, resource, resource, resource, resourceType, issues);
+  }
+}
+
+/**
+ * A choice element has one value in FHIR JSON: `valueString` and `valueBoolean` together are
+ * an error (medplum only warns, without a usable location).
+ */
 function checkSingleChoice(
   parent: TypedValueWithPath,
   prefix: string,

@@ -4,8 +4,6 @@ import type {
   OperationOutcomeIssue,
   StructureDefinition,
 } from 'fhir/r4';
-import fhirpath from 'fhirpath';
-import r4Model from 'fhirpath/fhir-context/r4';
 import { checkRequiredBinding } from './binding-check';
 import { validationIssue } from './issues';
 import {
@@ -17,14 +15,14 @@ import {
   type JsonObject,
 } from './json-values';
 import type { Terminology } from './terminology';
-import { FHIRPATH_OPTIONS } from './fhirpath-options';
+import { Invariant } from './invariants';
 
 /**
  * A constraint profile compiled into checks, from its snapshot. Only what the profile adds to
  * its base is checked here (the base is checked separately): cardinality narrower than the
  * base, fixed[x] and pattern[x], type and reference-target restrictions, required bindings that
- * the base lacks, slices (count, and `closed` slicing), and invariants that the base lacks,
- * evaluated with the `fhirpath` package and the R4 model.
+ * the base lacks, slices (count, and `closed` slicing), and invariants that the base lacks
+ * (invariants.ts says which FHIRPath engines evaluate them).
  */
 export interface CompiledProfile {
   url: string;
@@ -303,10 +301,11 @@ function compileRules(
   );
   for (const constraint of element.constraint ?? []) {
     if (baseKeys.has(constraint.key) || constraint.severity !== 'error' || !constraint.expression) continue;
-    const evaluate = fhirpath.compile(
-      { base: fhirpathBase(element, sd), expression: constraint.expression },
-      r4Model,
-      FHIRPATH_OPTIONS,
+    const modelPath = fhirpathBase(element, sd);
+    const invariant = new Invariant(
+      constraint.expression,
+      modelPath.includes('.') ? undefined : modelPath,
+      modelPath,
     );
     const text = `${label}: constraint ${constraint.key} not met: ${constraint.human} (${constraint.expression})`;
     rules.push({
@@ -314,26 +313,9 @@ function compileRules(
       segments,
       check(nodes, _parents, issues, resource) {
         for (const node of nodes) {
-          let result: unknown[];
-          try {
-            result = evaluate(node.value, {
-              resource,
-              rootResource: resource,
-              context: node.value,
-            }) as unknown[];
-          } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            issues.push(
-              validationIssue(
-                'processing',
-                `${label}: constraint ${constraint.key} could not be evaluated: ${message}`,
-                node.location,
-              ),
-            );
-            continue;
-          }
-          if (!(result.length === 1 && result[0] === true))
+          if (invariant.evaluate(node.value, resource, resource) === 'fail') {
             issues.push(validationIssue('invariant', text, node.location));
+          }
         }
       },
     });

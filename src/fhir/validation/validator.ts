@@ -20,8 +20,11 @@
  * Bundle entries; the format of Resource.id; a string where an object is expected (it reports
  * one error per character); indices in cardinality locations; and the rules of profiles below
  * the root (it validates nested elements and extensions against the base types only). Profile
- * rules are therefore compiled from each profile's snapshot here (profile-check.ts), and our
- * FHIRPath invariants are evaluated with the `fhirpath` package and its R4 model.
+ * rules are therefore compiled from each profile's snapshot here (profile-check.ts). The
+ * invariants we evaluate ourselves (datatype, contained and profile invariants) run on
+ * medplum's FHIRPath engine for speed, and every failure is confirmed with the `fhirpath`
+ * package and its R4 model, because medplum's engine mishandles escapes in string literals
+ * (invariants.ts).
  *
  * Every issue is an OperationOutcome issue with a severity, a code from
  * http://hl7.org/fhir/issue-type (invalid, required, structure, value, invariant,
