@@ -4,6 +4,7 @@ import type { ServerConfig } from './config';
 import type { ReadItem } from './content/read-resources';
 import type { AppExtensions } from './http/app';
 import type { ContextOptions, ServerContext } from './server-context';
+import { workflowParts } from './workflows';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -15,8 +16,10 @@ export interface ServerParts {
  * The pluggable parts of the server (validator, operations, workflow hooks, security),
  * built from the configuration and the conformance resources read at start-up.
  */
-export async function buildServerParts(_config: ServerConfig, _logger: Logger, items: ReadItem[]): Promise<ServerParts> {
+export async function buildServerParts(config: ServerConfig, logger: Logger, items: ReadItem[]): Promise<ServerParts> {
   const conformance: Resource[] = items.map((i) => i.resource).filter((r): r is Resource => r !== undefined);
   void conformance;
-  return { context: {}, app: () => ({}) };
+  // Care-coordinator workflows (issue 6): $apply, $populate, the QuestionnaireResponse hook.
+  const workflows = workflowParts({ logger, baseUrl: () => config.baseUrl });
+  return { context: { operations: [...workflows.operations], hooks: workflows.hooks }, app: () => ({}) };
 }

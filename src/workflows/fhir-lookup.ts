@@ -1,0 +1,89 @@
+import type { Bundle, Questionnaire, QuestionnaireResponse, Resource } from 'fhir/r4';
+import type { ResourceService } from '../services/resource-service';
+
+/**
+ * Reads and searches that the workflows need, through the ResourceService (and so inside
+ * the caller's transaction when there is one). No SQL here: every lookup is a FHIR search.
+ */
+
+/** The matching resources of the first page of a search (`params` as in a query string). */
+export async function searchResources<T extends Resource>(
+  service: ResourceService,
+  resourceType: string,
+  params: [string, string][],
+): Promise<T[]> {
+  const { request, warnings } = service.search.parse([resourceType], params, true);
+  const result = await service.search.search(service.store, resourceType, request, warnings);
+  const bundle = JSON.parse(result.body) as Bundle;
+  return (bundle.entry ?? [])
+    .filter((e) => e.search?.mode === 'match' && e.resource?.resourceType === resourceType)
+    .map((e) => e.resource as T);
+}
+
+/** The resource a literal reference `Type/id` names, or undefined when it is not stored (or deleted). */
+export async function readReference<T extends Resource>(service: ResourceService, reference: string | undefined): Promise<T | undefined> {
+  const target = parseReference(reference);
+  if (target === undefined) return undefined;
+  const stored = await service.store.read(target.resourceType, target.id);
+  if (!stored || stored.deleted) return undefined;
+  return JSON.parse(stored.content) as T;
+}
+
+/** `Patient/1`, `http://host/fhir/Patient/1` or `Patient/1/_history/2` -> { Patient, 1 } */
+export function parseReference(reference: string | undefined): { resourceType: string; id: string } | undefined {
+  if (reference === undefined) return undefined;
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference);
+  return m ? { resourceType: m[1], id: m[2] } : undefined;
+}
+
+/** `url|version` -> its parts. */
+export function splitCanonical(canonical: string): { url: string; version: string | undefined } {
+  const bar = canonical.indexOf('|');
+  return bar < 0 ? { url: canonical, version: undefined } : { url: canonical.slice(0, bar), version: canonical.slice(bar + 1) };
+}
+
+/**
+ * The Questionnaire a canonical names (`url` or `url|version`). Without a version, several
+ * stored versions are ranked: active first, then the highest `version`, then the newest.
+ */
+export async function findQuestionnaire(service: ResourceService, canonical: string): Promise<Questionnaire | undefined> {
+  const { url, version } = splitCanonical(canonical);
+  const params: [string, string][] = [['url', url]];
+  if (version !== undefined) params.push(['version', version]);
+  const found = await searchResources<Questionnaire>(service, 'Questionnaire', params);
+  return [...found].sort(compareCanonicalVersions)[0];
+}
+
+function compareCanonicalVersions(a: Questionnaire, b: Questionnaire): number {
+  const active = Number(b.status === 'active') - Number(a.status === 'active');
+  if (active !== 0) return active;
+  const version = (b.version ?? '').localeCompare(a.version ?? '', 'en', { numeric: true });
+  if (version !== 0) return version;
+  return (b.meta?.lastUpdated ?? '').localeCompare(a.meta?.lastUpdated ?? '');
+}
+
+/** True when a canonical reference names this resource's url (and version, when both carry one). */
+export function canonicalMatches(canonical: string | undefined, resource: { url?: string; version?: string }): boolean {
+  if (canonical === undefined || resource.url === undefined) return false;
+  const { url, version } = splitCanonical(canonical);
+  return url === resource.url && (version === undefined || resource.version === undefined || version === resource.version);
+}
+
+/**
+ * The subject's most recent completed (or amended) response to a Questionnaire: latest
+ * `authored` first, then the latest stored.
+ */
+export async function latestCompletedResponse(
+  service: ResourceService,
+  subjectReference: string,
+  questionnaireUrl: string,
+): Promise<QuestionnaireResponse | undefined> {
+  const found = await searchResources<QuestionnaireResponse>(service, 'QuestionnaireResponse', [
+    ['subject', subjectReference],
+    ['questionnaire', splitCanonical(questionnaireUrl).url],
+    ['status', 'completed,amended'],
+    ['_sort', '-authored,-_lastUpdated'],
+    ['_count', '1'],
+  ]);
+  return found[0];
+}

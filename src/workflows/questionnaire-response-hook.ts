@@ -1,0 +1,100 @@
+import type { OperationOutcomeIssue, Questionnaire, QuestionnaireResponse, Task } from 'fhir/r4';
+import type { Logger } from 'pino';
+import { issue } from '../fhir/operation-outcome';
+import type { ResourceService } from '../services/resource-service';
+import type { WriteEvent, WriteHook } from '../services/write-hooks';
+import { buildFollowUpTask, chooseAssignment, raisedConcerns, recordResponse } from './assignment';
+import { COMPLETE_QUESTIONNAIRE, REVIEW_PREOP_CONCERN, SDC_TEMP_SYSTEM, WORKFLOW_TASK_SYSTEM } from './codes';
+import { findQuestionnaire, parseReference, searchResources } from './fhir-lookup';
+import { evaluateFollowUpRules } from './follow-up-rules';
+import { isCompletedStatus, validateResponseAgainstQuestionnaire } from './response-validation';
+
+export interface QuestionnaireResponseHookOptions {
+  logger?: Pick<Logger, 'warn'>;
+  /** Clock, for tests. */
+  now?: () => string;
+}
+
+/**
+ * The questionnaire workflow on every write of a QuestionnaireResponse, inside the write's
+ * transaction (so a refusal or a failure changes nothing):
+ * - validate: the response against its Questionnaire (found by canonical);
+ * - afterWrite: the assignment Task records the response (in progress or completed) and, once
+ *   the response is complete, each follow-up rule of the Questionnaire that holds raises one
+ *   follow-up Task, unless the response already has one for that concern.
+ */
+export function questionnaireResponseHook(options: QuestionnaireResponseHookOptions = {}): WriteHook {
+  const now = options.now ?? (() => new Date().toISOString());
+  return {
+    async validate(resource, service) {
+      const response = resource as QuestionnaireResponse;
+      if (response.questionnaire === undefined) return [];
+      const questionnaire = await findQuestionnaire(service, response.questionnaire);
+      if (questionnaire === undefined) return [unknownQuestionnaire(response.questionnaire)];
+      return validateResponseAgainstQuestionnaire(questionnaire, response);
+    },
+    async afterWrite(event, service) {
+      if (event.interaction === 'delete') return;
+      await recordAndFollowUp(event, service, now(), options.logger);
+    },
+  };
+}
+
+function unknownQuestionnaire(canonical: string): OperationOutcomeIssue {
+  return issue('error', 'not-found', `Questionnaire ${canonical} is not known to this server, so the answers cannot be checked against it`, 'QuestionnaireResponse.questionnaire');
+}
+
+async function recordAndFollowUp(event: WriteEvent, service: ResourceService, now: string, logger: QuestionnaireResponseHookOptions['logger']) {
+  const response = event.resource as QuestionnaireResponse;
+  const subject = parseReference(response.subject?.reference);
+  if (response.questionnaire === undefined || subject === undefined) return;
+  const questionnaire = await findQuestionnaire(service, response.questionnaire);
+  if (questionnaire === undefined) return;
+  const complete = isCompletedStatus(response.status);
+  const assignment = await recordOnAssignment(service, response, questionnaire, subject, complete, now);
+  if (!complete) return;
+
+  const { raised, failed } = evaluateFollowUpRules(questionnaire, response);
+  for (const { rule, message } of failed) {
+    logger?.warn({ questionnaire: questionnaire.url, rule: rule.location, error: message }, 'follow-up rule could not be evaluated');
+  }
+  if (raised.length === 0) return;
+  const existing = await searchResources<Task>(service, 'Task', [
+    ['focus', `QuestionnaireResponse/${response.id}`],
+    ['code', `${WORKFLOW_TASK_SYSTEM}|${REVIEW_PREOP_CONCERN}`],
+    ['_count', '200'],
+  ]);
+  const already = raisedConcerns(existing);
+  for (const rule of raised) {
+    if (already.has(rule.concern.code!)) continue;
+    already.add(rule.concern.code!);
+    await service.create(buildFollowUpTask({ response, rule, assignment, now }));
+  }
+}
+
+/** Finds the assignment the response answers and records the response on it; returns the assignment. */
+async function recordOnAssignment(
+  service: ResourceService,
+  response: QuestionnaireResponse,
+  questionnaire: Questionnaire,
+  subject: { resourceType: string; id: string },
+  complete: boolean,
+  now: string,
+): Promise<Task | undefined> {
+  const tasks = await searchResources<Task>(service, 'Task', [
+    ['subject', `${subject.resourceType}/${subject.id}`],
+    ['code', `${WORKFLOW_TASK_SYSTEM}|${COMPLETE_QUESTIONNAIRE},${SDC_TEMP_SYSTEM}|${COMPLETE_QUESTIONNAIRE}`],
+    ['status', 'requested,received,accepted,ready,in-progress,on-hold'],
+    ['_count', '200'],
+  ]);
+  const chosen = chooseAssignment(tasks, response, questionnaire);
+  if (chosen?.id === undefined) return chosen;
+  // Re-read under a row lock so a concurrent change of the Task is not overwritten.
+  const stored = await service.store.read('Task', chosen.id, true);
+  if (!stored || stored.deleted) return undefined;
+  const current = JSON.parse(stored.content) as Task;
+  if (chooseAssignment([current], response, questionnaire) === undefined) return undefined;
+  const next = recordResponse(current, response, complete, now);
+  if (next !== undefined) await service.update('Task', chosen.id, next);
+  return current;
+}
