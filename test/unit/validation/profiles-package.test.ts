@@ -171,6 +171,18 @@ describe('terminology of the package', () => {
   });
 });
 
+describe('the alternative-name SearchParameter', () => {
+  const [parameter] = byType<SearchParameter>('SearchParameter').filter((p) => p.code === 'alternative-name');
+
+  it('extracts the alternative names of a PlanDefinition as strings', () => {
+    expect(parameter).toMatchObject({ type: 'string', base: ['PlanDefinition'] });
+    const plan = readJsonFile(join(VALID_DIR, 'PlanDefinition-education-example.json'));
+    expect(fhirpath.evaluate(plan, parameter.expression ?? '', {}, r4Model)).toEqual([
+      'Keyhole spine surgery',
+    ]);
+  });
+});
+
 describe('the procedure SearchParameter', () => {
   const [parameter] = byType<SearchParameter>('SearchParameter').filter((p) => p.code === 'procedure');
   const codesOf = (resource: unknown): string[] =>
