@@ -79,13 +79,18 @@ function runMedplumValidator(resource: Record<string, unknown>): OperationOutcom
     // An invariant medplum's engine cannot evaluate reliably is re-evaluated by the supplementary checks.
     const fhirpath = issue.code === 'invariant' ? parseFhirpathDiagnostics(issue.diagnostics) : undefined;
     if (fhirpath !== undefined && !medplumCanEvaluate(fhirpath)) continue;
-    issues.push(normaliseMedplumIssue(issue, text));
+    issues.push(normaliseMedplumIssue(issue, text, String(resource.resourceType)));
   }
   return issues;
 }
 
-function normaliseMedplumIssue(issue: OperationOutcomeIssue, text: string): OperationOutcomeIssue {
-  const location = issue.expression?.[0] ?? '';
+function normaliseMedplumIssue(
+  issue: OperationOutcomeIssue,
+  text: string,
+  resourceType: string,
+): OperationOutcomeIssue {
+  // Issues about the whole resource (e.g. an unknown type in `contained`) come without a location.
+  const location = issue.expression?.[0] || resourceType;
   if (issue.code === 'invariant') {
     const fhirpath = parseFhirpathDiagnostics(issue.diagnostics);
     return validationIssue('invariant', fhirpath ? `${text} (${fhirpath})` : text, location);

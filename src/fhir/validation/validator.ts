@@ -141,7 +141,7 @@ export function createValidator(
         return [validationIssue('invalid', 'A resource must be a JSON object', 'Resource')];
       }
       const resourceType = resource.resourceType;
-      if (typeof resourceType !== 'string') {
+      if (typeof resourceType !== 'string' || resourceType === '') {
         return [validationIssue('required', 'The resource has no resourceType', 'Resource')];
       }
       const schema = tryGetDataType(resourceType);
@@ -151,7 +151,8 @@ export function createValidator(
         resourceType === 'Resource' ||
         resourceType === 'DomainResource'
       ) {
-        return [validationIssue('invalid', `Unknown resource type '${resourceType}'`, resourceType)];
+        const location = /^[A-Z][A-Za-z]+$/.test(resourceType) ? resourceType : 'Resource';
+        return [validationIssue('invalid', `Unknown resource type '${resourceType}'`, location)];
       }
 
       const issues = checkAgainstBase(resource, terminology);
