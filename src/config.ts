@@ -42,6 +42,19 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Requests per minute allowed per client (token subject or IP). 0 disables the limit. */
   rateLimitPerMinute: number;
+  /** Built-in SMART Backend Services token endpoint (/auth/token) and acceptance of its tokens. */
+  authBuiltinServer: boolean;
+  /** Private JWK (JSON) signing the built-in endpoint's tokens; without it a key is generated once and kept in the database. */
+  authSigningKeyFile: string | undefined;
+  /** Clock difference tolerated when checking exp, nbf and iat, in seconds. */
+  authClockSkewSeconds: number;
+  /** Endpoints of an external authorization server, published in smart-configuration and the CapabilityStatement. */
+  authTokenEndpoint: string | undefined;
+  authAuthorizationEndpoint: string | undefined;
+  /** Further SMART capabilities of the external authorization server (comma separated), e.g. launch-ehr. */
+  authCapabilities: string[];
+  /** Resource types that anyone may read and search without a token (comma separated). */
+  authPublicTypes: string[];
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +83,24 @@ function readOptional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+function readList(env: Env, name: string, fallback: string[]): string[] {
+  const raw = readOptional(env, name);
+  if (raw === undefined) return fallback;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function readUrl(env: Env, name: string): string | undefined {
+  const raw = readOptional(env, name);
+  if (raw !== undefined && !/^https?:\/\/[^/\s]+/.test(raw)) throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  return raw;
+}
+
+/** The education library and the conformance resources: public so the quick start and handout queries need no token. */
+const DEFAULT_PUBLIC_TYPES = ['PlanDefinition', 'DocumentReference', 'Questionnaire', 'StructureDefinition', 'SearchParameter', 'CodeSystem', 'ValueSet', 'ConceptMap'];
+
 export function loadConfig(env: Env = process.env): ServerConfig {
   const port = readInteger(env, 'PORT', 8080, 0, 65535);
   const host = readOptional(env, 'HOST') ?? '0.0.0.0';
@@ -86,6 +117,20 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   if (defaultPageSize > maxPageSize) throw new ConfigError('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');
   const auth = (readOptional(env, 'AUTH') ?? 'on').toLowerCase();
   if (auth !== 'on' && auth !== 'off') throw new ConfigError(`AUTH must be on or off, got "${auth}"`);
+  const authIssuer = readOptional(env, 'AUTH_ISSUER');
+  const authJwksUrl = readUrl(env, 'AUTH_JWKS_URL');
+  const authJwksFile = readOptional(env, 'AUTH_JWKS_FILE');
+  if (authJwksUrl !== undefined && authJwksFile !== undefined) throw new ConfigError('Set AUTH_JWKS_URL or AUTH_JWKS_FILE, not both');
+  if (authIssuer !== undefined && authJwksUrl === undefined && authJwksFile === undefined) {
+    throw new ConfigError('AUTH_ISSUER needs the issuer\'s keys: AUTH_JWKS_URL or AUTH_JWKS_FILE');
+  }
+  if (authIssuer === undefined && (authJwksUrl !== undefined || authJwksFile !== undefined)) {
+    throw new ConfigError('AUTH_JWKS_URL / AUTH_JWKS_FILE need AUTH_ISSUER (the expected iss of the tokens)');
+  }
+  const authBuiltinServer = readBoolean(env, 'AUTH_BUILTIN_SERVER', true);
+  if (auth === 'on' && !authBuiltinServer && authIssuer === undefined) {
+    throw new ConfigError('AUTH=on needs a token issuer: keep AUTH_BUILTIN_SERVER on or set AUTH_ISSUER with AUTH_JWKS_URL or AUTH_JWKS_FILE');
+  }
   return {
     port,
     host,
@@ -102,14 +147,21 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     contentDir: readOptional(env, 'CONTENT_DIR') ?? 'content',
     logLevel: readOptional(env, 'LOG_LEVEL') ?? 'info',
     auth,
-    authIssuer: readOptional(env, 'AUTH_ISSUER'),
-    authJwksUrl: readOptional(env, 'AUTH_JWKS_URL'),
-    authJwksFile: readOptional(env, 'AUTH_JWKS_FILE'),
+    authIssuer,
+    authJwksUrl,
+    authJwksFile,
     tokenLifetimeSeconds: readInteger(env, 'TOKEN_LIFETIME_SECONDS', 300, 30, 86400),
     corsOrigins: (readOptional(env, 'CORS_ORIGINS') ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+    authBuiltinServer,
+    authSigningKeyFile: readOptional(env, 'AUTH_SIGNING_KEY_FILE'),
+    authClockSkewSeconds: readInteger(env, 'AUTH_CLOCK_SKEW_SECONDS', 30, 0, 300),
+    authTokenEndpoint: readUrl(env, 'AUTH_TOKEN_ENDPOINT'),
+    authAuthorizationEndpoint: readUrl(env, 'AUTH_AUTHORIZATION_ENDPOINT'),
+    authCapabilities: readList(env, 'AUTH_CAPABILITIES', []),
+    authPublicTypes: readList(env, 'AUTH_PUBLIC_TYPES', DEFAULT_PUBLIC_TYPES),
   };
 }

@@ -5,6 +5,7 @@ import type { ReadItem } from './content/read-resources';
 import type { AppExtensions } from './http/app';
 import type { ContextOptions, ServerContext } from './server-context';
 import { workflowParts } from './workflows';
+import { buildSecurity } from './auth/security';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -21,5 +22,11 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
   void conformance;
   // Care-coordinator workflows (issue 6): $apply, $populate, the QuestionnaireResponse hook.
   const workflows = workflowParts({ logger, baseUrl: () => config.baseUrl });
-  return { context: { operations: [...workflows.operations], hooks: workflows.hooks }, app: () => ({}) };
+  // Security (issue 8): SMART authorization, audit trail, rate limit; nothing with AUTH=off.
+  const security = buildSecurity(config, logger);
+  return {
+    context: { operations: [...workflows.operations], hooks: workflows.hooks, security: security.capability },
+    app: (ctx) => ({ ...security.app(ctx) }),
+    close: () => security.close(),
+  };
 }

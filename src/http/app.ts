@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import cors from 'cors';
 import { pinoHttp } from 'pino-http';
 import type { ServerContext } from '../server-context';
+import type { SearchService } from '../services/search-service';
 import { FhirError } from '../fhir/fhir-error';
 import { migrationsAreApplied } from '../store/migrate';
 import { errorHandler } from './error-handler';
@@ -15,6 +16,8 @@ export interface AppExtensions {
   beforeFhir?: express.RequestHandler[];
   /** Extra routers mounted at the root (e.g. /.well-known, /auth). */
   routes?: express.Router[];
+  /** The search service the FHIR routes use, when it replaces the context's (authorization narrows searches). */
+  searchService?: SearchService;
 }
 
 /** The Express application: thin middleware around the FHIR router. */
@@ -47,7 +50,7 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
   app.use(
     cors({
       origin: ctx.config.corsOrigins.length === 0 ? false : ctx.config.corsOrigins,
-      exposedHeaders: ['Location', 'ETag', 'Last-Modified', 'Content-Location', 'X-Request-Id'],
+      exposedHeaders: ['Location', 'ETag', 'Last-Modified', 'Content-Location', 'X-Request-Id', 'WWW-Authenticate', 'Retry-After'],
     }),
   );
 
@@ -71,7 +74,7 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
     express.text({ type: () => true, limit: ctx.config.maxBodyBytes }),
     negotiateFormat,
     ...(extensions.beforeFhir ?? []),
-    fhirRouter(ctx),
+    fhirRouter(extensions.searchService ? { ...ctx, searchService: extensions.searchService } : ctx),
   );
   app.use((_req: Request, _res: Response) => {
     throw FhirError.notFound('Nothing here: the FHIR API is under /fhir');

@@ -1,0 +1,110 @@
+import { forbidden, unauthorized } from './auth-errors';
+import { isCompartmentType } from './patient-compartment';
+import type { Principal } from './principal';
+import { canonicalQuery, scopeAppliesToType, type Permission } from './scopes';
+
+/** One way a grant reaches resources of a type: within a patient's compartment, matching a query, or both. */
+export interface AccessAlternative {
+  /** Confined to the compartment of this patient. */
+  patient: string | undefined;
+  /** SMART v2 granular constraint (`patient/Task.rs?status=requested`). */
+  query: [string, string][] | undefined;
+  /** The scope it comes from, for messages. */
+  scope: string;
+}
+
+/**
+ * What a caller may reach of one type for some permission: everything, nothing, or the
+ * resources matching at least one alternative.
+ */
+export type Access = { kind: 'all' } | { kind: 'none' } | { kind: 'some'; alternatives: AccessAlternative[] };
+
+/** An Access that reaches something. */
+export type GrantedAccess = Exclude<Access, { kind: 'none' }>;
+
+const ALL: Access = { kind: 'all' };
+const NONE: Access = { kind: 'none' };
+
+/**
+ * The scopes of one caller turned into decisions per (type, permission). No I/O here: the
+ * decisions are checked against stored data by RequestAccess.
+ *
+ * Rules beyond the SMART text, chosen for this server:
+ * - the public types can be read and searched by anyone, with or without a token;
+ * - `patient/` scopes on a type outside the Patient compartment (Practitioner, PlanDefinition...)
+ *   allow reading and searching it, never writing it;
+ * - `patient/` scopes without a `patient` claim in the token reach nothing of the compartment types;
+ * - `user/` scopes are treated like `system/` ones: this server keeps no per-user permissions;
+ * - a `*` scope does not reach AuditEvent (see scopeAppliesToType).
+ */
+export class AccessPolicy {
+  constructor(
+    readonly principal: Principal | undefined,
+    private readonly publicTypes: ReadonlySet<string>,
+  ) {}
+
+  get authenticated(): boolean {
+    return this.principal !== undefined;
+  }
+
+  isPublic(resourceType: string): boolean {
+    return this.publicTypes.has(resourceType);
+  }
+
+  /** The union of what the listed permissions reach on a type. */
+  access(resourceType: string, ...permissions: Permission[]): Access {
+    if (this.isPublic(resourceType) && permissions.some((p) => p === 'r' || p === 's')) return ALL;
+    const principal = this.principal;
+    if (!principal) return NONE;
+    const alternatives: AccessAlternative[] = [];
+    for (const scope of principal.scopes) {
+      if (!scopeAppliesToType(scope, resourceType)) continue;
+      const granted = permissions.filter((p) => scope.permissions.has(p));
+      if (granted.length === 0) continue;
+      let patient: string | undefined;
+      if (scope.context === 'patient') {
+        if (isCompartmentType(resourceType)) {
+          if (principal.patient === undefined) continue;
+          patient = principal.patient;
+        } else if (!granted.some((p) => p === 'r' || p === 's')) continue;
+      }
+      if (patient === undefined && scope.query === undefined) return ALL;
+      const key = `${patient ?? ''}?${canonicalQuery(scope.query)}`;
+      if (!alternatives.some((a) => `${a.patient ?? ''}?${canonicalQuery(a.query)}` === key)) {
+        alternatives.push({ patient, query: scope.query, scope: scope.text });
+      }
+    }
+    return alternatives.length === 0 ? NONE : { kind: 'some', alternatives };
+  }
+
+  /** Any permission at all on the type (operations, conditional criteria). */
+  anyAccess(resourceType: string): Access {
+    return this.access(resourceType, 'c', 'r', 'u', 'd', 's');
+  }
+
+  /**
+   * The access for an interaction, or the refusal: 401 without a token (the caller may
+   * retry with one), 403 with a token whose scopes do not reach the type.
+   */
+  require(resourceType: string, permission: Permission, what: string): GrantedAccess {
+    const access = this.access(resourceType, permission);
+    if (access.kind === 'none') throw this.denial(`${what} on ${resourceType} needs ${this.scopeHint(resourceType, permission)}`);
+    return access;
+  }
+
+  /** Refuses unless the caller reaches every resource of the type. */
+  requireUnrestricted(resourceType: string, permission: Permission, what: string): void {
+    const access = this.require(resourceType, permission, what);
+    if (access.kind !== 'all') {
+      throw forbidden(`${what} on ${resourceType} is not available under patient/ or granular scopes; it needs ${this.scopeHint(resourceType, permission)} without a query`);
+    }
+  }
+
+  denial(description: string) {
+    return this.authenticated ? forbidden(description) : unauthorized(`${description}: send a bearer access token`, false);
+  }
+
+  private scopeHint(resourceType: string, permission: Permission): string {
+    return `a scope such as system/${resourceType}.${permission} or user/${resourceType}.${permission}`;
+  }
+}

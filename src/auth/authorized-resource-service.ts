@@ -1,0 +1,228 @@
+import type { Resource } from 'fhir/r4';
+import { FhirError } from '../fhir/fhir-error';
+import { ResourceService, type ServiceDependencies, type WriteResult } from '../services/resource-service';
+import type { SearchService } from '../services/search-service';
+import type { WriteEvent, WriteHook } from '../services/write-hooks';
+import { ResourceStore, type HistoryRow, type StoredResource } from '../store/resource-store';
+import type { Access } from './access-policy';
+import type { AuditAction, AuditTrail } from './audit';
+import { forbidden } from './auth-errors';
+import { GuardedStore } from './guarded-store';
+import type { RequestAccess } from './request-access';
+
+function appendOnly(): FhirError {
+  return FhirError.of(405, 'not-supported', 'AuditEvents are append-only: they cannot be updated or deleted');
+}
+
+function notKnown(resourceType: string, id: string): FhirError {
+  return FhirError.notFound(`${resourceType}/${id} is not known`);
+}
+
+/**
+ * ResourceService keeps its dependencies private; the request-scoped service is built from
+ * the very same ones (validator, hooks, extractor), so that it behaves exactly like it.
+ */
+export function dependenciesOf(service: ResourceService): ServiceDependencies {
+  const deps = (service as unknown as { deps?: ServiceDependencies }).deps;
+  if (!deps || !deps.store || !deps.extractor || !deps.search) {
+    throw new Error('ResourceService no longer keeps its dependencies in `deps`: update src/auth/authorized-resource-service.ts');
+  }
+  return deps;
+}
+
+/**
+ * Write hooks are the server's own workflow (a QuestionnaireResponse updates its assignment
+ * Task): they run with a plain service on the write's transaction, not with the caller's scopes.
+ */
+function serverAuthorityHooks(hooks: Map<string, WriteHook[]> | undefined): Map<string, WriteHook[]> | undefined {
+  if (hooks === undefined) return undefined;
+  const asServer = (service: ResourceService) => (service instanceof AuthorizedResourceService ? service.unchecked() : service);
+  return new Map(
+    [...hooks].map(([type, list]) => [
+      type,
+      list.map((hook) => ({
+        ...(hook.validate ? { validate: (resource: Resource, service: ResourceService) => hook.validate!(resource, asServer(service)) } : {}),
+        ...(hook.afterWrite ? { afterWrite: (event: WriteEvent, service: ResourceService) => hook.afterWrite!(event, asServer(service)) } : {}),
+      })),
+    ]),
+  );
+}
+
+/**
+ * The ResourceService of one authorized request (res.locals.service). Every interaction
+ * checks the caller's scopes first; reads outside the grant answer 404, writes outside it
+ * 403, and each write is audited inside its own transaction. Transactions hand out services
+ * of this class again, so nested calls (conditional interactions, bundles, operations) are
+ * checked the same way.
+ */
+export class AuthorizedResourceService extends ResourceService {
+  /**
+   * @param base the dependencies of the context's plain service (dependenciesOf(ctx.service))
+   * @param search the AuthorizingSearchService, so conditional criteria see only the grant
+   */
+  constructor(
+    private readonly base: ServiceDependencies,
+    private readonly searchService: SearchService,
+    readonly access: RequestAccess,
+    private readonly auditTrail: AuditTrail,
+  ) {
+    const store = base.store instanceof GuardedStore ? base.store : new GuardedStore(base.store.db, base.store.isTransaction, access);
+    super({ ...base, store, search: searchService, hooks: serverAuthorityHooks(base.hooks) });
+  }
+
+  /** A plain service on the same connection (and transaction): the server's own authority. */
+  unchecked(): ResourceService {
+    return new ResourceService({ ...this.base, store: new ResourceStore(this.store.db, this.store.isTransaction) });
+  }
+
+  private get policy() {
+    return this.access.policy;
+  }
+
+  override async transaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
+    if (this.store.isTransaction) return work(this);
+    return this.store.transaction((store) => work(new AuthorizedResourceService({ ...this.base, store }, this.searchService, this.access, this.auditTrail)));
+  }
+
+  private async within<T>(work: (service: AuthorizedResourceService) => Promise<T>): Promise<T> {
+    return this.transaction((service) => work(service as AuthorizedResourceService));
+  }
+
+  override async read(resourceType: string, id: string): Promise<StoredResource> {
+    this.assertType(resourceType);
+    const access = this.policy.require(resourceType, 'r', 'Read');
+    if (access.kind === 'all') {
+      const stored = await super.read(resourceType, id);
+      this.touchContent(resourceType, id, stored.content);
+      return stored;
+    }
+    const stored = await this.store.read(resourceType, id);
+    if (!stored) throw notKnown(resourceType, id);
+    const resource = JSON.parse(stored.content) as Resource;
+    // Outside the grant is the same answer as absent: existence is not revealed.
+    if (!(await this.access.storedMeets(this.store, resource, access))) throw notKnown(resourceType, id);
+    if (stored.deleted) throw FhirError.gone(`${resourceType}/${id} was deleted`);
+    this.access.touch(resource);
+    return stored;
+  }
+
+  override async vread(resourceType: string, id: string, versionId: string): Promise<HistoryRow> {
+    this.assertType(resourceType);
+    this.policy.require(resourceType, 'r', 'Read');
+    const keep = await this.access.historyFilter(this.store, { resourceType, id });
+    const row = await super.vread(resourceType, id, versionId);
+    if (keep !== undefined && !keep(row)) throw FhirError.notFound(`Version ${versionId} of ${resourceType}/${id} is not known`);
+    this.touchContent(resourceType, id, row.content!, row.versionId);
+    return row;
+  }
+
+  override async create(resource: Resource, options: { ifNoneExist?: string; id?: string } = {}): Promise<WriteResult> {
+    this.assertType(resource.resourceType);
+    const access = this.policy.require(resource.resourceType, 'c', 'Create');
+    this.access.assertWithinCompartment(resource, access, 'Create');
+    return this.within((service) => service.createWithin(resource, options, access));
+  }
+
+  private async createWithin(resource: Resource, options: { ifNoneExist?: string; id?: string }, access: Access): Promise<WriteResult> {
+    const result = await super.create(resource, options);
+    if (!result.changed) {
+      // If-None-Exist found it; reading it back went through read(), which checked `r`.
+      return result;
+    }
+    await this.assertWritten(result, access, 'Create');
+    await this.auditWrite('C', 'create', result.resource, result.versionId);
+    return result;
+  }
+
+  override async update(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+    this.assertType(resourceType);
+    if (resourceType === 'AuditEvent') throw appendOnly();
+    const access = this.policy.require(resourceType, 'u', 'Update');
+    if (resource.resourceType === resourceType) this.access.assertWithinCompartment({ ...resource, id }, access, 'Update');
+    return this.within((service) => service.updateWithin(resourceType, id, resource, options, access));
+  }
+
+  private async updateWithin(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string }, access: Access): Promise<WriteResult> {
+    if (access.kind !== 'all') {
+      const current = await this.store.read(resourceType, id, true);
+      if (current && !(await this.access.storedMeets(this.store, JSON.parse(current.content) as Resource, access))) {
+        throw forbidden(`Update: ${resourceType}/${id} is outside what the token's scopes allow`);
+      }
+    }
+    const result = await super.update(resourceType, id, resource, options);
+    if (!result.changed) {
+      this.access.touch(result.resource, result.versionId);
+      return result;
+    }
+    await this.assertWritten(result, access, 'Update');
+    await this.auditWrite(result.status === 201 ? 'C' : 'U', result.status === 201 ? 'create' : 'update', result.resource, result.versionId);
+    return result;
+  }
+
+  override async conditionalUpdate(resourceType: string, criteria: string, resource: Resource, options: { ifMatch?: string } = {}) {
+    this.assertType(resourceType);
+    if (resourceType === 'AuditEvent') throw appendOnly();
+    this.policy.require(resourceType, 'u', 'Conditional update');
+    // The criteria search sees only what the grant reaches (AuthorizingSearchService.findIds);
+    // the update or create it leads to is checked by update() / create().
+    return super.conditionalUpdate(resourceType, criteria, resource, options);
+  }
+
+  override async delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<{ deleted: boolean }> {
+    this.assertType(resourceType);
+    if (resourceType === 'AuditEvent') throw appendOnly();
+    const access = this.policy.require(resourceType, 'd', 'Delete');
+    return this.within((service) => service.deleteWithin(resourceType, id, options, access));
+  }
+
+  private async deleteWithin(resourceType: string, id: string, options: { ifMatch?: string }, access: Access): Promise<{ deleted: boolean }> {
+    const current = await this.store.read(resourceType, id, true);
+    const resource = current ? (JSON.parse(current.content) as Resource) : undefined;
+    if (current && resource && !current.deleted && !(await this.access.storedMeets(this.store, resource, access))) {
+      throw forbidden(`Delete: ${resourceType}/${id} is outside what the token's scopes allow`);
+    }
+    const result = await super.delete(resourceType, id, options);
+    if (result.deleted && current && resource) await this.auditWrite('D', 'delete', resource, current.versionId + 1);
+    return result;
+  }
+
+  override async conditionalDelete(resourceType: string, criteria: string): Promise<{ deleted: boolean }> {
+    this.assertType(resourceType);
+    if (resourceType === 'AuditEvent') throw appendOnly();
+    this.policy.require(resourceType, 'd', 'Conditional delete');
+    return super.conditionalDelete(resourceType, criteria);
+  }
+
+  /** The version just written must itself be within the grant (no writing into another patient's compartment). */
+  private async assertWritten(result: WriteResult, access: Access, what: string): Promise<void> {
+    if (access.kind === 'all') return;
+    if (!(await this.access.storedMeets(this.store, result.resource, access))) {
+      throw forbidden(`${what}: the ${result.resource.resourceType} would be outside what the token's scopes allow`);
+    }
+  }
+
+  private touchContent(resourceType: string, id: string, content: string, version?: number): void {
+    if (this.policy.isPublic(resourceType)) {
+      this.access.audit.touch(`${resourceType}/${id}`, true);
+      return;
+    }
+    this.access.touch(JSON.parse(content) as Resource, version);
+  }
+
+  /** The AuditEvent of a write, in the write's transaction: both commit or neither does. */
+  private async auditWrite(action: AuditAction, interaction: string, resource: Resource, versionId: number): Promise<void> {
+    this.access.touch(resource, versionId);
+    await this.auditTrail.writeWith(this.unchecked(), {
+      principal: this.policy.principal,
+      request: this.access.audit.request,
+      action,
+      interaction,
+      status: action === 'C' ? 201 : 200,
+      failure: undefined,
+      entities: [`${resource.resourceType}/${resource.id}/_history/${versionId}`],
+      patients: [...this.access.patientsOf(resource)],
+      query: undefined,
+    });
+    this.access.audit.writesAudited++;
+  }
+}

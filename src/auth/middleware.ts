@@ -1,0 +1,236 @@
+import type { Bundle } from 'fhir/r4';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { isResourceType } from '../fhir/resource-types';
+import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
+import type { ServiceDependencies } from '../services/resource-service';
+import type { SearchService } from '../services/search-service';
+import { AccessPolicy } from './access-policy';
+import { RequestAudit, type AuditAction, type AuditTrail } from './audit';
+import { forbidden, tooManyRequests, unauthorized } from './auth-errors';
+import { AuthorizedResourceService } from './authorized-resource-service';
+import type { Principal } from './principal';
+import type { TokenBucketLimiter } from './rate-limit';
+import { RequestAccess } from './request-access';
+import { classifyFhirRequest, type FhirRequest } from './request-classification';
+import type { TokenVerifier } from './token-verifier';
+
+/** What the security middleware knows of one /fhir request (res.locals.security). */
+export interface SecurityState {
+  request: FhirRequest;
+  principal: Principal | undefined;
+  audit: RequestAudit;
+  access: RequestAccess | undefined;
+  /** Reads and searches of the public types only: not patient data, not audited. */
+  publicInteraction: boolean;
+}
+
+function stateOf(res: Response): SecurityState | undefined {
+  return res.locals.security as SecurityState | undefined;
+}
+
+function queryOf(req: Request): string | undefined {
+  const i = req.originalUrl.indexOf('?');
+  return i < 0 ? undefined : req.originalUrl.slice(i + 1);
+}
+
+function typesParam(req: Request): string[] {
+  const value = new URLSearchParams(queryOf(req) ?? '').get('_type');
+  return value === null ? [] : value.split(',').map((t) => t.trim());
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+export interface AuthenticateDependencies {
+  verifier: TokenVerifier;
+  limiter: TokenBucketLimiter;
+  publicTypes: ReadonlySet<string>;
+  auditTrail: AuditTrail;
+}
+
+/**
+ * First on every /fhir request, before its body is read: verifies the bearer token (401
+ * on a bad one), applies the per-client rate limit (429) and arranges the request's
+ * AuditEvent for when the response is sent.
+ */
+export function authenticate(deps: AuthenticateDependencies): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const request = classifyFhirRequest(req.method, req.path);
+    const publicTypes = request.interaction === 'search-system' ? typesParam(req) : request.resourceType !== undefined ? [request.resourceType] : [];
+    const publicInteraction =
+      request.interaction === 'capabilities' ||
+      (['read', 'vread', 'search-type', 'search-system'].includes(request.interaction) && publicTypes.length > 0 && publicTypes.every((t) => deps.publicTypes.has(t)));
+    const audit = new RequestAudit({
+      requestId: String(res.locals.requestId ?? ''),
+      method: req.method,
+      path: req.originalUrl.split('?')[0],
+      query: queryOf(req),
+      ip: req.ip,
+    });
+    const state: SecurityState = { request, principal: undefined, audit, access: undefined, publicInteraction };
+    res.locals.security = state;
+    res.on('finish', () => recordAudit(deps.auditTrail, state, res.statusCode));
+
+    const header = req.headers.authorization;
+    const ipKey = `ip:${req.ip ?? ''}`;
+    if (header !== undefined) {
+      const match = BEARER.exec(header);
+      if (!match) {
+        const retryAfter = deps.limiter.take(ipKey);
+        if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
+        throw unauthorized('The Authorization header must be "Bearer <access token>"', true);
+      }
+      try {
+        state.principal = await deps.verifier.verify(match[1]);
+      } catch (error) {
+        // Failed attempts count against the caller's address.
+        const retryAfter = deps.limiter.take(ipKey);
+        if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
+        throw error;
+      }
+    }
+    const key = state.principal ? `client:${state.principal.issuer} ${state.principal.clientId}` : ipKey;
+    const retryAfter = deps.limiter.take(key);
+    if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
+    next();
+  };
+}
+
+export interface AuthorizeDependencies {
+  publicTypes: ReadonlySet<string>;
+  extractor: IndexValueExtractor;
+  /** The plain search service: parses granular scope queries. */
+  search: SearchService;
+  /** The dependencies of the context's resource service. */
+  serviceDependencies: ServiceDependencies;
+  /** The AuthorizingSearchService. */
+  authorizingSearch: SearchService;
+  auditTrail: AuditTrail;
+  baseUrl: () => string;
+}
+
+/**
+ * After the body is read: builds the request's access (res.locals.service becomes an
+ * AuthorizedResourceService) and refuses early what the route alone shows to be out of
+ * reach. The precise checks, against stored data, happen in the service, the search and
+ * the store.
+ */
+export function authorize(deps: AuthorizeDependencies): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const state = stateOf(res);
+    if (!state) throw new Error('authorize runs after authenticate');
+    const policy = new AccessPolicy(state.principal, deps.publicTypes);
+    const access = new RequestAccess(policy, state.audit, { extractor: deps.extractor, search: deps.search, baseUrl: deps.baseUrl() });
+    state.access = access;
+    const service = new AuthorizedResourceService(deps.serviceDependencies, deps.authorizingSearch, access, deps.auditTrail);
+    res.locals.service = service;
+    await precheck(state, policy, service, req);
+    next();
+  };
+}
+
+async function precheck(state: SecurityState, policy: AccessPolicy, service: AuthorizedResourceService, req: Request): Promise<void> {
+  const { interaction, resourceType, id } = state.request;
+  // Unknown types are the router's 404, not a question of authorization.
+  if (resourceType !== undefined && !isResourceType(resourceType)) return;
+  switch (interaction) {
+    case 'read':
+    case 'vread':
+    case 'history-instance':
+      policy.require(resourceType!, 'r', 'Read');
+      return;
+    case 'search-type':
+      policy.require(resourceType!, 's', 'Search');
+      return;
+    case 'search-system':
+      for (const t of typesParam(req)) if (isResourceType(t)) policy.require(t, 's', 'Search');
+      return;
+    case 'history-type':
+      policy.requireUnrestricted(resourceType!, 's', 'Type history');
+      return;
+    case 'history-system':
+      if (!policy.authenticated) throw policy.denial('System history');
+      return;
+    case 'create':
+      policy.require(resourceType!, 'c', 'Create');
+      return;
+    case 'update':
+      policy.require(resourceType!, 'u', 'Update');
+      return;
+    case 'delete':
+      policy.require(resourceType!, 'd', 'Delete');
+      return;
+    case 'operation':
+      if (!policy.authenticated) throw policy.denial(`Operation $${state.request.operation}`);
+      if (resourceType !== undefined && !policy.isPublic(resourceType) && policy.anyAccess(resourceType).kind === 'none') {
+        throw policy.denial(`Operation $${state.request.operation} on ${resourceType}`);
+      }
+      // An instance operation starts by reading its instance: within the grant, or 404.
+      if (resourceType !== undefined && id !== undefined) await service.read(resourceType, id);
+      state.audit.query = queryOf(req);
+      return;
+    case 'batch':
+      if (!policy.authenticated) throw policy.denial('Batch and transaction');
+      checkBundleSearches(state, policy, req.body);
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Entries of a batch are checked one by one by the service, but the searches inside a batch
+ * run through the plain search service: they are allowed only where nothing needs narrowing.
+ */
+function checkBundleSearches(state: SecurityState, policy: AccessPolicy, body: unknown): void {
+  let bundle: Bundle;
+  try {
+    bundle = JSON.parse(typeof body === 'string' ? body : '') as Bundle;
+  } catch {
+    return; // The router answers the malformed body.
+  }
+  if (bundle?.type === 'transaction') state.request.interaction = 'transaction';
+  for (const entry of bundle?.entry ?? []) {
+    const method = entry.request?.method;
+    const url = entry.request?.url;
+    if ((method !== 'GET' && method !== 'HEAD') || typeof url !== 'string') continue;
+    const [path, query = ''] = url.replace(/^\//, '').split('?');
+    const segments = path.split('/').filter((s) => s !== '');
+    if (segments.length !== 1 || !isResourceType(segments[0])) continue;
+    const type = segments[0];
+    const params = [...new URLSearchParams(query)].map(([k]) => k);
+    const reaches = params.some((k) => k.startsWith('_include') || k.startsWith('_revinclude') || k.startsWith('_has') || k.split(':')[0].includes('.'));
+    policy.require(type, 's', 'Search');
+    if (policy.access(type, 's').kind !== 'all' || (reaches && !policy.isPublic(type))) {
+      throw forbidden(`Searches inside a batch (${type}) are only run where the grant reaches every resource of the type, without _include, _revinclude, _has or chaining; search with GET instead`);
+    }
+  }
+}
+
+const ACTIONS: Partial<Record<FhirRequest['interaction'], AuditAction>> = {
+  create: 'C',
+  update: 'U',
+  delete: 'D',
+  operation: 'E',
+  batch: 'E',
+  transaction: 'E',
+};
+
+/** The AuditEvent of a request, when its response has been sent (writes are audited as they happen). */
+function recordAudit(trail: AuditTrail, state: SecurityState, status: number): void {
+  const { request, audit } = state;
+  if (request.interaction === 'capabilities' || request.interaction === 'unknown' || status === 429) return;
+  if (state.publicInteraction && !audit.touchedProtected) return;
+  const isWrite = request.interaction === 'create' || request.interaction === 'update' || request.interaction === 'delete';
+  if (isWrite && status < 400 && audit.writesAudited > 0) return;
+  trail.record({
+    principal: state.principal,
+    request: audit.request,
+    action: ACTIONS[request.interaction] ?? 'R',
+    interaction: request.interaction,
+    status,
+    failure: audit.failure,
+    entities: audit.entities,
+    patients: [...audit.patients],
+    query: request.interaction.startsWith('search') || request.interaction === 'operation' ? audit.query ?? audit.request.query : undefined,
+  });
+}

@@ -1,0 +1,275 @@
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import { sql, type RawBuilder } from 'kysely';
+import { FhirError } from '../fhir/fhir-error';
+import { RESOURCE_TYPES } from '../fhir/resource-types';
+import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
+import type { Filter, IdFilter, SearchRequest } from '../fhir/search/search-request';
+import type { SearchService } from '../services/search-service';
+import { expandTokenFilters } from '../services/terminology-service';
+import type { HistoryQuery, HistoryRow, ResourceStore } from '../store/resource-store';
+import { and, compileFilter } from '../store/search/compile-filter';
+import type { Access, AccessAlternative, AccessPolicy } from './access-policy';
+import { accessCondition, compartmentCondition, rowMeets, selectIds, selectMatchingIds, selectTypedIds } from './access-sql';
+import type { RequestAudit } from './audit';
+import { forbidden } from './auth-errors';
+import { compartmentParams, compartmentPatients } from './patient-compartment';
+import type { Permission } from './scopes';
+
+/** Most resources an access check turns into an id list (a compartment, a chain's targets). */
+const MAX_MATERIALIZED = 10_000;
+
+export interface RequestAccessDependencies {
+  extractor: IndexValueExtractor;
+  /** Parses granular scope queries and expands their terminology, exactly like a search. */
+  search: SearchService;
+  baseUrl: string;
+}
+
+/** An alternative whose granular query could not be parsed grants nothing. */
+interface ResolvedAlternative extends AccessAlternative {
+  filters: Filter[];
+}
+
+function idFilter(ids: string[]): IdFilter {
+  // An empty id list would mean `_id:missing` to the compiler; '' is no valid id, so it matches nothing.
+  return { kind: 'id', values: ids.length > 0 ? ids : [''], not: false };
+}
+
+function tooBroad(what: string): FhirError {
+  return FhirError.of(400, 'too-costly', `${what} reaches more than ${MAX_MATERIALIZED} resources under this grant; narrow it`);
+}
+
+/**
+ * The authorization of one request: the caller's AccessPolicy checked against stored data.
+ * Reads outside the grant are 404 (their existence is not revealed), searches are narrowed
+ * with extra filters, included resources are filtered, writes outside are 403.
+ */
+export class RequestAccess {
+  constructor(
+    readonly policy: AccessPolicy,
+    readonly audit: RequestAudit,
+    private readonly deps: RequestAccessDependencies,
+  ) {}
+
+  get baseUrl(): string {
+    return this.deps.baseUrl;
+  }
+
+  /** Patients whose compartment holds a resource (for the audit trail and compartment checks). */
+  patientsOf(resource: Resource): Set<string> {
+    return compartmentPatients(resource, this.deps.extractor, this.deps.baseUrl);
+  }
+
+  /** Notes a resource as touched by this request. */
+  touch(resource: Resource, version?: number): void {
+    const reference = `${resource.resourceType}/${resource.id}${version !== undefined ? `/_history/${version}` : ''}`;
+    this.audit.touch(reference, this.policy.isPublic(resource.resourceType), this.policy.isPublic(resource.resourceType) ? [] : this.patientsOf(resource));
+  }
+
+  private async resolve(store: ResourceStore, resourceType: string, alternatives: AccessAlternative[]): Promise<ResolvedAlternative[]> {
+    const resolved: ResolvedAlternative[] = [];
+    for (const alt of alternatives) {
+      if (alt.query === undefined) {
+        resolved.push({ ...alt, filters: [] });
+        continue;
+      }
+      try {
+        const { request } = this.deps.search.parse([resourceType], alt.query, true);
+        resolved.push({ ...alt, filters: await expandTokenFilters(store, this.deps.search, request.filters) });
+      } catch (error) {
+        if (!(error instanceof FhirError)) throw error;
+        // A granular scope this server cannot evaluate grants nothing (fail closed).
+      }
+    }
+    return resolved;
+  }
+
+  /** SQL condition on `r` for an access (granular queries parsed and expanded). */
+  async condition(store: ResourceStore, resourceType: string, access: Access): Promise<RawBuilder<unknown>> {
+    if (access.kind !== 'some') return accessCondition(resourceType, access, [], this.baseUrl);
+    const resolved = await this.resolve(store, resourceType, access.alternatives);
+    return accessCondition(resourceType, { kind: 'some', alternatives: resolved }, resolved.map((a) => a.filters), this.baseUrl);
+  }
+
+  /**
+   * Whether the stored resource `resourceType/id`, whose content is `resource`, is within the
+   * access: compartment membership from the content, granular queries against its index rows.
+   */
+  async storedMeets(store: ResourceStore, resource: Resource, access: Access): Promise<boolean> {
+    if (access.kind !== 'some') return access.kind === 'all';
+    let patients: Set<string> | undefined;
+    for (const alt of await this.resolve(store, resource.resourceType, access.alternatives)) {
+      if (alt.patient !== undefined) {
+        patients ??= this.patientsOf(resource);
+        if (!patients.has(alt.patient)) continue;
+      }
+      if (alt.filters.length === 0) return true;
+      const condition = and(alt.filters.map((f) => compileFilter(f, [resource.resourceType], 'r')));
+      if (await rowMeets(store.db, resource.resourceType, resource.id!, condition)) return true;
+    }
+    return false;
+  }
+
+  /** Before a write: a resource that no alternative's compartment holds is refused at once. */
+  assertWithinCompartment(resource: Resource, access: Access, what: string): void {
+    if (access.kind !== 'some' || access.alternatives.some((a) => a.patient === undefined)) return;
+    const patients = this.patientsOf(resource);
+    if (!access.alternatives.some((a) => patients.has(a.patient!))) {
+      throw forbidden(`${what}: ${resource.resourceType} is outside the compartment of the patient in context`);
+    }
+  }
+
+  // ---- search ----
+
+  /**
+   * Narrows a parsed search to the grant: checks `s` on every searched, chained and
+   * _has type, confines restricted types with extra filters, and rewrites chains and _has
+   * into restricted types so that they only ever match through resources within the grant.
+   */
+  async narrowSearch(store: ResourceStore, request: SearchRequest, purpose: 'search' | 'criteria' = 'search'): Promise<SearchRequest> {
+    // Conditional criteria may match what any permission reaches: the write they lead to is checked again.
+    const accessOf = (t: string): Access => {
+      if (purpose === 'search') return this.policy.require(t, 's', 'Search');
+      const access = this.policy.anyAccess(t);
+      if (access.kind === 'none') this.policy.require(t, 's', 'Conditional criteria');
+      return access;
+    };
+    const accesses = request.resourceTypes.map((t) => [t, accessOf(t)] as const);
+    const restricted = accesses.filter(([, a]) => a.kind === 'some');
+    if (restricted.length > 0 && request.resourceTypes.length > 1) {
+      throw forbidden('Under patient/ or granular scopes, search one resource type at a time (not several with _type)');
+    }
+    const filters: Filter[] = [];
+    for (const f of request.filters) filters.push(await this.narrowFilter(store, f));
+    for (const [type, access] of restricted) filters.push(...(await this.restrictionFilters(store, type, access)));
+    return { ...request, filters };
+  }
+
+  /** Filters confining a search of one type to a restricted access. */
+  private async restrictionFilters(store: ResourceStore, resourceType: string, access: Access): Promise<Filter[]> {
+    if (access.kind !== 'some') return [];
+    const resolved = await this.resolve(store, resourceType, access.alternatives);
+    if (resolved.length === 1) {
+      const [alt] = resolved;
+      const out: Filter[] = [...alt.filters];
+      if (alt.patient !== undefined) {
+        const params = compartmentParams(resourceType);
+        if (resourceType !== 'Patient' && params.length === 1) {
+          out.push({ kind: 'reference', param: params[0], values: [{ targetType: 'Patient', id: alt.patient, localBase: this.baseUrl }] });
+        } else {
+          out.push(idFilter(await this.materialize(store, resourceType, compartmentCondition(resourceType, alt.patient, this.baseUrl), 'The patient compartment')));
+        }
+      }
+      return out;
+    }
+    const condition = accessCondition(resourceType, { kind: 'some', alternatives: resolved }, resolved.map((a) => a.filters), this.baseUrl);
+    return [idFilter(await this.materialize(store, resourceType, condition, 'The grant'))];
+  }
+
+  private async materialize(store: ResourceStore, resourceType: string, condition: RawBuilder<unknown>, what: string): Promise<string[]> {
+    const ids = await selectIds(store.db, resourceType, condition, MAX_MATERIALIZED);
+    if (ids.length > MAX_MATERIALIZED) throw tooBroad(what);
+    return ids;
+  }
+
+  private async narrowFilter(store: ResourceStore, filter: Filter): Promise<Filter> {
+    if (filter.kind === 'chain') {
+      const searchable = filter.targetTypes.filter((t) => this.policy.access(t, 's').kind !== 'none');
+      if (searchable.length === 0) this.policy.require(filter.targetTypes[0], 's', 'Chained search');
+      const inner = await this.narrowFilter(store, filter.filter);
+      const accesses = new Map(searchable.map((t) => [t, this.policy.access(t, 's')]));
+      if ([...accesses.values()].every((a) => a.kind === 'all')) return { ...filter, targetTypes: searchable, filter: inner };
+      // Resolve the chain here, within the grant, into a plain reference filter.
+      const [expanded] = await expandTokenFilters(store, this.deps.search, [inner]);
+      const conditions = new Map<string, RawBuilder<unknown>>();
+      for (const [t, a] of accesses) conditions.set(t, await this.condition(store, t, a));
+      const targets = await selectTypedIds(store.db, searchable, expanded, (t) => conditions.get(t) ?? sql`false`, MAX_MATERIALIZED);
+      if (targets.length > MAX_MATERIALIZED) throw tooBroad(`The chained parameter ${filter.param}`);
+      return {
+        kind: 'reference',
+        param: filter.param,
+        values: targets.map((t) => ({ targetType: t.resourceType, id: t.id, localBase: filter.localBase })),
+      };
+    }
+    if (filter.kind === 'has') {
+      const access = this.policy.require(filter.sourceType, 's', 'Reverse chaining (_has)');
+      const inner = await this.narrowFilter(store, filter.filter);
+      if (access.kind === 'all') return { ...filter, filter: inner };
+      const [expanded] = await expandTokenFilters(store, this.deps.search, [inner]);
+      const condition = and([compileFilter(expanded, [filter.sourceType], 'r'), await this.condition(store, filter.sourceType, access)]);
+      return { ...filter, filter: idFilter(await this.materialize(store, filter.sourceType, condition, `_has:${filter.sourceType}`)) };
+    }
+    return filter;
+  }
+
+  /**
+   * Removes from a searchset every entry the caller may not see: matches need `s`, included
+   * resources `r` or `s`, and restricted types are checked against the database. Notes the
+   * entries left for the audit trail.
+   */
+  async filterSearchBundle(store: ResourceStore, body: string): Promise<string> {
+    const bundle = JSON.parse(body) as Bundle;
+    const entries = bundle.entry ?? [];
+    const keep = new Set<BundleEntry>();
+    const groups = new Map<string, { access: Access; entries: BundleEntry[] }>();
+    for (const entry of entries) {
+      const resource = entry.resource;
+      if (!resource || entry.search?.mode === 'outcome') {
+        keep.add(entry);
+        continue;
+      }
+      const permissions: Permission[] = entry.search?.mode === 'match' ? ['s'] : ['r', 's'];
+      const key = `${resource.resourceType}|${permissions.join('')}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = { access: this.policy.access(resource.resourceType, ...permissions), entries: [] };
+        groups.set(key, group);
+      }
+      group.entries.push(entry);
+    }
+    for (const [key, group] of groups) {
+      const resourceType = key.split('|')[0];
+      if (group.access.kind === 'all') for (const e of group.entries) keep.add(e);
+      if (group.access.kind !== 'some') continue;
+      const condition = await this.condition(store, resourceType, group.access);
+      const allowed = await selectMatchingIds(store.db, resourceType, group.entries.map((e) => e.resource!.id!), condition);
+      for (const e of group.entries) if (allowed.has(e.resource!.id!)) keep.add(e);
+    }
+    for (const e of entries) if (keep.has(e) && e.resource && e.search?.mode !== 'outcome') this.touch(e.resource);
+    if (keep.size === entries.length) return body;
+    bundle.entry = entries.filter((e) => keep.has(e));
+    return JSON.stringify(bundle);
+  }
+
+  // ---- history ----
+
+  /**
+   * The check for a history query and the filter of its rows: instance history needs `r`
+   * and the resource within the grant (versions outside the patient's compartment are
+   * left out); type and system history need `s` over every resource of the types.
+   */
+  async historyFilter(store: ResourceStore, query: Pick<HistoryQuery, 'resourceType' | 'id'>): Promise<((row: HistoryRow) => boolean) | undefined> {
+    const { resourceType, id } = query;
+    if (resourceType === undefined) {
+      for (const t of RESOURCE_TYPES) this.policy.requireUnrestricted(t, 's', 'System history');
+      return undefined;
+    }
+    if (id === undefined) {
+      this.policy.requireUnrestricted(resourceType, 's', 'Type history');
+      return undefined;
+    }
+    const access = this.policy.require(resourceType, 'r', 'Reading history');
+    if (access.kind === 'all') return undefined;
+    const current = await store.read(resourceType, id);
+    if (!current) return undefined;
+    const resource = JSON.parse(current.content) as Resource;
+    if (!(await this.storedMeets(store, resource, access))) throw FhirError.notFound(`${resourceType}/${id} is not known`);
+    const patients = access.alternatives.map((a) => a.patient);
+    if (patients.some((p) => p === undefined)) return undefined;
+    return (row) => {
+      if (row.content === null) return true;
+      const inVersion = this.patientsOf(JSON.parse(row.content) as Resource);
+      return patients.some((p) => inVersion.has(p!));
+    };
+  }
+}

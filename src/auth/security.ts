@@ -1,0 +1,79 @@
+import type { CapabilityStatementRestSecurity } from 'fhir/r4';
+import express from 'express';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config';
+import type { AppExtensions } from '../http/app';
+import type { ServerContext } from '../server-context';
+import { AuditTrail } from './audit';
+import { AuthorizingSearchService } from './authorizing-search-service';
+import { dependenciesOf } from './authorized-resource-service';
+import { ClientRegistry } from './client-registry';
+import { authenticate, authorize } from './middleware';
+import { TokenBucketLimiter } from './rate-limit';
+import { SigningKeys } from './signing-keys';
+import { authBaseUrl, capabilitySecurity, smartConfiguration } from './smart-configuration';
+import { tokenEndpointRouter } from './token-endpoint';
+import { TokenVerifier } from './token-verifier';
+
+export interface Security {
+  /** CapabilityStatement.rest.security (undefined with AUTH=off). */
+  capability: CapabilityStatementRestSecurity | undefined;
+  /** Middleware and routes for the app, built once the server context exists. */
+  app(ctx: ServerContext): AppExtensions;
+  /** Waits for AuditEvents still being written. */
+  close(): Promise<void>;
+}
+
+/**
+ * SMART on FHIR authorization, the audit trail and the per-client rate limit, wired from
+ * the configuration. With AUTH=off nothing is added (main.ts warns loudly).
+ */
+export function buildSecurity(config: ServerConfig, logger: Logger): Security {
+  if (config.auth === 'off') return { capability: undefined, app: () => ({}), close: async () => undefined };
+  let auditTrail: AuditTrail | undefined;
+  return {
+    capability: capabilitySecurity(config),
+    close: async () => {
+      await auditTrail?.flush();
+    },
+    app: (ctx: ServerContext): AppExtensions => {
+      const publicTypes = new Set(config.authPublicTypes);
+      const limiter = new TokenBucketLimiter(config.rateLimitPerMinute);
+      const keys = new SigningKeys(ctx.database.db, config.authSigningKeyFile);
+      const trail = new AuditTrail(() => ctx.service, config.baseUrl, logger);
+      auditTrail = trail;
+      const verifier = new TokenVerifier({
+        audience: () => ctx.config.baseUrl,
+        clockSkewSeconds: config.authClockSkewSeconds,
+        builtin: config.authBuiltinServer ? { issuer: authBaseUrl(config.baseUrl), keys } : undefined,
+        external:
+          config.authIssuer !== undefined ? { issuer: config.authIssuer, jwksUrl: config.authJwksUrl, jwksFile: config.authJwksFile } : undefined,
+      });
+      const searchService = new AuthorizingSearchService(ctx.registry, ctx.historySettings);
+      const router = express.Router();
+      // SMART conformance.html: served at [base]/.well-known/smart-configuration, JSON whatever the Accept header.
+      const sendConfiguration = (_req: express.Request, res: express.Response) => {
+        res.json(smartConfiguration(ctx.config));
+      };
+      router.get('/.well-known/smart-configuration', sendConfiguration);
+      router.get('/fhir/.well-known/smart-configuration', sendConfiguration);
+      if (config.authBuiltinServer) router.use(tokenEndpointRouter({ config: ctx.config, clients: new ClientRegistry(ctx.database.db), keys, limiter, logger }));
+      router.use('/fhir', authenticate({ verifier, limiter, publicTypes, auditTrail: trail }));
+      return {
+        routes: [router],
+        beforeFhir: [
+          authorize({
+            publicTypes,
+            extractor: ctx.extractor,
+            search: ctx.searchService,
+            serviceDependencies: dependenciesOf(ctx.service),
+            authorizingSearch: searchService,
+            auditTrail: trail,
+            baseUrl: () => ctx.config.baseUrl,
+          }),
+        ],
+        searchService,
+      };
+    },
+  };
+}
