@@ -1,14 +1,47 @@
-import type { DocumentReference, Patient, PlanDefinition, PlanDefinitionAction, Procedure, Questionnaire, Reference, ServiceRequest } from 'fhir/r4';
+import type {
+  DocumentReference,
+  Patient,
+  PlanDefinition,
+  PlanDefinitionAction,
+  Procedure,
+  Questionnaire,
+  Reference,
+  ServiceRequest,
+} from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import type { ResourceService } from '../services/resource-service';
 import { isReferenceMoment } from '../workflows/action-timing';
 import { applyPlanDefinition } from '../workflows/apply-plan';
-import { findQuestionnaire, latestCompletedResponse, parseReference, readReference, searchResources, splitCanonical } from '../workflows/fhir-lookup';
-import { parameterLocation, referenceParameter, resourceParameter, stringParameter, unknownParameters } from '../workflows/operation-parameters';
+import {
+  findQuestionnaire,
+  latestCompletedResponse,
+  parseReference,
+  readReference,
+  searchResources,
+  splitCanonical,
+} from '../workflows/fhir-lookup';
+import {
+  parameterLocation,
+  referenceParameter,
+  resourceParameter,
+  stringParameter,
+  unknownParameters,
+} from '../workflows/operation-parameters';
 import type { Operation, OperationRequest } from './operation';
 
 /** R4 $apply parameters, plus ours (documented below). */
-const R4_PARAMETERS = ['planDefinition', 'subject', 'encounter', 'practitioner', 'organization', 'userType', 'userLanguage', 'userTaskContext', 'setting', 'settingContext'];
+const R4_PARAMETERS = [
+  'planDefinition',
+  'subject',
+  'encounter',
+  'practitioner',
+  'organization',
+  'userType',
+  'userLanguage',
+  'userTaskContext',
+  'setting',
+  'settingContext',
+];
 const OUR_PARAMETERS = ['order', 'procedureDate'];
 
 /**
@@ -42,7 +75,11 @@ export function applyOperation(options: { baseUrl: () => string; now?: () => str
       'R4 $apply for one Patient subject; returns a CarePlan with a contained RequestGroup (dated actions) and Tasks, not stored. Extra parameters: order (ServiceRequest/Procedure of the surgery) and procedureDate (date or dateTime); one of them gives day 0.',
     async execute(request) {
       const unknown = unknownParameters(request.parameters, [...R4_PARAMETERS, ...OUR_PARAMETERS]);
-      if (unknown.length > 0) throw FhirError.badRequest(`$apply does not know the parameter(s) ${unknown.join(', ')}`, parameterLocation(unknown[0]));
+      if (unknown.length > 0)
+        throw FhirError.badRequest(
+          `$apply does not know the parameter(s) ${unknown.join(', ')}`,
+          parameterLocation(unknown[0]),
+        );
       const service = request.service;
       const plan = await selectPlan(request);
       const patient = await readSubject(service, request);
@@ -53,12 +90,16 @@ export function applyOperation(options: { baseUrl: () => string; now?: () => str
 
       const actions = flatten(plan.action ?? []);
       const questionnaires = new Map<string, Questionnaire>();
-      for (const canonical of new Set(actions.map((a) => a.definitionCanonical).filter((c): c is string => c !== undefined))) {
+      for (const canonical of new Set(
+        actions.map((a) => a.definitionCanonical).filter((c): c is string => c !== undefined),
+      )) {
         const found = await findQuestionnaire(service, canonical);
         if (found) questionnaires.set(canonical, found);
       }
       const firstQuestionnaire = [...questionnaires.values()][0];
-      const response = firstQuestionnaire?.url ? await latestCompletedResponse(service, `Patient/${patient.id}`, firstQuestionnaire.url) : undefined;
+      const response = firstQuestionnaire?.url
+        ? await latestCompletedResponse(service, `Patient/${patient.id}`, firstQuestionnaire.url)
+        : undefined;
       const documents = await findDocuments(service, actions, options.baseUrl());
 
       const { carePlan, problems } = applyPlanDefinition({
@@ -88,46 +129,76 @@ async function selectPlan(request: OperationRequest): Promise<PlanDefinition> {
   const given = request.parameters.parameter?.some((p) => p.name === 'planDefinition') ?? false;
   if (request.id !== undefined) {
     // R4: at the instance level the planDefinition parameter is not allowed.
-    if (given) throw FhirError.badRequest('planDefinition is not allowed at the instance level', parameterLocation('planDefinition'));
+    if (given)
+      throw FhirError.badRequest(
+        'planDefinition is not allowed at the instance level',
+        parameterLocation('planDefinition'),
+      );
     return JSON.parse((await service.read('PlanDefinition', request.id)).content) as PlanDefinition;
   }
-  if (!given) throw FhirError.badRequest('At the type level $apply needs planDefinition (the resource, or its canonical URL)', parameterLocation('planDefinition'));
+  if (!given)
+    throw FhirError.badRequest(
+      'At the type level $apply needs planDefinition (the resource, or its canonical URL)',
+      parameterLocation('planDefinition'),
+    );
   const inline = request.parameters.parameter!.find((p) => p.name === 'planDefinition')!.resource;
-  if (inline !== undefined) return resourceParameter<PlanDefinition>(request.parameters, 'planDefinition', 'PlanDefinition')!;
+  if (inline !== undefined)
+    return resourceParameter<PlanDefinition>(request.parameters, 'planDefinition', 'PlanDefinition')!;
   const canonical = stringParameter(request.parameters, 'planDefinition')!;
   const { url, version } = splitCanonical(canonical);
   const params: [string, string][] = [['url', url]];
   if (version !== undefined) params.push(['version', version]);
   const found = await searchResources<PlanDefinition>(service, 'PlanDefinition', params);
-  if (found.length === 0) throw FhirError.notFound(`PlanDefinition ${canonical} is not known`, parameterLocation('planDefinition'));
+  if (found.length === 0)
+    throw FhirError.notFound(`PlanDefinition ${canonical} is not known`, parameterLocation('planDefinition'));
   return found.sort((a, b) => (b.version ?? '').localeCompare(a.version ?? '', 'en', { numeric: true }))[0];
 }
 
 async function readSubject(service: ResourceService, request: OperationRequest): Promise<Patient> {
   const subjects = (request.parameters.parameter ?? []).filter((p) => p.name === 'subject');
   if (subjects.length !== 1) {
-    throw FhirError.badRequest(`$apply takes exactly one subject (a Patient), got ${subjects.length}`, parameterLocation('subject'));
+    throw FhirError.badRequest(
+      `$apply takes exactly one subject (a Patient), got ${subjects.length}`,
+      parameterLocation('subject'),
+    );
   }
   const reference = referenceParameter(request.parameters, 'subject')!;
   const target = parseReference(reference);
-  if (target?.resourceType !== 'Patient') throw FhirError.badRequest(`subject must be a Patient reference such as Patient/123, got "${reference}"`, parameterLocation('subject'));
+  if (target?.resourceType !== 'Patient')
+    throw FhirError.badRequest(
+      `subject must be a Patient reference such as Patient/123, got "${reference}"`,
+      parameterLocation('subject'),
+    );
   const patient = await readReference<Patient>(service, reference);
-  if (patient === undefined) throw FhirError.notFound(`${reference} is not known`, parameterLocation('subject'));
+  if (patient === undefined)
+    throw FhirError.notFound(`${reference} is not known`, parameterLocation('subject'));
   return patient;
 }
 
-async function readOrder(service: ResourceService, request: OperationRequest, patient: Patient): Promise<ServiceRequest | Procedure | undefined> {
+async function readOrder(
+  service: ResourceService,
+  request: OperationRequest,
+  patient: Patient,
+): Promise<ServiceRequest | Procedure | undefined> {
   const reference = referenceParameter(request.parameters, 'order');
   if (reference === undefined) return undefined;
   const target = parseReference(reference);
   if (target?.resourceType !== 'ServiceRequest' && target?.resourceType !== 'Procedure') {
-    throw FhirError.badRequest(`order must reference a ServiceRequest or a Procedure, got "${reference}"`, parameterLocation('order'));
+    throw FhirError.badRequest(
+      `order must reference a ServiceRequest or a Procedure, got "${reference}"`,
+      parameterLocation('order'),
+    );
   }
   const order = await readReference<ServiceRequest | Procedure>(service, reference);
   if (order === undefined) throw FhirError.notFound(`${reference} is not known`, parameterLocation('order'));
   const subject = parseReference(order.subject?.reference);
   if (subject?.resourceType !== 'Patient' || subject.id !== patient.id) {
-    throw FhirError.of(422, 'business-rule', `${reference} is not an order for Patient/${patient.id}`, parameterLocation('order'));
+    throw FhirError.of(
+      422,
+      'business-rule',
+      `${reference} is not an order for Patient/${patient.id}`,
+      parameterLocation('order'),
+    );
   }
   return order;
 }
@@ -137,7 +208,10 @@ function procedureDate(request: OperationRequest, order: ServiceRequest | Proced
   const given = stringParameter(request.parameters, 'procedureDate');
   if (given !== undefined) {
     if (!isReferenceMoment(given)) {
-      throw FhirError.badRequest(`procedureDate must be a date (YYYY-MM-DD) or a dateTime with a time zone, got "${given}"`, parameterLocation('procedureDate'));
+      throw FhirError.badRequest(
+        `procedureDate must be a date (YYYY-MM-DD) or a dateTime with a time zone, got "${given}"`,
+        parameterLocation('procedureDate'),
+      );
     }
     return given;
   }
@@ -148,11 +222,22 @@ function procedureDate(request: OperationRequest, order: ServiceRequest | Proced
         ? (order.performedDateTime ?? order.performedPeriod?.start)
         : undefined;
   if (fromOrder === undefined) {
-    const why = order === undefined ? 'no order was given' : `${order.resourceType}/${order.id} has no ${order.resourceType === 'Procedure' ? 'performed' : 'occurrence'} date`;
-    throw FhirError.badRequest(`$apply needs the procedure date: give procedureDate, or an order with a date (${why})`, parameterLocation('procedureDate'));
+    const why =
+      order === undefined
+        ? 'no order was given'
+        : `${order.resourceType}/${order.id} has no ${order.resourceType === 'Procedure' ? 'performed' : 'occurrence'} date`;
+    throw FhirError.badRequest(
+      `$apply needs the procedure date: give procedureDate, or an order with a date (${why})`,
+      parameterLocation('procedureDate'),
+    );
   }
   if (!isReferenceMoment(fromOrder)) {
-    throw FhirError.of(422, 'processing', `The date of the order (${fromOrder}) is not a full date or a dateTime with a time zone`, parameterLocation('order'));
+    throw FhirError.of(
+      422,
+      'processing',
+      `The date of the order (${fromOrder}) is not a full date or a dateTime with a time zone`,
+      parameterLocation('order'),
+    );
   }
   return fromOrder;
 }
@@ -160,19 +245,34 @@ function procedureDate(request: OperationRequest, order: ServiceRequest | Proced
 function optionalReference(request: OperationRequest, name: string): Reference | undefined {
   const reference = referenceParameter(request.parameters, name);
   if (reference === undefined) return undefined;
-  if (parseReference(reference) === undefined) throw FhirError.badRequest(`${name} must be a literal reference such as Practitioner/123`, parameterLocation(name));
+  if (parseReference(reference) === undefined)
+    throw FhirError.badRequest(
+      `${name} must be a literal reference such as Practitioner/123`,
+      parameterLocation(name),
+    );
   return { reference };
 }
 
 /** The stored DocumentReference for each documentation url of the plan (identified by that url). */
 async function findDocuments(service: ResourceService, actions: PlanDefinitionAction[], baseUrl: string) {
   const documents = new Map<string, { reference: string; url: string; display?: string }>();
-  const urls = new Set(actions.flatMap((a) => a.documentation ?? []).map((d) => d.url).filter((u): u is string => u !== undefined));
+  const urls = new Set(
+    actions
+      .flatMap((a) => a.documentation ?? [])
+      .map((d) => d.url)
+      .filter((u): u is string => u !== undefined),
+  );
   for (const url of urls) {
-    const found = await searchResources<DocumentReference>(service, 'DocumentReference', [['identifier', url]]);
+    const found = await searchResources<DocumentReference>(service, 'DocumentReference', [
+      ['identifier', url],
+    ]);
     if (found.length !== 1) continue;
     const doc = found[0];
-    documents.set(url, { reference: `DocumentReference/${doc.id}`, url: `${baseUrl}/DocumentReference/${doc.id}`, display: doc.description });
+    documents.set(url, {
+      reference: `DocumentReference/${doc.id}`,
+      url: `${baseUrl}/DocumentReference/${doc.id}`,
+      display: doc.description,
+    });
   }
   return documents;
 }

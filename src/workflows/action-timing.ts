@@ -14,19 +14,34 @@ import type { Duration, Period, PlanDefinitionAction, Quantity, Range, RequestGr
 export type TimeUnit = 'min' | 'h' | 'd' | 'wk' | 'mo' | 'a';
 
 const UNIT_ALIASES: Record<string, TimeUnit> = {
-  min: 'min', minute: 'min', minutes: 'min',
-  h: 'h', hour: 'h', hours: 'h',
-  d: 'd', day: 'd', days: 'd',
-  wk: 'wk', week: 'wk', weeks: 'wk',
-  mo: 'mo', month: 'mo', months: 'mo',
-  a: 'a', year: 'a', years: 'a',
+  min: 'min',
+  minute: 'min',
+  minutes: 'min',
+  h: 'h',
+  hour: 'h',
+  hours: 'h',
+  d: 'd',
+  day: 'd',
+  days: 'd',
+  wk: 'wk',
+  week: 'wk',
+  weeks: 'wk',
+  mo: 'mo',
+  month: 'mo',
+  months: 'mo',
+  a: 'a',
+  year: 'a',
+  years: 'a',
 };
 
 export class TimingError extends Error {}
 
 /** The unit of a UCUM time quantity (by code, else by its human unit). */
 export function timeUnit(quantity: Quantity | Duration): TimeUnit {
-  const key = quantity.system === 'http://unitsofmeasure.org' && quantity.code !== undefined ? quantity.code : (quantity.code ?? quantity.unit ?? '');
+  const key =
+    quantity.system === 'http://unitsofmeasure.org' && quantity.code !== undefined
+      ? quantity.code
+      : (quantity.code ?? quantity.unit ?? '');
   const unit = UNIT_ALIASES[key] ?? UNIT_ALIASES[quantity.unit ?? ''];
   if (unit === undefined) throw new TimingError(`"${key}" is not a unit of time this server can add`);
   return unit;
@@ -50,7 +65,9 @@ export function shiftMoment(moment: string, amount: number, unit: TimeUnit): str
   const dt = DATE_TIME.exec(moment);
   if (!dt) throw new TimingError(`"${moment}" is not a date (YYYY-MM-DD) or a dateTime with a time zone`);
   const [, y, mo, d, h, mi, s, , zone] = dt;
-  const wall = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0)));
+  const wall = new Date(
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0)),
+  );
   const shifted = shiftWall(wall, amount, unit);
   return `${formatDate(shifted)}T${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())}:${pad(shifted.getUTCSeconds())}${zone}`;
 }
@@ -95,12 +112,19 @@ function pad(n: number): string {
 
 function shiftBy(moment: string, quantity: Quantity | Duration): string {
   if (typeof quantity.value !== 'number') throw new TimingError('A timing offset needs a value');
-  if (!Number.isInteger(quantity.value)) throw new TimingError(`A timing offset must be a whole number of units, got ${quantity.value}`);
+  if (!Number.isInteger(quantity.value))
+    throw new TimingError(`A timing offset must be a whole number of units, got ${quantity.value}`);
   return shiftMoment(moment, quantity.value, timeUnit(quantity));
 }
 
 /** The concrete timing of a RequestGroup action for a PlanDefinition action's timing, relative to `dayZero`. */
-export function concreteTiming(action: PlanDefinitionAction, dayZero: string): Pick<RequestGroupAction, 'timingDateTime' | 'timingPeriod' | 'timingAge' | 'timingDuration' | 'timingRange' | 'timingTiming'> {
+export function concreteTiming(
+  action: PlanDefinitionAction,
+  dayZero: string,
+): Pick<
+  RequestGroupAction,
+  'timingDateTime' | 'timingPeriod' | 'timingAge' | 'timingDuration' | 'timingRange' | 'timingTiming'
+> {
   if (action.timingDuration !== undefined) return { timingDateTime: shiftBy(dayZero, action.timingDuration) };
   if (action.timingRange !== undefined) return { timingPeriod: rangeToPeriod(action.timingRange, dayZero) };
   if (action.timingDateTime !== undefined) return { timingDateTime: action.timingDateTime };
@@ -119,8 +143,12 @@ function rangeToPeriod(range: Range, dayZero: string): Period {
 }
 
 /** The earliest and latest moments a set of concrete timings mention (for CarePlan.period). */
-export function span(timings: Pick<RequestGroupAction, 'timingDateTime' | 'timingPeriod'>[]): Period | undefined {
-  const moments = timings.flatMap((t) => [t.timingDateTime, t.timingPeriod?.start, t.timingPeriod?.end]).filter((m): m is string => m !== undefined);
+export function span(
+  timings: Pick<RequestGroupAction, 'timingDateTime' | 'timingPeriod'>[],
+): Period | undefined {
+  const moments = timings
+    .flatMap((t) => [t.timingDateTime, t.timingPeriod?.start, t.timingPeriod?.end])
+    .filter((m): m is string => m !== undefined);
   if (moments.length === 0) return undefined;
   const sorted = [...moments].sort((a, b) => instant(a) - instant(b));
   return { start: sorted[0], end: sorted[sorted.length - 1] };

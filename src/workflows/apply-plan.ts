@@ -17,7 +17,13 @@ import type {
 } from 'fhir/r4';
 import { issue } from '../fhir/operation-outcome';
 import { concreteTiming, span, TimingError } from './action-timing';
-import { COMPLETE_QUESTIONNAIRE, PREOP_CONCERN_SYSTEM, QUESTIONNAIRE_TASK_PROFILE, SDC_INPUT_QUESTIONNAIRE, WORKFLOW_TASK_SYSTEM } from './codes';
+import {
+  COMPLETE_QUESTIONNAIRE,
+  PREOP_CONCERN_SYSTEM,
+  QUESTIONNAIRE_TASK_PROFILE,
+  SDC_INPUT_QUESTIONNAIRE,
+  WORKFLOW_TASK_SYSTEM,
+} from './codes';
 import { evaluateCondition } from './fhirpath-condition';
 
 /** What $apply knows when it applies a plan to one patient. */
@@ -67,7 +73,7 @@ export function applyPlanDefinition(context: ApplyContext): ApplyResult {
 class PlanApplier {
   private readonly problems: OperationOutcomeIssue[] = [];
   private readonly tasks: Task[] = [];
-  private readonly usedDocuments: string[] = [];
+  private readonly usedDocuments = new Map<string, string | undefined>();
   private readonly patientReference: Reference;
   private readonly orderReference: Reference | undefined;
   private readonly canonical: string;
@@ -79,7 +85,8 @@ class PlanApplier {
     const display = name?.text ?? [name?.given?.join(' '), name?.family].filter(Boolean).join(' ');
     if (display) this.patientReference.display = display;
     this.orderReference = order ? { reference: `${order.resourceType}/${order.id}` } : undefined;
-    this.canonical = plan.version !== undefined ? `${plan.url}|${plan.version}` : (plan.url ?? `PlanDefinition/${plan.id}`);
+    this.canonical =
+      plan.version !== undefined ? `${plan.url}|${plan.version}` : (plan.url ?? `PlanDefinition/${plan.id}`);
   }
 
   apply(): ApplyResult {
@@ -110,10 +117,19 @@ class PlanApplier {
 
     const supportingInfo: Reference[] = [];
     if (this.orderReference) supportingInfo.push(this.orderReference);
-    if (response?.id) supportingInfo.push({ reference: `QuestionnaireResponse/${response.id}`, display: 'Pre-op questionnaire answers used to tailor the plan' });
-    for (const url of this.usedDocuments) {
+    if (response?.id)
+      supportingInfo.push({
+        reference: `QuestionnaireResponse/${response.id}`,
+        display: 'Pre-op questionnaire answers used to tailor the plan',
+      });
+    for (const [url, display] of this.usedDocuments) {
       const doc = this.context.documents.get(url)!;
-      supportingInfo.push({ reference: doc.reference, identifier: { system: 'urn:ietf:rfc:3986', value: url }, ...(doc.display ? { display: doc.display } : {}) });
+      const label = display ?? doc.display;
+      supportingInfo.push({
+        reference: doc.reference,
+        identifier: { system: 'urn:ietf:rfc:3986', value: url },
+        ...(label ? { display: label } : {}),
+      });
     }
 
     const carePlan: CarePlan = {
@@ -160,14 +176,32 @@ class PlanApplier {
       const location = `${path}.condition[${j}].expression`;
       const expression = condition.expression;
       if (expression?.language !== 'text/fhirpath' || expression.expression === undefined) {
-        this.problems.push(issue('error', 'not-supported', `Only text/fhirpath conditions can be evaluated (got ${expression?.language ?? 'none'})`, location));
+        this.problems.push(
+          issue(
+            'error',
+            'not-supported',
+            `Only text/fhirpath conditions can be evaluated (got ${expression?.language ?? 'none'})`,
+            location,
+          ),
+        );
         applies = false;
         return;
       }
       // %patient, %response and %order must all be present, even when empty (fhirpath throws on an unknown variable).
-      const result = evaluateCondition(expression.expression, patient, { patient, response: response ?? null, order: order ?? null });
+      const result = evaluateCondition(expression.expression, patient, {
+        patient,
+        response: response ?? null,
+        order: order ?? null,
+      });
       if (!result.ok) {
-        this.problems.push(issue('error', 'processing', `The condition of action '${action.id ?? path}' cannot be evaluated: ${result.message}`, location));
+        this.problems.push(
+          issue(
+            'error',
+            'processing',
+            `The condition of action '${action.id ?? path}' cannot be evaluated: ${result.message}`,
+            location,
+          ),
+        );
         applies = false;
       } else if (!result.value) {
         applies = false;
@@ -185,7 +219,8 @@ class PlanApplier {
     if (action.textEquivalent !== undefined) out.textEquivalent = action.textEquivalent;
     if (action.priority !== undefined) out.priority = action.priority;
     if (action.code !== undefined) out.code = action.code;
-    if (action.documentation !== undefined) out.documentation = action.documentation.map((d) => this.document(d));
+    if (action.documentation !== undefined)
+      out.documentation = action.documentation.map((d) => this.document(d));
     const kept = (action.condition ?? []).filter((c) => c.kind !== 'applicability');
     if (kept.length > 0) out.condition = kept;
     if (action.relatedAction !== undefined) out.relatedAction = action.relatedAction;
@@ -193,7 +228,14 @@ class PlanApplier {
       Object.assign(out, concreteTiming(action, this.context.dayZero));
     } catch (error) {
       if (!(error instanceof TimingError)) throw error;
-      this.problems.push(issue('error', 'processing', `The timing of action '${action.id ?? path}' cannot be turned into dates: ${error.message}`, path));
+      this.problems.push(
+        issue(
+          'error',
+          'processing',
+          `The timing of action '${action.id ?? path}' cannot be turned into dates: ${error.message}`,
+          path,
+        ),
+      );
     }
     const participants = this.participants(action);
     if (participants.length > 0) out.participant = participants;
@@ -227,16 +269,23 @@ class PlanApplier {
   private document(artifact: RelatedArtifact): RelatedArtifact {
     const found = artifact.url !== undefined ? this.context.documents.get(artifact.url) : undefined;
     if (found === undefined) return artifact;
-    if (!this.usedDocuments.includes(artifact.url!)) this.usedDocuments.push(artifact.url!);
+    if (!this.usedDocuments.has(artifact.url!)) this.usedDocuments.set(artifact.url!, artifact.display);
     return { ...artifact, url: found.url };
   }
 
   /** The Task behind a leaf action: the questionnaire assignment, or a dated to-do. */
   private task(action: PlanDefinitionAction, applied: RequestGroupAction): Task {
     const { practitioner, now } = this.context;
-    const questionnaire = action.definitionCanonical !== undefined ? this.context.questionnaires.get(action.definitionCanonical) : undefined;
+    const questionnaire =
+      action.definitionCanonical !== undefined
+        ? this.context.questionnaires.get(action.definitionCanonical)
+        : undefined;
     const key = (action.id ?? String(this.tasks.length + 1)).slice(0, 50);
-    const period = applied.timingPeriod ?? (applied.timingDateTime !== undefined ? { start: applied.timingDateTime, end: applied.timingDateTime } : undefined);
+    const period =
+      applied.timingPeriod ??
+      (applied.timingDateTime !== undefined
+        ? { start: applied.timingDateTime, end: applied.timingDateTime }
+        : undefined);
     const task: Task = {
       resourceType: 'Task',
       id: `${questionnaire ? 'questionnaire' : 'step'}-${key}`,
@@ -248,15 +297,26 @@ class PlanApplier {
     };
     if (this.basedOnOrder()) task.basedOn = [this.orderReference!];
     if (practitioner) task.requester = practitioner;
-    const concern = (action.code ?? []).flatMap((c) => c.coding ?? []).find((c) => c.system === PREOP_CONCERN_SYSTEM);
+    const concern = (action.code ?? [])
+      .flatMap((c) => c.coding ?? [])
+      .find((c) => c.system === PREOP_CONCERN_SYSTEM);
     if (concern) task.reasonCode = { coding: [concern] };
     if (questionnaire) {
       // The questionnaire-task profile wants a requester; claim it only when there is one.
       if (practitioner) task.meta = { profile: [QUESTIONNAIRE_TASK_PROFILE] };
-      task.code = { coding: [{ system: WORKFLOW_TASK_SYSTEM, code: COMPLETE_QUESTIONNAIRE, display: 'Complete questionnaire' }] };
-      task.focus = { reference: `Questionnaire/${questionnaire.id}`, ...(questionnaire.title ? { display: questionnaire.title } : {}) };
+      task.code = {
+        coding: [
+          { system: WORKFLOW_TASK_SYSTEM, code: COMPLETE_QUESTIONNAIRE, display: 'Complete questionnaire' },
+        ],
+      };
+      task.focus = {
+        reference: `Questionnaire/${questionnaire.id}`,
+        ...(questionnaire.title ? { display: questionnaire.title } : {}),
+      };
       task.owner = this.patientReference;
-      task.input = [{ type: { coding: [SDC_INPUT_QUESTIONNAIRE] }, valueCanonical: action.definitionCanonical }];
+      task.input = [
+        { type: { coding: [SDC_INPUT_QUESTIONNAIRE] }, valueCanonical: action.definitionCanonical },
+      ];
       const due = period?.end ?? period?.start;
       if (due) task.executionPeriod = { end: due };
       return task;

@@ -18,21 +18,37 @@ import type { FollowUpRule } from './follow-up-rules';
  */
 
 /** Statuses of an assignment that still waits for its response. */
-const OPEN_STATUSES: ReadonlySet<Task['status']> = new Set(['requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
+const OPEN_STATUSES: ReadonlySet<Task['status']> = new Set([
+  'requested',
+  'received',
+  'accepted',
+  'ready',
+  'in-progress',
+  'on-hold',
+]);
 
 export function isQuestionnaireAssignment(task: Task): boolean {
   return (task.code?.coding ?? []).some(
-    (c) => c.code === COMPLETE_QUESTIONNAIRE && (c.system === WORKFLOW_TASK_SYSTEM || c.system === SDC_TEMP_SYSTEM),
+    (c) =>
+      c.code === COMPLETE_QUESTIONNAIRE &&
+      (c.system === WORKFLOW_TASK_SYSTEM || c.system === SDC_TEMP_SYSTEM),
   );
 }
 
 /** Does the Task ask for this Questionnaire (by its canonical input, or by its focus)? */
 export function assignsQuestionnaire(task: Task, questionnaire: Questionnaire): boolean {
-  const inputs = (task.input ?? []).filter((i) => (i.type.coding ?? []).some((c) => c.code === SDC_INPUT_QUESTIONNAIRE.code));
-  if (inputs.some((i) => canonicalMatches(i.valueCanonical ?? i.valueUri ?? i.valueUrl, questionnaire))) return true;
+  const inputs = (task.input ?? []).filter((i) =>
+    (i.type.coding ?? []).some((c) => c.code === SDC_INPUT_QUESTIONNAIRE.code),
+  );
+  if (inputs.some((i) => canonicalMatches(i.valueCanonical ?? i.valueUri ?? i.valueUrl, questionnaire)))
+    return true;
   const focus = task.focus?.reference;
   if (focus === undefined) return false;
-  return (questionnaire.id !== undefined && focus.replace(/\/_history\/.*$/, '').endsWith(`Questionnaire/${questionnaire.id}`)) || canonicalMatches(focus, questionnaire);
+  return (
+    (questionnaire.id !== undefined &&
+      focus.replace(/\/_history\/.*$/, '').endsWith(`Questionnaire/${questionnaire.id}`)) ||
+    canonicalMatches(focus, questionnaire)
+  );
 }
 
 function outputsResponse(task: Task, responseReference: string): boolean {
@@ -48,17 +64,31 @@ function outputsResponse(task: Task, responseReference: string): boolean {
  * 3. an open assignment of this Questionnaire based on the same order as the response;
  * 4. the open assignment of this Questionnaire due first (executionPeriod.end), then the oldest.
  */
-export function chooseAssignment(tasks: Task[], response: QuestionnaireResponse, questionnaire: Questionnaire): Task | undefined {
+export function chooseAssignment(
+  tasks: Task[],
+  response: QuestionnaireResponse,
+  questionnaire: Questionnaire,
+): Task | undefined {
   const self = `QuestionnaireResponse/${response.id}`;
   const subject = sameTarget(response.subject?.reference);
-  const candidates = tasks.filter((t) => isQuestionnaireAssignment(t) && OPEN_STATUSES.has(t.status) && subject(t.for?.reference));
+  const candidates = tasks.filter(
+    (t) => isQuestionnaireAssignment(t) && OPEN_STATUSES.has(t.status) && subject(t.for?.reference),
+  );
   const linked = candidates.find((t) => outputsResponse(t, self));
   if (linked) return linked;
-  const basedOn = (response.basedOn ?? []).map((r) => r.reference).filter((r): r is string => r !== undefined);
-  const named = candidates.find((t) => basedOn.some((r) => r === `Task/${t.id}` || r.endsWith(`/Task/${t.id}`)));
+  const basedOn = (response.basedOn ?? [])
+    .map((r) => r.reference)
+    .filter((r): r is string => r !== undefined);
+  const named = candidates.find((t) =>
+    basedOn.some((r) => r === `Task/${t.id}` || r.endsWith(`/Task/${t.id}`)),
+  );
   if (named) return named;
-  const matching = candidates.filter((t) => assignsQuestionnaire(t, questionnaire) && !(t.output ?? []).some((o) => isResponseOutput(o)));
-  const sameOrder = matching.find((t) => (t.basedOn ?? []).some((b) => b.reference !== undefined && basedOn.includes(b.reference)));
+  const matching = candidates.filter(
+    (t) => assignsQuestionnaire(t, questionnaire) && !(t.output ?? []).some((o) => isResponseOutput(o)),
+  );
+  const sameOrder = matching.find((t) =>
+    (t.basedOn ?? []).some((b) => b.reference !== undefined && basedOn.includes(b.reference)),
+  );
   if (sameOrder) return sameOrder;
   return [...matching].sort(byDueDate)[0];
 }
@@ -68,17 +98,26 @@ function sameTarget(reference: string | undefined): (other: string | undefined) 
   const target = parseReference(reference);
   return (other) => {
     const o = parseReference(other);
-    return target !== undefined && o !== undefined && o.resourceType === target.resourceType && o.id === target.id;
+    return (
+      target !== undefined && o !== undefined && o.resourceType === target.resourceType && o.id === target.id
+    );
   };
 }
 
 function isResponseOutput(output: TaskOutput): boolean {
-  return (output.type.coding ?? []).some((c) => c.code === SDC_OUTPUT_RESPONSE.code) && output.valueReference !== undefined;
+  return (
+    (output.type.coding ?? []).some((c) => c.code === SDC_OUTPUT_RESPONSE.code) &&
+    output.valueReference !== undefined
+  );
 }
 
 function byDueDate(a: Task, b: Task): number {
   const due = (t: Task) => t.executionPeriod?.end ?? '9999';
-  return due(a).localeCompare(due(b)) || (a.authoredOn ?? '').localeCompare(b.authoredOn ?? '') || (a.id ?? '').localeCompare(b.id ?? '');
+  return (
+    due(a).localeCompare(due(b)) ||
+    (a.authoredOn ?? '').localeCompare(b.authoredOn ?? '') ||
+    (a.id ?? '').localeCompare(b.id ?? '')
+  );
 }
 
 /**
@@ -87,7 +126,12 @@ function byDueDate(a: Task, b: Task): number {
  * `completed` when the response is complete, otherwise `in-progress`. Returns undefined
  * when nothing changes.
  */
-export function recordResponse(task: Task, response: QuestionnaireResponse, complete: boolean, now: string): Task | undefined {
+export function recordResponse(
+  task: Task,
+  response: QuestionnaireResponse,
+  complete: boolean,
+  now: string,
+): Task | undefined {
   const reference = `QuestionnaireResponse/${response.id}`;
   const status: Task['status'] = complete ? 'completed' : 'in-progress';
   if (task.status === status && outputsResponse(task, reference)) return undefined;
@@ -104,7 +148,8 @@ export function recordResponse(task: Task, response: QuestionnaireResponse, comp
 export function raisedConcerns(followUps: Task[]): Set<string> {
   const codes = new Set<string>();
   for (const task of followUps) {
-    for (const reason of task.reasonCode?.coding ?? []) if (reason.system === PREOP_CONCERN_SYSTEM && reason.code) codes.add(reason.code);
+    for (const reason of task.reasonCode?.coding ?? [])
+      if (reason.system === PREOP_CONCERN_SYSTEM && reason.code) codes.add(reason.code);
   }
   return codes;
 }
@@ -115,7 +160,12 @@ export function raisedConcerns(followUps: Task[]): Set<string> {
  * the concern as its coded reason and the response as the reason's evidence, and based on the
  * order the assignment was based on.
  */
-export function buildFollowUpTask(input: { response: QuestionnaireResponse; rule: FollowUpRule; assignment: Task | undefined; now: string }): Task {
+export function buildFollowUpTask(input: {
+  response: QuestionnaireResponse;
+  rule: FollowUpRule;
+  assignment: Task | undefined;
+  now: string;
+}): Task {
   const { response, rule, assignment, now } = input;
   const reference: Reference = { reference: `QuestionnaireResponse/${response.id}` };
   const task: Task = {
@@ -123,7 +173,11 @@ export function buildFollowUpTask(input: { response: QuestionnaireResponse; rule
     status: 'requested',
     intent: 'order',
     priority: 'routine',
-    code: { coding: [{ system: WORKFLOW_TASK_SYSTEM, code: REVIEW_PREOP_CONCERN, display: 'Review pre-op concern' }] },
+    code: {
+      coding: [
+        { system: WORKFLOW_TASK_SYSTEM, code: REVIEW_PREOP_CONCERN, display: 'Review pre-op concern' },
+      ],
+    },
     description: `Pre-op questionnaire answer to review: ${rule.description ?? rule.concern.display ?? rule.concern.code}`,
     focus: reference,
     authoredOn: now,

@@ -13,7 +13,15 @@ export const COMPLETE_QUESTIONNAIRE = 'complete-questionnaire';
 export const REVIEW_PREOP_CONCERN = 'review-preop-concern';
 
 /** Task.input type of the questionnaire to answer, Task.output type of the response (SDC). */
-export const SDC_INPUT_QUESTIONNAIRE = { system: SDC_TEMP_SYSTEM, code: 'questionnaire', display: 'Questionnaire' };
-export const SDC_OUTPUT_RESPONSE = { system: SDC_TEMP_SYSTEM, code: 'questionnaire-response', display: 'Questionnaire Response' };
+export const SDC_INPUT_QUESTIONNAIRE = {
+  system: SDC_TEMP_SYSTEM,
+  code: 'questionnaire',
+  display: 'Questionnaire',
+};
+export const SDC_OUTPUT_RESPONSE = {
+  system: SDC_TEMP_SYSTEM,
+  code: 'questionnaire-response',
+  display: 'Questionnaire Response',
+};
 
 export const CORE_RELATED_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986';

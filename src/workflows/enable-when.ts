@@ -49,7 +49,9 @@ export class EnableWhenEvaluator {
     if (this.visiting.has(node)) return true;
     this.visiting.add(node);
     const definition = this.index.get(node.linkId)?.item;
-    const enabled = (node.parent === undefined || this.isEnabled(node.parent)) && (definition === undefined || this.conditionsHold(definition, node));
+    const enabled =
+      (node.parent === undefined || this.isEnabled(node.parent)) &&
+      (definition === undefined || this.conditionsHold(definition, node));
     this.visiting.delete(node);
     this.memo.set(node, enabled);
     return enabled;
@@ -87,8 +89,11 @@ export class EnableWhenEvaluator {
  * questionnaire-enable-operator): `exists` compares presence with answerBoolean; `=` and the
  * comparisons hold when at least one answer satisfies them; `!=` holds when no answer equals.
  */
-export function enableWhenHolds(condition: QuestionnaireItemEnableWhen, answers: QuestionnaireResponseItemAnswer[]): boolean {
-  if (condition.operator === 'exists') return (answers.length > 0) === (condition.answerBoolean === true);
+export function enableWhenHolds(
+  condition: QuestionnaireItemEnableWhen,
+  answers: QuestionnaireResponseItemAnswer[],
+): boolean {
+  if (condition.operator === 'exists') return answers.length > 0 === (condition.answerBoolean === true);
   const expected = typedValue(condition, 'answer');
   if (expected === undefined) return false;
   const actual = answers.map((a) => typedValue(a, 'value')).filter((v): v is TypedValue => v !== undefined);
@@ -120,7 +125,12 @@ export interface TypedValue {
 /** The `answer[x]` / `value[x]` of an element, e.g. valueCoding -> { type: 'Coding', value }. */
 export function typedValue(element: object, prefix: 'answer' | 'value'): TypedValue | undefined {
   for (const [key, value] of Object.entries(element)) {
-    if (key.startsWith(prefix) && key.length > prefix.length && /[A-Z]/.test(key[prefix.length]) && value !== undefined) {
+    if (
+      key.startsWith(prefix) &&
+      key.length > prefix.length &&
+      /[A-Z]/.test(key[prefix.length]) &&
+      value !== undefined
+    ) {
       return { type: key.slice(prefix.length), value };
     }
   }
@@ -136,7 +146,11 @@ export function valuesEqual(a: TypedValue, b: TypedValue): boolean {
     case 'Quantity': {
       const x = a.value as Quantity;
       const y = b.value as Quantity;
-      return x.value === y.value && (x.code ?? x.unit) === (y.code ?? y.unit) && (x.system ?? null) === (y.system ?? null);
+      return (
+        x.value === y.value &&
+        (x.code ?? x.unit) === (y.code ?? y.unit) &&
+        (x.system ?? null) === (y.system ?? null)
+      );
     }
     case 'Reference':
       return (a.value as { reference?: string }).reference === (b.value as { reference?: string }).reference;
@@ -160,10 +174,12 @@ function compareValues(a: TypedValue, b: TypedValue): number | undefined {
   if (a.type === 'Quantity') {
     const x = a.value as Quantity;
     const y = b.value as Quantity;
-    if ((x.code ?? x.unit) !== (y.code ?? y.unit) || x.value === undefined || y.value === undefined) return undefined;
+    if ((x.code ?? x.unit) !== (y.code ?? y.unit) || x.value === undefined || y.value === undefined)
+      return undefined;
     return x.value - y.value;
   }
   // date, dateTime, time and string compare as ISO 8601 / text (same precision assumed).
-  if (typeof a.value === 'string' && typeof b.value === 'string') return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+  if (typeof a.value === 'string' && typeof b.value === 'string')
+    return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
   return undefined;
 }

@@ -21,7 +21,10 @@ export async function searchResources<T extends Resource>(
 }
 
 /** The resource a literal reference `Type/id` names, or undefined when it is not stored (or deleted). */
-export async function readReference<T extends Resource>(service: ResourceService, reference: string | undefined): Promise<T | undefined> {
+export async function readReference<T extends Resource>(
+  service: ResourceService,
+  reference: string | undefined,
+): Promise<T | undefined> {
   const target = parseReference(reference);
   if (target === undefined) return undefined;
   const stored = await service.store.read(target.resourceType, target.id);
@@ -30,23 +33,32 @@ export async function readReference<T extends Resource>(service: ResourceService
 }
 
 /** `Patient/1`, `http://host/fhir/Patient/1` or `Patient/1/_history/2` -> { Patient, 1 } */
-export function parseReference(reference: string | undefined): { resourceType: string; id: string } | undefined {
+export function parseReference(
+  reference: string | undefined,
+): { resourceType: string; id: string } | undefined {
   if (reference === undefined) return undefined;
-  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference);
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(
+    reference,
+  );
   return m ? { resourceType: m[1], id: m[2] } : undefined;
 }
 
 /** `url|version` -> its parts. */
 export function splitCanonical(canonical: string): { url: string; version: string | undefined } {
   const bar = canonical.indexOf('|');
-  return bar < 0 ? { url: canonical, version: undefined } : { url: canonical.slice(0, bar), version: canonical.slice(bar + 1) };
+  return bar < 0
+    ? { url: canonical, version: undefined }
+    : { url: canonical.slice(0, bar), version: canonical.slice(bar + 1) };
 }
 
 /**
  * The Questionnaire a canonical names (`url` or `url|version`). Without a version, several
  * stored versions are ranked: active first, then the highest `version`, then the newest.
  */
-export async function findQuestionnaire(service: ResourceService, canonical: string): Promise<Questionnaire | undefined> {
+export async function findQuestionnaire(
+  service: ResourceService,
+  canonical: string,
+): Promise<Questionnaire | undefined> {
   const { url, version } = splitCanonical(canonical);
   const params: [string, string][] = [['url', url]];
   if (version !== undefined) params.push(['version', version]);
@@ -63,10 +75,16 @@ function compareCanonicalVersions(a: Questionnaire, b: Questionnaire): number {
 }
 
 /** True when a canonical reference names this resource's url (and version, when both carry one). */
-export function canonicalMatches(canonical: string | undefined, resource: { url?: string; version?: string }): boolean {
+export function canonicalMatches(
+  canonical: string | undefined,
+  resource: { url?: string; version?: string },
+): boolean {
   if (canonical === undefined || resource.url === undefined) return false;
   const { url, version } = splitCanonical(canonical);
-  return url === resource.url && (version === undefined || resource.version === undefined || version === resource.version);
+  return (
+    url === resource.url &&
+    (version === undefined || resource.version === undefined || version === resource.version)
+  );
 }
 
 /**

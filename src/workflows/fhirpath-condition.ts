@@ -13,24 +13,44 @@ export type ConditionResult = { ok: true; value: boolean } | { ok: false; messag
  * The result is true only for a single `true`; an empty result or `false` is false; anything
  * else (several values, a non-boolean, a syntax or runtime error) is an error.
  */
-export function evaluateCondition(expression: string, context: unknown, variables: Record<string, unknown>): ConditionResult {
+export function evaluateCondition(
+  expression: string,
+  context: unknown,
+  variables: Record<string, unknown>,
+): ConditionResult {
   let result: unknown;
   try {
-    result = fhirpath.evaluate(structuredClone(context ?? {}), expression, structuredClone(variables), r4Model, { async: false });
+    result = fhirpath.evaluate(
+      structuredClone(context ?? {}),
+      expression,
+      structuredClone(variables),
+      r4Model,
+      { async: false },
+    );
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
   }
   if (!Array.isArray(result)) return { ok: false, message: 'the expression did not give a collection' };
   if (result.length === 0) return { ok: true, value: false };
   if (result.length === 1 && typeof result[0] === 'boolean') return { ok: true, value: result[0] };
-  return { ok: false, message: `the expression must give one boolean, it gave ${JSON.stringify(result).slice(0, 200)}` };
+  return {
+    ok: false,
+    message: `the expression must give one boolean, it gave ${JSON.stringify(result).slice(0, 200)}`,
+  };
 }
 
 /** The values an expression gives on a resource (R4 model), or an error message. */
-export function evaluateValues(expression: string, input: unknown): { ok: true; values: unknown[] } | { ok: false; message: string } {
+export function evaluateValues(
+  expression: string,
+  input: unknown,
+): { ok: true; values: unknown[] } | { ok: false; message: string } {
   try {
-    const result: unknown = fhirpath.evaluate(structuredClone(input), expression, {}, r4Model, { async: false });
-    return Array.isArray(result) ? { ok: true, values: result } : { ok: false, message: 'the expression did not give a collection' };
+    const result: unknown = fhirpath.evaluate(structuredClone(input), expression, {}, r4Model, {
+      async: false,
+    });
+    return Array.isArray(result)
+      ? { ok: true, values: result }
+      : { ok: false, message: 'the expression did not give a collection' };
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
   }

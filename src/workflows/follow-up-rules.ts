@@ -28,8 +28,18 @@ export function readFollowUpRules(questionnaire: Questionnaire): FollowUpRule[] 
     if (extension.url !== FOLLOW_UP_RULE_URL) return;
     const concern = part(extension, 'concern')?.valueCoding;
     const expression = part(extension, 'expression')?.valueExpression;
-    if (concern?.code === undefined || expression?.expression === undefined || expression.language !== 'text/fhirpath') return;
-    rules.push({ concern, expression: expression.expression, description: expression.description, location: `Questionnaire.extension[${i}]` });
+    if (
+      concern?.code === undefined ||
+      expression?.expression === undefined ||
+      expression.language !== 'text/fhirpath'
+    )
+      return;
+    rules.push({
+      concern,
+      expression: expression.expression,
+      description: expression.description,
+      location: `Questionnaire.extension[${i}]`,
+    });
   });
   return rules;
 }
@@ -39,7 +49,10 @@ function part(extension: Extension, url: string): Extension | undefined {
 }
 
 /** Runs every rule with the response as context and as %resource (fhirpath 5 does not set %resource itself). */
-export function evaluateFollowUpRules(questionnaire: Questionnaire, response: QuestionnaireResponse): FollowUpEvaluation {
+export function evaluateFollowUpRules(
+  questionnaire: Questionnaire,
+  response: QuestionnaireResponse,
+): FollowUpEvaluation {
   const evaluation: FollowUpEvaluation = { raised: [], failed: [] };
   for (const rule of readFollowUpRules(questionnaire)) {
     const result = evaluateCondition(rule.expression, response, { resource: response });

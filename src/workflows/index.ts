@@ -6,7 +6,10 @@ import { populateOperation } from '../operations/populate';
 import { questionnaireResponseHook } from './questionnaire-response-hook';
 
 /** The care-coordinator workflows (issue 6): their operations and write hooks, for server-parts.ts. */
-export function workflowParts(options: { logger?: Logger; baseUrl: () => string }): { operations: Operation[]; hooks: Map<string, WriteHook[]> } {
+export function workflowParts(options: { logger?: Logger; baseUrl: () => string }): {
+  operations: Operation[];
+  hooks: Map<string, WriteHook[]>;
+} {
   return {
     operations: [applyOperation({ baseUrl: options.baseUrl }), populateOperation()],
     hooks: new Map([['QuestionnaireResponse', [questionnaireResponseHook({ logger: options.logger })]]]),

@@ -17,7 +17,11 @@ function entries(parameters: Parameters, name: string) {
 /** A parameter given at most once. */
 function single(parameters: Parameters, name: string) {
   const found = entries(parameters, name);
-  if (found.length > 1) throw FhirError.badRequest(`Parameter ${name} may be given once, it was given ${found.length} times`, parameterLocation(name));
+  if (found.length > 1)
+    throw FhirError.badRequest(
+      `Parameter ${name} may be given once, it was given ${found.length} times`,
+      parameterLocation(name),
+    );
   return found[0];
 }
 
@@ -26,15 +30,21 @@ export function referenceParameter(parameters: Parameters, name: string): string
   const p = single(parameters, name);
   if (p === undefined) return undefined;
   const value = p.valueString ?? p.valueReference?.reference ?? p.valueUri ?? p.valueCanonical;
-  if (value === undefined || value === '') throw FhirError.badRequest(`Parameter ${name} must be a reference such as Patient/123`, parameterLocation(name));
+  if (value === undefined || value === '')
+    throw FhirError.badRequest(
+      `Parameter ${name} must be a reference such as Patient/123`,
+      parameterLocation(name),
+    );
   return value;
 }
 
 export function stringParameter(parameters: Parameters, name: string): string | undefined {
   const p = single(parameters, name);
   if (p === undefined) return undefined;
-  const value = p.valueString ?? p.valueUri ?? p.valueCanonical ?? p.valueCode ?? p.valueDate ?? p.valueDateTime;
-  if (value === undefined) throw FhirError.badRequest(`Parameter ${name} must have a value`, parameterLocation(name));
+  const value =
+    p.valueString ?? p.valueUri ?? p.valueCanonical ?? p.valueCode ?? p.valueDate ?? p.valueDateTime;
+  if (value === undefined)
+    throw FhirError.badRequest(`Parameter ${name} must have a value`, parameterLocation(name));
   return value;
 }
 
@@ -54,15 +64,22 @@ export function identifierParameter(parameters: Parameters, name: string): Ident
   if (p.valueIdentifier !== undefined) return p.valueIdentifier;
   if (p.valueString !== undefined) {
     const bar = p.valueString.indexOf('|');
-    return bar < 0 ? { value: p.valueString } : { system: p.valueString.slice(0, bar) || undefined, value: p.valueString.slice(bar + 1) };
+    return bar < 0
+      ? { value: p.valueString }
+      : { system: p.valueString.slice(0, bar) || undefined, value: p.valueString.slice(bar + 1) };
   }
   throw FhirError.badRequest(`Parameter ${name} must be an Identifier`, parameterLocation(name));
 }
 
-export function resourceParameter<T>(parameters: Parameters, name: string, resourceType: string): T | undefined {
+export function resourceParameter<T>(
+  parameters: Parameters,
+  name: string,
+  resourceType: string,
+): T | undefined {
   const p = single(parameters, name);
   if (p === undefined) return undefined;
-  if (p.resource?.resourceType !== resourceType) throw FhirError.badRequest(`Parameter ${name} must hold a ${resourceType}`, parameterLocation(name));
+  if (p.resource?.resourceType !== resourceType)
+    throw FhirError.badRequest(`Parameter ${name} must hold a ${resourceType}`, parameterLocation(name));
   return p.resource as T;
 }
 

@@ -49,7 +49,9 @@ export interface PopulateResult {
  */
 export function populateResponse(questionnaire: Questionnaire, sources: PopulateSources): PopulateResult {
   const issues: OperationOutcomeIssue[] = [];
-  const previousItems = sources.previous ? [...walk(buildResponseTree(sources.previous))].map((n) => n.item) : [];
+  const previousItems = sources.previous
+    ? [...walk(buildResponseTree(sources.previous))].map((n) => n.item)
+    : [];
 
   const build = (definitions: QuestionnaireItem[] | undefined, path: string): QuestionnaireResponseItem[] => {
     const out: QuestionnaireResponseItem[] = [];
@@ -58,9 +60,18 @@ export function populateResponse(questionnaire: Questionnaire, sources: Populate
       if (isCarriedForward(definition) && sources.previous) {
         const earlier = previousItems.filter((i) => i.linkId === definition.linkId);
         if (earlier.length > 0) {
-          const copies = (definition.type === 'group' && definition.repeats ? earlier : earlier.slice(0, 1)).map((i) => conform(i, definition));
+          const copies = (
+            definition.type === 'group' && definition.repeats ? earlier : earlier.slice(0, 1)
+          ).map((i) => conform(i, definition));
           out.push(...copies);
-          issues.push(issue('information', 'informational', `'${definition.linkId}' carried forward from QuestionnaireResponse/${sources.previous.id} (${sources.previous.authored ?? 'no date'})`, here));
+          issues.push(
+            issue(
+              'information',
+              'informational',
+              `'${definition.linkId}' carried forward from QuestionnaireResponse/${sources.previous.id} (${sources.previous.authored ?? 'no date'})`,
+              here,
+            ),
+          );
           continue;
         }
       }
@@ -79,7 +90,10 @@ export function populateResponse(questionnaire: Questionnaire, sources: Populate
 
   const response: QuestionnaireResponse = {
     resourceType: 'QuestionnaireResponse',
-    questionnaire: questionnaire.version !== undefined && questionnaire.url !== undefined ? `${questionnaire.url}|${questionnaire.version}` : questionnaire.url,
+    questionnaire:
+      questionnaire.version !== undefined && questionnaire.url !== undefined
+        ? `${questionnaire.url}|${questionnaire.version}`
+        : questionnaire.url,
     status: 'in-progress',
     subject: sources.subject,
     authored: sources.now,
@@ -113,35 +127,68 @@ function conform(item: QuestionnaireResponseItem, definition: QuestionnaireItem)
   return copy;
 }
 
-const PATIENT_DEFINITION = /^http:\/\/hl7\.org\/fhir\/StructureDefinition\/Patient#(Patient(?:\.[A-Za-z]+)+)$/;
+const PATIENT_DEFINITION =
+  /^http:\/\/hl7\.org\/fhir\/StructureDefinition\/Patient#(Patient(?:\.[A-Za-z]+)+)$/;
 
 /** Answers for an item whose `definition` names an element of the Patient resource. */
-function answersFromPatient(definition: QuestionnaireItem, patient: Patient, path: string, issues: OperationOutcomeIssue[]): QuestionnaireResponseItemAnswer[] {
+function answersFromPatient(
+  definition: QuestionnaireItem,
+  patient: Patient,
+  path: string,
+  issues: OperationOutcomeIssue[],
+): QuestionnaireResponseItemAnswer[] {
   const match = definition.definition === undefined ? null : PATIENT_DEFINITION.exec(definition.definition);
   if (match === null) return [];
   const result = evaluateValues(match[1], patient);
   if (!result.ok) {
-    issues.push(issue('warning', 'processing', `'${definition.linkId}': ${match[1]} could not be read from the Patient (${result.message})`, path));
+    issues.push(
+      issue(
+        'warning',
+        'processing',
+        `'${definition.linkId}': ${match[1]} could not be read from the Patient (${result.message})`,
+        path,
+      ),
+    );
     return [];
   }
-  const answers = result.values.map((v) => toAnswer(definition, v)).filter((a): a is QuestionnaireResponseItemAnswer => a !== undefined);
+  const answers = result.values
+    .map((v) => toAnswer(definition, v))
+    .filter((a): a is QuestionnaireResponseItemAnswer => a !== undefined);
   const kept = definition.repeats ? answers : answers.slice(0, 1);
   if (kept.length > 0) {
-    issues.push(issue('information', 'informational', `'${definition.linkId}' filled from Patient/${patient.id} (${match[1]})`, path));
+    issues.push(
+      issue(
+        'information',
+        'informational',
+        `'${definition.linkId}' filled from Patient/${patient.id} (${match[1]})`,
+        path,
+      ),
+    );
   } else if (result.values.length > 0) {
-    issues.push(issue('warning', 'processing', `'${definition.linkId}': the Patient's ${match[1]} matches none of the item's answers`, path));
+    issues.push(
+      issue(
+        'warning',
+        'processing',
+        `'${definition.linkId}': the Patient's ${match[1]} matches none of the item's answers`,
+        path,
+      ),
+    );
   }
   return kept;
 }
 
-function toAnswer(definition: QuestionnaireItem, value: unknown): QuestionnaireResponseItemAnswer | undefined {
+function toAnswer(
+  definition: QuestionnaireItem,
+  value: unknown,
+): QuestionnaireResponseItemAnswer | undefined {
   const options = definition.answerOption ?? [];
   if (options.length > 0) {
     const option = options.find((o) => {
       const v = typedValue(o, 'value');
       if (v === undefined) return false;
       if (v.type === 'Coding' && typeof value === 'string') return (v.value as Coding).code === value;
-      if (v.type === 'Coding' && typeof value === 'object' && value !== null) return codingsEqual(v.value as Coding, value as Coding);
+      if (v.type === 'Coding' && typeof value === 'object' && value !== null)
+        return codingsEqual(v.value as Coding, value as Coding);
       return v.value === value;
     });
     if (option === undefined) return undefined;

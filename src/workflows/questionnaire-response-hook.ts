@@ -41,10 +41,20 @@ export function questionnaireResponseHook(options: QuestionnaireResponseHookOpti
 }
 
 function unknownQuestionnaire(canonical: string): OperationOutcomeIssue {
-  return issue('error', 'not-found', `Questionnaire ${canonical} is not known to this server, so the answers cannot be checked against it`, 'QuestionnaireResponse.questionnaire');
+  return issue(
+    'error',
+    'not-found',
+    `Questionnaire ${canonical} is not known to this server, so the answers cannot be checked against it`,
+    'QuestionnaireResponse.questionnaire',
+  );
 }
 
-async function recordAndFollowUp(event: WriteEvent, service: ResourceService, now: string, logger: QuestionnaireResponseHookOptions['logger']) {
+async function recordAndFollowUp(
+  event: WriteEvent,
+  service: ResourceService,
+  now: string,
+  logger: QuestionnaireResponseHookOptions['logger'],
+) {
   const response = event.resource as QuestionnaireResponse;
   const subject = parseReference(response.subject?.reference);
   if (response.questionnaire === undefined || subject === undefined) return;
@@ -56,7 +66,10 @@ async function recordAndFollowUp(event: WriteEvent, service: ResourceService, no
 
   const { raised, failed } = evaluateFollowUpRules(questionnaire, response);
   for (const { rule, message } of failed) {
-    logger?.warn({ questionnaire: questionnaire.url, rule: rule.location, error: message }, 'follow-up rule could not be evaluated');
+    logger?.warn(
+      { questionnaire: questionnaire.url, rule: rule.location, error: message },
+      'follow-up rule could not be evaluated',
+    );
   }
   if (raised.length === 0) return;
   const existing = await searchResources<Task>(service, 'Task', [
@@ -83,7 +96,10 @@ async function recordOnAssignment(
 ): Promise<Task | undefined> {
   const tasks = await searchResources<Task>(service, 'Task', [
     ['subject', `${subject.resourceType}/${subject.id}`],
-    ['code', `${WORKFLOW_TASK_SYSTEM}|${COMPLETE_QUESTIONNAIRE},${SDC_TEMP_SYSTEM}|${COMPLETE_QUESTIONNAIRE}`],
+    [
+      'code',
+      `${WORKFLOW_TASK_SYSTEM}|${COMPLETE_QUESTIONNAIRE},${SDC_TEMP_SYSTEM}|${COMPLETE_QUESTIONNAIRE}`,
+    ],
     ['status', 'requested,received,accepted,ready,in-progress,on-hold'],
     ['_count', '200'],
   ]);

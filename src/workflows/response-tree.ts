@@ -19,12 +19,25 @@ export function buildResponseTree(response: QuestionnaireResponse): ResponseNode
   return buildNodes(response.item, undefined, 'QuestionnaireResponse');
 }
 
-function buildNodes(items: QuestionnaireResponseItem[] | undefined, parent: ResponseNode | undefined, basePath: string): ResponseNode[] {
+function buildNodes(
+  items: QuestionnaireResponseItem[] | undefined,
+  parent: ResponseNode | undefined,
+  basePath: string,
+): ResponseNode[] {
   return (items ?? []).map((item, i) => {
     const path = `${basePath}.item[${i}]`;
-    const node: ResponseNode = { item, linkId: item.linkId, path, parent, itemChildren: [], answerChildren: [] };
+    const node: ResponseNode = {
+      item,
+      linkId: item.linkId,
+      path,
+      parent,
+      itemChildren: [],
+      answerChildren: [],
+    };
     node.itemChildren = buildNodes(item.item, node, path);
-    node.answerChildren = (item.answer ?? []).map((answer, j) => buildNodes(answer.item, node, `${path}.answer[${j}]`));
+    node.answerChildren = (item.answer ?? []).map((answer, j) =>
+      buildNodes(answer.item, node, `${path}.answer[${j}]`),
+    );
     return node;
   });
 }

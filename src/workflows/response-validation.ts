@@ -7,7 +7,13 @@ import type {
   QuestionnaireResponseItemAnswer,
 } from 'fhir/r4';
 import { issue } from '../fhir/operation-outcome';
-import { EnableWhenEvaluator, indexQuestionnaire, typedValue, valuesEqual, type QuestionnaireIndex } from './enable-when';
+import {
+  EnableWhenEvaluator,
+  indexQuestionnaire,
+  typedValue,
+  valuesEqual,
+  type QuestionnaireIndex,
+} from './enable-when';
 import { buildResponseTree, hasAnswers, type ResponseNode } from './response-tree';
 
 /** The value[x] types an answer may carry, per R4 Questionnaire.item.type (questionnaire.html#item-types). */
@@ -42,7 +48,10 @@ const ANSWER_TYPES: Record<string, string[]> = {
  * Each problem is one issue whose expression is the item (or answer) at fault, or, for a
  * missing item, the item where it should have been.
  */
-export function validateResponseAgainstQuestionnaire(questionnaire: Questionnaire, response: QuestionnaireResponse): OperationOutcomeIssue[] {
+export function validateResponseAgainstQuestionnaire(
+  questionnaire: Questionnaire,
+  response: QuestionnaireResponse,
+): OperationOutcomeIssue[] {
   return new ResponseChecker(questionnaire, response).check();
 }
 
@@ -82,7 +91,13 @@ class ResponseChecker {
    * The response items `nodes` found under one parent (`parentPath`), against the items the
    * Questionnaire puts there (`definitions`).
    */
-  private checkLevel(definitions: QuestionnaireItem[], nodes: ResponseNode[], parent: ResponseNode | undefined, parentPath: string, insideDisabled: boolean) {
+  private checkLevel(
+    definitions: QuestionnaireItem[],
+    nodes: ResponseNode[],
+    parent: ResponseNode | undefined,
+    parentPath: string,
+    insideDisabled: boolean,
+  ) {
     let furthest = -1;
     const occurrences = new Map<string, number>();
     for (const node of nodes) {
@@ -93,18 +108,34 @@ class ResponseChecker {
       }
       const definition = definitions[position];
       if (position < furthest) {
-        this.error('structure', `Item '${node.linkId}' is out of order: the Questionnaire puts it before '${definitions[furthest].linkId}'`, node.path);
+        this.error(
+          'structure',
+          `Item '${node.linkId}' is out of order: the Questionnaire puts it before '${definitions[furthest].linkId}'`,
+          node.path,
+        );
       }
       furthest = Math.max(furthest, position);
       const count = (occurrences.get(node.linkId) ?? 0) + 1;
       occurrences.set(node.linkId, count);
       if (count > 1) {
         if (definition.type !== 'group' && definition.repeats) {
-          this.error('structure', `Question '${node.linkId}' repeats by having several answers in one item, not by appearing again`, node.path);
+          this.error(
+            'structure',
+            `Question '${node.linkId}' repeats by having several answers in one item, not by appearing again`,
+            node.path,
+          );
         } else if (definition.type === 'group' && !definition.repeats) {
-          this.error('structure', `Group '${node.linkId}' does not repeat but appears ${count} times`, node.path);
+          this.error(
+            'structure',
+            `Group '${node.linkId}' does not repeat but appears ${count} times`,
+            node.path,
+          );
         } else if (definition.type !== 'group') {
-          this.error('structure', `Question '${node.linkId}' does not repeat but appears ${count} times`, node.path);
+          this.error(
+            'structure',
+            `Question '${node.linkId}' does not repeat but appears ${count} times`,
+            node.path,
+          );
         }
       }
       this.checkItem(definition, node, insideDisabled);
@@ -120,7 +151,11 @@ class ResponseChecker {
       return;
     }
     const where = found.parent ? `inside item '${found.parent.linkId}'` : 'at the top level of the response';
-    this.error('structure', `Item '${node.linkId}' is not allowed here: the Questionnaire puts it ${where}`, node.path);
+    this.error(
+      'structure',
+      `Item '${node.linkId}' is not allowed here: the Questionnaire puts it ${where}`,
+      node.path,
+    );
   }
 
   private checkItem(definition: QuestionnaireItem, node: ResponseNode, insideDisabled: boolean) {
@@ -129,15 +164,24 @@ class ResponseChecker {
     // Report a disabled item once, at the highest disabled level that carries answers.
     const disabledHere = !insideDisabled && !enabled;
     if (this.completed && disabledHere && hasAnswers(node)) {
-      this.error('business-rule', `Item '${node.linkId}' is not enabled (see its enableWhen), so a completed response must not answer it`, node.path);
+      this.error(
+        'business-rule',
+        `Item '${node.linkId}' is not enabled (see its enableWhen), so a completed response must not answer it`,
+        node.path,
+      );
     }
     const childDisabled = insideDisabled || !enabled;
     if (definition.type === 'group' || definition.type === 'display') {
       if (answers.length > 0) {
-        this.error('structure', `Item '${node.linkId}' is a ${definition.type}: it takes no answers`, `${node.path}.answer[0]`);
+        this.error(
+          'structure',
+          `Item '${node.linkId}' is a ${definition.type}: it takes no answers`,
+          `${node.path}.answer[0]`,
+        );
       }
       if (definition.type === 'display') {
-        if (node.itemChildren.length > 0) this.error('structure', `Display item '${node.linkId}' has no child items`, `${node.path}.item[0]`);
+        if (node.itemChildren.length > 0)
+          this.error('structure', `Display item '${node.linkId}' has no child items`, `${node.path}.item[0]`);
         return;
       }
       this.checkLevel(definition.item ?? [], node.itemChildren, node, node.path, childDisabled);
@@ -147,10 +191,18 @@ class ResponseChecker {
       return;
     }
     if (node.itemChildren.length > 0) {
-      this.error('structure', `Items nested in question '${node.linkId}' belong under each of its answers (answer.item), not under item`, `${node.path}.item[0]`);
+      this.error(
+        'structure',
+        `Items nested in question '${node.linkId}' belong under each of its answers (answer.item), not under item`,
+        `${node.path}.item[0]`,
+      );
     }
     if (answers.length > 1 && !definition.repeats) {
-      this.error('structure', `Question '${node.linkId}' does not repeat: it takes one answer, found ${answers.length}`, `${node.path}.answer[1]`);
+      this.error(
+        'structure',
+        `Question '${node.linkId}' does not repeat: it takes one answer, found ${answers.length}`,
+        `${node.path}.answer[1]`,
+      );
     }
     answers.forEach((answer, j) => {
       const answerPath = `${node.path}.answer[${j}]`;
@@ -158,7 +210,11 @@ class ResponseChecker {
       this.checkLevel(definition.item ?? [], node.answerChildren[j] ?? [], node, answerPath, childDisabled);
     });
     if (this.completed && enabled && !insideDisabled && definition.required && answers.length === 0) {
-      this.error('required', `Required question '${node.linkId}' (${definition.text ?? 'no text'}) has no answer`, node.path);
+      this.error(
+        'required',
+        `Required question '${node.linkId}' (${definition.text ?? 'no text'}) has no answer`,
+        node.path,
+      );
     }
   }
 
@@ -168,32 +224,64 @@ class ResponseChecker {
       this.error('required', `An answer to '${definition.linkId}' must carry a value`, path);
       return;
     }
-    const optionTypes = (definition.answerOption ?? []).map((o) => typedValue(o, 'value')?.type).filter((t): t is string => t !== undefined);
-    const allowed = [...new Set([...(ANSWER_TYPES[definition.type] ?? []), ...(definition.type === 'choice' || definition.type === 'open-choice' ? optionTypes : [])])];
+    const optionTypes = (definition.answerOption ?? [])
+      .map((o) => typedValue(o, 'value')?.type)
+      .filter((t): t is string => t !== undefined);
+    const allowed = [
+      ...new Set([
+        ...(ANSWER_TYPES[definition.type] ?? []),
+        ...(definition.type === 'choice' || definition.type === 'open-choice' ? optionTypes : []),
+      ]),
+    ];
     if (!allowed.includes(value.type)) {
-      this.error('value', `'${definition.linkId}' is a ${definition.type} question: its answer must be value${allowed.join(' or value')}, not value${value.type}`, path);
+      this.error(
+        'value',
+        `'${definition.linkId}' is a ${definition.type} question: its answer must be value${allowed.join(' or value')}, not value${value.type}`,
+        path,
+      );
       return;
     }
     const freeText = definition.type === 'open-choice' && value.type === 'String';
-    if ((definition.answerOption?.length ?? 0) > 0 && !freeText && !definition.answerOption!.some((o) => optionMatches(o, value))) {
-      this.error('code-invalid', `${describe(value)} is not one of the answer options of '${definition.linkId}' (${definition.answerOption!.map(describeOption).join(', ')})`, path);
+    if (
+      (definition.answerOption?.length ?? 0) > 0 &&
+      !freeText &&
+      !definition.answerOption!.some((o) => optionMatches(o, value))
+    ) {
+      this.error(
+        'code-invalid',
+        `${describe(value)} is not one of the answer options of '${definition.linkId}' (${definition.answerOption!.map(describeOption).join(', ')})`,
+        path,
+      );
     }
     if (this.completed && definition.maxLength !== undefined && typeof value.value === 'string') {
       const length = [...value.value].length;
       if (length > definition.maxLength) {
-        this.error('value', `The answer to '${definition.linkId}' is ${length} characters long; the Questionnaire allows at most ${definition.maxLength}`, path);
+        this.error(
+          'value',
+          `The answer to '${definition.linkId}' is ${length} characters long; the Questionnaire allows at most ${definition.maxLength}`,
+          path,
+        );
       }
     }
   }
 
   /** Items the Questionnaire puts here that the response leaves out (completed responses only). */
-  private checkMissing(definitions: QuestionnaireItem[], nodes: ResponseNode[], parent: ResponseNode | undefined, parentPath: string) {
+  private checkMissing(
+    definitions: QuestionnaireItem[],
+    nodes: ResponseNode[],
+    parent: ResponseNode | undefined,
+    parentPath: string,
+  ) {
     for (const definition of definitions) {
       if (definition.type === 'display' || nodes.some((n) => n.linkId === definition.linkId)) continue;
       if (!this.enable.isEnabledUnder(definition, parent)) continue;
       if (definition.required) {
         const what = definition.type === 'group' ? 'group' : 'question';
-        this.error('required', `Required ${what} '${definition.linkId}' (${definition.text ?? 'no text'}) is missing`, parentPath);
+        this.error(
+          'required',
+          `Required ${what} '${definition.linkId}' (${definition.text ?? 'no text'}) is missing`,
+          parentPath,
+        );
       } else if (definition.type === 'group' && !definition.repeats) {
         // An absent optional group still owes its required items (R4: required means "present
         // in a completed response"); an absent repeating group is zero repetitions.
@@ -203,7 +291,10 @@ class ResponseChecker {
   }
 }
 
-function optionMatches(option: QuestionnaireItemAnswerOption, value: { type: string; value: unknown }): boolean {
+function optionMatches(
+  option: QuestionnaireItemAnswerOption,
+  value: { type: string; value: unknown },
+): boolean {
   const expected = typedValue(option, 'value');
   return expected !== undefined && valuesEqual(value, expected);
 }
