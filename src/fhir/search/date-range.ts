@@ -47,3 +47,23 @@ function tzOffset(tz: string): number {
   const [hh, mm] = tz.slice(1).split(':').map(Number);
   return sign * (hh * 60 + mm);
 }
+
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const AFTER_LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z') + 1;
+
+/**
+ * An instant as timestamptz text for SQL. Outside years 1..9999 (where ISO text turns into
+ * `+010000-…`, which Postgres refuses) the range is open: `-infinity` / `infinity`.
+ */
+export function timestampText(ms: number): string {
+  if (Number.isNaN(ms) || ms >= AFTER_LAST_INSTANT) return 'infinity';
+  if (ms < FIRST_INSTANT) return '-infinity';
+  return new Date(ms).toISOString();
+}
+
+/** The inverse of timestampText: milliseconds, with ±Infinity for the open ends. */
+export function timestampMs(text: string): number {
+  if (text === 'infinity') return Number.POSITIVE_INFINITY;
+  if (text === '-infinity') return Number.NEGATIVE_INFINITY;
+  return Date.parse(text);
+}

@@ -1,7 +1,7 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import type { Resource } from 'fhir/r4';
-import { parseDateRange } from './date-range';
+import { parseDateRange, timestampText } from './date-range';
 import { emptyIndexValues, type IndexValues, type TokenValue } from './index-values';
 import { normalizeString } from './normalize';
 import type { SearchParameterDefinition, SearchParameterRegistry } from './search-parameter-registry';
@@ -193,21 +193,21 @@ export function stringParts(value: unknown): string[] {
 export function dateRange(value: unknown): { start: string; end: string } | undefined {
   if (typeof value === 'string') {
     const r = parseDateRange(value);
-    return r ? { start: r.start.toISOString(), end: r.end.toISOString() } : undefined;
+    return r ? { start: timestampText(r.start.getTime()), end: timestampText(r.end.getTime()) } : undefined;
   }
   if (!isObject(value)) return undefined;
   if ('start' in value || 'end' in value) {
     const s = typeof value.start === 'string' ? parseDateRange(value.start) : undefined;
     const e = typeof value.end === 'string' ? parseDateRange(value.end) : undefined;
     if (!s && !e) return undefined;
-    return { start: s ? s.start.toISOString() : INFINITY_START, end: e ? e.end.toISOString() : INFINITY_END };
+    return { start: s ? timestampText(s.start.getTime()) : INFINITY_START, end: e ? timestampText(e.end.getTime()) : INFINITY_END };
   }
   if (Array.isArray(value.event)) {
     const ranges = value.event.filter((x): x is string => typeof x === 'string').map(parseDateRange).filter((r) => r !== undefined);
     if (ranges.length === 0) return undefined;
     const start = Math.min(...ranges.map((r) => r.start.getTime()));
     const end = Math.max(...ranges.map((r) => r.end.getTime()));
-    return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+    return { start: timestampText(start), end: timestampText(end) };
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { FhirError } from '../fhir-error';
 import { issue } from '../operation-outcome';
-import { parseDateRange } from './date-range';
+import { parseDateRange, timestampText } from './date-range';
 import { splitEscaped, splitFirstEscaped, unescapeValue } from './escaping';
 import { normalizeString } from './normalize';
 import type {
@@ -42,6 +42,7 @@ const TRANSPORT_PARAMS = new Set(['_format', '_pretty']);
 const SUMMARY_MODES: SummaryMode[] = ['true', 'text', 'data', 'count', 'false'];
 const MAX_CHAIN_DEPTH = 4;
 const MAX_OR_VALUES = 1000;
+const NUL = String.fromCharCode(0);
 
 /** Parses the parameters of a search into a SearchRequest. Throws FhirError(400) on bad values. */
 export function parseSearchRequest(
@@ -68,6 +69,10 @@ export function parseSearchRequest(
   };
 
   for (const [rawName, rawValue] of params) {
+    // NUL cannot be stored or compared as Postgres text: refuse it before any SQL.
+    if (rawName.includes(NUL) || rawValue.includes(NUL)) {
+      throw FhirError.badRequest('A search parameter name or value contains a NUL character', rawName.split(NUL).join(''));
+    }
     const name = rawName.trim();
     if (TRANSPORT_PARAMS.has(name) || name === '_type') continue;
     // R4 search.html#errors: "Empty parameters are not an error - they are just ignored".
@@ -361,7 +366,7 @@ function parseRangeValue(value: string, name: string): RangeValue {
   if (!range || range.start.getUTCFullYear() < 1) {
     throw FhirError.badRequest(`"${value}" is not a valid date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime)`, name);
   }
-  return { prefix, start: range.start.toISOString(), end: range.end.toISOString() };
+  return { prefix, start: timestampText(range.start.getTime()), end: timestampText(range.end.getTime()) };
 }
 
 function parseNumberValue(value: string, name: string, quantity: boolean): NumberValue {

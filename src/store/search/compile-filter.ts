@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { timestampMs, timestampText } from '../../fhir/search/date-range';
 import type {
   CompositeFilter,
   DateFilter,
@@ -218,10 +219,10 @@ function compileRange(value: RangeValue, start: RawBuilder<unknown>, end: RawBui
       return instant ? sql`${start} < ${ss}` : sql`${te} <= ${ss}`;
     case 'ap': {
       // Approximately: within 10% of the distance between the value and now, at least a day.
-      const now = Date.now();
-      const gap = Math.max(Math.abs(now - Date.parse(value.start)) * 0.1, 86_400_000);
-      const lo = new Date(Date.parse(value.start) - gap).toISOString();
-      const hi = new Date(Date.parse(value.end) + gap).toISOString();
+      const searchStart = timestampMs(value.start);
+      const gap = Math.max(Math.abs(Date.now() - searchStart) * 0.1, 86_400_000);
+      const lo = timestampText(searchStart - gap);
+      const hi = timestampText(timestampMs(value.end) + gap);
       return sql`(${start} < ${hi}::timestamptz and ${te} > ${lo}::timestamptz)`;
     }
   }

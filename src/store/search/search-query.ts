@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Filter, IncludeRequest, SortKey } from '../../fhir/search/search-request';
+import type { Filter, SortKey } from '../../fhir/search/search-request';
 import type { DatabaseSchema } from '../schema';
 import { and, compileFilter } from './compile-filter';
 
@@ -65,8 +65,8 @@ function sortColumns(sort: SortKey[], types: string[]): SortColumn[] {
 }
 
 /** The text forms that each sort column's `::text` yields, for checking cursors. */
-const CURSOR_VALUE: Record<string, RegExp> = {
-  text: /^[^\u0000]*$/,
+const CURSOR_VALUE: Record<string, { test(value: string): boolean }> = {
+  text: { test: (value) => !value.includes(String.fromCharCode(0)) },
   boolean: /^(true|false)$/,
   bigint: /^\d{1,18}$/,
   numeric: /^-?(\d{1,40}(\.\d{0,40})?|Infinity)$/,

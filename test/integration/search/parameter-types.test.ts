@@ -76,6 +76,7 @@ const fixtures: Resource[] = [
   observation('d-period', { effectivePeriod: { start: '2024-11-01', end: '2024-11-30' } }),
   observation('d-open', { effectivePeriod: { start: '2024-12-01' } }),
   observation('d-old', { effectiveDateTime: '2000-01-01' }),
+  observation('d-far', { effectiveDateTime: '9999-12-31' }),
   // --- quantity on Observation.valueQuantity ---
   observation('q-mg', { valueQuantity: { value: 5.4, unit: 'mg', system: UCUM, code: 'mg' } }),
   observation('q-g', { valueQuantity: { value: 5.4, unit: 'g', system: UCUM, code: 'g' } }),
@@ -122,6 +123,11 @@ const fixtures: Resource[] = [
   { resourceType: 'ValueSet', id: 'u-fhirx', url: 'http://example.org/fhirx/ValueSet/y', status: 'active' } as Resource,
   { resourceType: 'ValueSet', id: 'u-none', status: 'draft' } as Resource,
   // --- reference to canonicals with versions (QuestionnaireResponse.questionnaire) ---
+  ...[
+    ['kq-v1', 'http://example.org/Questionnaire/q', '1.0'],
+    ['kq-v2', 'http://example.org/Questionnaire/q', '2.0'],
+    ['kq-other', 'http://example.org/Questionnaire/other', '1.0'],
+  ].map(([id, url, version]) => ({ resourceType: 'Questionnaire', id, url, version, status: 'active' }) as Resource),
   ...[
     ['k-v1', 'http://example.org/Questionnaire/q|1.0'],
     ['k-v2', 'http://example.org/Questionnaire/q|2.0'],
@@ -375,7 +381,13 @@ const cases: Record<string, Case[]> = {
       noMatch: ['d-second', 'd-prev', 'd-tz'],
     },
     // an open period reaches to any later date; AND gives a window
-    { query: 'Observation?date=gt2030-01-01', match: ['d-open'], noMatch: ['d-period', 'd-year'] },
+    { query: 'Observation?date=gt2030-01-01', match: ['d-open', 'd-far'], noMatch: ['d-period', 'd-year'] },
+    // the last representable day, and ranges that reach past year 9999
+    { query: 'Observation?date=9999-12-31', match: ['d-far'], noMatch: ['d-open', 'd-day'] },
+    { query: 'Observation?date=9999', match: ['d-far'], noMatch: ['d-open'] },
+    { query: 'Observation?date=gt9999', match: [], noMatch: ['d-far', 'd-open'] },
+    { query: 'Observation?date=sa9000', match: ['d-far'], noMatch: ['d-open', 'd-year'] },
+    { query: 'Observation?date=eb0002', match: [], noMatch: ['d-old', 'd-far'] },
     {
       query: 'Observation?date=ge2024-11-07&date=lt2024-11-08',
       match: ['d-day', 'd-second', 'd-instant', 'd-month', 'd-year', 'd-period'],
