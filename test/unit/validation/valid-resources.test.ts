@@ -54,11 +54,14 @@ describe('validation is safe and fast enough to run on every write', () => {
   it('takes a few milliseconds per resource once the definitions are indexed', () => {
     const validator = sharedValidator();
     for (const example of examples) validator.validate(example); // warm-up
-    const rounds = 20;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < rounds; i++) for (const example of examples) validator.validate(example);
-    const perResourceMs = Number(process.hrtime.bigint() - start) / 1e6 / (rounds * examples.length);
-    // Measured at about 1 ms on a 2-core machine; the bound leaves room for a loaded CI runner.
-    expect(perResourceMs).toBeLessThan(10);
+    // The fastest of several rounds, so that other processes on a busy machine do not count.
+    let fastest = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 7; round++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < 5; i++) for (const example of examples) validator.validate(example);
+      fastest = Math.min(fastest, Number(process.hrtime.bigint() - start) / 1e6 / (5 * examples.length));
+    }
+    // About 1 ms per example on an idle 2-core machine; the bound leaves room for a loaded one.
+    expect(fastest).toBeLessThan(10);
   });
 });
