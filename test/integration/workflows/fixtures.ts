@@ -1,4 +1,11 @@
-import type { Practitioner, QuestionnaireResponse, QuestionnaireResponseItem, Task } from 'fhir/r4';
+import type {
+  FhirResource,
+  Patient,
+  Practitioner,
+  QuestionnaireResponse,
+  QuestionnaireResponseItem,
+  Task,
+} from 'fhir/r4';
 import type { TestServer } from '../../support/test-server';
 
 /** Resources and answers shared by the workflow suites (valid R4; the content of content/). */
@@ -10,10 +17,7 @@ export const PREOP_ANSWER = `${BASE}/CodeSystem/preop-answer`;
 export const GENDER = 'http://hl7.org/fhir/administrative-gender';
 export const CPT = 'http://www.ama-assn.org/go/cpt';
 
-export async function create<T>(
-  server: TestServer,
-  resource: { resourceType: string },
-): Promise<T & { id: string }> {
+export async function create<T>(server: TestServer, resource: FhirResource): Promise<T & { id: string }> {
   const r = await server.fetch(`/${resource.resourceType}`, {
     method: 'POST',
     body: JSON.stringify(resource),
@@ -23,7 +27,7 @@ export async function create<T>(
   return r.body as T & { id: string };
 }
 
-export function patient(family: string, gender: 'female' | 'male' | 'other' | 'unknown') {
+export function patient(family: string, gender: 'female' | 'male' | 'other' | 'unknown'): Patient {
   return { resourceType: 'Patient', name: [{ family, given: ['Test'] }], gender, birthDate: '1968-04-02' };
 }
 

@@ -1,4 +1,4 @@
-import type { CarePlan, RequestGroup, RequestGroupAction, Task } from 'fhir/r4';
+import type { CarePlan, RequestGroup, RequestGroupAction, ServiceRequest, Task } from 'fhir/r4';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import { answerItems, coordinator, create, CPT, patient, QUESTIONNAIRE_URL, response } from './fixtures';
 
@@ -16,7 +16,12 @@ let lumbarOrderId: string;
 
 const PLAN_URL = 'https://patient-education.dev/fhir/PlanDefinition/foraminotomy';
 
-function serviceRequest(patientId: string, code: string, display: string, occurrenceDateTime: string) {
+function serviceRequest(
+  patientId: string,
+  code: string,
+  display: string,
+  occurrenceDateTime: string,
+): ServiceRequest {
   return {
     resourceType: 'ServiceRequest',
     status: 'active',
