@@ -18,6 +18,7 @@ import { PRIMITIVE_TYPES, choiceSuffixType, isJsonObject } from './json-values';
 import { resolveChoiceLocation } from './location';
 import type { Terminology } from './terminology';
 import { Invariant, medplumCanEvaluate } from './invariants';
+import { xhtmlProblems } from './xhtml-check';
 
 /**
  * Validation against the base R4 definitions: @medplum/core's `validateResource` plus the checks
@@ -133,7 +134,8 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
  * - invariants declared on a datatype (per-1 on Period, ref-1 on Reference, att-1 on Attachment...)
  *   and the root invariants of contained resources and Bundle entries: it evaluates only the
  *   invariants listed on each element and on the root resource;
- * - the `id` format of resources (Resource.id is typed as a plain string in the R4 snapshot).
+ * - the `id` format of resources (Resource.id is typed as a plain string in the R4 snapshot);
+ * - the narrative rules (txt-1, txt-2: `htmlChecks()`, which no engine here implements).
  */
 function runSupplementaryChecks(
   resource: Record<string, unknown>,
@@ -169,6 +171,13 @@ function runSupplementaryChecks(
               ),
             );
             continue;
+          }
+          if (value.type === 'xhtml' && typeof value.value === 'string') {
+            for (const problem of xhtmlProblems(value.value)) {
+              issues.push(
+                validationIssue('invariant', `Constraint txt-1/txt-2 not met: ${problem}`, value.path),
+              );
+            }
           }
           if (
             key === 'id' &&
