@@ -14,10 +14,6 @@ function appendOnly(): FhirError {
   return FhirError.of(405, 'not-supported', 'AuditEvents are append-only: they cannot be updated or deleted');
 }
 
-function notKnown(resourceType: string, id: string): FhirError {
-  return FhirError.notFound(`${resourceType}/${id} is not known`);
-}
-
 /**
  * ResourceService keeps its dependencies private; the request-scoped service is built from
  * the very same ones (validator, hooks, extractor), so that it behaves exactly like it.
@@ -89,29 +85,16 @@ export class AuthorizedResourceService extends ResourceService {
   }
 
   override async read(resourceType: string, id: string): Promise<StoredResource> {
-    this.assertType(resourceType);
-    const access = this.policy.require(resourceType, 'r', 'Read');
-    if (access.kind === 'all') {
-      const stored = await super.read(resourceType, id);
-      this.touchContent(resourceType, id, stored.content);
-      return stored;
-    }
-    const stored = await this.store.read(resourceType, id);
-    if (!stored) throw notKnown(resourceType, id);
-    const resource = JSON.parse(stored.content) as Resource;
-    // Outside the grant is the same answer as absent: existence is not revealed.
-    if (!(await this.access.storedMeets(this.store, resource, access))) throw notKnown(resourceType, id);
-    if (stored.deleted) throw FhirError.gone(`${resourceType}/${id} was deleted`);
-    this.access.touch(resource);
+    this.policy.require(resourceType, 'r', 'Read');
+    // The guarded store reads a resource outside the grant as absent: 404, existence not revealed.
+    const stored = await super.read(resourceType, id);
+    this.touchContent(resourceType, id, stored.content);
     return stored;
   }
 
   override async vread(resourceType: string, id: string, versionId: string): Promise<HistoryRow> {
-    this.assertType(resourceType);
     this.policy.require(resourceType, 'r', 'Read');
-    const keep = await this.access.historyFilter(this.store, { resourceType, id });
     const row = await super.vread(resourceType, id, versionId);
-    if (keep !== undefined && !keep(row)) throw FhirError.notFound(`Version ${versionId} of ${resourceType}/${id} is not known`);
     this.touchContent(resourceType, id, row.content!, row.versionId);
     return row;
   }

@@ -1,6 +1,7 @@
 import type { Bundle } from 'fhir/r4';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { isResourceType } from '../fhir/resource-types';
+import { isResourceType, RESOURCE_TYPES } from '../fhir/resource-types';
+import type { Operation } from '../operations/operation';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
 import type { ServiceDependencies } from '../services/resource-service';
 import type { SearchService } from '../services/search-service';
@@ -106,6 +107,7 @@ export interface AuthorizeDependencies {
   authorizingSearch: SearchService;
   auditTrail: AuditTrail;
   baseUrl: () => string;
+  operations: ReadonlyMap<string, Operation>;
 }
 
 /**
@@ -123,19 +125,28 @@ export function authorize(deps: AuthorizeDependencies): RequestHandler {
     state.access = access;
     const service = new AuthorizedResourceService(deps.serviceDependencies, deps.authorizingSearch, access, deps.auditTrail);
     res.locals.service = service;
-    await precheck(state, policy, service, req);
+    await precheck(state, policy, service, req, deps.operations);
     next();
   };
 }
 
-async function precheck(state: SecurityState, policy: AccessPolicy, service: AuthorizedResourceService, req: Request): Promise<void> {
+async function precheck(
+  state: SecurityState,
+  policy: AccessPolicy,
+  service: AuthorizedResourceService,
+  req: Request,
+  operations: ReadonlyMap<string, Operation>,
+): Promise<void> {
   const { interaction, resourceType, id } = state.request;
   // Unknown types are the router's 404, not a question of authorization.
   if (resourceType !== undefined && !isResourceType(resourceType)) return;
   switch (interaction) {
     case 'read':
     case 'vread':
+      policy.require(resourceType!, 'r', 'Read');
+      return;
     case 'history-instance':
+      if (!policy.authenticated) throw policy.denial('History');
       policy.require(resourceType!, 'r', 'Read');
       return;
     case 'search-type':
@@ -145,6 +156,7 @@ async function precheck(state: SecurityState, policy: AccessPolicy, service: Aut
       for (const t of typesParam(req)) if (isResourceType(t)) policy.require(t, 's', 'Search');
       return;
     case 'history-type':
+      if (!policy.authenticated) throw policy.denial('History');
       policy.requireUnrestricted(resourceType!, 's', 'Type history');
       return;
     case 'history-system':
@@ -159,15 +171,23 @@ async function precheck(state: SecurityState, policy: AccessPolicy, service: Aut
     case 'delete':
       policy.require(resourceType!, 'd', 'Delete');
       return;
-    case 'operation':
-      if (!policy.authenticated) throw policy.denial(`Operation $${state.request.operation}`);
+    case 'operation': {
+      const name = `$${state.request.operation}`;
+      if (!policy.authenticated) throw policy.denial(`Operation ${name}`);
+      if (operations.get(state.request.operation ?? '')?.affectsState) {
+        // Operations that change state wholesale ($reindex) are for clients that may change everything they touch.
+        for (const t of resourceType !== undefined ? [resourceType] : [...RESOURCE_TYPES].filter((t) => t !== 'AuditEvent')) {
+          policy.requireUnrestricted(t, 'u', `Operation ${name}`);
+        }
+      }
       if (resourceType !== undefined && !policy.isPublic(resourceType) && policy.anyAccess(resourceType).kind === 'none') {
-        throw policy.denial(`Operation $${state.request.operation} on ${resourceType}`);
+        throw policy.denial(`Operation ${name} on ${resourceType}`);
       }
       // An instance operation starts by reading its instance: within the grant, or 404.
       if (resourceType !== undefined && id !== undefined) await service.read(resourceType, id);
       state.audit.query = queryOf(req);
       return;
+    }
     case 'batch':
       if (!policy.authenticated) throw policy.denial('Batch and transaction');
       checkBundleSearches(state, policy, req.body);

@@ -11,6 +11,7 @@ import { and, compileFilter } from '../store/search/compile-filter';
 import type { Access, AccessAlternative, AccessPolicy } from './access-policy';
 import { accessCondition, compartmentCondition, rowMeets, selectIds, selectMatchingIds, selectTypedIds } from './access-sql';
 import type { RequestAudit } from './audit';
+import { GuardedStore } from './guarded-store';
 import { forbidden } from './auth-errors';
 import { compartmentParams, compartmentPatients } from './patient-compartment';
 import type { Permission } from './scopes';
@@ -28,6 +29,11 @@ export interface RequestAccessDependencies {
 /** An alternative whose granular query could not be parsed grants nothing. */
 interface ResolvedAlternative extends AccessAlternative {
   filters: Filter[];
+}
+
+/** The store without its guard: the checks read what they check. */
+function unguarded(store: ResourceStore): ResourceStore {
+  return store instanceof GuardedStore ? store.unchecked() : store;
 }
 
 function idFilter(ids: string[]): IdFilter {
@@ -250,6 +256,8 @@ export class RequestAccess {
    */
   async historyFilter(store: ResourceStore, query: Pick<HistoryQuery, 'resourceType' | 'id'>): Promise<((row: HistoryRow) => boolean) | undefined> {
     const { resourceType, id } = query;
+    // Reading and searching the public types is open; their history is not.
+    if (!this.policy.authenticated) throw this.policy.denial('History');
     if (resourceType === undefined) {
       for (const t of RESOURCE_TYPES) this.policy.requireUnrestricted(t, 's', 'System history');
       return undefined;
@@ -260,7 +268,7 @@ export class RequestAccess {
     }
     const access = this.policy.require(resourceType, 'r', 'Reading history');
     if (access.kind === 'all') return undefined;
-    const current = await store.read(resourceType, id);
+    const current = await unguarded(store).read(resourceType, id);
     if (!current) return undefined;
     const resource = JSON.parse(current.content) as Resource;
     if (!(await this.storedMeets(store, resource, access))) throw FhirError.notFound(`${resourceType}/${id} is not known`);

@@ -70,6 +70,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
             authorizingSearch: searchService,
             auditTrail: trail,
             baseUrl: () => ctx.config.baseUrl,
+            operations: ctx.operations,
           }),
         ],
         searchService,
