@@ -56,3 +56,20 @@ export function baseDefinitions(): BaseDefinitions {
   cached = { structureDefinitions, elementsByPath, terminology };
   return cached;
 }
+
+let coreExtensions: ReadonlyMap<string, StructureDefinition> | undefined;
+
+/** The extension definitions of the R4 core (cqf-citation, questionnaire-hidden, ...), read on first use. */
+export function coreExtensionDefinitions(): ReadonlyMap<string, StructureDefinition> {
+  if (!coreExtensions) {
+    const byUrl = new Map<string, StructureDefinition>();
+    const bundle = readJson('fhir/r4/extension-definitions.json') as Bundle<StructureDefinition>;
+    for (const entry of bundle.entry ?? []) {
+      const sd = entry.resource;
+      if (sd?.resourceType === 'StructureDefinition' && sd.url && sd.type === 'Extension')
+        byUrl.set(sd.url, sd);
+    }
+    coreExtensions = byUrl;
+  }
+  return coreExtensions;
+}

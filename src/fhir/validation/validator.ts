@@ -33,7 +33,7 @@
  */
 import type { CodeSystem, OperationOutcomeIssue, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
 import { indexStructureDefinitionBundle, tryGetDataType } from '@medplum/core';
-import { baseDefinitions } from './base-definitions';
+import { baseDefinitions, coreExtensionDefinitions } from './base-definitions';
 import { checkAgainstBase } from './base-checks';
 import { dedupeIssues, validationIssue } from './issues';
 import { isJsonObject, type JsonObject } from './json-values';
@@ -134,6 +134,25 @@ export function createValidator(
     return coreProfiles.get(url);
   };
 
+  // Core extension definitions are compiled the first time an extension with their url is met.
+  // Their contexts are not checked: they name datatypes and `Element` as well as paths.
+  const coreExtensions = new Map<string, CompiledProfile | undefined>();
+  const findExtension = (url: string): CompiledProfile | undefined => {
+    const own = extensions.get(url);
+    if (own || !url.startsWith('http://hl7.org/fhir/StructureDefinition/')) return own;
+    if (!coreExtensions.has(url)) {
+      const sd = coreExtensionDefinitions().get(url);
+      let compiled: CompiledProfile | undefined;
+      try {
+        compiled = sd ? { ...compileProfile(sd, context), contexts: [] } : undefined;
+      } catch {
+        compiled = undefined;
+      }
+      coreExtensions.set(url, compiled);
+    }
+    return coreExtensions.get(url);
+  };
+
   return {
     profileUrls: [...profiles.keys(), ...extensions.keys()],
     validate(resource, options = {}) {
@@ -182,7 +201,7 @@ export function createValidator(
         }
         issues.push(...profile.check(resource, resourceType, resource));
       }
-      issues.push(...checkExtensions(resource, resourceType, extensions));
+      issues.push(...checkExtensions(resource, resourceType, findExtension));
       return dedupeIssues(issues);
     },
   };
@@ -225,14 +244,13 @@ function profileClaims(
   return [...claims.values()];
 }
 
-/** Checks every extension whose url is one of our extension definitions, wherever it is. */
+/** Checks every extension whose url is one of our extension definitions or a core one, wherever it is. */
 function checkExtensions(
   resource: JsonObject,
   resourceType: string,
-  extensions: Map<string, CompiledProfile>,
+  findExtension: (url: string) => CompiledProfile | undefined,
 ): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  if (extensions.size === 0) return issues;
   const visit = (value: unknown, location: string, elementPath: string, owner: JsonObject): void => {
     if (Array.isArray(value)) {
       value.forEach((item, i) => visit(item, `${location}[${i}]`, elementPath, owner));
@@ -248,7 +266,7 @@ function checkExtensions(
       if ((name === 'extension' || name === 'modifierExtension') && Array.isArray(child)) {
         child.forEach((extension, i) => {
           if (!isJsonObject(extension) || typeof extension.url !== 'string') return;
-          const profile = extensions.get(extension.url);
+          const profile = findExtension(extension.url);
           if (!profile) return;
           const extensionLocation = `${childLocation}[${i}]`;
           if (profile.contexts.length && !profile.contexts.includes(currentPath)) {
