@@ -1,8 +1,8 @@
-import type { Resource } from 'fhir/r4';
+import type { FhirResource } from 'fhir/r4';
 import { json, type SecureServer } from './security-helpers';
 
 /** Two patients with their own Tasks, responses and care plans; one Task of A names B as owner. */
-export const SEED: Resource[] = [
+export const SEED: FhirResource[] = [
   { resourceType: 'Patient', id: 'pat-a', name: [{ family: 'Adams' }], gender: 'female', birthDate: '1960-01-01' },
   { resourceType: 'Patient', id: 'pat-b', name: [{ family: 'Brown' }], gender: 'male', birthDate: '1970-02-02' },
   { resourceType: 'Practitioner', id: 'prac-1', name: [{ family: 'Carter' }] },
