@@ -59,6 +59,8 @@ export interface ResourceValidator {
   validate(resource: unknown, options?: ValidateOptions): OperationOutcomeIssue[];
   /** Canonical URLs of the resource profiles and extensions this validator checks. */
   readonly profileUrls: readonly string[];
+  /** Our resource profiles with the type they constrain (for CapabilityStatement.rest.resource.supportedProfile). */
+  readonly resourceProfiles: ReadonlyArray<{ url: string; type: string }>;
 }
 
 export interface ValidatorConfig {
@@ -155,6 +157,7 @@ export function createValidator(
 
   return {
     profileUrls: [...profiles.keys(), ...extensions.keys()],
+    resourceProfiles: [...profiles.values()].map((p) => ({ url: p.url, type: p.type })),
     validate(resource, options = {}) {
       if (!isJsonObject(resource)) {
         return [validationIssue('invalid', 'A resource must be a JSON object', 'Resource')];

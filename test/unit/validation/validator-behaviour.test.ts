@@ -70,6 +70,19 @@ describe('which profiles a resource is checked against', () => {
     expect(errors(validator.validate(plan))).toEqual([]);
   });
 
+  it('lists our resource profiles by type, for the CapabilityStatement', () => {
+    expect(sharedValidator().resourceProfiles).toEqual(
+      expect.arrayContaining([
+        {
+          url: 'https://patient-education.dev/fhir/StructureDefinition/education-plandefinition',
+          type: 'PlanDefinition',
+        },
+        { url: TASK_PROFILE, type: 'Task' },
+      ]),
+    );
+    expect(sharedValidator().resourceProfiles.map((p) => p.type)).not.toContain('Extension');
+  });
+
   it('lists the profiles and extensions it checks', () => {
     expect(sharedValidator().profileUrls).toEqual(
       expect.arrayContaining([
