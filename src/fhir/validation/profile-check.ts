@@ -103,10 +103,16 @@ export function compileProfile(sd: StructureDefinition, context: ProfileCompileC
     check(root, rootLocation, resource) {
       const issues: OperationOutcomeIssue[] = [];
       const rootNode: Node = { value: root, location: rootLocation };
+      const found = new Map<string, Node[]>();
+      const nodesAt = (segments: string[]): Node[] => {
+        const key = segments.join('.');
+        let nodes = found.get(key);
+        if (!nodes) found.set(key, (nodes = navigate(rootNode, segments)));
+        return nodes;
+      };
       for (const rule of rules) {
-        const nodes = navigate(rootNode, rule.segments);
-        const parents = rule.segments.length ? navigate(rootNode, rule.segments.slice(0, -1)) : [];
-        rule.check(nodes, parents, issues, resource);
+        const parents = rule.segments.length ? nodesAt(rule.segments.slice(0, -1)) : [];
+        rule.check(nodesAt(rule.segments), parents, issues, resource);
       }
       return issues;
     },
