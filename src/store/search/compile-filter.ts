@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { timestampMs, timestampText } from '../../fhir/search/date-range';
+import { normalizeString } from '../../fhir/search/normalize';
 import type {
   CompositeFilter,
   DateFilter,
@@ -106,32 +107,42 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
       return filter.missing ? sql`not ${present}` : present;
     }
     case 'chain': {
+      // The references of this resource that lead to a target matching the inner filter: by
+      // type/id or by canonical URL. One UNION inside one IN lets the planner start from the
+      // (usually selective) targets instead of walking every resource.
       const t = `c${depth}`;
       const inner = compileFilter(filter.filter, filter.targetTypes, t, depth + 1);
       const targets = sql`select ${sql.ref(`${t}.rid`)} from resource ${sql.table(t)} where ${typeCondition(`${t}.resource_type`, filter.targetTypes)} and not ${sql.ref(`${t}.deleted`)} and ${inner}`;
       const g = `g${depth}`;
+      const tt = `ct${depth}`;
+      const u = `cu${depth}`;
+      const sameReference = sql`${typeCondition(`${g}.resource_type`, types)} and ${sql.ref(`${g}.param`)} = ${filter.param}`;
       return sql`${rid} in (
         select ${sql.ref(`${g}.rid`)} from idx_reference ${sql.table(g)}
-        where ${typeCondition(`${g}.resource_type`, types)} and ${sql.ref(`${g}.param`)} = ${filter.param}
-          and (
-            ((${sql.ref(`${g}.target_type`)}, ${sql.ref(`${g}.target_id`)}) in (
-              select ${sql.ref(`${t}.resource_type`)}, ${sql.ref(`${t}.id`)} from resource ${sql.table(t)}
-              where ${sql.ref(`${t}.rid`)} in (${targets})) and ${isLocalReference(g, filter.localBase)})
-            or ${sql.ref(`${g}.url`)} in (select u.value from idx_uri u where u.param = 'url' and u.rid in (${targets}))
-          ))`;
+          join resource ${sql.table(tt)} on ${sql.ref(`${tt}.resource_type`)} = ${sql.ref(`${g}.target_type`)} and ${sql.ref(`${tt}.id`)} = ${sql.ref(`${g}.target_id`)}
+          where ${sameReference} and ${isLocalReference(g, filter.localBase)} and ${sql.ref(`${tt}.rid`)} in (${targets})
+        union
+        select ${sql.ref(`${g}.rid`)} from idx_reference ${sql.table(g)}
+          join idx_uri ${sql.table(u)} on ${sql.ref(`${u}.value`)} = ${sql.ref(`${g}.url`)} and ${sql.ref(`${u}.param`)} = 'url'
+          where ${sameReference} and ${sql.ref(`${u}.rid`)} in (${targets}))`;
     }
     case 'has': {
+      // The resources referenced (by type/id or canonical URL) by a source matching the inner filter.
       const s = `h${depth}`;
       const inner = compileFilter(filter.filter, [filter.sourceType], s, depth + 1);
       const sources = sql`select ${sql.ref(`${s}.rid`)} from resource ${sql.table(s)} where ${sql.ref(`${s}.resource_type`)} = ${filter.sourceType} and not ${sql.ref(`${s}.deleted`)} and ${inner}`;
       const g = `hr${depth}`;
-      const refs = sql`from idx_reference ${sql.table(g)} where ${sql.ref(`${g}.resource_type`)} = ${filter.sourceType} and ${sql.ref(`${g}.param`)} = ${filter.referenceParam} and ${sql.ref(`${g}.rid`)} in (${sources})`;
-      const alias_ = sql.ref(`${alias}.id`);
-      const aliasType = sql.ref(`${alias}.resource_type`);
-      return sql`(
-        (${aliasType}, ${alias_}) in (select ${sql.ref(`${g}.target_type`)}, ${sql.ref(`${g}.target_id`)} ${refs} and ${isLocalReference(g, filter.localBase)})
-        or ${rid} in (select u.rid from idx_uri u where u.param = 'url' and u.value in (select ${sql.ref(`${g}.url`)} ${refs}))
-      )`;
+      const tt = `ht${depth}`;
+      const u = `hu${depth}`;
+      const sameReference = sql`${sql.ref(`${g}.resource_type`)} = ${filter.sourceType} and ${sql.ref(`${g}.param`)} = ${filter.referenceParam} and ${sql.ref(`${g}.rid`)} in (${sources})`;
+      return sql`${rid} in (
+        select ${sql.ref(`${tt}.rid`)} from idx_reference ${sql.table(g)}
+          join resource ${sql.table(tt)} on ${sql.ref(`${tt}.resource_type`)} = ${sql.ref(`${g}.target_type`)} and ${sql.ref(`${tt}.id`)} = ${sql.ref(`${g}.target_id`)}
+          where ${sameReference} and ${isLocalReference(g, filter.localBase)} and ${typeCondition(`${tt}.resource_type`, types)}
+        union
+        select ${sql.ref(`${u}.rid`)} from idx_reference ${sql.table(g)}
+          join idx_uri ${sql.table(u)} on ${sql.ref(`${u}.value`)} = ${sql.ref(`${g}.url`)} and ${sql.ref(`${u}.param`)} = 'url'
+          where ${sameReference})`;
     }
   }
 }
@@ -183,7 +194,8 @@ function compileToken(filter: TokenFilter, types: string[], rid: RawBuilder<unkn
 
 function compileString(filter: StringFilter, types: string[], rid: RawBuilder<unknown>): Condition {
   const matches = filter.values.map((v) => {
-    if (filter.modifier === 'exact') return sql`s.value = ${v}`;
+    // value_norm is a function of value: comparing it too lets :exact use the index.
+    if (filter.modifier === 'exact') return sql`(s.value_norm = ${normalizeString(v)} and s.value = ${v})`;
     if (filter.modifier === 'contains') return sql`s.value_norm like ${'%' + escapeLike(v) + '%'}`;
     return sql`s.value_norm like ${escapeLike(v) + '%'}`;
   });

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { Filter, SortKey } from '../../fhir/search/search-request';
 import type { DatabaseSchema } from '../schema';
 import { and, compileFilter } from './compile-filter';
@@ -43,8 +43,9 @@ const SORT_SOURCES: Record<string, { table: string; asc: string; desc: string; c
  * its index rows; missing values sort last in both directions (a null flag first, then the
  * value). The id, then rid, break ties so the order is total and paging is exact.
  */
-function sortColumns(sort: SortKey[], types: string[]): SortColumn[] {
+function sortColumns(sort: SortKey[], types: string[]): { columns: SortColumn[]; joins: RawBuilder<unknown>[] } {
   const columns: SortColumn[] = [];
+  const joins: RawBuilder<unknown>[] = [];
   for (const key of sort) {
     if (key.paramType === '_id') columns.push({ expression: sql`r.id`, descending: key.descending, cast: 'text' });
     else if (key.paramType === '_lastUpdated') {
@@ -52,7 +53,12 @@ function sortColumns(sort: SortKey[], types: string[]): SortColumn[] {
     } else {
       const source = SORT_SOURCES[key.paramType];
       if (source === undefined) continue;
-      const value = sql`(select ${sql.raw(key.descending ? source.desc : source.asc)} from ${sql.table(source.table)} x where x.rid = r.rid and x.param = ${key.param})`;
+      // One lateral lookup per row and key, shared by the ORDER BY and the keyset condition.
+      const alias = `sort${joins.length}`;
+      joins.push(
+        sql`cross join lateral (select ${sql.raw(key.descending ? source.desc : source.asc)} as v from ${sql.table(source.table)} x where x.rid = r.rid and x.param = ${key.param}) ${sql.table(alias)}`,
+      );
+      const value = sql.ref(`${alias}.v`);
       columns.push({ expression: sql`(${value} is null)`, descending: false, cast: 'boolean' });
       columns.push({ expression: sql`coalesce(${value}, ${sql.raw(source.empty)})`, descending: key.descending, cast: source.cast });
     }
@@ -61,7 +67,7 @@ function sortColumns(sort: SortKey[], types: string[]): SortColumn[] {
   const lastDescending = columns.length > 0 ? columns[columns.length - 1].descending : false;
   columns.push({ expression: sql`r.id`, descending: lastDescending, cast: 'text' });
   columns.push({ expression: sql`r.rid`, descending: lastDescending, cast: 'bigint' });
-  return columns;
+  return { columns, joins };
 }
 
 /** The text forms that each sort column's `::text` yields, for checking cursors. */
@@ -94,8 +100,9 @@ export function whereClause(query: Pick<PageQuery, 'resourceTypes' | 'filters'>)
   return and([typeCondition, sql`not r.deleted`, ...query.filters.map((f) => compileFilter(f, types, 'r'))]);
 }
 
-export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<SearchRow[]> {
-  const columns = sortColumns(query.sort, query.resourceTypes);
+/** The SQL of one page: the rows after the cursor in sort order, with their sort keys. */
+function pageStatement(query: PageQuery): { statement: RawBuilder<Record<string, string>>; columns: SortColumn[] } {
+  const { columns, joins } = sortColumns(query.sort, query.resourceTypes);
   const backwards = query.after?.backwards ?? false;
   const conditions = [whereClause(query)];
   if (query.after !== undefined) {
@@ -110,12 +117,23 @@ export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): 
     columns.map((c) => sql`${c.expression} ${sql.raw(c.descending !== backwards ? 'desc' : 'asc')}`),
   );
   const keyColumns = sql.join(columns.map((c, i) => sql`(${c.expression})::text as ${sql.ref(`k${i}`)}`));
-  const result = await sql<Record<string, string>>`
+  const statement = sql<Record<string, string>>`
     select r.rid, r.resource_type, r.id, r.content, ${keyColumns}
-    from resource r
+    from resource r ${sql.join(joins, sql` `)}
     where ${and(conditions)}
     order by ${orderBy}
-    limit ${query.limit}`.execute(db);
+    limit ${query.limit}`;
+  return { statement, columns };
+}
+
+/** The SQL and bound values of one page of a search, compiled but not run (for EXPLAIN). */
+export function compileSearchPage(db: Kysely<DatabaseSchema>, query: PageQuery): CompiledQuery {
+  return pageStatement(query).statement.compile(db);
+}
+
+export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<SearchRow[]> {
+  const { statement, columns } = pageStatement(query);
+  const result = await statement.execute(db);
   const rows = result.rows.map((row) => ({
     rid: String(row.rid),
     resourceType: row.resource_type,
@@ -123,7 +141,7 @@ export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): 
     content: row.content,
     keys: columns.map((_, i) => row[`k${i}`]),
   }));
-  return backwards ? rows.reverse() : rows;
+  return query.after?.backwards ? rows.reverse() : rows;
 }
 
 export async function countMatches(db: Kysely<DatabaseSchema>, query: Pick<PageQuery, 'resourceTypes' | 'filters'>): Promise<number> {
