@@ -99,7 +99,15 @@ export function createValidator(
       );
     }
   }
-  indexStructureDefinitionBundle(ours as Parameters<typeof indexStructureDefinitionBundle>[0]);
+  // Also known to @medplum/core (isProfileLoaded, ...), though our checks do not depend on it:
+  // a profile it cannot parse (e.g. a `type` discriminator) is still checked by profile-check.ts.
+  for (const sd of ours) {
+    try {
+      indexStructureDefinitionBundle([sd] as Parameters<typeof indexStructureDefinitionBundle>[0]);
+    } catch {
+      // not indexed by medplum; see above
+    }
+  }
 
   const profileTypes = new Map(ours.map((sd) => [sd.url, sd.type]));
   const context = {
