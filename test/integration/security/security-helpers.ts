@@ -17,13 +17,13 @@ export interface IssuerKey {
   alg: string;
 }
 
-export async function newKey(alg = 'ES256', kid = randomUUID()): Promise<IssuerKey> {
+export async function newKey(alg = 'ES256', kid: string = randomUUID()): Promise<IssuerKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }, kid, alg };
 }
 
 export interface SecureServer {
-  server: TestServer;
+  server: TestServer & { databaseUrl?: string };
   issuerKey: IssuerKey;
   /** A token of the external issuer with these claims (defaults: valid for 5 minutes). */
   token(claims: JWTPayload & { scope?: string; patient?: string }, options?: { key?: IssuerKey; header?: Record<string, unknown> }): Promise<string>;
