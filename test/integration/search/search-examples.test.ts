@@ -1,0 +1,79 @@
+/**
+ * Runs every curl command of docs/search-examples.md against a server with the foraminotomy
+ * library loaded (LOAD_CONTENT=true): each answers a Bundle with at least one match, or the
+ * 4xx its comment announces.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Bundle } from 'fhir/r4';
+import { startTestServer, type TestServer } from '../../support/test-server';
+
+const DOC_BASE = 'http://localhost:8080/fhir';
+
+interface Example {
+  comment: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  expectedStatus: number;
+}
+
+function parseExamples(markdown: string): Example[] {
+  const examples: Example[] = [];
+  let comment = '';
+  for (const raw of markdown.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('#') && !line.startsWith('##')) comment = line;
+    if (!line.startsWith('curl ')) continue;
+    const quoted = [...line.matchAll(/'([^']*)'/g)].map((m) => m[1]);
+    const url = quoted.find((q) => q.startsWith(DOC_BASE));
+    if (url === undefined) throw new Error(`no URL in ${line}`);
+    const headers: Record<string, string> = {};
+    for (const m of line.matchAll(/-H '([^:]+):\s*([^']*)'/g)) headers[m[1].toLowerCase()] = m[2];
+    const data = /--data '([^']*)'/.exec(line)?.[1];
+    const method = /-X (\w+)/.exec(line)?.[1] ?? (data !== undefined ? 'POST' : 'GET');
+    const status = /^# (\d{3})\b/.exec(comment);
+    examples.push({ comment, method, url, headers, body: data, expectedStatus: status ? Number(status[1]) : 200 });
+  }
+  return examples;
+}
+
+const examples = parseExamples(readFileSync(path.join(__dirname, '../../../docs/search-examples.md'), 'utf8'));
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { LOAD_CONTENT: 'true' } });
+}, 120_000);
+
+afterAll(async () => {
+  await server.close();
+});
+
+test('the document has examples', () => {
+  expect(examples.length).toBeGreaterThan(20);
+});
+
+test.each(examples.map((e) => [`${e.method} ${e.url.slice(DOC_BASE.length)}`, e] as const))('%s', async (_name, example) => {
+  const response = await server.fetch(`${server.base}${example.url.slice(DOC_BASE.length)}`, {
+    method: example.method,
+    headers: example.headers,
+    body: example.body,
+  });
+  expect({ comment: example.comment, status: response.status }).toEqual({ comment: example.comment, status: example.expectedStatus });
+  if (example.expectedStatus !== 200) {
+    expect(response.body.resourceType).toBe('OperationOutcome');
+    return;
+  }
+  const bundle = response.body as Bundle;
+  expect(bundle.resourceType).toBe('Bundle');
+  const matches = (bundle.entry ?? []).filter((e) => e.search?.mode === 'match');
+  if (example.url.includes('_summary=count')) expect(bundle.total).toBeGreaterThan(0);
+  else expect({ comment: example.comment, matches: matches.length > 0 }).toEqual({ comment: example.comment, matches: true });
+  if (/_(rev)?include=/.test(example.url)) {
+    const included = (bundle.entry ?? []).filter((e) => e.search?.mode === 'include');
+    expect({ comment: example.comment, included: included.length > 0 }).toEqual({ comment: example.comment, included: true });
+  }
+  if (/colour=blue/.test(example.url)) expect((bundle.entry ?? []).some((e) => e.search?.mode === 'outcome')).toBe(true);
+});
