@@ -1,0 +1,157 @@
+/**
+ * Child processes of a benchmark run (our server, the floor): started with their own pid so
+ * their memory can be read from /proc, waited for until they answer, stopped for sure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const LOG_DIR = path.join(__dirname, '.data', 'logs');
+
+const running = new Set<ChildProcess>();
+
+/** Kills every child still running (on exit, Ctrl-C or a crash of the runner). */
+export function killAllChildren(): void {
+  for (const child of running) {
+    if (child.exitCode === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  running.clear();
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ChildServer {
+  name: string;
+  pid: number;
+  origin: string;
+  /** Milliseconds from spawn to the first successful answer of the ready path. */
+  startupMs: number;
+  logFile: string;
+  /** Current and peak resident memory in MB, from /proc/<pid>/status. */
+  memory(): Promise<{ rssMb: number; hwmMb: number }>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  name: string;
+  /** Arguments to `node`, e.g. ['--import', 'tsx', 'src/main.ts']. */
+  nodeArgs: string[];
+  env: Record<string, string | undefined>;
+  port: number;
+  readyPath: string;
+  timeoutMs: number;
+}
+
+async function readStatusMb(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 'NaN');
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+async function tail(file: string, lines = 20): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export async function startChild(options: StartOptions): Promise<ChildServer> {
+  await mkdir(LOG_DIR, { recursive: true });
+  const logFile = path.join(LOG_DIR, `${options.name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  await new Promise((resolve) => log.once('open', resolve));
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v;
+  const started = performance.now();
+  const child = spawn(process.execPath, options.nodeArgs, {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', log, log],
+  });
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.once('exit', () => {
+    running.delete(child);
+    log.end();
+  });
+  const origin = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + options.timeoutMs;
+  let startupMs: number | undefined;
+  while (startupMs === undefined) {
+    if (child.exitCode !== null)
+      throw new Error(
+        `${options.name} exited with ${child.exitCode} before it was ready:\n${await tail(logFile)}`,
+      );
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(
+        `${options.name} was not ready within ${options.timeoutMs} ms:\n${await tail(logFile)}`,
+      );
+    }
+    try {
+      const response = await fetch(`${origin}${options.readyPath}`, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      if (response.ok) startupMs = performance.now() - started;
+    } catch {
+      /* not listening yet */
+    }
+    if (startupMs === undefined) await new Promise((r) => setTimeout(r, 25));
+  }
+  const pid = child.pid!;
+  return {
+    name: options.name,
+    pid,
+    origin,
+    startupMs,
+    logFile,
+    memory: () => readStatusMb(pid),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Samples a child's resident memory while load runs; `stop` gives the largest value seen. */
+export function sampleRss(child: ChildServer, intervalMs = 200): { stop(): Promise<number> } {
+  let peak = 0;
+  const sample = () =>
+    child
+      .memory()
+      .then((m) => {
+        peak = Math.max(peak, m.rssMb);
+      })
+      .catch(() => {});
+  void sample();
+  const timer = setInterval(() => void sample(), intervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await sample();
+      return peak;
+    },
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * The benchmark's queries (issue 7), each a list of request paths that vary the id, code,
+ * word or owner from one request to the next. The same paths go to our server and to the
+ * floor; only the paging query differs, since each server hands out its own `next` links.
+ */
+import {
+  CPT,
+  SECTION_SYSTEM,
+  SNOMED,
+  patientId,
+  practitionerId,
+  procedureFacts,
+  questionnaireTaskId,
+  responseId,
+  reviewTaskId,
+  type LibraryPlan,
+} from './generate-library';
+import { Prng } from './prng';
+
+export interface Target {
+  /** http://127.0.0.1:port */
+  origin: string;
+}
+
+export interface QueryDefinition {
+  key: string;
+  label: string;
+  /** Request paths (with `/fhir`), in the order they are sent; prepared once per target. */
+  paths(target: Target): Promise<string[]>;
+}
+
+/** How many distinct values each query rotates through. */
+const VARIANTS = 2000;
+const PAGE_SIZE = 50;
+const PAGE_DEPTH = 20;
+/** Owners whose queue is walked to page 20 (each walk is 20 sequential requests). */
+const WALKED_OWNERS = 20;
+
+export function procedureParameter(plan: LibraryPlan, rng: Prng): { value: string; index: number } {
+  const index = rng.int(0, plan.procedures - 1);
+  const facts = procedureFacts(plan, index);
+  const value = rng.chance(0.5) ? `${SNOMED}|${facts.snomed}` : `${CPT}|${facts.cpt[0]}`;
+  return { value, index };
+}
+
+function readPaths(plan: LibraryPlan, rng: Prng): string[] {
+  const out: string[] = [];
+  while (out.length < VARIANTS) {
+    const x = rng.next();
+    if (x < 0.4 || plan.patients === 0) {
+      const facts = procedureFacts(plan, rng.int(0, plan.procedures - 1));
+      const r = rng.next();
+      if (r < 0.7) out.push(`/fhir/DocumentReference/${rng.pick(facts.documentIds)}`);
+      else if (r < 0.85) out.push(`/fhir/PlanDefinition/${facts.planDefinitionId}`);
+      else out.push(`/fhir/Questionnaire/${facts.questionnaireId}`);
+    } else {
+      const i = rng.int(0, plan.patients - 1);
+      const r = rng.next();
+      if (r < 0.3) out.push(`/fhir/Patient/${patientId(i)}`);
+      else if (r < 0.6) out.push(`/fhir/Task/${questionnaireTaskId(i)}`);
+      else if (r < 0.8) out.push(`/fhir/Task/${reviewTaskId(i)}`);
+      else out.push(`/fhir/QuestionnaireResponse/${responseId(i)}`);
+    }
+  }
+  return out;
+}
+
+function owners(plan: LibraryPlan, rng: Prng): string[] {
+  return rng.shuffle(
+    Array.from({ length: plan.practitioners }, (_, k) => `Practitioner/${practitionerId(k)}`),
+  );
+}
+
+function taskQueuePath(owner: string, extra = ''): string {
+  return `/fhir/Task?owner=${encodeURIComponent(owner)}&status=requested&_sort=-_lastUpdated&_count=${PAGE_SIZE}${extra}`;
+}
+
+function repeat(n: number, make: () => string): string[] {
+  return Array.from({ length: n }, make);
+}
+
+export interface PageWalk {
+  /** Path of page 20 (as the server's own next link gives it), per walked owner. */
+  deepPaths: string[];
+  /** Mean milliseconds to walk one owner's queue from page 1 to page 20, one request at a time. */
+  walkMs: number;
+  /** Pages actually reached (less than 20 means the queue was too short). */
+  minDepth: number;
+}
+
+/** Follows `next` links from page 1 down to page 20 for some owners, one request at a time. */
+export async function walkPages(target: Target, ownerList: string[]): Promise<PageWalk> {
+  const deepPaths: string[] = [];
+  let totalMs = 0;
+  let minDepth = PAGE_DEPTH;
+  for (const owner of ownerList.slice(0, WALKED_OWNERS)) {
+    let path: string | undefined = taskQueuePath(owner);
+    let depth = 1;
+    const started = performance.now();
+    while (depth < PAGE_DEPTH && path !== undefined) {
+      const response = await fetch(`${target.origin}${path}`, {
+        headers: { accept: 'application/fhir+json' },
+      });
+      if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+      const bundle = (await response.json()) as { link?: { relation: string; url: string }[] };
+      const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+      if (next === undefined) {
+        path = undefined;
+        break;
+      }
+      const url = new URL(next);
+      path = `${url.pathname}${url.search}`;
+      depth++;
+    }
+    totalMs += performance.now() - started;
+    minDepth = Math.min(minDepth, depth);
+    if (path !== undefined) deepPaths.push(path);
+  }
+  return { deepPaths, walkMs: totalMs / Math.max(1, Math.min(WALKED_OWNERS, ownerList.length)), minDepth };
+}
+
+/**
+ * The queries of issue 7 for one library. `walks` keeps each target's page walk so that the
+ * page-20 query and the report use the same one.
+ */
+export function benchmarkQueries(plan: LibraryPlan, walks: Map<string, PageWalk>): QueryDefinition[] {
+  const seeded = (key: string) => new Prng(`${plan.seed}:queries:${key}`);
+  const fixed = (paths: string[]) => async () => paths;
+  const procedurePaths = (key: string, make: (value: string, index: number) => string) => {
+    const rng = seeded(key);
+    return repeat(VARIANTS, () => {
+      const { value, index } = procedureParameter(plan, rng);
+      return make(encodeURIComponent(value), index);
+    });
+  };
+  const ownerList = owners(plan, seeded('owners'));
+  return [
+    { key: 'read', label: 'read by id', paths: fixed(readPaths(plan, seeded('read'))) },
+    {
+      key: 'procedure',
+      label: 'DocumentReference?procedure',
+      paths: fixed(procedurePaths('procedure', (v) => `/fhir/DocumentReference?procedure=${v}`)),
+    },
+    {
+      key: 'procedure-type',
+      label: 'DocumentReference?procedure&type',
+      paths: fixed(
+        (() => {
+          const rng = seeded('procedure-type-section');
+          return procedurePaths('procedure-type', (v, index) => {
+            const section = rng.pick(procedureFacts(plan, index).sections);
+            return `/fhir/DocumentReference?procedure=${v}&type=${encodeURIComponent(`${SECTION_SYSTEM}|${section}`)}`;
+          });
+        })(),
+      ),
+    },
+    {
+      key: 'include',
+      label: 'PlanDefinition?procedure&_include=PlanDefinition:depends-on',
+      paths: fixed(
+        procedurePaths(
+          'include',
+          (v) =>
+            `/fhir/PlanDefinition?procedure=${v}&_include=${encodeURIComponent('PlanDefinition:depends-on')}`,
+        ),
+      ),
+    },
+    {
+      key: 'content',
+      label: 'DocumentReference?_content (full text)',
+      paths: fixed(
+        (() => {
+          const rng = seeded('content');
+          return repeat(
+            VARIANTS,
+            () =>
+              `/fhir/DocumentReference?_content=${procedureFacts(plan, rng.int(0, plan.procedures - 1)).word}`,
+          );
+        })(),
+      ),
+    },
+    {
+      key: 'tasks-page-1',
+      label: 'Task?owner&status=requested&_sort=-_lastUpdated&_count=50, page 1',
+      paths: fixed(ownerList.map((o) => taskQueuePath(o))),
+    },
+    {
+      key: 'tasks-page-20',
+      label: 'the same, page 20 (its next link followed 19 times)',
+      paths: async (target) => {
+        // Empty when no queue reaches page 20: the runner reports the depth and skips it.
+        const walk = await walkPages(target, ownerList);
+        walks.set(target.origin, walk);
+        return walk.deepPaths;
+      },
+    },
+    {
+      key: 'count',
+      label: 'Task?owner&status=requested&_summary=count',
+      paths: fixed(
+        ownerList.map((o) => `/fhir/Task?owner=${encodeURIComponent(o)}&status=requested&_summary=count`),
+      ),
+    },
+  ];
+}
+
+export interface ResponseSummary {
+  status: number;
+  matches: number;
+  includes: number;
+  total: number | undefined;
+  resourceType: string | undefined;
+}
+
+/** What a client sees of one answer, to check that our server and the floor do the same work. */
+export async function summarize(target: Target, path: string): Promise<ResponseSummary> {
+  const response = await fetch(`${target.origin}${path}`, { headers: { accept: 'application/fhir+json' } });
+  const body = (await response.json()) as {
+    resourceType?: string;
+    total?: number;
+    entry?: { search?: { mode?: string } }[];
+  };
+  const entries = body.entry ?? [];
+  return {
+    status: response.status,
+    matches: entries.filter((e) => e.search?.mode === 'match').length,
+    includes: entries.filter((e) => e.search?.mode === 'include').length,
+    total: body.total,
+    resourceType: body.resourceType,
+  };
+}
