@@ -136,7 +136,7 @@ export class AuditTrail {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
-    private readonly service: () => ResourceService,
+    private readonly service: ResourceService,
     private readonly baseUrl: string,
     private readonly logger: Logger,
   ) {}
@@ -148,7 +148,7 @@ export class AuditTrail {
 
   /** After a response: never fails the request, but logs loudly. */
   record(record: AuditRecord): void {
-    const write = this.service()
+    const write = this.service
       .create(auditEvent(record, this.baseUrl))
       .then(
         () => undefined,

@@ -27,6 +27,15 @@ export function dependenciesOf(service: ResourceService): ServiceDependencies {
 }
 
 /**
+ * The service that stores the server's own AuditEvents: no validator and no hooks. The events
+ * are built by audit.ts, not sent by a client, and a write must not fail because a validator
+ * disagrees with the record of it (the record and the write commit together).
+ */
+export function auditService(base: ServiceDependencies): ResourceService {
+  return new ResourceService({ ...base, validator: undefined, hooks: undefined });
+}
+
+/**
  * Write hooks are the server's own workflow (a QuestionnaireResponse updates its assignment
  * Task): they run with a plain service on the write's transaction, not with the caller's scopes.
  */
@@ -195,7 +204,7 @@ export class AuthorizedResourceService extends ResourceService {
   /** The AuditEvent of a write, in the write's transaction: both commit or neither does. */
   private async auditWrite(action: AuditAction, interaction: string, resource: Resource, versionId: number): Promise<void> {
     this.access.touch(resource, versionId);
-    await this.auditTrail.writeWith(this.unchecked(), {
+    await this.auditTrail.writeWith(auditService({ ...this.base, store: new ResourceStore(this.store.db, this.store.isTransaction) }), {
       principal: this.policy.principal,
       request: this.access.audit.request,
       action,

@@ -6,7 +6,7 @@ import type { AppExtensions } from '../http/app';
 import type { ServerContext } from '../server-context';
 import { AuditTrail } from './audit';
 import { AuthorizingSearchService } from './authorizing-search-service';
-import { dependenciesOf } from './authorized-resource-service';
+import { auditService, dependenciesOf } from './authorized-resource-service';
 import { ClientRegistry } from './client-registry';
 import { authenticate, authorize } from './middleware';
 import { TokenBucketLimiter } from './rate-limit';
@@ -40,7 +40,8 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
       const publicTypes = new Set(config.authPublicTypes);
       const limiter = new TokenBucketLimiter(config.rateLimitPerMinute);
       const keys = new SigningKeys(ctx.database.db, config.authSigningKeyFile);
-      const trail = new AuditTrail(() => ctx.service, config.baseUrl, logger);
+      const serviceDependencies = dependenciesOf(ctx.service);
+      const trail = new AuditTrail(auditService(serviceDependencies), config.baseUrl, logger);
       auditTrail = trail;
       const verifier = new TokenVerifier({
         audience: () => ctx.config.baseUrl,
@@ -66,7 +67,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
             publicTypes,
             extractor: ctx.extractor,
             search: ctx.searchService,
-            serviceDependencies: dependenciesOf(ctx.service),
+            serviceDependencies,
             authorizingSearch: searchService,
             auditTrail: trail,
             baseUrl: () => ctx.config.baseUrl,

@@ -67,7 +67,7 @@ describe('read', () => {
       '/Patient/pat-a': { none: 401, system: 200, userTask: 403, patientA: 200, granular: 403 },
       '/Patient/pat-b': { none: 401, system: 200, userTask: 403, patientA: 404, granular: 403 },
       '/QuestionnaireResponse/qr-b': { none: 401, system: 200, userTask: 403, patientA: 404, granular: 403 },
-      '/PlanDefinition/plan-1': { none: 200, system: 200, userTask: 200, patientA: 200, granular: 200 },
+      '/PlanDefinition/foraminotomy': { none: 200, system: 200, userTask: 200, patientA: 200, granular: 200 },
       '/metadata': { none: 200, system: 200, userTask: 200, patientA: 200, granular: 200 },
     }),
   )('%s with %s -> %p', async (path, kind, expected) => {
@@ -152,19 +152,19 @@ describe('search', () => {
         granular: { status: 200, match: [] },
       },
       '/PlanDefinition': {
-        none: { status: 200, match: ['PlanDefinition/plan-1'] },
-        system: { status: 200, match: ['PlanDefinition/plan-1'] },
-        userTask: { status: 200, match: ['PlanDefinition/plan-1'] },
-        patientA: { status: 200, match: ['PlanDefinition/plan-1'] },
-        granular: { status: 200, match: ['PlanDefinition/plan-1'] },
+        none: { status: 200, match: ['PlanDefinition/foraminotomy'] },
+        system: { status: 200, match: ['PlanDefinition/foraminotomy'] },
+        userTask: { status: 200, match: ['PlanDefinition/foraminotomy'] },
+        patientA: { status: 200, match: ['PlanDefinition/foraminotomy'] },
+        granular: { status: 200, match: ['PlanDefinition/foraminotomy'] },
       },
       // A public search cannot reach protected data through _revinclude or _has.
       '/PlanDefinition?_revinclude=Task:focus': {
-        none: { status: 200, match: ['PlanDefinition/plan-1'] },
-        system: { status: 200, match: ['PlanDefinition/plan-1'] },
-        userTask: { status: 200, match: ['PlanDefinition/plan-1'] },
-        patientA: { status: 200, match: ['PlanDefinition/plan-1'] },
-        granular: { status: 200, match: ['PlanDefinition/plan-1'] },
+        none: { status: 200, match: ['PlanDefinition/foraminotomy'] },
+        system: { status: 200, match: ['PlanDefinition/foraminotomy'] },
+        userTask: { status: 200, match: ['PlanDefinition/foraminotomy'] },
+        patientA: { status: 200, match: ['PlanDefinition/foraminotomy'] },
+        granular: { status: 200, match: ['PlanDefinition/foraminotomy'] },
       },
       '/PlanDefinition?_has:Task:focus:status=requested': { none: 401, system: { status: 200, match: [] }, userTask: { status: 200, match: [] }, patientA: { status: 200, match: [] }, granular: { status: 200, match: [] } },
       '/?_type=Task,Patient': {
@@ -224,15 +224,15 @@ describe('write', () => {
   });
 
   test('writes to the public library need a scope too', async () => {
-    const plan = { resourceType: 'PlanDefinition', id: 'plan-w', status: 'draft' };
-    expect((await client.none('/PlanDefinition/plan-w', json('PUT', plan))).status).toBe(401);
-    expect((await client.patientA('/PlanDefinition/plan-w', json('PUT', plan))).status).toBe(403);
-    expect((await client.system('/PlanDefinition/plan-w', json('PUT', plan))).status).toBe(201);
+    const plan = (await client.none('/PlanDefinition/foraminotomy')).body;
+    expect((await client.none('/PlanDefinition/foraminotomy', json('PUT', plan))).status).toBe(401);
+    expect((await client.patientA('/PlanDefinition/foraminotomy', json('PUT', plan))).status).toBe(403);
+    expect((await client.system('/PlanDefinition/foraminotomy', json('PUT', plan))).status).toBe(200);
   });
 });
 
 describe('$apply', () => {
-  const apply = (patient: string) => `/PlanDefinition/plan-1/$apply?subject=Patient/${patient}&procedureDate=2026-12-01`;
+  const apply = (patient: string) => `/PlanDefinition/foraminotomy/$apply?subject=Patient/${patient}&procedureDate=2026-12-01`;
   test.each(
     cases({
       [apply('pat-a')]: { none: 401, system: 200, userTask: 403, patientA: 200, granular: 403 },
@@ -261,7 +261,7 @@ describe('history', () => {
       '/Task/_history': { none: 401, system: 200, userTask: 200, patientA: 403, granular: 403 },
       // History is not part of the public access, even for the public types.
       '/PlanDefinition/_history': { none: 401, system: 200, userTask: 200, patientA: 200, granular: 200 },
-      '/PlanDefinition/plan-1/_history': { none: 401, system: 200, userTask: 200, patientA: 200, granular: 200 },
+      '/PlanDefinition/foraminotomy/_history': { none: 401, system: 200, userTask: 200, patientA: 200, granular: 200 },
       '/_history': { none: 401, system: 403, userTask: 403, patientA: 403, granular: 403 },
     }),
   )('%s with %s -> %p', async (path, kind, expected) => {

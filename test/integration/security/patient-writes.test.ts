@@ -126,8 +126,8 @@ test('AuditEvents are append-only, whatever the scope', async () => {
     resourceType: 'AuditEvent',
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
     recorded: new Date().toISOString(),
-    agent: [{ requestor: true, who: { display: 'an EHR' } }],
-    source: { observer: { display: 'an EHR' } },
+    agent: [{ requestor: true, who: { reference: 'Device/ehr' } }],
+    source: { observer: { reference: 'Device/ehr' } },
   }));
   expect(created.status).toBe(201);
   expect((await auditor(`/AuditEvent/${created.body.id}`, json('PUT', { ...created.body, outcome: '4' }))).status).toBe(405);

@@ -45,6 +45,8 @@ export async function startSecureServer(env: Record<string, string> = {}): Promi
       AUTH_ISSUER: EXTERNAL_ISSUER,
       AUTH_JWKS_FILE: jwksFile,
       RATE_LIMIT_PER_MINUTE: '0',
+      // The real library: public reads and $apply run against PlanDefinition/foraminotomy.
+      LOAD_CONTENT: 'true',
       ...env,
     },
   });

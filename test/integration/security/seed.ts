@@ -15,7 +15,6 @@ export const SEED: FhirResource[] = [
   { resourceType: 'QuestionnaireResponse', id: 'qr-b', status: 'completed', subject: { reference: 'Patient/pat-b' } },
   { resourceType: 'CarePlan', id: 'cp-a', status: 'active', intent: 'plan', subject: { reference: 'Patient/pat-a' } },
   { resourceType: 'CarePlan', id: 'cp-b', status: 'active', intent: 'plan', subject: { reference: 'Patient/pat-b' } },
-  { resourceType: 'PlanDefinition', id: 'plan-1', status: 'active', url: 'http://example.org/PlanDefinition/plan-1', title: 'Before your operation' },
 ];
 
 /** Stores the seed through the API with a system token. */

@@ -22,7 +22,7 @@ const now = () => Math.floor(Date.now() / 1000);
 const SCOPE = 'system/*.cruds';
 
 async function expectRefused(token: string, reason: RegExp) {
-  for (const path of ['/Task/task-a1', '/PlanDefinition/plan-1']) {
+  for (const path of ['/Task/task-a1', '/PlanDefinition/foraminotomy']) {
     const res = await secure.as(token)(path);
     expect({ path, status: res.status }).toEqual({ path, status: 401 });
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="fhir", error="invalid_token"/);
