@@ -33,7 +33,8 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
     const applied = await migrate(database.db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const readContent = options.readContent ?? config.loadContentOnStart;
-    const startupItems = readContent ? await readStartupContent([config.profilesDir, config.contentDir]) : await readStartupContent([config.profilesDir]).catch(() => []);
+    // profiles/ and content/ are read even when not loaded: the validator needs their profiles and code systems.
+    const startupItems = await readStartupContent([config.profilesDir, config.contentDir]);
     const parts = await buildServerParts(config, logger, startupItems);
     const ctx = createServerContext(config, database, logger, parts.context);
     for (const item of startupItems) {

@@ -38,6 +38,8 @@ export interface ContextOptions {
   hooks?: Map<string, WriteHook[]>;
   security?: CapabilityStatement['rest'] extends (infer R)[] | undefined ? (R extends { security?: infer S } ? S : never) : never;
   version?: string;
+  /** Resource profiles we validate against (supportedProfile in the CapabilityStatement). */
+  profiles?: ReadonlyArray<{ url: string; type: string }>;
 }
 
 /** Wires the services together: the composition root of the server. */
@@ -58,6 +60,7 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     },
   ]);
   const supportedProfiles = new Map<string, string[]>();
+  for (const p of options.profiles ?? []) supportedProfiles.set(p.type, [...(supportedProfiles.get(p.type) ?? []), p.url].sort());
   hooks.set('StructureDefinition', [
     ...(hooks.get('StructureDefinition') ?? []),
     {

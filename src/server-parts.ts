@@ -6,6 +6,7 @@ import type { AppExtensions } from './http/app';
 import type { ContextOptions, ServerContext } from './server-context';
 import { workflowParts } from './workflows';
 import { buildSecurity } from './auth/security';
+import { createValidator } from './fhir/validation';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -19,13 +20,20 @@ export interface ServerParts {
  */
 export async function buildServerParts(config: ServerConfig, logger: Logger, items: ReadItem[]): Promise<ServerParts> {
   const conformance: Resource[] = items.map((i) => i.resource).filter((r): r is Resource => r !== undefined);
-  void conformance;
+  // Validation on every write (issue 4): base R4 and our profiles from profiles/ (+ content's code systems).
+  const validator = createValidator(conformance);
   // Care-coordinator workflows (issue 6): $apply, $populate, the QuestionnaireResponse hook.
   const workflows = workflowParts({ logger, baseUrl: () => config.baseUrl });
   // Security (issue 8): SMART authorization, audit trail, rate limit; nothing with AUTH=off.
   const security = buildSecurity(config, logger);
   return {
-    context: { operations: [...workflows.operations], hooks: workflows.hooks, security: security.capability },
+    context: {
+      validator,
+      profiles: validator.resourceProfiles,
+      operations: [...workflows.operations],
+      hooks: workflows.hooks,
+      security: security.capability,
+    },
     app: (ctx) => ({ ...security.app(ctx) }),
     close: () => security.close(),
   };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Resource, SearchParameter } from 'fhir/r4';
 import type { ServerContext } from '../server-context';
 import { loadResources, type LoadSummary } from './load-library';
@@ -17,7 +18,10 @@ function byConformanceOrder(a: ReadItem, b: ReadItem): number {
 /** Reads profiles/ and content/ (the directories of the configuration). */
 export async function readStartupContent(dirs: string[]): Promise<ReadItem[]> {
   const items: ReadItem[] = [];
-  for (const dir of dirs) items.push(...(await readResources(dir)));
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    items.push(...(await readResources(dir)));
+  }
   return items.sort(byConformanceOrder);
 }
 
