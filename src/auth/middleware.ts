@@ -39,6 +39,11 @@ function typesParam(req: Request): string[] {
   return value === null ? [] : value.split(',').map((t) => t.trim());
 }
 
+function describe(request: FhirRequest): string {
+  if (request.interaction === 'operation') return `Operation $${request.operation ?? ''}`;
+  return `${request.interaction.replace(/-.*/, '')} ${request.resourceType ?? ''}`.trim().replace(/^./, (c) => c.toUpperCase());
+}
+
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 export interface AuthenticateDependencies {
@@ -92,6 +97,11 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
     const key = state.principal ? `client:${state.principal.issuer} ${state.principal.clientId}` : ipKey;
     const retryAfter = deps.limiter.take(key);
     if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
+    // Without a token only the public reads pass: refuse the rest before reading any body.
+    const knownType = request.resourceType === undefined || isResourceType(request.resourceType);
+    if (!state.principal && !publicInteraction && request.interaction !== 'unknown' && knownType) {
+      throw unauthorized(`${describe(request)} needs a bearer access token`, false);
+    }
     next();
   };
 }
