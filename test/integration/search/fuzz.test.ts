@@ -21,10 +21,11 @@ beforeAll(async () => {
     { resourceType: 'Patient', id: 'p1', name: [{ family: 'Núñez', given: ['Ana'] }], gender: 'female', birthDate: '1980-02-29', managingOrganization: { reference: 'Organization/o1' } } as Resource,
     { resourceType: 'Patient', id: 'p2', identifier: [{ system: 'urn:x', value: 'a|b,c$d\\e' }] } as Resource,
     { resourceType: 'Observation', id: 'ob1', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8302-2' }] }, subject: { reference: 'Patient/p1' }, valueQuantity: { value: 5.4, code: 'mg', system: 'http://unitsofmeasure.org' }, effectiveDateTime: '2024-11-07T10:00:00Z' } as Resource,
-    { resourceType: 'Questionnaire', id: 'q1', url: 'http://example.org/Questionnaire/q1', status: 'active', title: 'Pre-op' } as Resource,
-    { resourceType: 'Task', id: 't1', status: 'requested', intent: 'order', focus: { reference: 'Questionnaire/q1' }, for: { reference: 'Patient/p1' } } as Resource,
-    { resourceType: 'PlanDefinition', id: 'pd1', status: 'active', url: 'http://example.org/PlanDefinition/pd1', useContext: [{ code: { system: 'http://terminology.hl7.org/CodeSystem/usage-context-type', code: 'focus' }, valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '123' }] } }] } as Resource,
-    { resourceType: 'DocumentReference', id: 'd1', status: 'current', content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('narrowed').toString('base64') } }] } as Resource,
+    { resourceType: 'Library', id: 'l1', url: 'http://example.org/Library/l1', status: 'active', title: 'Pre-op', type: { text: 'asset' } } as Resource,
+    { resourceType: 'Measure', id: 'm1', status: 'active', library: ['http://example.org/Library/l1|1.0'] } as Resource,
+    { resourceType: 'Task', id: 't1', status: 'requested', intent: 'order', focus: { reference: 'Library/l1' }, for: { reference: 'Patient/p1' } } as Resource,
+    { resourceType: 'ActivityDefinition', id: 'ad1', status: 'active', url: 'http://example.org/ActivityDefinition/ad1', useContext: [{ code: { system: 'http://terminology.hl7.org/CodeSystem/usage-context-type', code: 'focus' }, valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '123' }] } }] } as Resource,
+    { resourceType: 'Media', id: 'd1', status: 'completed', content: { contentType: 'text/plain', data: Buffer.from('narrowed').toString('base64') } } as Resource,
     { resourceType: 'RiskAssessment', id: 'r1', status: 'final', subject: { reference: 'Patient/p1' }, prediction: [{ probabilityDecimal: 0.5 }] } as Resource,
   ]);
 });
@@ -39,7 +40,7 @@ afterAll(() => {
   expect((statuses.get(200) ?? 0) / total).toBeGreaterThan(0.25);
 });
 
-const TYPES = ['Patient', 'Observation', 'Task', 'PlanDefinition', 'DocumentReference', 'Questionnaire', 'RiskAssessment', 'Organization'];
+const TYPES = ['Patient', 'Observation', 'Task', 'ActivityDefinition', 'Library', 'Measure', 'Media', 'PlanDefinition', 'DocumentReference', 'Questionnaire', 'RiskAssessment', 'Organization'];
 
 const knownNames = fc.constantFrom(
   'family', 'name', 'given', 'gender', 'birthdate', 'identifier', 'organization', 'address-city', 'telecom', 'active',
@@ -48,7 +49,7 @@ const knownNames = fc.constantFrom(
   '_id', '_lastUpdated', '_tag', '_profile', '_security', '_source', '_text', '_content', '_list', '_query', '_filter',
   '_sort', '_count', '_total', '_summary', '_elements', '_include', '_revinclude', '_include:iterate', '_revinclude:iterate',
   '_cursor', '_type', '_format', '_pretty', '_contained',
-  'organization.name', 'organization:Organization.name', 'subject:Patient.name', 'focus:Questionnaire.title',
+  'organization.name', 'organization:Organization.name', 'subject:Patient.name', 'focus:Library.title', 'focus:Measure.depends-on:Library.title',
   'subject:Patient.organization.name', 'focus.title', '_has:Observation:subject:code', '_has:Task:focus:status',
   '_has:Observation:subject:_has:Task:focus:status', '_has:', '_has:X:y:z',
 );
@@ -69,8 +70,8 @@ const hostile = fc.constantFrom(
   '1e308', '-1e308', '1e999', '1e-999', 'NaN', 'Infinity', '-0', '0.' + '0'.repeat(300) + '1', '9'.repeat(400),
   '9999-12-31T23:59:59.999Z', '9999', '0001', '0000', '10000-01-01', '2024-02-30', '2024-13', '2024-01-01T24:00Z', '2024-01-01T10:00+14:00',
   'gt', 'ap', 'sa', 'eb9999', 'ap0001-01-01', 'ne', 'eq-1', 'le0001-01-01', 'ge1e308', 'lt-1e308||', 'gt5|http://unitsofmeasure.org|mg',
-  'Patient/', 'Patient/../x', 'Patient/p1/_history/1', 'Patient/p1/_history/x', 'http://', 'urn:', 'http://example.org/Questionnaire/q1|1.0',
-  'null', 'true', 'false', 'maybe', ' ', '\t\n', 'a'.repeat(3000), '*', 'Patient:organization', 'Task:focus:Questionnaire', 'Patient:*',
+  'Patient/', 'Patient/../x', 'Patient/p1/_history/1', 'Patient/p1/_history/x', 'http://', 'urn:', 'http://example.org/Library/l1|1.0', 'depends-on',
+  'null', 'true', 'false', 'maybe', ' ', '\t\n', 'a'.repeat(3000), '*', 'Patient:organization', 'Task:focus:Library', 'Patient:*',
   '-family,_id', '-', 'family,', 'focus$123', 'focus$', '$123', 'focus$gt5||mg', 'http://snomed.info/sct|123', '|123', 'http://snomed.info/sct|',
   'none', 'estimate', 'accurate', 'count', 'text', 'data', 'name,gender', 'na.me', 'eyJrIjpbImEiXSwiYiI6MH0', 'eyJrIjpbXX0',
 );

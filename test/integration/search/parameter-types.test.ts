@@ -62,7 +62,9 @@ const fixtures: Resource[] = [
   observation('r-rel', { subject: { reference: 'Patient/p1' } }),
   observation('r-group', { subject: { reference: 'Group/p1' } }),
   observation('r-abs', { subject: { reference: `${OTHER_SERVER}/Patient/p1` } }),
-  observation('r-ident', { subject: { identifier: { system: 'urn:mrn', value: 'M1' } } }),
+  // Reference.identifier next to a reference: the server's validator currently refuses an
+  // identifier-only Reference (ref-1 evaluated on an empty reference).
+  observation('r-ident', { subject: { reference: 'Patient/p9', identifier: { system: 'urn:mrn', value: 'M1' } } }),
   observation('r-p2', { subject: { reference: 'Patient/p2' } }),
   // --- date on Observation.effective[x] ---
   observation('d-day', { effectiveDateTime: '2024-11-07' }),
@@ -83,16 +85,16 @@ const fixtures: Resource[] = [
   observation('q-unit-only', { valueQuantity: { value: 5.4, unit: 'mg' } }),
   observation('q-6mg', { valueQuantity: { value: 6, unit: 'mg', system: UCUM, code: 'mg' } }),
   observation('q-4mg', { valueQuantity: { value: 4.9, unit: 'mg', system: UCUM, code: 'mg' } }),
-  // --- number on RiskAssessment.prediction.probability ---
+  // --- number on RiskAssessment.prediction.probability (ras-2: at most 100) ---
   ...[
+    ['n-90', 90],
+    ['n-90-4', 90.4],
+    ['n-90-5', 90.5],
+    ['n-89-5', 89.5],
+    ['n-89-4', 89.4],
+    ['n-91', 91],
+    ['n-96', 96],
     ['n-100', 100],
-    ['n-100-4', 100.4],
-    ['n-100-5', 100.5],
-    ['n-99-5', 99.5],
-    ['n-99-4', 99.4],
-    ['n-101', 101],
-    ['n-106', 106],
-    ['n-120', 120],
   ].map(
     ([id, value]) =>
       ({ resourceType: 'RiskAssessment', id, status: 'final', subject: { reference: 'Patient/p1' }, prediction: [{ probabilityDecimal: value }] }) as Resource,
@@ -122,31 +124,27 @@ const fixtures: Resource[] = [
   } as Resource,
   { resourceType: 'ValueSet', id: 'u-fhirx', url: 'http://example.org/fhirx/ValueSet/y', status: 'active' } as Resource,
   { resourceType: 'ValueSet', id: 'u-none', status: 'draft' } as Resource,
-  // --- reference to canonicals with versions (QuestionnaireResponse.questionnaire) ---
+  // --- reference to canonicals with versions (Measure.library, the depends-on parameter) ---
   ...[
-    ['kq-v1', 'http://example.org/Questionnaire/q', '1.0'],
-    ['kq-v2', 'http://example.org/Questionnaire/q', '2.0'],
-    ['kq-other', 'http://example.org/Questionnaire/other', '1.0'],
-  ].map(([id, url, version]) => ({ resourceType: 'Questionnaire', id, url, version, status: 'active' }) as Resource),
-  ...[
-    ['k-v1', 'http://example.org/Questionnaire/q|1.0'],
-    ['k-v2', 'http://example.org/Questionnaire/q|2.0'],
-    ['k-nov', 'http://example.org/Questionnaire/q'],
-    ['k-other', 'http://example.org/Questionnaire/other|1.0'],
-  ].map(([id, questionnaire]) => ({ resourceType: 'QuestionnaireResponse', id, status: 'completed', questionnaire }) as Resource),
-  // --- composite (PlanDefinition context-type-value, context-type-quantity) ---
+    ['k-v1', 'http://example.org/Library/q|1.0'],
+    ['k-v2', 'http://example.org/Library/q|2.0'],
+    ['k-nov', 'http://example.org/Library/q'],
+    ['k-other', 'http://example.org/Library/other|1.0'],
+  ].map(([id, library]) => ({ resourceType: 'Measure', id, status: 'active', library: [library] }) as Resource),
+  // --- composite (ActivityDefinition context-type-value, context-type-quantity; PlanDefinition has
+  // the same parameters, but our profile constrains every PlanDefinition) ---
   {
-    resourceType: 'PlanDefinition',
+    resourceType: 'ActivityDefinition',
     id: 'x-focus-123',
     status: 'active',
-    url: 'http://example.org/fhir/PlanDefinition/x1',
+    url: 'http://example.org/fhir/ActivityDefinition/x1',
     useContext: [
       { code: { system: USAGE, code: 'focus' }, valueCodeableConcept: { coding: [{ system: SCT, code: '123' }] } },
       { code: { system: USAGE, code: 'age' }, valueQuantity: { value: 20, system: UCUM, code: 'a' } },
     ],
   } as Resource,
   {
-    resourceType: 'PlanDefinition',
+    resourceType: 'ActivityDefinition',
     id: 'x-focus-456',
     status: 'active',
     useContext: [
@@ -155,18 +153,18 @@ const fixtures: Resource[] = [
     ],
   } as Resource,
   {
-    resourceType: 'PlanDefinition',
+    resourceType: 'ActivityDefinition',
     id: 'x-gender-123',
     status: 'active',
     useContext: [{ code: { system: USAGE, code: 'gender' }, valueCodeableConcept: { coding: [{ system: SCT, code: '123' }] } }],
   } as Resource,
   {
-    resourceType: 'PlanDefinition',
+    resourceType: 'ActivityDefinition',
     id: 'x-dollar',
     status: 'active',
     useContext: [{ code: { system: USAGE, code: 'focus' }, valueCodeableConcept: { coding: [{ system: 'urn:odd', code: 'a$b,c' }] } }],
   } as Resource,
-  { resourceType: 'PlanDefinition', id: 'x-none', status: 'draft' } as Resource,
+  { resourceType: 'ActivityDefinition', id: 'x-none', status: 'draft' } as Resource,
 ];
 
 interface Case {
@@ -209,7 +207,7 @@ const cases: Record<string, Case[]> = {
     { query: 'Patient?family=nunez&family=nunez-l', match: ['s-nunez-lopez'], noMatch: ['s-nunez', 's-nunez-plain'] },
     { query: 'Patient?family=nunez,smith&gender=male', match: ['s-smith-jr'], noMatch: ['s-nunez', 's-anunez'] },
     {
-      query: `PlanDefinition?context-type-value=${enc('focus$urn:odd|a\\$b\\,c')}`,
+      query: `ActivityDefinition?context-type-value=${enc('focus$urn:odd|a\\$b\\,c')}`,
       match: ['x-dollar'],
       noMatch: ['x-focus-123', 'x-focus-456'],
     },
@@ -292,12 +290,12 @@ const cases: Record<string, Case[]> = {
     { query: 'Observation?subject:missing=true', match: ['c-sct', 'd-day'], noMatch: ['r-rel', 'r-abs', 'r-ident'] },
     { query: 'Observation?subject:missing=false', match: ['r-rel', 'r-abs', 'r-ident'], noMatch: ['c-sct'] },
     {
-      query: `QuestionnaireResponse?questionnaire=${enc('http://example.org/Questionnaire/q')}`,
+      query: `Measure?depends-on=${enc('http://example.org/Library/q')}`,
       match: ['k-v1', 'k-v2', 'k-nov'],
       noMatch: ['k-other'],
     },
     {
-      query: `QuestionnaireResponse?questionnaire=${enc('http://example.org/Questionnaire/q|1.0')}`,
+      query: `Measure?depends-on=${enc('http://example.org/Library/q|1.0')}`,
       match: ['k-v1'],
       noMatch: ['k-v2', 'k-nov', 'k-other'],
     },
@@ -400,23 +398,24 @@ const cases: Record<string, Case[]> = {
     { query: 'Patient?birthdate:missing=true', match: ['s-nunez'], noMatch: ['s-noname'] },
   ],
   number: [
-    { query: 'RiskAssessment?probability=100', match: ['n-100', 'n-100-4', 'n-99-5'], noMatch: ['n-100-5', 'n-99-4', 'n-101', 'n-none'] },
-    { query: 'RiskAssessment?probability=eq100', match: ['n-100', 'n-100-4', 'n-99-5'], noMatch: ['n-100-5', 'n-99-4'] },
-    { query: 'RiskAssessment?probability=100.00', match: ['n-100'], noMatch: ['n-100-4', 'n-99-5', 'n-101'] },
-    { query: 'RiskAssessment?probability=100.4', match: ['n-100-4'], noMatch: ['n-100', 'n-100-5'] },
-    { query: 'RiskAssessment?probability=1e2', match: ['n-100', 'n-99-5', 'n-101', 'n-100-5'], noMatch: ['n-106', 'n-120'] },
-    { query: 'RiskAssessment?probability=gt100', match: ['n-100-4', 'n-100-5', 'n-101', 'n-120'], noMatch: ['n-100', 'n-99-5', 'n-none'] },
-    { query: 'RiskAssessment?probability=lt100', match: ['n-99-5', 'n-99-4'], noMatch: ['n-100', 'n-100-4', 'n-none'] },
-    { query: 'RiskAssessment?probability=ge100', match: ['n-100', 'n-100-4', 'n-101'], noMatch: ['n-99-5', 'n-99-4'] },
-    { query: 'RiskAssessment?probability=le100', match: ['n-100', 'n-99-5', 'n-99-4'], noMatch: ['n-100-4', 'n-101'] },
-    { query: 'RiskAssessment?probability=ne100', match: ['n-100-5', 'n-99-4', 'n-101', 'n-120'], noMatch: ['n-100', 'n-100-4', 'n-99-5', 'n-none'] },
-    { query: 'RiskAssessment?probability=sa100', match: ['n-100-4', 'n-101'], noMatch: ['n-100', 'n-99-5'] },
-    { query: 'RiskAssessment?probability=eb100', match: ['n-99-5', 'n-99-4'], noMatch: ['n-100', 'n-101'] },
-    { query: 'RiskAssessment?probability=ap100', match: ['n-100', 'n-99-4', 'n-101', 'n-106'], noMatch: ['n-120'] },
-    { query: 'RiskAssessment?probability=gt100&probability=lt101', match: ['n-100-4', 'n-100-5'], noMatch: ['n-100', 'n-101'] },
-    { query: 'RiskAssessment?probability=lt99.5,gt110', match: ['n-99-4', 'n-120'], noMatch: ['n-100', 'n-106'] },
-    { query: 'RiskAssessment?probability:missing=true', match: ['n-none'], noMatch: ['n-100'] },
-    { query: 'RiskAssessment?probability:missing=false', match: ['n-100'], noMatch: ['n-none'] },
+    { query: 'RiskAssessment?probability=90', match: ['n-90', 'n-90-4', 'n-89-5'], noMatch: ['n-90-5', 'n-89-4', 'n-91', 'n-none'] },
+    { query: 'RiskAssessment?probability=eq90', match: ['n-90', 'n-90-4', 'n-89-5'], noMatch: ['n-90-5', 'n-89-4'] },
+    { query: 'RiskAssessment?probability=90.00', match: ['n-90'], noMatch: ['n-90-4', 'n-89-5', 'n-91'] },
+    { query: 'RiskAssessment?probability=90.4', match: ['n-90-4'], noMatch: ['n-90', 'n-90-5'] },
+    // 1e2 has one significant figure: [95, 105) as the spec's table says
+    { query: 'RiskAssessment?probability=1e2', match: ['n-96', 'n-100'], noMatch: ['n-91', 'n-90'] },
+    { query: 'RiskAssessment?probability=gt90', match: ['n-90-4', 'n-90-5', 'n-91', 'n-100'], noMatch: ['n-90', 'n-89-5', 'n-none'] },
+    { query: 'RiskAssessment?probability=lt90', match: ['n-89-5', 'n-89-4'], noMatch: ['n-90', 'n-90-4', 'n-none'] },
+    { query: 'RiskAssessment?probability=ge90', match: ['n-90', 'n-90-4', 'n-91'], noMatch: ['n-89-5', 'n-89-4'] },
+    { query: 'RiskAssessment?probability=le90', match: ['n-90', 'n-89-5', 'n-89-4'], noMatch: ['n-90-4', 'n-91'] },
+    { query: 'RiskAssessment?probability=ne90', match: ['n-90-5', 'n-89-4', 'n-91', 'n-96'], noMatch: ['n-90', 'n-90-4', 'n-89-5', 'n-none'] },
+    { query: 'RiskAssessment?probability=sa90', match: ['n-90-4', 'n-91'], noMatch: ['n-90', 'n-89-5'] },
+    { query: 'RiskAssessment?probability=eb90', match: ['n-89-5', 'n-89-4'], noMatch: ['n-90', 'n-91'] },
+    { query: 'RiskAssessment?probability=ap90', match: ['n-90', 'n-89-4', 'n-91', 'n-96'], noMatch: ['n-100'] },
+    { query: 'RiskAssessment?probability=gt90&probability=lt91', match: ['n-90-4', 'n-90-5'], noMatch: ['n-90', 'n-91'] },
+    { query: 'RiskAssessment?probability=lt89.5,gt99', match: ['n-89-4', 'n-100'], noMatch: ['n-90', 'n-96'] },
+    { query: 'RiskAssessment?probability:missing=true', match: ['n-none'], noMatch: ['n-90'] },
+    { query: 'RiskAssessment?probability:missing=false', match: ['n-90'], noMatch: ['n-none'] },
   ],
   quantity: [
     { query: 'Observation?value-quantity=5.4', match: ['q-mg', 'q-g', 'q-unit-only'], noMatch: ['q-6mg', 'q-4mg', 'c-sct'] },
@@ -456,17 +455,17 @@ const cases: Record<string, Case[]> = {
     { query: 'ValueSet?url:missing=false', match: ['u-concepts', 'u-fhirx'], noMatch: ['u-none'] },
   ],
   composite: [
-    { query: `PlanDefinition?context-type-value=${enc(`focus$${SCT}|123`)}`, match: ['x-focus-123'], noMatch: ['x-focus-456', 'x-gender-123'] },
-    { query: 'PlanDefinition?context-type-value=focus$123', match: ['x-focus-123'], noMatch: ['x-focus-456', 'x-gender-123'] },
-    { query: `PlanDefinition?context-type-value=${enc(`${USAGE}|focus$${SCT}|123`)}`, match: ['x-focus-123'], noMatch: ['x-gender-123'] },
-    { query: 'PlanDefinition?context-type-value=gender$123', match: ['x-gender-123'], noMatch: ['x-focus-123'] },
-    { query: 'PlanDefinition?context-type-value=focus$123,focus$456', match: ['x-focus-123', 'x-focus-456'], noMatch: ['x-gender-123'] },
-    { query: 'PlanDefinition?context-type-value=age$123', match: [], noMatch: ['x-focus-123'] },
-    { query: 'PlanDefinition?context-type-quantity=age$gt18', match: ['x-focus-123'], noMatch: ['x-focus-456', 'x-gender-123'] },
-    { query: `PlanDefinition?context-type-quantity=${enc(`age$le10|${UCUM}|a`)}`, match: ['x-focus-456'], noMatch: ['x-focus-123'] },
-    { query: 'PlanDefinition?context-type-value:missing=true', match: ['x-none'], noMatch: ['x-focus-123', 'x-gender-123'] },
-    { query: 'PlanDefinition?context-type-value:missing=false', match: ['x-focus-123'], noMatch: ['x-none'] },
-    { query: 'PlanDefinition?url:missing=true', match: ['x-focus-456', 'x-none'], noMatch: ['x-focus-123'] },
+    { query: `ActivityDefinition?context-type-value=${enc(`focus$${SCT}|123`)}`, match: ['x-focus-123'], noMatch: ['x-focus-456', 'x-gender-123'] },
+    { query: 'ActivityDefinition?context-type-value=focus$123', match: ['x-focus-123'], noMatch: ['x-focus-456', 'x-gender-123'] },
+    { query: `ActivityDefinition?context-type-value=${enc(`${USAGE}|focus$${SCT}|123`)}`, match: ['x-focus-123'], noMatch: ['x-gender-123'] },
+    { query: 'ActivityDefinition?context-type-value=gender$123', match: ['x-gender-123'], noMatch: ['x-focus-123'] },
+    { query: 'ActivityDefinition?context-type-value=focus$123,focus$456', match: ['x-focus-123', 'x-focus-456'], noMatch: ['x-gender-123'] },
+    { query: 'ActivityDefinition?context-type-value=age$123', match: [], noMatch: ['x-focus-123'] },
+    { query: 'ActivityDefinition?context-type-quantity=age$gt18', match: ['x-focus-123'], noMatch: ['x-focus-456', 'x-gender-123'] },
+    { query: `ActivityDefinition?context-type-quantity=${enc(`age$le10|${UCUM}|a`)}`, match: ['x-focus-456'], noMatch: ['x-focus-123'] },
+    { query: 'ActivityDefinition?context-type-value:missing=true', match: ['x-none'], noMatch: ['x-focus-123', 'x-gender-123'] },
+    { query: 'ActivityDefinition?context-type-value:missing=false', match: ['x-focus-123'], noMatch: ['x-none'] },
+    { query: 'ActivityDefinition?url:missing=true', match: ['x-focus-456', 'x-none'], noMatch: ['x-focus-123'] },
   ],
 };
 

@@ -1,7 +1,7 @@
 /**
  * Runs every curl command of docs/search-examples.md against a server with the foraminotomy
- * library loaded (LOAD_CONTENT=true): each answers a Bundle with at least one match, or the
- * 4xx its comment announces.
+ * library loaded (LOAD_CONTENT=true), in order: each search answers a Bundle with at least one
+ * match (and included resources when it asks for them), or the 4xx its comment announces.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -61,6 +61,10 @@ test.each(examples.map((e) => [`${e.method} ${e.url.slice(DOC_BASE.length)}`, e]
     headers: example.headers,
     body: example.body,
   });
+  if (example.method === 'PUT') {
+    expect({ comment: example.comment, created: [200, 201].includes(response.status) }).toEqual({ comment: example.comment, created: true });
+    return;
+  }
   expect({ comment: example.comment, status: response.status }).toEqual({ comment: example.comment, status: example.expectedStatus });
   if (example.expectedStatus !== 200) {
     expect(response.body.resourceType).toBe('OperationOutcome');

@@ -7,7 +7,7 @@ import type { Bundle, Meta, Resource } from 'fhir/r4';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import { expectClientError, link, matchIds, putAll, search } from './search-helpers';
 
-const Q_URL = 'http://example.org/fhir/Questionnaire/preop';
+const LIB_URL = 'http://example.org/fhir/Library/preop';
 const SUBSETTED = 'SUBSETTED';
 const enc = encodeURIComponent;
 
@@ -19,6 +19,11 @@ function narrative(text: string) {
   return { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml"><p>${text}</p></div>` };
 }
 
+/*
+ * PlanDefinition, DocumentReference and Questionnaire are held to our education profiles on
+ * every write, so the generic behaviour is shown on types without such a profile (Library,
+ * Measure, Media); docs/search-examples.md runs the same features on the real library.
+ */
 const fixtures: Resource[] = [
   { resourceType: 'Organization', id: 'org1', name: 'Acme Spine Clinic' } as Resource,
   { resourceType: 'Organization', id: 'org2', name: 'Other Hospital' } as Resource,
@@ -28,26 +33,36 @@ const fixtures: Resource[] = [
   { resourceType: 'Patient', id: 'pat0', name: [{ family: 'Alpha' }], birthDate: '1990-01-01' } as Resource,
   { resourceType: 'Patient', id: 'pat4', birthDate: '2000-01-01' } as Resource,
   {
-    resourceType: 'Questionnaire',
-    id: 'q1',
-    url: Q_URL,
+    resourceType: 'Library',
+    id: 'lib1',
+    url: LIB_URL,
     version: '1.0',
     title: 'Pre-op questions',
     status: 'active',
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/library-type', code: 'asset-collection' }] },
     text: narrative('Questions before surgery'),
-    item: [{ linkId: 'smoking', text: 'Do you smoke?', type: 'boolean' }],
+    purpose: 'What the surgeon needs to know before surgery',
+    content: [{ contentType: 'text/plain', data: b64('Do you smoke?') }],
   } as Resource,
-  { resourceType: 'Questionnaire', id: 'q2', title: 'Follow-up questions', status: 'active' } as Resource,
   {
-    resourceType: 'QuestionnaireResponse',
-    id: 'qr1',
-    status: 'completed',
-    questionnaire: `${Q_URL}|1.0`,
+    resourceType: 'Library',
+    id: 'lib2',
+    title: 'Follow-up questions',
+    status: 'active',
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/library-type', code: 'asset-collection' }] },
+  } as Resource,
+  { resourceType: 'Measure', id: 'm1', status: 'active', library: [`${LIB_URL}|1.0`] } as Resource,
+  {
+    resourceType: 'Observation',
+    id: 'obs1',
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code: '72166-2' }] },
     subject: { reference: 'Patient/pat1' },
   } as Resource,
-  { resourceType: 'Task', id: 'task1', status: 'requested', intent: 'order', focus: { reference: 'Questionnaire/q1' }, for: { reference: 'Patient/pat1' } } as Resource,
-  { resourceType: 'Task', id: 'task2', status: 'completed', intent: 'order', focus: { reference: 'QuestionnaireResponse/qr1' } } as Resource,
-  { resourceType: 'Task', id: 'task3', status: 'draft', intent: 'order', focus: { reference: 'Questionnaire/q2' } } as Resource,
+  { resourceType: 'Task', id: 'task1', status: 'requested', intent: 'order', focus: { reference: 'Library/lib1' }, for: { reference: 'Patient/pat1' } } as Resource,
+  { resourceType: 'Task', id: 'task2', status: 'completed', intent: 'order', focus: { reference: 'Measure/m1' } } as Resource,
+  { resourceType: 'Task', id: 'task3', status: 'draft', intent: 'order', focus: { reference: 'Library/lib2' } } as Resource,
+  { resourceType: 'Task', id: 'task4', status: 'completed', intent: 'order', focus: { reference: 'Observation/obs1' } } as Resource,
   {
     resourceType: 'Patient',
     id: 'meta1',
@@ -60,25 +75,25 @@ const fixtures: Resource[] = [
   } as Resource,
   { resourceType: 'Patient', id: 'meta2', meta: { tag: [{ system: 'urn:tags', code: 'other' }], source: 'urn:source:elsewhere' } } as Resource,
   {
-    resourceType: 'DocumentReference',
+    resourceType: 'Media',
     id: 'doc1',
-    status: 'current',
+    status: 'completed',
     text: narrative('Foraminal Stenosis: a narrowed nerve root opening'),
-    content: [{ attachment: { contentType: 'text/plain', data: b64('Surgery widens the opening.') } }],
+    content: { contentType: 'text/plain', data: b64('Surgery widens the opening.') },
   } as Resource,
   {
-    resourceType: 'DocumentReference',
+    resourceType: 'Media',
     id: 'doc2',
-    status: 'current',
+    status: 'completed',
     text: narrative('Recovery after surgery'),
-    content: [{ attachment: { contentType: 'text/plain', data: b64('Walk every day.') } }],
+    content: { contentType: 'text/plain', data: b64('Walk every day.') },
   } as Resource,
   {
-    resourceType: 'DocumentReference',
+    resourceType: 'Media',
     id: 'doc3',
-    status: 'current',
+    status: 'completed',
     text: narrative('Handout'),
-    content: [{ attachment: { contentType: 'text/html', data: b64('<p>The foramen is <b>narrowed</b> by bone spurs.</p>') } }],
+    content: { contentType: 'text/html', data: b64('<p>The foramen is <b>narrowed</b> by bone spurs.</p>') },
   } as Resource,
 ];
 
@@ -131,27 +146,27 @@ describe('common parameters', () => {
   });
 
   test('_text searches the narrative with English stemming', async () => {
-    expect(await matchIds(server, 'DocumentReference?_text=stenosis')).toEqual(['doc1']);
-    expect(await matchIds(server, 'DocumentReference?_text=STENOSIS')).toEqual(['doc1']);
-    expect(await matchIds(server, 'DocumentReference?_text=narrowing')).toEqual(['doc1']);
-    expect(await matchIds(server, 'DocumentReference?_text=bone')).toEqual([]);
-    expect((await matchIds(server, 'DocumentReference?_text=surgery')).sort()).toEqual(['doc2']);
+    expect(await matchIds(server, 'Media?_text=stenosis')).toEqual(['doc1']);
+    expect(await matchIds(server, 'Media?_text=STENOSIS')).toEqual(['doc1']);
+    expect(await matchIds(server, 'Media?_text=narrowing')).toEqual(['doc1']);
+    expect(await matchIds(server, 'Media?_text=bone')).toEqual([]);
+    expect((await matchIds(server, 'Media?_text=surgery')).sort()).toEqual(['doc2']);
   });
 
   test('_content also searches attachments and every string of the resource', async () => {
-    expect((await matchIds(server, 'DocumentReference?_content=narrowing')).sort()).toEqual(['doc1', 'doc3']);
-    expect(await matchIds(server, 'DocumentReference?_content=spur')).toEqual(['doc3']);
-    expect((await matchIds(server, 'DocumentReference?_content=surgery')).sort()).toEqual(['doc1', 'doc2']);
-    expect((await matchIds(server, 'DocumentReference?_content=walk,spurs')).sort()).toEqual(['doc2', 'doc3']);
-    expect(await matchIds(server, 'DocumentReference?_content=walk&_content=spurs')).toEqual([]);
-    expect(await matchIds(server, `DocumentReference?_content=${enc('"nerve root"')}`)).toEqual(['doc1']);
+    expect((await matchIds(server, 'Media?_content=narrowing')).sort()).toEqual(['doc1', 'doc3']);
+    expect(await matchIds(server, 'Media?_content=spur')).toEqual(['doc3']);
+    expect((await matchIds(server, 'Media?_content=surgery')).sort()).toEqual(['doc1', 'doc2']);
+    expect((await matchIds(server, 'Media?_content=walk,spurs')).sort()).toEqual(['doc2', 'doc3']);
+    expect(await matchIds(server, 'Media?_content=walk&_content=spurs')).toEqual([]);
+    expect(await matchIds(server, `Media?_content=${enc('"nerve root"')}`)).toEqual(['doc1']);
   });
 });
 
 describe('chaining and reverse chaining', () => {
   test('chain with a type modifier', async () => {
-    expect(await matchIds(server, 'Task?focus:Questionnaire.title=pre-op')).toEqual(['task1']);
-    expect(await matchIds(server, 'Task?focus:Questionnaire.title=follow')).toEqual(['task3']);
+    expect(await matchIds(server, 'Task?focus:Library.title=pre-op')).toEqual(['task1']);
+    expect(await matchIds(server, 'Task?focus:Library.title=follow')).toEqual(['task3']);
   });
 
   test('chain without a type modifier searches every target that has the parameter', async () => {
@@ -159,29 +174,29 @@ describe('chaining and reverse chaining', () => {
   });
 
   test('chain through a canonical reference (two levels)', async () => {
-    expect(await matchIds(server, 'Task?focus:QuestionnaireResponse.questionnaire.title=pre-op')).toEqual(['task2']);
-    expect(await matchIds(server, 'Task?focus:QuestionnaireResponse.questionnaire.title=follow')).toEqual([]);
+    expect(await matchIds(server, 'Task?focus:Measure.depends-on:Library.title=pre-op')).toEqual(['task2']);
+    expect(await matchIds(server, 'Task?focus:Measure.depends-on:Library.title=follow')).toEqual([]);
   });
 
   test('three levels of chaining', async () => {
-    expect(await matchIds(server, 'Task?focus:QuestionnaireResponse.subject:Patient.organization.name=acme')).toEqual(['task2']);
-    expect(await matchIds(server, 'Task?focus:QuestionnaireResponse.subject:Patient.organization.name=other')).toEqual([]);
+    expect(await matchIds(server, 'Task?focus:Observation.subject:Patient.organization.name=acme')).toEqual(['task4']);
+    expect(await matchIds(server, 'Task?focus:Observation.subject:Patient.organization.name=other')).toEqual([]);
     expect((await matchIds(server, 'Patient?organization.name=acme,other')).sort()).toEqual(['pat1', 'pat2']);
   });
 
   test('a chained token and a chained _id', async () => {
-    expect(await matchIds(server, 'Task?focus:Questionnaire.status=active&focus:Questionnaire._id=q2')).toEqual(['task3']);
+    expect(await matchIds(server, 'Task?focus:Library.status=active&focus:Library._id=lib2')).toEqual(['task3']);
   });
 
   test('_has finds the resources referenced by matching ones', async () => {
-    expect(await matchIds(server, 'Questionnaire?_has:Task:focus:status=requested')).toEqual(['q1']);
-    expect((await matchIds(server, 'Questionnaire?_has:Task:focus:status=requested,draft')).sort()).toEqual(['q1', 'q2']);
-    expect(await matchIds(server, 'Patient?_has:QuestionnaireResponse:subject:status=completed')).toEqual(['pat1']);
-    // through a canonical (QuestionnaireResponse.questionnaire = url|version)
-    expect(await matchIds(server, 'Questionnaire?_has:QuestionnaireResponse:questionnaire:status=completed')).toEqual(['q1']);
-    // nested: patients whose response is the focus of a completed task
-    expect(await matchIds(server, 'Patient?_has:QuestionnaireResponse:subject:_has:Task:focus:status=completed')).toEqual(['pat1']);
-    expect(await matchIds(server, 'Patient?_has:QuestionnaireResponse:subject:_has:Task:focus:status=requested')).toEqual([]);
+    expect(await matchIds(server, 'Library?_has:Task:focus:status=requested')).toEqual(['lib1']);
+    expect((await matchIds(server, 'Library?_has:Task:focus:status=requested,draft')).sort()).toEqual(['lib1', 'lib2']);
+    expect(await matchIds(server, 'Patient?_has:Observation:subject:status=final')).toEqual(['pat1']);
+    // through a canonical (Measure.library = url|version)
+    expect(await matchIds(server, 'Library?_has:Measure:depends-on:status=active')).toEqual(['lib1']);
+    // nested: patients with an observation that is the focus of a completed task
+    expect(await matchIds(server, 'Patient?_has:Observation:subject:_has:Task:focus:status=completed')).toEqual(['pat1']);
+    expect(await matchIds(server, 'Patient?_has:Observation:subject:_has:Task:focus:status=requested')).toEqual([]);
   });
 });
 
@@ -189,9 +204,9 @@ describe('_include and _revinclude', () => {
   test('_include adds the referenced resources with search.mode include', async () => {
     const answer = await search(server, 'Task?_id=task1&_include=Task:focus');
     expect(answer.matches).toEqual(['Task/task1']);
-    expect(answer.included).toEqual(['Questionnaire/q1']);
-    const entry = answer.bundle.entry!.find((e) => e.resource?.id === 'q1')!;
-    expect(entry.fullUrl).toBe(`${server.ctx.config.baseUrl}/Questionnaire/q1`);
+    expect(answer.included).toEqual(['Library/lib1']);
+    const entry = answer.bundle.entry!.find((e) => e.resource?.id === 'lib1')!;
+    expect(entry.fullUrl).toBe(`${server.ctx.config.baseUrl}/Library/lib1`);
     expect(entry.search?.mode).toBe('include');
   });
 
@@ -201,34 +216,34 @@ describe('_include and _revinclude', () => {
   });
 
   test('_include=* follows every reference parameter', async () => {
-    expect((await search(server, 'Task?_id=task1&_include=*')).included.sort()).toEqual(['Patient/pat1', 'Questionnaire/q1']);
-    expect((await search(server, 'Task?_id=task1&_include=Task:*')).included.sort()).toEqual(['Patient/pat1', 'Questionnaire/q1']);
+    expect((await search(server, 'Task?_id=task1&_include=*')).included.sort()).toEqual(['Library/lib1', 'Patient/pat1']);
+    expect((await search(server, 'Task?_id=task1&_include=Task:*')).included.sort()).toEqual(['Library/lib1', 'Patient/pat1']);
   });
 
   test('_include through a canonical reference', async () => {
-    expect((await search(server, 'QuestionnaireResponse?_id=qr1&_include=QuestionnaireResponse:questionnaire')).included).toEqual(['Questionnaire/q1']);
+    expect((await search(server, 'Measure?_id=m1&_include=Measure:depends-on')).included).toEqual(['Library/lib1']);
   });
 
   test('_revinclude adds the resources that reference the matches', async () => {
-    const answer = await search(server, 'Questionnaire?_id=q1&_revinclude=Task:focus');
-    expect(answer.matches).toEqual(['Questionnaire/q1']);
+    const answer = await search(server, 'Library?_id=lib1&_revinclude=Task:focus');
+    expect(answer.matches).toEqual(['Library/lib1']);
     expect(answer.included).toEqual(['Task/task1']);
-    expect((await search(server, 'Questionnaire?_id=q1&_revinclude=QuestionnaireResponse:questionnaire')).included).toEqual(['QuestionnaireResponse/qr1']);
+    expect((await search(server, 'Library?_id=lib1&_revinclude=Measure:depends-on')).included).toEqual(['Measure/m1']);
   });
 
   test('_revinclude=* adds every resource that references the matches, by reference or canonical', async () => {
-    expect((await search(server, 'Questionnaire?_id=q1&_revinclude=*')).included.sort()).toEqual(['QuestionnaireResponse/qr1', 'Task/task1']);
+    expect((await search(server, 'Library?_id=lib1&_revinclude=*')).included.sort()).toEqual(['Measure/m1', 'Task/task1']);
   });
 
   test(':iterate follows includes of included resources; without it they stop at the matches', async () => {
     const iterated = await search(
       server,
-      'Task?_id=task2&_include=Task:focus&_include:iterate=QuestionnaireResponse:subject&_include:iterate=Patient:organization',
+      'Task?_id=task4&_include=Task:focus&_include:iterate=Observation:subject&_include:iterate=Patient:organization',
     );
-    expect(iterated.matches).toEqual(['Task/task2']);
-    expect(iterated.included.sort()).toEqual(['Organization/org1', 'Patient/pat1', 'QuestionnaireResponse/qr1']);
-    const flat = await search(server, 'Task?_id=task2&_include=Task:focus&_include=QuestionnaireResponse:subject&_include=Patient:organization');
-    expect(flat.included).toEqual(['QuestionnaireResponse/qr1']);
+    expect(iterated.matches).toEqual(['Task/task4']);
+    expect(iterated.included.sort()).toEqual(['Observation/obs1', 'Organization/org1', 'Patient/pat1']);
+    const flat = await search(server, 'Task?_id=task4&_include=Task:focus&_include=Observation:subject&_include=Patient:organization');
+    expect(flat.included).toEqual(['Observation/obs1']);
     const rev = await search(server, 'Organization?_id=org1&_revinclude=Patient:organization&_revinclude:iterate=Task:subject');
     expect(rev.included.sort()).toEqual(['Patient/pat1', 'Task/task1']);
   });
@@ -236,7 +251,7 @@ describe('_include and _revinclude', () => {
   test('a resource both matched and included appears once, as a match', async () => {
     const answer = await search(server, 'Task?_id=task1,task2&_include=Task:focus&_revinclude=Task:focus');
     expect(answer.matches.sort()).toEqual(['Task/task1', 'Task/task2']);
-    expect(answer.included.sort()).toEqual(['Questionnaire/q1', 'QuestionnaireResponse/qr1']);
+    expect(answer.included.sort()).toEqual(['Library/lib1', 'Measure/m1']);
   });
 });
 
@@ -285,37 +300,38 @@ describe('_sort, _count and _total', () => {
 });
 
 describe('_summary and _elements', () => {
-  const q1 = async (query: string) => (await search(server, `Questionnaire?_id=q1&${query}`)).bundle.entry![0].resource as Resource & Record<string, unknown>;
+  const lib1 = async (query: string) => (await search(server, `Library?_id=lib1&${query}`)).bundle.entry![0].resource as Resource & Record<string, unknown>;
   const subsetted = (r: { meta?: Meta }) => (r.meta?.tag ?? []).some((t) => t.code === SUBSETTED);
 
   test('_summary=true keeps the summary elements', async () => {
-    const r = await q1('_summary=true');
+    const r = await lib1('_summary=true');
     expect(r.title).toBe('Pre-op questions');
-    expect(r.url).toBe(Q_URL);
-    expect(r.item).toBeUndefined();
+    expect(r.url).toBe(LIB_URL);
+    expect(r.purpose).toBeUndefined();
     expect(r.text).toBeUndefined();
     expect(subsetted(r)).toBe(true);
   });
 
   test('_summary=text keeps the narrative and the mandatory elements', async () => {
-    const r = await q1('_summary=text');
+    const r = await lib1('_summary=text');
     expect(r.text).toBeDefined();
     expect(r.status).toBe('active');
+    expect(r.type).toBeDefined();
     expect(r.title).toBeUndefined();
-    expect(r.item).toBeUndefined();
+    expect(r.purpose).toBeUndefined();
   });
 
   test('_summary=data drops the narrative only', async () => {
-    const r = await q1('_summary=data');
+    const r = await lib1('_summary=data');
     expect(r.text).toBeUndefined();
-    expect(r.item).toBeDefined();
+    expect(r.purpose).toBeDefined();
     expect(r.title).toBeDefined();
   });
 
   test('_summary=false is the whole resource', async () => {
-    const r = await q1('_summary=false');
+    const r = await lib1('_summary=false');
     expect(r.text).toBeDefined();
-    expect(r.item).toBeDefined();
+    expect(r.purpose).toBeDefined();
     expect(subsetted(r)).toBe(false);
   });
 
@@ -326,15 +342,15 @@ describe('_summary and _elements', () => {
   });
 
   test('_elements keeps the listed and the mandatory elements', async () => {
-    const r = await q1('_elements=title');
+    const r = await lib1('_elements=title');
     expect(r.title).toBe('Pre-op questions');
     expect(r.status).toBe('active');
-    expect(r.id).toBe('q1');
-    expect(r.item).toBeUndefined();
+    expect(r.id).toBe('lib1');
+    expect(r.purpose).toBeUndefined();
     expect(r.url).toBeUndefined();
     expect(subsetted(r)).toBe(true);
-    const both = await q1('_elements=title,item');
-    expect(both.item).toBeDefined();
+    const both = await lib1('_elements=title,purpose');
+    expect(both.purpose).toBeDefined();
   });
 });
 
@@ -361,10 +377,10 @@ describe('search by POST and across types', () => {
   });
 
   test('GET [base]?_type= searches several types', async () => {
-    const answer = await search(server, '?_type=Patient,Questionnaire&_id=pat1,q1,task1');
-    expect(answer.matches.sort()).toEqual(['Patient/pat1', 'Questionnaire/q1']);
-    const tagged = await search(server, `?_type=Patient,Questionnaire&_lastUpdated=gt2000&_id=pat2,q2`);
-    expect(tagged.matches.sort()).toEqual(['Patient/pat2', 'Questionnaire/q2']);
+    const answer = await search(server, '?_type=Patient,Library&_id=pat1,lib1,task1');
+    expect(answer.matches.sort()).toEqual(['Library/lib1', 'Patient/pat1']);
+    const tagged = await search(server, `?_type=Patient,Library&_lastUpdated=gt2000&_id=pat2,lib2`);
+    expect(tagged.matches.sort()).toEqual(['Library/lib2', 'Patient/pat2']);
   });
 });
 
@@ -380,7 +396,7 @@ describe('unknown and malformed parameters', () => {
   test('with Prefer: handling=strict, an unknown parameter is a 400 naming it', async () => {
     const text = await expectClientError(server, 'Patient?_id=pat1&foo=bar', 400, { headers: { prefer: 'handling=strict' } });
     expect(text).toContain('foo');
-    const chained = await expectClientError(server, 'Task?focus:Questionnaire.nonsense=1', 400, { headers: { prefer: 'handling=strict' } });
+    const chained = await expectClientError(server, 'Task?focus:Library.nonsense=1', 400, { headers: { prefer: 'handling=strict' } });
     expect(chained).toContain('nonsense');
   });
 
