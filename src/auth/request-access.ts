@@ -81,6 +81,9 @@ export class RequestAccess {
       }
       try {
         const { request } = this.deps.search.parse([resourceType], alt.query, true);
+        // A constraint must constrain: result parameters (_count, _include, _sort...) alone do not.
+        const resultParameters = request.includes.length > 0 || request.sort.length > 0 || request.summary !== undefined || request.elements !== undefined;
+        if (request.filters.length === 0 || resultParameters) continue;
         resolved.push({ ...alt, filters: await expandTokenFilters(store, this.deps.search, request.filters) });
       } catch (error) {
         if (!(error instanceof FhirError)) throw error;

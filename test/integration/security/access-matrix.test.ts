@@ -205,6 +205,23 @@ describe('search', () => {
   });
 });
 
+describe('granular scopes the server cannot evaluate', () => {
+  test.each(['patient/Task.rs?no-such-param=1', 'patient/Task.rs?_count=1', 'patient/Task.rs?_include=Task:owner'])('%s grants nothing', async (scope) => {
+    const api = secure.as(await secure.token({ scope, patient: 'pat-a' }));
+    expect((await api('/Task/task-a1')).status).toBe(404);
+    const search = await api('/Task');
+    expect(search.status).toBe(200);
+    expect(refs(search.body)).toEqual([]);
+  });
+
+  test('several granular scopes for a type are alternatives', async () => {
+    const api = secure.as(await secure.token({ scope: 'patient/Task.rs?status=completed patient/Task.rs?owner=Practitioner/prac-1', patient: 'pat-a' }));
+    expect(refs((await api('/Task')).body).sort()).toEqual(['Task/task-a1', 'Task/task-a2']);
+    expect((await api('/Task/task-a3')).status).toBe(404);
+    expect((await api('/Task/task-a1')).status).toBe(200);
+  });
+});
+
 describe('write', () => {
   const newTask = (patient: string) => ({ resourceType: 'Task', status: 'requested', intent: 'order', for: { reference: `Patient/${patient}` } });
 
