@@ -40,7 +40,8 @@ const fixtures: Resource[] = [
   patient('s-smith-jr', { name: [{ family: 'Smith, Jr', given: ['John'] }], address: [{ city: 'Zürich' }], gender: 'male' }),
   patient('s-backslash', { name: [{ family: 'Back\\slash', given: ['Bea'] }], gender: 'other' }),
   patient('s-percent', { name: [{ family: '100% Sure_Thing', given: ['Pat'] }], gender: 'unknown' }),
-  patient('s-noname', { birthDate: '1970-01-01' }),
+  patient('s-noname', { birthDate: '1970-01-01', active: true, telecom: [{ system: 'phone', value: '555-0100' }] }),
+  patient('s-inactive', { active: false, telecom: [{ system: 'email', value: 'Ana@Example.org' }] }),
   // --- token identifier / :of-type ---
   patient('t-ident', {
     identifier: [
@@ -231,6 +232,12 @@ const cases: Record<string, Case[]> = {
     { query: 'Patient?gender:not=female', match: ['s-anunez', 's-noname', 's-percent'], noMatch: ['s-nunez', 's-nunez-plain'] },
     { query: 'Patient?gender:missing=true', match: ['s-noname', 't-ident'], noMatch: ['s-nunez', 's-percent'] },
     { query: 'Patient?gender:missing=false', match: ['s-nunez', 's-percent'], noMatch: ['s-noname'] },
+    { query: 'Patient?active=true', match: ['s-noname'], noMatch: ['s-inactive', 's-nunez'] },
+    { query: 'Patient?active=false', match: ['s-inactive'], noMatch: ['s-noname'] },
+    { query: 'Patient?active:not=true', match: ['s-inactive', 's-nunez'], noMatch: ['s-noname'] },
+    { query: 'Patient?telecom=555-0100', match: ['s-noname'], noMatch: ['s-inactive'] },
+    { query: `Patient?email=${enc('Ana@Example.org')}`, match: ['s-inactive'], noMatch: ['s-noname'] },
+    { query: 'Patient?phone=555-0100', match: ['s-noname'], noMatch: ['s-inactive'] },
     { query: 'Patient?identifier=12345', match: ['t-ident', 't-ident-other'], noMatch: ['s-nunez'] },
     { query: `Patient?identifier=${enc('urn:hosp|12345')}`, match: ['t-ident'], noMatch: ['t-ident-other'] },
     { query: `Patient?identifier=${enc('urn:hosp|')}`, match: ['t-ident'], noMatch: ['t-ident-other'] },
