@@ -29,7 +29,14 @@ export function smartConfiguration(config: ServerConfig): Record<string, unknown
   const capabilities = new Set(['permission-v1', 'permission-v2', 'permission-patient', 'permission-user', ...config.authCapabilities]);
   if (builtinTokens) capabilities.add('client-confidential-asymmetric');
   const document: Record<string, unknown> = {};
-  if (config.authAuthorizationEndpoint !== undefined) document.authorization_endpoint = config.authAuthorizationEndpoint;
+  // The external server's OpenID Connect identity, when it offers single sign-on.
+  if (config.authIssuer !== undefined && capabilities.has('sso-openid-connect')) document.issuer = config.authIssuer;
+  if (config.authIssuer !== undefined && config.authJwksUrl !== undefined && !builtinTokens) document.jwks_uri = config.authJwksUrl;
+  if (config.authAuthorizationEndpoint !== undefined) {
+    document.authorization_endpoint = config.authAuthorizationEndpoint;
+    // SMART 2 requires PKCE S256 of every authorization server that has an authorization endpoint.
+    document.code_challenge_methods_supported = ['S256'];
+  }
   const token = tokenEndpoint(config);
   if (token !== undefined) document.token_endpoint = token;
   if (builtinTokens) {
