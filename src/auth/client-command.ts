@@ -13,9 +13,17 @@
  *   list                     Lists the clients.
  *   disable --id <client_id> / enable --id <client_id>
  *   remove --id <client_id>
+ *
+ * Client-side helpers (no database), for trying the flow from a shell:
+ *   keygen --out <prefix> [--alg ES384|RS384]
+ *       Writes <prefix>.private.json (keep it) and <prefix>.jwks.json (register it).
+ *   assertion --id <client_id> --key <prefix>.private.json --token-url <url>
+ *       Prints a fresh client_assertion (5 minutes, new jti) for POST /auth/token.
  */
-import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
@@ -29,6 +37,8 @@ const USAGE = `Usage: npm run client -- <command> [options]
   disable --id <client_id>
   enable --id <client_id>
   remove --id <client_id>
+  keygen --out <prefix> [--alg ES384|RS384]
+  assertion --id <client_id> --key <prefix>.private.json --token-url <url>
 `;
 
 class UsageError extends Error {}
@@ -49,6 +59,10 @@ function parseOptions(args: string[]) {
         scope: { type: 'string' },
         patient: { type: 'string' },
         'fhir-user': { type: 'string' },
+        out: { type: 'string' },
+        alg: { type: 'string' },
+        key: { type: 'string' },
+        'token-url': { type: 'string' },
       },
       strict: true,
     });
@@ -57,9 +71,38 @@ function parseOptions(args: string[]) {
   }
 }
 
+async function keygen(prefix: string, alg: string, out: (line: string) => void): Promise<void> {
+  if (alg !== 'ES384' && alg !== 'RS384') throw new UsageError('--alg is ES384 or RS384 (the algorithms SMART asks clients to support)');
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  await writeFile(`${prefix}.private.json`, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg }, null, 2), { mode: 0o600 });
+  await writeFile(`${prefix}.jwks.json`, JSON.stringify({ keys: [{ ...publicJwk, kid, alg, use: 'sig' }] }, null, 2));
+  out(`wrote ${prefix}.private.json (keep it secret) and ${prefix}.jwks.json (register it), kid ${kid}`);
+}
+
+/** client-confidential-asymmetric: iss = sub = client_id, aud = token URL, exp within five minutes, a fresh jti. */
+async function clientAssertion(clientId: string, keyFile: string, tokenUrl: string): Promise<string> {
+  const jwk = JSON.parse(await readFile(keyFile, 'utf8')) as JWK;
+  if (typeof jwk.alg !== 'string' || typeof jwk.kid !== 'string') throw new UsageError(`${keyFile} needs "alg" and "kid" (as written by keygen)`);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: jwk.alg, kid: jwk.kid, typ: 'JWT' })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(tokenUrl)
+    .setExpirationTime(Math.floor(Date.now() / 1000) + 240)
+    .setJti(randomUUID())
+    .sign(await importJWK(jwk, jwk.alg));
+}
+
 async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const [command, ...rest] = argv;
   const { values } = parseOptions(rest);
+  if (command === 'keygen') return keygen(required(values.out, 'out'), values.alg ?? 'ES384', out);
+  if (command === 'assertion') {
+    out(await clientAssertion(required(values.id, 'id'), required(values.key, 'key'), required(values['token-url'], 'token-url')));
+    return;
+  }
   if (command === undefined || !['register', 'list', 'disable', 'enable', 'remove'].includes(command)) throw new UsageError(`Unknown command "${command ?? ''}"`);
 
   const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
