@@ -22,6 +22,12 @@ export type Access = { kind: 'all' } | { kind: 'none' } | { kind: 'some'; altern
 /** An Access that reaches something. */
 export type GrantedAccess = Exclude<Access, { kind: 'none' }>;
 
+/**
+ * Types outside the Patient compartment that can still hold anyone's data: a `patient/` scope
+ * does not reach them at all (other types outside the compartment are reference data).
+ */
+const PATIENT_SCOPE_UNREACHABLE = new Set(['Binary', 'Bundle', 'Subscription']);
+
 const ALL: Access = { kind: 'all' };
 const NONE: Access = { kind: 'none' };
 
@@ -31,8 +37,9 @@ const NONE: Access = { kind: 'none' };
  *
  * Rules beyond the SMART text, chosen for this server:
  * - the public types can be read and searched by anyone, with or without a token;
- * - `patient/` scopes on a type outside the Patient compartment (Practitioner, PlanDefinition...)
- *   allow reading and searching it, never writing it;
+ * - `patient/` scopes on a type outside the Patient compartment (Practitioner, Organization...)
+ *   allow reading and searching it, never writing it; Binary, Bundle and Subscription, which
+ *   can hold anyone's data, they do not reach at all; they never write the public types;
  * - `patient/` scopes without a `patient` claim in the token reach nothing of the compartment types;
  * - `user/` scopes are treated like `system/` ones: this server keeps no per-user permissions;
  * - a `*` scope does not reach AuditEvent (see scopeAppliesToType).
@@ -63,10 +70,12 @@ export class AccessPolicy {
       if (granted.length === 0) continue;
       let patient: string | undefined;
       if (scope.context === 'patient') {
+        // The library is not written under a patient's grant (a DocumentReference written there would be public).
+        if (this.isPublic(resourceType)) continue;
         if (isCompartmentType(resourceType)) {
           if (principal.patient === undefined) continue;
           patient = principal.patient;
-        } else if (!granted.some((p) => p === 'r' || p === 's')) continue;
+        } else if (PATIENT_SCOPE_UNREACHABLE.has(resourceType) || !granted.some((p) => p === 'r' || p === 's')) continue;
       }
       if (patient === undefined && scope.query === undefined) return ALL;
       const key = `${patient ?? ''}?${canonicalQuery(scope.query)}`;

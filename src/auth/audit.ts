@@ -118,12 +118,13 @@ export class RequestAudit {
 
   constructor(readonly request: AuditRequestInfo) {}
 
-  touch(reference: string, isPublic: boolean, patients: Iterable<string> = []): void {
+  /** `patients` is only asked for while the event has room: a large search page stays cheap. */
+  touch(reference: string, isPublic: boolean, patients: () => Iterable<string> = () => []): void {
     if (!isPublic) this.touchedProtected = true;
-    for (const p of patients) this.patients.add(p);
     if (this.seen.has(reference) || this.entities.length >= MAX_ENTITIES) return;
     this.seen.add(reference);
     this.entities.push(reference);
+    for (const p of patients()) this.patients.add(p);
   }
 }
 

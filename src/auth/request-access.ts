@@ -69,7 +69,8 @@ export class RequestAccess {
   /** Notes a resource as touched by this request. */
   touch(resource: Resource, version?: number): void {
     const reference = `${resource.resourceType}/${resource.id}${version !== undefined ? `/_history/${version}` : ''}`;
-    this.audit.touch(reference, this.policy.isPublic(resource.resourceType), this.policy.isPublic(resource.resourceType) ? [] : this.patientsOf(resource));
+    const isPublic = this.policy.isPublic(resource.resourceType);
+    this.audit.touch(reference, isPublic, () => (isPublic ? [] : this.patientsOf(resource)));
   }
 
   private async resolve(store: ResourceStore, resourceType: string, alternatives: AccessAlternative[]): Promise<ResolvedAlternative[]> {

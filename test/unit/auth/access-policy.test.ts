@@ -3,7 +3,7 @@ import type { Principal } from '../../../src/auth/principal';
 import { parseScopes } from '../../../src/auth/scopes';
 import { FhirError } from '../../../src/fhir/fhir-error';
 
-const PUBLIC = new Set(['PlanDefinition', 'Questionnaire']);
+const PUBLIC = new Set(['PlanDefinition', 'Questionnaire', 'DocumentReference']);
 
 function policy(scope: string | undefined, patient?: string): AccessPolicy {
   if (scope === undefined) return new AccessPolicy(undefined, PUBLIC);
@@ -37,6 +37,13 @@ describe('AccessPolicy', () => {
   test('patient scopes read types outside the compartment but never write them', () => {
     expect(policy('patient/*.cruds', 'p1').access('Practitioner', 'r').kind).toBe('all');
     expect(policy('patient/*.cruds', 'p1').access('Practitioner', 'c').kind).toBe('none');
+  });
+
+  test('patient scopes do not reach Binary or Bundle, and never write the public library', () => {
+    expect(policy('patient/*.cruds', 'p1').access('Binary', 'r').kind).toBe('none');
+    expect(policy('patient/*.cruds', 'p1').access('Bundle', 's').kind).toBe('none');
+    expect(policy('patient/*.cruds', 'p1').access('PlanDefinition', 'r').kind).toBe('all');
+    expect(policy('patient/DocumentReference.cruds', 'p1').access('DocumentReference', 'c').kind).toBe('none');
   });
 
   test('granular scopes are alternatives; one unrestricted scope makes the access whole', () => {
