@@ -44,6 +44,25 @@ function describe(request: FhirRequest): string {
   return `${request.interaction.replace(/-.*/, '')} ${request.resourceType ?? ''}`.trim().replace(/^./, (c) => c.toUpperCase());
 }
 
+/**
+ * The error handler answers refusals and failures with an OperationOutcome; its first
+ * diagnostics become the AuditEvent's reason (outcomeDesc).
+ */
+function keepFailureReason(res: Response, audit: RequestAudit): void {
+  const send = res.send.bind(res);
+  res.send = (body?: unknown) => {
+    if (res.statusCode >= 400 && audit.failure === undefined && typeof body === 'string' && body.startsWith('{"resourceType":"OperationOutcome"')) {
+      try {
+        const diagnostics = (JSON.parse(body) as { issue?: { diagnostics?: string }[] }).issue?.[0]?.diagnostics;
+        if (typeof diagnostics === 'string') audit.failure = diagnostics;
+      } catch {
+        // Not JSON after all: no reason to keep.
+      }
+    }
+    return send(body);
+  };
+}
+
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 export interface AuthenticateDependencies {
@@ -74,7 +93,14 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
     });
     const state: SecurityState = { request, principal: undefined, audit, access: undefined, publicInteraction };
     res.locals.security = state;
-    res.on('finish', () => recordAudit(deps.auditTrail, state, res.statusCode));
+    let recorded = false;
+    // 'close' fires for every response, also one the client abandoned half-way.
+    res.on('close', () => {
+      if (recorded) return;
+      recorded = true;
+      recordAudit(deps.auditTrail, state, res.statusCode);
+    });
+    keepFailureReason(res, audit);
 
     const header = req.headers.authorization;
     const ipKey = `ip:${req.ip ?? ''}`;

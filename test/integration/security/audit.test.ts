@@ -56,6 +56,7 @@ test('a refused read is audited as a failure, under the client that tried', asyn
   // The user of the app is the requestor; the resource it did not get is not named as touched.
   expect(event.agent[0]).toMatchObject({ who: { reference: 'Patient/pat-a' }, requestor: true });
   expect(whatOf(event)).not.toContain('QuestionnaireResponse/qr-b');
+  expect(event.outcomeDesc).toMatch(/-> 404 \(request [^)]+\): QuestionnaireResponse\/qr-b is not known$/);
 });
 
 test('a request without a token for patient data is audited as anonymous', async () => {
