@@ -145,6 +145,11 @@ export class RequestAccess {
       return access;
     };
     const accesses = request.resourceTypes.map((t) => [t, accessOf(t)] as const);
+    // :iterate follows references out of included resources before they are filtered, so it
+    // could walk through a resource the caller may not see: only for a grant that sees everything.
+    if (request.includes.some((i) => i.iterate) && ![...RESOURCE_TYPES].every((t) => this.policy.access(t, 'r', 's').kind === 'all')) {
+      throw this.policy.denial('_include:iterate and _revinclude:iterate need a grant that reads every type (AuditEvent included)');
+    }
     const restricted = accesses.filter(([, a]) => a.kind === 'some');
     if (restricted.length > 0 && request.resourceTypes.length > 1) {
       throw forbidden('Under patient/ or granular scopes, search one resource type at a time (not several with _type)');

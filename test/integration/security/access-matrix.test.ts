@@ -179,6 +179,15 @@ describe('search', () => {
     await check(kind, path, expected);
   });
 
+  test(':iterate, which walks through included resources before they are filtered, needs a grant that reads everything', async () => {
+    const path = '/Task?_include=Task:owner&_include:iterate=Patient:general-practitioner';
+    expect((await client.patientA(path)).status).toBe(403);
+    expect((await client.system(path)).status).toBe(403);
+    expect((await client.none('/PlanDefinition?_revinclude=Task:focus&_include:iterate=Task:owner')).status).toBe(401);
+    const everything = secure.as(await secure.token({ scope: 'system/*.rs system/AuditEvent.rs' }));
+    expect((await everything(path)).status).toBe(200);
+  });
+
   test('counts and totals are those of the narrowed search', async () => {
     expect((await client.patientA('/Task?_summary=count')).body.total).toBe(3);
     expect((await client.granular('/Task?_summary=count')).body.total).toBe(2);
