@@ -9,6 +9,7 @@ import pino from 'pino';
 import { loadConfig } from '../../../src/config';
 import { startServer } from '../../../src/server';
 import { ClientRegistry } from '../../../src/auth/client-registry';
+import { startTestServer } from '../../support/test-server';
 import { json, newKey, startSecureServer, type SecureServer } from './security-helpers';
 
 describe('rate limit, body limit, CORS, headers', () => {
@@ -60,6 +61,20 @@ describe('rate limit, body limit, CORS, headers', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('strict-transport-security')).toMatch(/max-age/);
     expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+});
+
+describe('AUTH=off', () => {
+  test('turns it all off: no token needed, no SMART security in the CapabilityStatement', async () => {
+    const server = await startTestServer({ env: { AUTH: 'off' } });
+    try {
+      expect((await server.fetch('/Task', json('POST', { resourceType: 'Task', status: 'requested', intent: 'order' }))).status).toBe(201);
+      expect((await server.fetch('/Task')).status).toBe(200);
+      expect((await server.fetch('/metadata')).body.rest[0].security).toBeUndefined();
+      expect((await fetch(`${server.origin}/.well-known/smart-configuration`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
   });
 });
 
