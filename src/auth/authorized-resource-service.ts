@@ -14,16 +14,9 @@ function appendOnly(): FhirError {
   return FhirError.of(405, 'not-supported', 'AuditEvents are append-only: they cannot be updated or deleted');
 }
 
-/**
- * ResourceService keeps its dependencies private; the request-scoped service is built from
- * the very same ones (validator, hooks, extractor), so that it behaves exactly like it.
- */
+/** The request-scoped service is built from the very same dependencies (validator, hooks, extractor) as the plain one. */
 export function dependenciesOf(service: ResourceService): ServiceDependencies {
-  const deps = (service as unknown as { deps?: ServiceDependencies }).deps;
-  if (!deps || !deps.store || !deps.extractor || !deps.search) {
-    throw new Error('ResourceService no longer keeps its dependencies in `deps`: update src/auth/authorized-resource-service.ts');
-  }
-  return deps;
+  return service.dependencies;
 }
 
 /**

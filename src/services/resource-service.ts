@@ -40,6 +40,11 @@ export class ResourceService {
     return this.deps.store;
   }
 
+  /** What the service is built from: a service with other rules (authorization) reuses them. */
+  get dependencies(): ServiceDependencies {
+    return this.deps;
+  }
+
   get search(): SearchService {
     return this.deps.search;
   }

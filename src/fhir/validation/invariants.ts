@@ -82,7 +82,9 @@ export class Invariant {
         '%rootResource': toTypedValue(rootResource),
         '%ucum': { type: 'string', value: 'http://unitsofmeasure.org' },
       });
-      return result.length === 1 && result[0].value === true;
+      // An empty result is unknown, not a violation (three-valued logic): identifier-only
+      // references must pass ref-1, whose `reference.startsWith('#').not()` is empty for them.
+      return result.length === 0 || (result.length === 1 && result[0].value === true);
     } catch {
       return undefined;
     }
@@ -104,7 +106,7 @@ export class Invariant {
     if (!this.fhirpathFn) return undefined;
     try {
       const result = this.fhirpathFn(node, { resource, rootResource, context: node });
-      return result.length === 1 && result[0] === true;
+      return result.length === 0 || (result.length === 1 && result[0] === true);
     } catch {
       return undefined;
     }
