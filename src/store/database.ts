@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseSchema } from './schema';
 import { PGliteDialect } from './pglite-dialect';
+import { AnalyzeScheduler } from './analyze-scheduler';
 
 /** 20 = int8, 1700 = numeric: kept as strings on both engines so no precision is lost. */
 const KEEP_AS_TEXT = (value: string): string => value;
@@ -58,7 +59,9 @@ async function openPGlite(dataDir: string, statementTimeoutMs: number | undefine
   });
   await pglite.waitReady;
   if (statementTimeoutMs !== undefined) await pglite.exec(`set statement_timeout = ${Math.floor(statementTimeoutMs)}`);
-  const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
+  const analyzer = new AnalyzeScheduler();
+  const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite), plugins: [analyzer] });
+  analyzer.attach(db as unknown as Kysely<unknown>);
   return {
     db,
     engine: 'pglite',
