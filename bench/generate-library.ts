@@ -78,7 +78,7 @@ const TASK_STATUSES: { status: Task['status']; share: number }[] = [
 /** Share of questionnaire Tasks that were started (in progress or completed): these have a response. */
 const STARTED_SHARE = TASK_STATUSES[1].share + TASK_STATUSES[2].share;
 
-interface PatientShape {
+export interface PatientShape {
   procedure: number;
   questionnaireOwner: string;
   reviewOwner: string;
@@ -99,7 +99,12 @@ function taskStatus(rng: Prng): Task['status'] {
 }
 
 /** The random choices of patient `i`, drawn in a fixed order from a generator of its own. */
-function patientShape(seed: string, i: number, procedures: number, practitioners: number): PatientShape {
+export function patientShape(
+  seed: string,
+  i: number,
+  procedures: number,
+  practitioners: number,
+): PatientShape {
   const rng = new Prng(`${seed}:patient-shape:${i}`);
   const procedure = rng.int(0, procedures - 1);
   const questionnaireOwner = practitionerId(rng.int(0, practitioners - 1));
@@ -726,21 +731,40 @@ export function* generateResources(plan: LibraryPlan): Generator<Resource> {
 }
 
 /** The library cut into transaction Bundles of PUT entries (idempotent: a re-run changes nothing). */
-export function* generateBundles(plan: LibraryPlan, size = TRANSACTION_SIZE): Generator<Bundle> {
+/**
+ * The library cut into transaction Bundles of PUT entries (idempotent: a re-run changes nothing),
+ * in two phases: 1 = practitioners and the education library, 2 = patient-side data. Phase 2
+ * must start after phase 1 has committed: the server checks each QuestionnaireResponse against
+ * its stored Questionnaire.
+ */
+export function* generateBundles(
+  plan: LibraryPlan,
+  size = TRANSACTION_SIZE,
+): Generator<{ phase: 1 | 2; bundle: Bundle }> {
   let entries: BundleEntry[] = [];
+  let phase: 1 | 2 = 1;
+  const flush = () => {
+    const out = { phase, bundle: { resourceType: 'Bundle', type: 'transaction', entry: entries } as Bundle };
+    entries = [];
+    return out;
+  };
   for (const resource of generateResources(plan)) {
+    const resourcePhase = PATIENT_SIDE.has(resource.resourceType) ? 2 : 1;
+    if (resourcePhase !== phase) {
+      if (entries.length > 0) yield flush();
+      phase = resourcePhase;
+    }
     entries.push({
       fullUrl: `${BASE}/${resource.resourceType}/${resource.id}`,
       resource,
       request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
     });
-    if (entries.length === size) {
-      yield { resourceType: 'Bundle', type: 'transaction', entry: entries };
-      entries = [];
-    }
+    if (entries.length === size) yield flush();
   }
-  if (entries.length > 0) yield { resourceType: 'Bundle', type: 'transaction', entry: entries };
+  if (entries.length > 0) yield flush();
 }
+
+const PATIENT_SIDE = new Set(['Patient', 'Task', 'QuestionnaireResponse']);
 
 // --- files under bench/.data ------------------------------------------------------------------
 
@@ -758,7 +782,7 @@ interface Manifest {
 }
 
 /** Generator version: bump when the shape of the data changes, so cached files are rewritten. */
-const GENERATOR_VERSION = '2';
+const GENERATOR_VERSION = '3';
 
 /**
  * Writes the Bundles of a plan to its directory (one file per Bundle, written as generated)
@@ -785,9 +809,9 @@ export async function writeLibraryFiles(
   const files: string[] = [];
   let bytes = 0;
   let n = 0;
-  for (const bundle of generateBundles(plan)) {
+  for (const { phase, bundle } of generateBundles(plan)) {
     n++;
-    const file = path.join(dir, `bundle-${String(n).padStart(5, '0')}.json`);
+    const file = path.join(dir, `bundle-${phase}-${String(n).padStart(5, '0')}.json`);
     const text = JSON.stringify(bundle);
     bytes += Buffer.byteLength(text);
     await writeFile(file, text);

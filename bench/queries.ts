@@ -8,6 +8,7 @@ import {
   SECTION_SYSTEM,
   SNOMED,
   patientId,
+  patientShape,
   practitionerId,
   procedureFacts,
   questionnaireTaskId,
@@ -59,7 +60,9 @@ function readPaths(plan: LibraryPlan, rng: Prng): string[] {
       if (r < 0.3) out.push(`/fhir/Patient/${patientId(i)}`);
       else if (r < 0.6) out.push(`/fhir/Task/${questionnaireTaskId(i)}`);
       else if (r < 0.8) out.push(`/fhir/Task/${reviewTaskId(i)}`);
-      else out.push(`/fhir/QuestionnaireResponse/${responseId(i)}`);
+      else if (patientShape(plan.seed, i, plan.procedures, plan.practitioners).hasResponse) {
+        out.push(`/fhir/QuestionnaireResponse/${responseId(i)}`);
+      } else out.push(`/fhir/Patient/${patientId(i)}`);
     }
   }
   return out;

@@ -103,10 +103,10 @@ function queryTable(run: SizeRun): string[] {
   const withFloor = run.queries.some((q) => q.floor !== undefined);
   const head = withFloor
     ? [
-        '| query | conns | req/s | p50 ms | p99 ms | floor req/s | floor p50 ms | floor p99 ms | ours/floor | errors |',
-        '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+        '| query | conns | req/s | p50 ms | p99 ms | floor req/s | floor p50 ms | floor p99 ms | ours/floor | errors | load |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ]
-    : ['| query | conns | req/s | p50 ms | p99 ms | errors |', '|---|---:|---:|---:|---:|---:|'];
+    : ['| query | conns | req/s | p50 ms | p99 ms | errors | load |', '|---|---:|---:|---:|---:|---:|---:|'];
   const rows = run.queries.map((q) => {
     const errors = q.ours.failures + (q.floor?.failures ?? 0);
     const base = `| ${q.label} | ${q.connections} | ${n0(q.ours.rps)} | ${ms(q.ours.p50)} | ${ms(q.ours.p99)} |`;
@@ -123,7 +123,7 @@ function loadCommandText(result: SizeRun['loadCommand']): string {
     case 'absent':
       return 'not measured (src/content/load-command.ts is not in this tree)';
     case 'skipped':
-      return 'not measured in this run (--no-load-command)';
+      return `not measured (${result.detail ?? '--no-load-command'})`;
     case 'ok':
       return `**${n0(result.perSecond ?? NaN)} resources/s** (${(result.seconds ?? NaN).toFixed(1)} s)`;
     case 'failed':
