@@ -72,16 +72,7 @@ export class ResourceStore {
       .where('id', '=', id);
     if (forUpdate) query = query.forUpdate();
     const row = await query.executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      rid: row.rid,
-      resourceType: row.resource_type,
-      id: row.id,
-      versionId: row.version_id,
-      lastUpdated: row.last_updated,
-      deleted: row.deleted,
-      content: row.content,
-    };
+    return row ? toStoredResource(row) : undefined;
   }
 
   /** Reads many live resources by type and id in one round trip. */
@@ -89,19 +80,11 @@ export class ResourceStore {
     if (keys.length === 0) return [];
     const rows = await this.db
       .selectFrom('resource')
-      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', sql<string>`''`.as('last_updated')])
+      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', sql<string>`to_json(last_updated)#>>'{}'`.as('last_updated')])
       .where('deleted', '=', false)
       .where((eb) => eb.or(keys.map((k) => eb.and([eb('resource_type', '=', k.resourceType), eb('id', '=', k.id)]))))
       .execute();
-    return rows.map((row) => ({
-      rid: row.rid,
-      resourceType: row.resource_type,
-      id: row.id,
-      versionId: row.version_id,
-      lastUpdated: row.last_updated,
-      deleted: row.deleted,
-      content: row.content,
-    }));
+    return rows.map(toStoredResource);
   }
 
   async readVersion(resourceType: string, id: string, versionId: number): Promise<HistoryRow | undefined> {
@@ -275,6 +258,26 @@ export class ResourceStore {
       })
       .execute();
   }
+}
+
+function toStoredResource(row: {
+  rid: string;
+  resource_type: string;
+  id: string;
+  version_id: number;
+  deleted: boolean;
+  content: string;
+  last_updated: string;
+}): StoredResource {
+  return {
+    rid: row.rid,
+    resourceType: row.resource_type,
+    id: row.id,
+    versionId: row.version_id,
+    lastUpdated: row.last_updated,
+    deleted: row.deleted,
+    content: row.content,
+  };
 }
 
 function toHistoryRow(row: {
