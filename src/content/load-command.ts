@@ -96,7 +96,9 @@ async function main(): Promise<void> {
     const runtime = await openRuntime(config, pino({ level: 'warn' }), { readContent: false });
     try {
       registerSearchParameters(runtime.ctx, items);
-      summary = await loadResources(runtime.ctx.service, items, (done) => bar.update(done));
+      summary = await loadResources(runtime.ctx.service, items, (done) => bar.update(done), (bundle) =>
+        runtime.ctx.bundleService.process(runtime.ctx.service, bundle),
+      );
     } finally {
       await runtime.close();
     }

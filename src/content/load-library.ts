@@ -1,4 +1,4 @@
-import type { Resource } from 'fhir/r4';
+import type { Bundle, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import type { ResourceService } from '../services/resource-service';
 import type { ReadItem } from './read-resources';
@@ -19,6 +19,8 @@ export async function loadResources(
   service: ResourceService,
   items: ReadItem[],
   onProgress?: (done: number, total: number) => void,
+  /** Runs a batch or transaction Bundle as the server would (POST to the base). */
+  processBundle?: (bundle: Bundle) => Promise<Bundle>,
 ): Promise<LoadSummary> {
   const summary: LoadSummary = { created: 0, updated: 0, unchanged: 0, rejected: [] };
   let done = 0;
@@ -31,6 +33,20 @@ export async function loadResources(
     }
     try {
       const resource: Resource = item.resource;
+      const bundle = resource as Bundle;
+      if (processBundle && resource.resourceType === 'Bundle' && (bundle.type === 'transaction' || bundle.type === 'batch')) {
+        const response = await processBundle(bundle);
+        for (const [i, entry] of (response.entry ?? []).entries()) {
+          const status = entry.response?.status ?? '';
+          if (status.startsWith('201')) summary.created++;
+          else if (status.startsWith('200')) {
+            if (entry.response?.outcome) summary.unchanged++;
+            else summary.updated++;
+          } else if (!status.startsWith('204')) summary.rejected.push({ source: `${item.source}#entry[${i}]`, reason: status });
+        }
+        onProgress?.(done, items.length);
+        continue;
+      }
       const result =
         resource.id !== undefined
           ? await service.update(resource.resourceType, resource.id, resource)
