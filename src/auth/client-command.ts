@@ -164,8 +164,9 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
 run(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).catch((error: unknown) => {
   if (error instanceof UsageError || error instanceof ClientRegistrationError || error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
-    process.exit(2);
+    process.exitCode = 2;
+    return;
   }
   process.stderr.write(`client command failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exitCode = 1;
 });

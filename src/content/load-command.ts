@@ -21,6 +21,8 @@ interface Args {
   token?: string;
 }
 
+class UsageError extends Error {}
+
 function parseArgs(argv: string[]): Args {
   const args: Partial<Args> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -30,8 +32,7 @@ function parseArgs(argv: string[]): Args {
     else if (!a.startsWith('--')) args.path = a;
   }
   if (!args.path) {
-    process.stderr.write('usage: npm run load -- <file-or-directory> [--url http://localhost:8080/fhir] [--token TOKEN]\n');
-    process.exit(2);
+    throw new UsageError('usage: npm run load -- <file-or-directory> [--url http://localhost:8080/fhir] [--token TOKEN]');
   }
   return args as Args;
 }
@@ -112,6 +113,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`load failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}
+`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stderr.write(`load failed: ${error instanceof Error ? error.message : String(error)}
+`);
+  process.exitCode = 1;
 });

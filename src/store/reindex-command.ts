@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const resourceType = process.argv[2];
   if (resourceType !== undefined && !isResourceType(resourceType)) {
     process.stderr.write(`"${resourceType}" is not an R4 resource type\n`);
-    process.exit(2);
+    process.exitCode = 2;
+    return;
   }
   const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
   const runtime = await openRuntime(config, pino({ level: 'warn' }), { readContent: false });
@@ -40,5 +41,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`reindex failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exitCode = 1;
 });
