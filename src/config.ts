@@ -29,6 +29,8 @@ export interface ServerConfig {
   contentDir: string;
   /** pino log level. */
   logLevel: string;
+  /** Serve plain reads and searches from node:http directly (HTTP_FAST_PATH); off sends everything through Express. */
+  httpFastPath: boolean;
   /** Authorization: on (default) or off (local development only). */
   auth: 'on' | 'off';
   /** Expected `iss` of access tokens issued by an external authorization server. */
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     profilesDir: readOptional(env, 'PROFILES_DIR') ?? 'profiles',
     contentDir: readOptional(env, 'CONTENT_DIR') ?? 'content',
     logLevel: readOptional(env, 'LOG_LEVEL') ?? 'info',
+    httpFastPath: readBoolean(env, 'HTTP_FAST_PATH', true),
     auth,
     authIssuer,
     authJwksUrl,

@@ -1,9 +1,9 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { ServerConfig } from './config';
 import { loadStartupContent } from './content/load-startup-content';
-import { createApp } from './http/app';
+import { createRequestListener } from './http/app';
 import { openRuntime } from './runtime';
 import type { ServerContext } from './server-context';
 
@@ -31,10 +31,13 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       for (const r of summary.rejected) logger.error({ source: r.source, reason: r.reason }, 'library resource rejected');
       logger.info({ created: summary.created, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected.length }, 'library loaded');
     }
-    const app = createApp(ctx, runtime.parts.app(ctx));
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.on('error', reject);
+    const server = createServer(createRequestListener(ctx, runtime.parts.app(ctx)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     server.keepAliveTimeout = 65_000;
     const address = server.address() as AddressInfo;

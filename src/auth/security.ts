@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import type { CapabilityStatementRestSecurity } from 'fhir/r4';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config';
 import type { AppExtensions } from '../http/app';
+import type { FastPathGate } from '../http/fast-path';
 import type { ServerContext } from '../server-context';
 import { AuditTrail } from './audit';
 import { AuthorizingSearchService } from './authorizing-search-service';
@@ -75,7 +77,26 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
           }),
         ],
         searchService,
+        fastPathGate: anonymousPublicGate(publicTypes, limiter),
       };
     },
+  };
+}
+
+/**
+ * With authorization on, the fast path takes only what the middleware would pass untouched:
+ * no token, public types only, no include, chain or _has (those can reach protected types),
+ * within the caller's rate limit (the token is taken here; a refused request goes through the
+ * middleware, which answers 429). Public reads are not audited, on either path.
+ */
+export function anonymousPublicGate(publicTypes: ReadonlySet<string>, limiter: TokenBucketLimiter): FastPathGate {
+  const withinLimit = (req: IncomingMessage) => limiter.take(`ip:${req.socket.remoteAddress ?? ''}`) === undefined;
+  return {
+    read: (req, resourceType) => publicTypes.has(resourceType) && withinLimit(req),
+    search: (req, request) =>
+      request.resourceTypes.every((t) => publicTypes.has(t)) &&
+      request.includes.length === 0 &&
+      request.filters.every((f) => f.kind !== 'chain' && f.kind !== 'has') &&
+      withinLimit(req),
   };
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import cors from 'cors';
 import { pinoHttp } from 'pino-http';
 import type { ServerContext } from '../server-context';
@@ -9,7 +8,11 @@ import { FhirError } from '../fhir/fhir-error';
 import { migrationsAreApplied } from '../store/migrate';
 import { errorHandler } from './error-handler';
 import { fhirRouter } from './fhir-router';
+import { corsOptions, fixedHeaders, helmetHeaders } from './fixed-headers';
+import { createFastPath } from './fast-path';
 import { negotiateFormat } from './negotiation';
+import type { FastPathGate } from './fast-path';
+import type { RequestListener } from 'node:http';
 
 export interface AppExtensions {
   /** Middleware run on every /fhir request before routing (authorization). */
@@ -18,7 +21,10 @@ export interface AppExtensions {
   routes?: express.Router[];
   /** The search service the FHIR routes use, when it replaces the context's (authorization narrows searches). */
   searchService?: SearchService;
+  /** Which anonymous reads and searches may take the fast path (none given: all of them). */
+  fastPathGate?: FastPathGate;
 }
+
 
 /** The Express application: thin middleware around the FHIR router. */
 export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): Express {
@@ -50,13 +56,13 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     }),
   );
-  app.use(helmet({ contentSecurityPolicy: false }));
-  app.use(
-    cors({
-      origin: ctx.config.corsOrigins.length === 0 ? false : ctx.config.corsOrigins,
-      exposedHeaders: ['Location', 'ETag', 'Last-Modified', 'Content-Location', 'X-Request-Id', 'WWW-Authenticate', 'Retry-After'],
-    }),
-  );
+  // helmet's headers do not depend on the request: written as one fixed block.
+  const security = helmetHeaders();
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    for (const [name, value] of security) res.setHeader(name, value);
+    next();
+  });
+  app.use(cors(corsOptions(ctx.config)));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -85,4 +91,17 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
   });
   app.use(errorHandler(ctx.logger));
   return app;
+}
+
+/**
+ * What the HTTP server runs for each request: the fast path for plain reads and searches
+ * (HTTP_FAST_PATH, on by default), the Express app for everything else.
+ */
+export function createRequestListener(ctx: ServerContext, extensions: AppExtensions = {}): RequestListener {
+  const app = createApp(ctx, extensions);
+  if (!ctx.config.httpFastPath) return app;
+  const fastPath = createFastPath(ctx, { gate: extensions.fastPathGate, headers: fixedHeaders(ctx.config) });
+  return (req, res) => {
+    if (!fastPath(req, res)) app(req, res);
+  };
 }

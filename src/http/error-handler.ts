@@ -38,22 +38,37 @@ export function toFhirError(error: unknown): FhirError {
   return FhirError.of(500, 'exception', 'An internal error occurred');
 }
 
+export interface ErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** The OperationOutcome as JSON text. */
+  body: string;
+}
+
+/**
+ * The OperationOutcome answer to an error: what went wrong and where, the request id on
+ * every outcome, and for server errors a log line instead of any detail in the answer.
+ */
+export function errorResponse(error: unknown, requestId: string, logger: Logger, request: { method: string; path: string }): ErrorResponse {
+  const fhirError = toFhirError(error);
+  if (fhirError.status >= 500) {
+    logger.error({ err: error, requestId, method: request.method, path: request.path }, 'request failed');
+  }
+  const outcome = operationOutcome(
+    fhirError.outcome.issue.map((i) => ({
+      ...i,
+      diagnostics: fhirError.status >= 500 ? `${i.diagnostics ?? ''} (request id ${requestId})` : i.diagnostics,
+    })),
+    /^[A-Za-z0-9\-.]{1,64}$/.test(requestId) ? requestId : undefined,
+  );
+  return { status: fhirError.status, headers: { ...fhirError.headers }, body: JSON.stringify(outcome) };
+}
+
 export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const fhirError = toFhirError(error);
-    const requestId = String(res.locals.requestId ?? '');
-    if (fhirError.status >= 500) {
-      logger.error({ err: error, requestId, method: req.method, path: req.path }, 'request failed');
-    }
-    const outcome = operationOutcome(
-      fhirError.outcome.issue.map((i) => ({
-        ...i,
-        diagnostics: fhirError.status >= 500 ? `${i.diagnostics ?? ''} (request id ${requestId})` : i.diagnostics,
-      })),
-      /^[A-Za-z0-9\-.]{1,64}$/.test(requestId) ? requestId : undefined,
-    );
+    const answer = errorResponse(error, String(res.locals.requestId ?? ''), logger, { method: req.method, path: req.path });
     if (res.headersSent) return;
-    for (const [k, v] of Object.entries(fhirError.headers)) res.setHeader(k, v);
-    res.status(fhirError.status).type(FHIR_JSON).send(JSON.stringify(outcome));
+    for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
+    res.status(answer.status).type(FHIR_JSON).send(answer.body);
   };
 }

@@ -22,7 +22,7 @@ export function negotiateFormat(req: Request, _res: Response, next: NextFunction
   next();
 }
 
-function acceptsJson(accept: string): boolean {
+export function acceptsJson(accept: string): boolean {
   return accept
     .split(',')
     .map((part) => part.split(';')[0].trim().toLowerCase())

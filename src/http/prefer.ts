@@ -1,9 +1,9 @@
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 
 export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';
 
 /** R4 http.html#ops: `Prefer: return=...` and `Prefer: handling=strict|lenient`. */
-export function preferences(req: Request): { return: ReturnPreference; strict: boolean } {
+export function preferences(req: { headers: IncomingHttpHeaders }): { return: ReturnPreference; strict: boolean } {
   const raw = req.headers.prefer;
   const header = Array.isArray(raw) ? raw.join(',') : (raw ?? '');
   const parts = header.split(/[;,]/).map((p) => p.trim());

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { SearchRequest } from '../fhir/search/search-request';
+import { ID_PATTERN, isResourceType } from '../fhir/resource-types';
+import type { ServerContext } from '../server-context';
+import { errorResponse } from './error-handler';
+import { FHIR_JSON, httpDate, versionETag } from './fhir-response';
+import { acceptsJson } from './negotiation';
+import { preferences } from './prefer';
+
+/**
+ * Says whether an anonymous read or search may skip the Express stack. Authorization supplies
+ * it; without one (AUTH=off) every read and search may. It may take a rate-limit token: a
+ * request it turns down goes through the full stack, which answers it.
+ */
+export interface FastPathGate {
+  read(req: IncomingMessage, resourceType: string): boolean;
+  search(req: IncomingMessage, request: SearchRequest): boolean;
+}
+
+export interface FastPathOptions {
+  gate?: FastPathGate;
+  /** Headers every response carries (the security block, Vary). */
+  headers: ReadonlyArray<readonly [string, string]>;
+}
+
+/** Returns true when it has taken the request; false leaves it to the Express app. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
+const REQUEST_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+interface Route {
+  resourceType: string;
+  id: string | undefined;
+  query: string;
+}
+
+/**
+ * The two interactions EHRs and clients run all day, `GET [base]/[type]/[id]` and
+ * `GET [base]/[type]?…`, answered straight from node:http: same service calls, same headers,
+ * same bodies and same OperationOutcomes as the Express routes, without the middleware chain.
+ * Anything else — another method or URL shape, a token, an Origin, a conditional read,
+ * `_format`/`_pretty`, an Accept other than JSON — goes to Express unchanged.
+ */
+export function createFastPath(ctx: ServerContext, options: FastPathOptions): FastPath {
+  const logger: Logger = ctx.logger;
+  const logRequests = logger.isLevelEnabled('info');
+  const prefix = '/fhir/';
+
+  const route = (req: IncomingMessage): Route | undefined => {
+    if (req.method !== 'GET') return undefined;
+    const h = req.headers;
+    if (h.authorization !== undefined || h.origin !== undefined || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) return undefined;
+    if (h.accept !== undefined && h.accept !== '' && !acceptsJson(h.accept)) return undefined;
+    const url = req.url ?? '';
+    if (!url.startsWith(prefix)) return undefined;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url.slice(prefix.length) : url.slice(prefix.length, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    if (query.includes('_format') || query.includes('_pretty')) return undefined;
+    const slash = path.indexOf('/');
+    const resourceType = slash < 0 ? path : path.slice(0, slash);
+    if (!TYPE.test(resourceType) || !isResourceType(resourceType)) return undefined;
+    if (slash < 0) return { resourceType, id: undefined, query };
+    const id = path.slice(slash + 1);
+    if (!ID_PATTERN.test(id) || query !== '') return undefined;
+    return { resourceType, id, query };
+  };
+
+  const respond = (req: IncomingMessage, res: ServerResponse, requestId: string, started: number, status: number, body: string, extra: Record<string, string>) => {
+    res.statusCode = status;
+    res.setHeader('X-Request-Id', requestId);
+    for (const [name, value] of options.headers) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(extra)) res.setHeader(name, value);
+    res.setHeader('Content-Type', FHIR_JSON);
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+    if (logRequests) {
+      logger.info(
+        { req: { method: req.method, path: (req.url ?? '').split('?')[0] }, res: { status }, responseTime: Date.now() - started, requestId },
+        'request completed',
+      );
+    }
+  };
+
+  const fail = (req: IncomingMessage, res: ServerResponse, requestId: string, started: number, error: unknown) => {
+    const answer = errorResponse(error, requestId, logger, { method: req.method ?? 'GET', path: (req.url ?? '').split('?')[0] });
+    respond(req, res, requestId, started, answer.status, answer.body, answer.headers);
+  };
+
+  return (req, res) => {
+    const target = route(req);
+    if (target === undefined) return false;
+    const started = Date.now();
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+
+    if (target.id !== undefined) {
+      if (options.gate && !options.gate.read(req, target.resourceType)) return false;
+      ctx.service.read(target.resourceType, target.id).then(
+        (stored) =>
+          respond(req, res, requestId, started, 200, stored.content, { ETag: versionETag(stored.versionId), 'Last-Modified': httpDate(stored.lastUpdated) }),
+        (error: unknown) => fail(req, res, requestId, started, error),
+      );
+      return true;
+    }
+
+    let parsed: ReturnType<ServerContext['searchService']['parse']>;
+    try {
+      parsed = ctx.searchService.parse([target.resourceType], [...new URLSearchParams(target.query)], preferences(req).strict);
+    } catch {
+      // Malformed searches are rare: the full stack answers them (and audits them).
+      return false;
+    }
+    if (options.gate && !options.gate.search(req, parsed.request)) return false;
+    ctx.searchService.search(ctx.service.store, target.resourceType, parsed.request, parsed.warnings).then(
+      (result) => respond(req, res, requestId, started, 200, result.body, {}),
+      (error: unknown) => fail(req, res, requestId, started, error),
+    );
+    return true;
+  };
+}
