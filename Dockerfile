@@ -18,4 +18,5 @@ COPY profiles ./profiles
 COPY content ./content
 USER node
 EXPOSE 8080
-CMD ["node", "dist/main.js"]
+# The same V8 heap limit as `npm start`: bounds the peaks of RSS under load (docs/benchmarks.md item 9).
+CMD ["node", "--max-old-space-size=256", "dist/main.js"]

@@ -39,6 +39,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The arguments to `node` of `npm start` (package.json), so that the benchmark starts our
+ * server exactly as the README says: `node --max-old-space-size=256 --import tsx src/main.ts`
+ * gives ['--max-old-space-size=256', '--import', 'tsx', 'src/main.ts'].
+ */
+export async function startScriptNodeArgs(): Promise<string[]> {
+  const manifest = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = manifest.scripts.start.trim().split(/\s+/);
+  if (command !== 'node') throw new Error(`the start script must run node directly, found "${manifest.scripts.start}"`);
+  return args;
+}
+
 export interface ChildServer {
   name: string;
   pid: number;

@@ -36,6 +36,7 @@ import {
   REPO_ROOT,
   sampleRss,
   startChild,
+  startScriptNodeArgs,
   type ChildServer,
 } from './processes';
 import { benchmarkQueries, summarize, type PageWalk, type QueryDefinition } from './queries';
@@ -166,7 +167,7 @@ async function startOurServer(
     : [];
   return startChild({
     name,
-    nodeArgs: [...profileArgs, '--import', 'tsx', 'src/main.ts'],
+    nodeArgs: [...profileArgs, ...(await startScriptNodeArgs())],
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -29,7 +29,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     if (config.loadContentOnStart) {
       const summary = await loadStartupContent(ctx, runtime.startupItems);
       for (const r of summary.rejected) logger.error({ source: r.source, reason: r.reason }, 'library resource rejected');
-      logger.info({ created: summary.created, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected.length }, 'library loaded');
+      logger.info({ created: summary.created, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected.length, skipped: summary.skipped }, summary.skipped ? 'library unchanged since its last load' : 'library loaded');
     }
     const server = createServer(createRequestListener(ctx, runtime.parts.app(ctx)));
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Resource, SearchParameter } from 'fhir/r4';
+import type { Kysely } from 'kysely';
 import type { ServerContext } from '../server-context';
+import { isLibraryLoaded, recordLibraryLoad } from './library-load-record';
 import { loadResources, type LoadSummary } from './load-library';
 import { readResources, type ReadItem } from './read-resources';
 
@@ -32,8 +34,23 @@ export function registerSearchParameters(ctx: ServerContext, items: ReadItem[]):
   }
 }
 
-/** Loads profiles/ then content/ idempotently at start-up. */
-export async function loadStartupContent(ctx: ServerContext, items: ReadItem[]): Promise<LoadSummary> {
+export interface StartupLoadSummary extends LoadSummary {
+  /** True when the library was found as the last complete load left it, and not checked again. */
+  skipped: boolean;
+}
+
+/**
+ * Loads profiles/ then content/ idempotently at start-up. When the same files were loaded
+ * completely before and none of their resources changed since (library-load-record.ts), every
+ * item is unchanged: it is counted so without being validated and compared one by one.
+ */
+export async function loadStartupContent(ctx: ServerContext, items: ReadItem[]): Promise<StartupLoadSummary> {
   registerSearchParameters(ctx, items);
-  return loadResources(ctx.service, items);
+  const db = ctx.database.db as unknown as Kysely<unknown>;
+  if (await isLibraryLoaded(db, items)) {
+    return { created: 0, updated: 0, unchanged: items.length, rejected: [], skipped: true };
+  }
+  const summary = await loadResources(ctx.service, items);
+  if (summary.rejected.length === 0) await recordLibraryLoad(db, items);
+  return { ...summary, skipped: false };
 }

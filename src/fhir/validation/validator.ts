@@ -113,7 +113,7 @@ export function createValidator(
   const context = {
     terminology,
     baseElementsByPath: base.elementsByPath,
-    resourceTypeOfProfile: (url: string) => profileTypes.get(url) ?? base.structureDefinitions.get(url)?.type,
+    resourceTypeOfProfile: (url: string) => profileTypes.get(url) ?? base.typeOfProfile.get(url),
   };
   const profiles = new Map<string, CompiledProfile>();
   const extensions = new Map<string, CompiledProfile>();
@@ -130,9 +130,9 @@ export function createValidator(
     const own = profiles.get(url);
     if (own) return own;
     if (!coreProfiles.has(url)) {
-      const sd = base.structureDefinitions.get(url);
+      const sd = base.resourceProfiles.get(url);
       let compiled: CompiledProfile | undefined;
-      if (sd?.derivation === 'constraint' && sd.kind === 'resource') {
+      if (sd) {
         try {
           compiled = compileProfile(sd, context);
         } catch {
