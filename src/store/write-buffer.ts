@@ -56,6 +56,8 @@ export class WriteBuffer {
   private history: PendingHistory[] = [];
   /** Set by the caller (a Bundle entry's index) and recorded on every write it makes. */
   tag: number | undefined;
+  /** Writes taken so far (a caller can tell whether some work wrote anything). */
+  writes = 0;
 
   get isEmpty(): boolean {
     return this.pending.size === 0;
@@ -76,6 +78,7 @@ export class WriteBuffer {
     const key = keyOf(row.resourceType, row.id);
     this.pending.set(key, { ...row, rid: undefined, deleted: false, index, clearIndex: false, tag: this.tag });
     this.history.push({ ...row, method: 'POST' });
+    this.writes++;
   }
 
   /** A new version of a row this transaction knows (read for update, or written before). */
@@ -95,6 +98,7 @@ export class WriteBuffer {
     if (!current) throw new Error(`${key} is not known to this transaction's write buffer`);
     const clearIndex = current.rid !== undefined && ((current as Partial<PendingRow>).clearIndex ?? true);
     this.pending.set(key, { ...current, index: undefined, ...next, clearIndex, tag: this.tag });
+    this.writes++;
   }
 
   /** Writes everything held; afterwards the rows are known with their database ids. */
@@ -105,6 +109,7 @@ export class WriteBuffer {
     this.pending.clear();
     this.history = [];
     const created = rows.filter((r) => r.rid === undefined);
+    const updated = rows.filter((r) => r.rid !== undefined);
     if (created.length > 0) {
       const inserted = await sql<{ rid: string; resource_type: string; id: string }>`${unnestInsert(
         'resource',
@@ -130,7 +135,6 @@ export class WriteBuffer {
       if (conflicts.length > 0) throw new FlushConflictError(conflicts);
       for (const r of created) r.rid = rids.get(keyOf(r.resourceType, r.id));
     }
-    const updated = rows.filter((r) => !created.includes(r));
     const parts: RawBuilder<unknown>[] = [];
     if (updated.length > 0) {
       parts.push(sql`update resource set version_id = u.version_id, last_updated = u.last_updated, deleted = u.deleted, content = u.content

@@ -334,3 +334,33 @@ describe('a patient with no concerns', () => {
     expect(await followUpsOf(r.body.id)).toHaveLength(0);
   });
 });
+
+describe('in one transaction Bundle (buffered writes)', () => {
+  test('a response PUT after its assignment Task in the same Bundle completes that Task and raises its follow-ups', async () => {
+    const patientId = 'tx-workflow-patient';
+    const taskId = 'tx-workflow-task';
+    const responseId = 'tx-workflow-response';
+    const answers = { sex: 'female' as const, pregnant: false, smoking: true };
+    const entry = [
+      { ...patient('Intransaction', 'female'), id: patientId },
+      { ...assignment(patientId, coordinatorId, '2026-04-01', '2026-04-10'), id: taskId },
+      { ...response(patientId, 'completed', answerItems(answers)), id: responseId },
+      { ...patient('Aftertheresponse', 'male'), id: 'tx-workflow-other' },
+    ].map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }));
+    const r = await server.fetch('/', { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+    expect(r.status).toBe(200);
+    expect(r.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(Array(4).fill('201 Created'));
+
+    const task = await read<Task>(`/Task/${taskId}`);
+    expect(task.status).toBe('completed');
+    expect(task.meta.versionId).toBe('2');
+    expect(task.output?.[0].valueReference).toEqual({ reference: `QuestionnaireResponse/${responseId}` });
+    // The Task's index rows are those of version 2.
+    const completed = await server.fetch(`/Task?_id=${taskId}&status=completed&_summary=count`);
+    expect(completed.body.total).toBe(1);
+    const requested = await server.fetch(`/Task?_id=${taskId}&status=requested&_summary=count`);
+    expect(requested.body.total).toBe(0);
+    expect(concernCodes(await followUpsOf(responseId))).toEqual(['smoking']);
+    expect((await server.fetch('/Patient/tx-workflow-other')).status).toBe(200);
+  });
+});
