@@ -143,27 +143,45 @@ export class WriteBuffer {
           ${updated.map((r) => r.content)}::text[]) as u(rid, version_id, last_updated, deleted, content)
         where resource.rid = u.rid`);
     }
-    parts.push(
-      unnestInsert(
-        'resource_history',
-        [
-          ['resource_type', 'text'],
-          ['id', 'text'],
-          ['version_id', 'integer'],
-          ['last_updated', 'timestamptz'],
-          ['method', 'text'],
-          ['content', 'text'],
-        ],
-        [
-          history.map((h) => h.resourceType),
-          history.map((h) => h.id),
-          history.map((h) => h.versionId),
-          history.map((h) => h.lastUpdated),
-          history.map((h) => h.method),
-          history.map((h) => h.content),
-        ],
-      ),
-    );
+    // The current version of a resource inserted above is copied from its row rather than
+    // sent a second time (the content is most of the bytes of a flush).
+    const insertedNow = new Map(created.map((r) => [keyOf(r.resourceType, r.id), r]));
+    const copied: { rid: string; method: string }[] = [];
+    const sent: PendingHistory[] = [];
+    for (const h of history) {
+      const row = insertedNow.get(keyOf(h.resourceType, h.id));
+      if (row && h.content !== null && h.versionId === row.versionId) copied.push({ rid: row.rid!, method: h.method });
+      else sent.push(h);
+    }
+    if (copied.length > 0) {
+      parts.push(sql`insert into resource_history (resource_type, id, version_id, last_updated, method, content)
+        select r.resource_type, r.id, r.version_id, r.last_updated, u.method, r.content
+        from unnest(${copied.map((c) => c.rid)}::bigint[], ${copied.map((c) => c.method)}::text[]) as u(rid, method)
+        join resource r on r.rid = u.rid`);
+    }
+    if (sent.length > 0) {
+      parts.push(
+        unnestInsert(
+          'resource_history',
+          [
+            ['resource_type', 'text'],
+            ['id', 'text'],
+            ['version_id', 'integer'],
+            ['last_updated', 'timestamptz'],
+            ['method', 'text'],
+            ['content', 'text'],
+          ],
+          [
+            sent.map((h) => h.resourceType),
+            sent.map((h) => h.id),
+            sent.map((h) => h.versionId),
+            sent.map((h) => h.lastUpdated),
+            sent.map((h) => h.method),
+            sent.map((h) => h.content),
+          ],
+        ),
+      );
+    }
     const cleared = rows.filter((r) => r.clearIndex);
     parts.push(...indexDeleteParts(cleared.map((r) => r.rid!), cleared.filter((r) => r.index === undefined).map((r) => r.rid!)));
     const indexed: IndexRowsOf[] = rows
