@@ -58,6 +58,17 @@ export class WriteBuffer {
   tag: number | undefined;
   /** Writes taken so far (a caller can tell whether some work wrote anything). */
   writes = 0;
+  private readonly writesByType = new Map<string, number>();
+
+  /** Writes of one resource type taken so far (a cache of reads of that type can tell whether it is still good). */
+  writesOf(resourceType: string): number {
+    return this.writesByType.get(resourceType) ?? 0;
+  }
+
+  private count(resourceType: string): void {
+    this.writes++;
+    this.writesByType.set(resourceType, this.writesOf(resourceType) + 1);
+  }
 
   get isEmpty(): boolean {
     return this.pending.size === 0;
@@ -78,7 +89,7 @@ export class WriteBuffer {
     const key = keyOf(row.resourceType, row.id);
     this.pending.set(key, { ...row, rid: undefined, deleted: false, index, clearIndex: false, tag: this.tag });
     this.history.push({ ...row, method: 'POST' });
-    this.writes++;
+    this.count(row.resourceType);
   }
 
   /** A new version of a row this transaction knows (read for update, or written before). */
@@ -98,7 +109,7 @@ export class WriteBuffer {
     if (!current) throw new Error(`${key} is not known to this transaction's write buffer`);
     const clearIndex = current.rid !== undefined && ((current as Partial<PendingRow>).clearIndex ?? true);
     this.pending.set(key, { ...current, index: undefined, ...next, clearIndex, tag: this.tag });
-    this.writes++;
+    this.count(resourceType);
   }
 
   /** Writes everything held; afterwards the rows are known with their database ids. */
