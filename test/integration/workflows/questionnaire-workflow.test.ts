@@ -1,4 +1,6 @@
-import type { QuestionnaireResponse, Task } from 'fhir/r4';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Questionnaire, QuestionnaireResponse, Task } from 'fhir/r4';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import {
   answerItems,
@@ -362,5 +364,50 @@ describe('in one transaction Bundle (buffered writes)', () => {
     expect(requested.body.total).toBe(0);
     expect(concernCodes(await followUpsOf(responseId))).toEqual(['smoking']);
     expect((await server.fetch('/Patient/tx-workflow-other')).status).toBe(200);
+  });
+});
+
+describe('a transaction that changes the Questionnaire between two responses', () => {
+  test('the second response is checked against the new version (the per-transaction lookup is renewed)', async () => {
+    const original = JSON.parse(
+      readFileSync(path.resolve(__dirname, '../../../content/Questionnaire-foraminotomy-preop.json'), 'utf8'),
+    ) as Questionnaire;
+    const url = `${QUESTIONNAIRE_URL}-memo`;
+    const v1: Questionnaire = { ...original, id: 'memo-preop', url };
+    const v2: Questionnaire = {
+      ...v1,
+      item: [...(v1.item ?? []), { linkId: 'memo-extra', type: 'boolean', text: 'One more question?' }],
+    };
+    const put = (resource: Questionnaire | QuestionnaireResponse) => ({
+      resource,
+      request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
+    });
+    const first = await server.fetch(`/Questionnaire/memo-preop`, { method: 'PUT', body: JSON.stringify(v1) });
+    expect(first.status).toBe(201);
+    const patientId = (await create(server, patient('Memo', 'female'))).id;
+    const answer = (id: string, items: NonNullable<QuestionnaireResponse['item']>) => ({
+      ...response(patientId, 'in-progress', items),
+      questionnaire: url,
+      id,
+    });
+    const sex = { linkId: 'about-you', item: [{ linkId: 'sex', answer: [{ valueCoding: { system: GENDER, code: 'female' } }] }] };
+    const extra = { linkId: 'memo-extra', answer: [{ valueBoolean: true }] };
+    // Against version 1 the extra answer is refused ...
+    const refused = await server.fetch('/', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [put(answer('memo-r0', [sex, extra]))] }),
+    });
+    expect(refused.status).toBe(422);
+    // ... and after version 2 in the same transaction it is accepted.
+    const r = await server.fetch('/', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [put(answer('memo-r1', [sex])), put(v2), put(answer('memo-r2', [sex, extra]))],
+      }),
+    });
+    expect(r.status).toBe(200);
+    expect((await server.fetch('/QuestionnaireResponse/memo-r2')).status).toBe(200);
   });
 });
