@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -19,6 +19,7 @@ import {
   writeNdjsonFile,
   type LibraryPlan,
 } from './generate-library';
+import { ingest } from './ingest';
 import { runLoad, type LoadResult } from './load';
 import {
   createDatabase,
@@ -201,64 +202,6 @@ async function startFloor(options: Options, databaseUrl: string): Promise<ChildS
     readyPath: '/healthz',
     timeoutMs: 60_000,
   });
-}
-
-// --- ingest -------------------------------------------------------------------------------
-
-async function ingest(
-  server: ChildServer,
-  files: string[],
-  concurrency: number,
-): Promise<{ resources: number; seconds: number; failures: number; errors: string[] }> {
-  let nextFile = 0;
-  let resources = 0;
-  let failures = 0;
-  const errors: string[] = [];
-  const started = performance.now();
-  let lastLog = started;
-  // Phase 1 (the education library) commits before phase 2 (patient data) starts: the server
-  // checks every QuestionnaireResponse against its stored Questionnaire.
-  const phases = [
-    files.filter((f) => path.basename(f).startsWith('bundle-1-')),
-    files.filter((f) => !path.basename(f).startsWith('bundle-1-')),
-  ];
-  let queue: string[] = [];
-  const worker = async () => {
-    while (nextFile < queue.length) {
-      const file = queue[nextFile++];
-      const body = await readFile(file);
-      const entries = (body.toString('utf8').match(/"request":\{"method":"PUT"/g) ?? []).length;
-      const response = await fetch(`${server.origin}/fhir`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/fhir+json',
-          accept: 'application/fhir+json',
-          prefer: 'return=minimal',
-        },
-        body,
-        signal: AbortSignal.timeout(300_000),
-      });
-      const text = await response.text();
-      if (!response.ok) {
-        failures++;
-        if (errors.length < 5)
-          errors.push(`${path.basename(file)}: ${response.status} ${text.slice(0, 300)}`);
-      } else resources += entries;
-      const now = performance.now();
-      if (now - lastLog > 15_000) {
-        lastLog = now;
-        log(
-          `  ingested ${resources.toLocaleString('en-US')} resources (${Math.round(resources / ((now - started) / 1000))}/s)`,
-        );
-      }
-    }
-  };
-  for (const phase of phases) {
-    queue = phase;
-    nextFile = 0;
-    await Promise.all(Array.from({ length: concurrency }, worker));
-  }
-  return { resources, seconds: (performance.now() - started) / 1000, failures, errors };
 }
 
 /** The other developers' load command, when it is in the tree: timed on its own fresh database. */

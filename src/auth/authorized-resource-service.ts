@@ -82,6 +82,11 @@ export class AuthorizedResourceService extends ResourceService {
     return this.store.transaction((store) => work(new AuthorizedResourceService({ ...this.base, store }, this.searchService, this.access, this.auditTrail)));
   }
 
+  /** Not buffered: every write of an authorized request is checked and audited one by one. */
+  override async bufferedTransaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
+    return this.transaction(work);
+  }
+
   private async within<T>(work: (service: AuthorizedResourceService) => Promise<T>): Promise<T> {
     return this.transaction((service) => work(service as AuthorizedResourceService));
   }

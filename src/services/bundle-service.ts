@@ -3,6 +3,8 @@ import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { asResource } from '../fhir/resource-body';
 import { informationOutcome } from '../fhir/operation-outcome';
+import { isValidId } from '../fhir/resource-types';
+import { FlushConflictError } from '../store/write-buffer';
 import type { ResourceService, WriteResult } from './resource-service';
 
 export interface BundleSettings {
@@ -91,11 +93,23 @@ export class BundleService {
     throw FhirError.badRequest(`Only batch and transaction Bundles can be posted to the base, not "${bundle.type}"`, 'Bundle.type');
   }
 
-  /** All or nothing: one database transaction; the first failure rolls everything back. */
+  /**
+   * All or nothing: one database transaction; the first failure rolls everything back. The
+   * writes are buffered (ResourceService.bufferedTransaction): the rows of every PUT by id are
+   * read and locked in one statement, and the new versions, their history and index rows are
+   * written a few statements at a time, whenever something must read them and at the end.
+   */
   private async transaction(service: ResourceService, bundle: Bundle): Promise<Bundle> {
     const entries = plan(bundle);
     const responses: BundleEntry[] = new Array(entries.length);
-    await service.transaction(async (tx) => {
+    await service.bufferedTransaction(async (tx) => {
+      const located = (index: number, error: unknown): unknown => {
+        if (error instanceof FlushConflictError) {
+          const [row] = error.rows;
+          return fail(row.tag ?? index, FhirError.conflict(`${row.resourceType}/${row.id} was created by another request meanwhile; retry`));
+        }
+        return error instanceof FhirError ? fail(index, error) : error;
+      };
       // Resolve the ids that urn:uuid: full URLs stand for, before any reference is written.
       const ids = new Map<string, string>();
       for (const e of entries) {
@@ -108,7 +122,7 @@ export class BundleService {
               continue;
             }
           } catch (error) {
-            throw error instanceof FhirError ? fail(e.index, error) : error;
+            throw located(e.index, error);
           }
         }
         ids.set(e.fullUrl, `${e.resource.resourceType}/${randomUUID()}`);
@@ -118,15 +132,24 @@ export class BundleService {
         const [type, id] = e.url.split('?')[0].split('/');
         if (id) ids.set(e.fullUrl, `${type}/${id}`);
       }
-      const ordered = [...entries].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
-      for (const e of ordered) {
-        const entry = { ...e, url: rewriteUrl(e.url, ids), resource: rewriteReferences(e.resource, ids), ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids) };
-        const assigned = e.fullUrl ? ids.get(e.fullUrl) : undefined;
+      const ordered = [...entries]
+        .sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)
+        .map((e) => ({ ...e, url: rewriteUrl(e.url, ids), resource: rewriteReferences(e.resource, ids), ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids) }));
+      await tx.store.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
+      const buffer = tx.store.writeBuffer;
+      for (const entry of ordered) {
+        const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
+        if (buffer) buffer.tag = entry.index;
         try {
-          responses[e.index] = await this.execute(tx, entry, assigned?.split('/')[1]);
+          responses[entry.index] = await this.execute(tx, entry, assigned?.split('/')[1]);
         } catch (error) {
-          throw error instanceof FhirError ? fail(e.index, error) : error;
+          throw located(entry.index, error);
         }
+      }
+      try {
+        await tx.store.flush();
+      } catch (error) {
+        throw located(entries.length - 1, error);
       }
     });
     return {
@@ -194,6 +217,13 @@ export class BundleService {
       }
     }
   }
+}
+
+/** The resource a `PUT Type/id` names (none for a conditional update). */
+function updateTarget(url: string): { resourceType: string; id: string }[] {
+  const [path, query] = splitQuery(url);
+  const segments = path.split('/').filter((s) => s !== '');
+  return query === undefined && segments.length === 2 && isValidId(segments[1]) ? [{ resourceType: segments[0], id: segments[1] }] : [];
 }
 
 function splitQuery(url: string): [string, string | undefined] {

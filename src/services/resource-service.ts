@@ -55,6 +55,21 @@ export class ResourceService {
     return this.deps.store.transaction((store) => work(new ResourceService({ ...this.deps, store })));
   }
 
+  /**
+   * A transaction whose writes are held back and written in multi-row statements (see
+   * ResourceStore.withWriteBuffer), flushed before anything reads what they change and at the
+   * end, before the commit. For many writes in one transaction (a transaction Bundle, a load).
+   */
+  async bufferedTransaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
+    if (this.deps.store.isTransaction) return work(this);
+    return this.deps.store.transaction(async (store) => {
+      const buffered = store.withWriteBuffer();
+      const result = await work(new ResourceService({ ...this.deps, store: buffered }));
+      await buffered.flush();
+      return result;
+    });
+  }
+
   assertType(resourceType: string): void {
     if (!isResourceType(resourceType)) {
       throw FhirError.notFound(`Unknown resource type "${resourceType}"`);

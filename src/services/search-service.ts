@@ -60,6 +60,7 @@ export class SearchService {
     const params = [...new URLSearchParams(criteria.replace(/^\?/, ''))];
     if (params.length === 0) throw FhirError.badRequest('Conditional criteria must not be empty');
     const { request } = this.parse([resourceType], params, true);
+    await store.flush(); // a buffered transaction's held writes must be visible to the search
     const filters = await expandTokenFilters(store, this, request.filters);
     const rows = await searchPage(store.db, { resourceTypes: [resourceType], filters, sort: [], limit: 2 });
     return rows.map((r) => r.id);
@@ -72,6 +73,7 @@ export class SearchService {
     request: SearchRequest,
     warnings: OperationOutcomeIssue[],
   ): Promise<SearchResult> {
+    await store.flush(); // a buffered transaction's held writes must be visible to the search
     const filters = await expandTokenFilters(store, this, request.filters);
     const query = { resourceTypes: request.resourceTypes, filters };
     if (request.summary === 'count') {

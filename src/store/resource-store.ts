@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { IndexValues } from '../fhir/search/index-values';
 import type { DatabaseSchema } from './schema';
 import { deleteIndexRows, insertIndexRows } from './index/write-index-rows';
+import { WriteBuffer, type BufferedRow } from './write-buffer';
 
 export interface StoredResource {
   rid: string;
@@ -44,16 +45,61 @@ export interface NewVersion {
 /** A write that found the row already there (concurrent create of the same id). */
 export class DuplicateResourceError extends Error {}
 
+const LAST_UPDATED = sql<string>`to_json(last_updated)#>>'{}'`;
+
 /**
  * Resources, their history and their search-index rows. Every write method runs on the
  * executor it was built with; `transaction` gives a store bound to one transaction so
  * that a resource, its history row and its index rows commit together.
+ *
+ * A store made by `withWriteBuffer` (inside a transaction) holds its writes back in a
+ * WriteBuffer and writes them with a few multi-row statements: when `flush` is called, and
+ * before any read that the held writes could change. Reads of one resource by type and id
+ * are answered from the buffer when it holds the row. Whoever reads through `db` directly
+ * (searches) must call `flush` first: SearchService does.
  */
 export class ResourceStore {
   constructor(
     readonly db: Kysely<DatabaseSchema>,
     private readonly inTransaction = false,
+    private readonly buffer?: WriteBuffer,
   ) {}
+
+  /** The same transaction with its writes buffered (see the class comment). */
+  withWriteBuffer(): ResourceStore {
+    if (!this.inTransaction) throw new Error('Writes can be buffered only inside a transaction');
+    return this.buffer ? this : new ResourceStore(this.db, true, new WriteBuffer());
+  }
+
+  /** The buffer of a buffered store (to tag its writes), else undefined. */
+  get writeBuffer(): WriteBuffer | undefined {
+    return this.buffer;
+  }
+
+  /** Writes whatever the buffer holds (nothing to do for an unbuffered store). */
+  async flush(): Promise<void> {
+    await this.buffer?.flush(this.db);
+  }
+
+  /**
+   * Reads and locks (FOR UPDATE, in key order) the rows of many resources in one statement,
+   * so that the reads for update that follow are answered by the buffer. Only for a buffered store.
+   */
+  async lockForUpdate(keys: { resourceType: string; id: string }[]): Promise<void> {
+    const buffer = this.buffer;
+    if (!buffer) return;
+    const todo = new Map<string, { resourceType: string; id: string }>();
+    for (const k of keys) if (buffer.lookup(k.resourceType, k.id) === undefined) todo.set(`${k.resourceType}/${k.id}`, k);
+    if (todo.size === 0) return;
+    const wanted = [...todo.values()];
+    const { rows } = await sql<StoredRow>`select rid, resource_type, id, version_id, deleted, content, ${LAST_UPDATED} as last_updated
+      from resource
+      where (resource_type, id) in (select * from unnest(${wanted.map((k) => k.resourceType)}::text[], ${wanted.map((k) => k.id)}::text[]))
+      order by resource_type, id
+      for update`.execute(this.db);
+    for (const k of wanted) buffer.remember(k.resourceType, k.id, null);
+    for (const row of rows) buffer.remember(row.resource_type, row.id, toStoredResource(row));
+  }
 
   async transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this);
@@ -65,22 +111,27 @@ export class ResourceStore {
   }
 
   async read(resourceType: string, id: string, forUpdate = false): Promise<StoredResource | undefined> {
+    const held = this.buffer?.lookup(resourceType, id);
+    if (held !== undefined) return held === null ? undefined : fromBuffer(held);
     let query = this.db
       .selectFrom('resource')
-      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', sql<string>`to_json(last_updated)#>>'{}'`.as('last_updated')])
+      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', LAST_UPDATED.as('last_updated')])
       .where('resource_type', '=', resourceType)
       .where('id', '=', id);
     if (forUpdate) query = query.forUpdate();
     const row = await query.executeTakeFirst();
-    return row ? toStoredResource(row) : undefined;
+    const stored = row ? toStoredResource(row) : undefined;
+    if (forUpdate) this.buffer?.remember(resourceType, id, stored ?? null);
+    return stored;
   }
 
   /** Reads many live resources by type and id in one round trip. */
   async readMany(keys: { resourceType: string; id: string }[]): Promise<StoredResource[]> {
     if (keys.length === 0) return [];
+    await this.flush();
     const rows = await this.db
       .selectFrom('resource')
-      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', sql<string>`to_json(last_updated)#>>'{}'`.as('last_updated')])
+      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', LAST_UPDATED.as('last_updated')])
       .where('deleted', '=', false)
       .where((eb) => eb.or(keys.map((k) => eb.and([eb('resource_type', '=', k.resourceType), eb('id', '=', k.id)]))))
       .execute();
@@ -88,9 +139,10 @@ export class ResourceStore {
   }
 
   async readVersion(resourceType: string, id: string, versionId: number): Promise<HistoryRow | undefined> {
+    await this.flush();
     const row = await this.db
       .selectFrom('resource_history')
-      .select(['resource_type', 'id', 'version_id', 'method', 'content', sql<string>`to_json(last_updated)#>>'{}'`.as('last_updated')])
+      .select(['resource_type', 'id', 'version_id', 'method', 'content', LAST_UPDATED.as('last_updated')])
       .where('resource_type', '=', resourceType)
       .where('id', '=', id)
       .where('version_id', '=', versionId)
@@ -100,6 +152,12 @@ export class ResourceStore {
 
   /** Inserts version 1 of a new resource. Throws DuplicateResourceError if the id is taken. */
   async insert(version: NewVersion): Promise<string> {
+    if (this.buffer) {
+      if (this.buffer.lookup(version.resourceType, version.id)) throw new DuplicateResourceError(`${version.resourceType}/${version.id} exists`);
+      const { index, ...row } = version;
+      this.buffer.insert(row, index);
+      return PENDING_RID;
+    }
     const inserted = await this.db
       .insertInto('resource')
       .values({
@@ -122,6 +180,10 @@ export class ResourceStore {
   /** Many new resources at once (bulk load): one statement per table. */
   async insertMany(versions: NewVersion[]): Promise<void> {
     if (versions.length === 0) return;
+    if (this.buffer) {
+      for (const v of versions) await this.insert(v);
+      return;
+    }
     const rows = await this.db
       .insertInto('resource')
       .values(
@@ -158,6 +220,11 @@ export class ResourceStore {
 
   /** Replaces the current version of an existing row (also revives a deleted one). */
   async replace(rid: string, version: NewVersion): Promise<void> {
+    if (this.buffer) {
+      const { index, ...row } = version;
+      this.buffer.replace(row, index);
+      return;
+    }
     await this.db
       .updateTable('resource')
       .set({
@@ -175,11 +242,16 @@ export class ResourceStore {
 
   /** Replaces only the index rows (reindex). */
   async reindex(rid: string, resourceType: string, index: IndexValues): Promise<void> {
+    await this.flush();
     await deleteIndexRows(this.db, rid);
     await insertIndexRows(this.db, [{ rid, resourceType, values: index }]);
   }
 
   async markDeleted(rid: string, resourceType: string, id: string, versionId: number, lastUpdated: string): Promise<void> {
+    if (this.buffer) {
+      this.buffer.markDeleted(resourceType, id, versionId, lastUpdated);
+      return;
+    }
     await this.db
       .updateTable('resource')
       .set({ version_id: versionId, last_updated: lastUpdated, deleted: true })
@@ -193,9 +265,10 @@ export class ResourceStore {
   }
 
   async history(query: HistoryQuery): Promise<HistoryRow[]> {
+    await this.flush();
     let q = this.db
       .selectFrom('resource_history')
-      .select(['resource_type', 'id', 'version_id', 'method', 'content', sql<string>`to_json(last_updated)#>>'{}'`.as('last_updated')]);
+      .select(['resource_type', 'id', 'version_id', 'method', 'content', LAST_UPDATED.as('last_updated')]);
     if (query.resourceType !== undefined) q = q.where('resource_type', '=', query.resourceType);
     if (query.id !== undefined) q = q.where('id', '=', query.id);
     if (query.since !== undefined) q = q.where('last_updated', '>=', query.since);
@@ -220,6 +293,7 @@ export class ResourceStore {
   }
 
   async countHistory(query: Omit<HistoryQuery, 'count' | 'before'>): Promise<number> {
+    await this.flush();
     let q = this.db.selectFrom('resource_history').select((eb) => eb.fn.countAll<string>().as('n'));
     if (query.resourceType !== undefined) q = q.where('resource_type', '=', query.resourceType);
     if (query.id !== undefined) q = q.where('id', '=', query.id);
@@ -230,6 +304,7 @@ export class ResourceStore {
 
   /** Streams (rid, content) of live resources in rid order, for reindexing. */
   async livePage(resourceType: string | undefined, afterRid: string, limit: number) {
+    await this.flush();
     let q = this.db
       .selectFrom('resource')
       .select(['rid', 'resource_type', 'content'])
@@ -240,6 +315,7 @@ export class ResourceStore {
   }
 
   async countLive(resourceType: string | undefined): Promise<number> {
+    await this.flush();
     let q = this.db.selectFrom('resource').select((eb) => eb.fn.countAll<string>().as('n')).where('deleted', '=', false);
     if (resourceType !== undefined) q = q.where('resource_type', '=', resourceType);
     return Number((await q.executeTakeFirstOrThrow()).n);
@@ -260,7 +336,7 @@ export class ResourceStore {
   }
 }
 
-function toStoredResource(row: {
+interface StoredRow {
   rid: string;
   resource_type: string;
   id: string;
@@ -268,7 +344,19 @@ function toStoredResource(row: {
   deleted: boolean;
   content: string;
   last_updated: string;
-}): StoredResource {
+}
+
+/**
+ * The rid a buffered store gives a resource it has not written yet. A buffered store's
+ * replace and markDeleted find the row by type and id, so the rid is not used there.
+ */
+const PENDING_RID = '';
+
+function fromBuffer(row: BufferedRow): StoredResource {
+  return { ...row, rid: row.rid ?? PENDING_RID };
+}
+
+function toStoredResource(row: StoredRow): StoredResource {
   return {
     rid: row.rid,
     resourceType: row.resource_type,

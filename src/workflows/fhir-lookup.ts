@@ -1,5 +1,6 @@
 import type { Bundle, Questionnaire, QuestionnaireResponse, Resource } from 'fhir/r4';
 import type { ResourceService } from '../services/resource-service';
+import type { WriteBuffer } from '../store/write-buffer';
 
 /**
  * Reads and searches that the workflows need, through the ResourceService (and so inside
@@ -52,6 +53,12 @@ export function splitCanonical(canonical: string): { url: string; version: strin
 }
 
 /**
+ * Questionnaires found in one buffered transaction (a transaction Bundle of many responses looks
+ * up the same one for each), kept while the transaction writes no Questionnaire.
+ */
+const foundInTransaction = new WeakMap<WriteBuffer, Map<string, { written: number; found: Questionnaire | undefined }>>();
+
+/**
  * The Questionnaire a canonical names (`url` or `url|version`). Without a version, several
  * stored versions are ranked: active first, then the highest `version`, then the newest.
  */
@@ -59,6 +66,19 @@ export async function findQuestionnaire(
   service: ResourceService,
   canonical: string,
 ): Promise<Questionnaire | undefined> {
+  const buffer = service.store.writeBuffer;
+  if (buffer === undefined) return searchQuestionnaire(service, canonical);
+  const written = buffer.writesOf('Questionnaire');
+  let memo = foundInTransaction.get(buffer);
+  if (memo === undefined) foundInTransaction.set(buffer, (memo = new Map()));
+  const known = memo.get(canonical);
+  if (known !== undefined && known.written === written) return known.found;
+  const found = await searchQuestionnaire(service, canonical);
+  memo.set(canonical, { written, found });
+  return found;
+}
+
+async function searchQuestionnaire(service: ResourceService, canonical: string): Promise<Questionnaire | undefined> {
   const { url, version } = splitCanonical(canonical);
   const params: [string, string][] = [['url', url]];
   if (version !== undefined) params.push(['version', version]);

@@ -1,7 +1,11 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import {
   OperationOutcomeError,
-  crawlTypedValue,
+  arrayify,
+  getDataType,
+  getNestedProperty,
+  isPrimitiveType,
+  isResource,
   toTypedValue,
   tryGetDataType,
   validateResource,
@@ -204,7 +208,7 @@ function runSupplementaryChecks(
   };
   try {
     checkRootInvariants(resource, issues);
-    crawlTypedValue(root, visitor);
+    crawlPresentElements(root, visitor);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     issues.push(
@@ -216,6 +220,54 @@ function runSupplementaryChecks(
     );
   }
   return issues;
+}
+
+/**
+ * @medplum/core's crawlTypedValue (typeschema/crawler.ts, 4.3.6) with one difference: in a JSON
+ * object it visits only the elements that have a property there (`name`, `_name`, or for a
+ * choice element any `value…`), where medplum's crawler looks up every element of the type.
+ * The visitor above does nothing for an absent element (no value, no choice to compare), so
+ * the issues are the same; most elements of a type are absent, so this is much less work.
+ * A value that is not a JSON object is crawled as medplum does.
+ */
+function crawlPresentElements(root: TypedValue, visitor: CrawlerVisitor): void {
+  const crawlObject = (obj: TypedValueWithPath, schema: InternalTypeSchema, path: string): void => {
+    const objIsResource = isResource(obj.value);
+    if (objIsResource) visitor.onEnterResource?.(path, obj, schema);
+    const present = isJsonObject(obj.value) ? presentNames(obj.value) : undefined;
+    for (const [key, element] of Object.entries(schema.elements)) {
+      if (present && !isPresent(key, element, present)) continue;
+      const propertyPath = `${path}.${key}`;
+      const propertyValues = getNestedProperty(obj, key, { withPath: true });
+      visitor.visitProperty(obj, key, propertyPath, propertyValues, schema);
+      for (const propertyValue of propertyValues) {
+        if (!propertyValue) continue;
+        for (const value of arrayify(propertyValue) as TypedValueWithPath[]) {
+          if (!isPrimitiveType(value.type)) crawlObject(value, getDataType(value.type), propertyPath);
+        }
+      }
+    }
+    if (objIsResource) visitor.onExitResource?.(path, obj, schema);
+  };
+  const schema = getDataType(root.type);
+  crawlObject({ ...root, path: schema.path }, schema, schema.path);
+}
+
+/** The property names of a JSON object, primitive-extension `_` removed. */
+function presentNames(object: Record<string, unknown>): Set<string> {
+  const names = new Set<string>();
+  for (const key of Object.keys(object)) names.add(key.startsWith('_') ? key.slice(1) : key);
+  return names;
+}
+
+/** Whether medplum's property lookup can find a value for the element (a superset: it reads only these names). */
+function isPresent(key: string, element: InternalSchemaElement, present: Set<string>): boolean {
+  if (present.has(key)) return true;
+  const last = element.path.slice(element.path.lastIndexOf('.') + 1);
+  if (!last.endsWith('[x]')) return present.has(last);
+  const prefix = last.slice(0, -3);
+  for (const name of present) if (name.length > prefix.length && name.startsWith(prefix)) return true;
+  return false;
 }
 
 /** Cardinality and array-or-single shape of one property. Returns false when its values should not be examined further. */

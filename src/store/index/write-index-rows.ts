@@ -1,106 +1,193 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { IndexValues } from '../../fhir/search/index-values';
 import type { DatabaseSchema } from '../schema';
 
-const INDEX_TABLES = [
-  'idx_token',
-  'idx_string',
-  'idx_date',
-  'idx_reference',
-  'idx_uri',
-  'idx_number',
-  'idx_quantity',
-  'idx_composite',
-  'idx_fulltext',
+/** The index rows of one resource version. */
+export interface IndexRowsOf {
+  rid: string;
+  resourceType: string;
+  values: IndexValues;
+}
+
+type Column<V> = readonly [name: string, type: string, value: (v: V) => unknown];
+
+interface TableSpec<K extends keyof IndexValues> {
+  table: string;
+  key: K;
+  columns: readonly Column<IndexValues[K] extends (infer V)[] ? V : never>[];
+}
+
+function spec<K extends keyof IndexValues>(s: TableSpec<K>): TableSpec<K> {
+  return s;
+}
+
+const numeric = (n: number) => String(n);
+
+/** Every index table with a row per value: its columns after (rid, resource_type, param). */
+const VALUE_TABLES = [
+  spec({
+    table: 'idx_token',
+    key: 'token',
+    columns: [
+      ['system', 'text', (v) => v.system],
+      ['code', 'text', (v) => v.code],
+      ['text_norm', 'text', (v) => v.text],
+    ],
+  }),
+  spec({
+    table: 'idx_string',
+    key: 'string',
+    columns: [
+      ['value_norm', 'text', (v) => v.normalized],
+      ['value', 'text', (v) => v.value],
+    ],
+  }),
+  spec({
+    table: 'idx_date',
+    key: 'date',
+    columns: [
+      ['range_start', 'timestamptz', (v) => v.start],
+      ['range_end', 'timestamptz', (v) => v.end],
+    ],
+  }),
+  spec({
+    table: 'idx_reference',
+    key: 'reference',
+    columns: [
+      ['target_type', 'text', (v) => v.targetType],
+      ['target_id', 'text', (v) => v.targetId],
+      ['url', 'text', (v) => v.url],
+      ['version', 'text', (v) => v.version],
+    ],
+  }),
+  spec({ table: 'idx_uri', key: 'uri', columns: [['value', 'text', (v) => v.value]] }),
+  spec({
+    table: 'idx_number',
+    key: 'number',
+    columns: [
+      ['value', 'numeric', (v) => numeric(v.value)],
+      ['range_low', 'numeric', (v) => numeric(v.low)],
+      ['range_high', 'numeric', (v) => numeric(v.high)],
+    ],
+  }),
+  spec({
+    table: 'idx_quantity',
+    key: 'quantity',
+    columns: [
+      ['value', 'numeric', (v) => numeric(v.value)],
+      ['range_low', 'numeric', (v) => numeric(v.low)],
+      ['range_high', 'numeric', (v) => numeric(v.high)],
+      ['system', 'text', (v) => v.system],
+      ['code', 'text', (v) => v.code],
+      ['unit', 'text', (v) => v.unit],
+    ],
+  }),
+  spec({
+    table: 'idx_composite',
+    key: 'composite',
+    columns: [
+      ['component_1', 'text', (v) => v.component1],
+      ['component_2', 'text', (v) => v.component2],
+      ['value_2', 'numeric', (v) => (v.value2 === null ? null : numeric(v.value2))],
+    ],
+  }),
 ] as const;
 
-/** Rows per INSERT statement: far below Postgres' 65,535 bound parameters. */
-const CHUNK = 1000;
+/**
+ * `insert into <table> (<columns>) select ... from unnest($1::type[], $2::type[], ...)`: one
+ * statement and one bound array per column, whatever the number of rows. Table, column and type
+ * names come from the constants above, never from input.
+ */
+export function unnestInsert(
+  table: string,
+  columns: readonly (readonly [name: string, type: string])[],
+  arrays: unknown[][],
+  select?: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const names = sql.join(columns.map(([name]) => sql.ref(name)));
+  const sources = sql.join(columns.map(([, type], i) => sql`${arrays[i]}::${sql.raw(type)}[]`));
+  const aliases = sql.join(columns.map((_, i) => sql.raw(`c${i}`)));
+  return sql`insert into ${sql.table(table)} (${names}) select ${select ?? sql`*`} from unnest(${sources}) as u(${aliases})`;
+}
 
-function chunks<T>(rows: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
-  return out;
+/**
+ * The statements (as parts of one WITH) that delete the index rows of these resources. The
+ * full-text row (one per resource, its primary key) is deleted only for `fulltextRids`: a
+ * resource that gets new index rows in the same statement has it replaced by the insert
+ * (indexInsertParts: on conflict do update), since a delete and an insert of one key in one
+ * statement would collide.
+ */
+export function indexDeleteParts(rids: string[], fulltextRids: string[] = rids): RawBuilder<unknown>[] {
+  const parts = rids.length === 0 ? [] : VALUE_TABLES.map((t) => sql`delete from ${sql.table(t.table)} where rid = any(${rids}::bigint[])`);
+  if (fulltextRids.length > 0) parts.push(sql`delete from idx_fulltext where rid = any(${fulltextRids}::bigint[])`);
+  return parts;
+}
+
+/** The statements (as parts of one WITH) that insert the index rows of these resources. */
+export function indexInsertParts(items: IndexRowsOf[]): RawBuilder<unknown>[] {
+  if (items.length === 0) return [];
+  const parts: RawBuilder<unknown>[] = [];
+  for (const t of VALUE_TABLES) {
+    const columns: readonly Column<never>[] = t.columns as readonly Column<never>[];
+    const arrays: unknown[][] = [[], [], [], ...columns.map(() => [])];
+    for (const { rid, resourceType, values } of items) {
+      for (const v of values[t.key] as never[]) {
+        arrays[0].push(rid);
+        arrays[1].push(resourceType);
+        arrays[2].push((v as { param: string }).param);
+        columns.forEach(([, , value], i) => arrays[3 + i].push(value(v)));
+      }
+    }
+    if (arrays[0].length === 0) continue;
+    parts.push(
+      unnestInsert(
+        t.table,
+        [['rid', 'bigint'], ['resource_type', 'text'], ['param', 'text'], ...columns.map(([name, type]) => [name, type] as const)],
+        arrays,
+      ),
+    );
+  }
+  parts.push(
+    unnestInsert(
+      'idx_fulltext',
+      [
+        ['rid', 'bigint'],
+        ['resource_type', 'text'],
+        ['narrative', 'text'],
+        ['content', 'text'],
+      ],
+      [items.map((i) => i.rid), items.map((i) => i.resourceType), items.map((i) => i.values.narrative), items.map((i) => i.values.content)],
+      sql`c0, c1, to_tsvector('english', c2), to_tsvector('english', c3)`,
+    ),
+  );
+  parts[parts.length - 1] = sql`${parts[parts.length - 1]} on conflict (rid) do update
+    set resource_type = excluded.resource_type, narrative = excluded.narrative, content = excluded.content`;
+  return parts;
+}
+
+/**
+ * Runs data-modifying statements as one statement (`with p0 as (...), p1 as (...) select`): one
+ * round trip. They all see the snapshot taken before it, so a delete does not see the rows an
+ * insert of the same statement adds.
+ */
+export async function runAsOneStatement(db: Kysely<DatabaseSchema>, parts: RawBuilder<unknown>[]): Promise<void> {
+  if (parts.length === 0) return;
+  if (parts.length === 1) {
+    await parts[0].execute(db);
+    return;
+  }
+  const ctes = sql.join(
+    parts.map((part, i) => sql`${sql.raw(`p${i}`)} as (${part})`),
+    sql`, `,
+  );
+  await sql`with ${ctes} select 1`.execute(db);
 }
 
 export async function deleteIndexRows(db: Kysely<DatabaseSchema>, rid: string): Promise<void> {
-  for (const table of INDEX_TABLES) await db.deleteFrom(table).where('rid', '=', rid).execute();
+  await runAsOneStatement(db, indexDeleteParts([rid]));
 }
 
 /** Writes the index rows of one or many resources (same transaction as the resources). */
-export async function insertIndexRows(
-  db: Kysely<DatabaseSchema>,
-  items: { rid: string; resourceType: string; values: IndexValues }[],
-): Promise<void> {
-  const base = (rid: string, resourceType: string, param: string) => ({ rid, resource_type: resourceType, param });
-  const token = items.flatMap(({ rid, resourceType, values }) =>
-    values.token.map((v) => ({ ...base(rid, resourceType, v.param), system: v.system, code: v.code, text_norm: v.text })),
-  );
-  const string = items.flatMap(({ rid, resourceType, values }) =>
-    values.string.map((v) => ({ ...base(rid, resourceType, v.param), value_norm: v.normalized, value: v.value })),
-  );
-  const date = items.flatMap(({ rid, resourceType, values }) =>
-    values.date.map((v) => ({ ...base(rid, resourceType, v.param), range_start: v.start, range_end: v.end })),
-  );
-  const reference = items.flatMap(({ rid, resourceType, values }) =>
-    values.reference.map((v) => ({
-      ...base(rid, resourceType, v.param),
-      target_type: v.targetType,
-      target_id: v.targetId,
-      url: v.url,
-      version: v.version,
-    })),
-  );
-  const uri = items.flatMap(({ rid, resourceType, values }) =>
-    values.uri.map((v) => ({ ...base(rid, resourceType, v.param), value: v.value })),
-  );
-  const number = items.flatMap(({ rid, resourceType, values }) =>
-    values.number.map((v) => ({
-      ...base(rid, resourceType, v.param),
-      value: String(v.value),
-      range_low: String(v.low),
-      range_high: String(v.high),
-    })),
-  );
-  const quantity = items.flatMap(({ rid, resourceType, values }) =>
-    values.quantity.map((v) => ({
-      ...base(rid, resourceType, v.param),
-      value: String(v.value),
-      range_low: String(v.low),
-      range_high: String(v.high),
-      system: v.system,
-      code: v.code,
-      unit: v.unit,
-    })),
-  );
-  const composite = items.flatMap(({ rid, resourceType, values }) =>
-    values.composite.map((v) => ({
-      ...base(rid, resourceType, v.param),
-      component_1: v.component1,
-      component_2: v.component2,
-      value_2: v.value2 === null ? null : String(v.value2),
-    })),
-  );
-  for (const rows of chunks(token)) await db.insertInto('idx_token').values(rows).execute();
-  for (const rows of chunks(string)) await db.insertInto('idx_string').values(rows).execute();
-  for (const rows of chunks(date)) await db.insertInto('idx_date').values(rows).execute();
-  for (const rows of chunks(reference)) await db.insertInto('idx_reference').values(rows).execute();
-  for (const rows of chunks(uri)) await db.insertInto('idx_uri').values(rows).execute();
-  for (const rows of chunks(number)) await db.insertInto('idx_number').values(rows).execute();
-  for (const rows of chunks(quantity)) await db.insertInto('idx_quantity').values(rows).execute();
-  for (const rows of chunks(composite)) await db.insertInto('idx_composite').values(rows).execute();
-  for (const rows of chunks(items)) {
-    await db
-      .insertInto('idx_fulltext')
-      .values(
-        rows.map(({ rid, resourceType, values }) => ({
-          rid,
-          resource_type: resourceType,
-          narrative: sql<string>`to_tsvector('english', ${values.narrative})`,
-          content: sql<string>`to_tsvector('english', ${values.content})`,
-        })),
-      )
-      .execute();
-  }
+export async function insertIndexRows(db: Kysely<DatabaseSchema>, items: IndexRowsOf[]): Promise<void> {
+  await runAsOneStatement(db, indexInsertParts(items));
 }
-

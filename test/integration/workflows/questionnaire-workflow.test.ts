@@ -1,4 +1,6 @@
-import type { QuestionnaireResponse, Task } from 'fhir/r4';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Questionnaire, QuestionnaireResponse, Task } from 'fhir/r4';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import {
   answerItems,
@@ -332,5 +334,80 @@ describe('a patient with no concerns', () => {
     expect(task.status).toBe('completed');
     expect(task.output?.[0].valueReference?.reference).toBe(`QuestionnaireResponse/${r.body.id}`);
     expect(await followUpsOf(r.body.id)).toHaveLength(0);
+  });
+});
+
+describe('in one transaction Bundle (buffered writes)', () => {
+  test('a response PUT after its assignment Task in the same Bundle completes that Task and raises its follow-ups', async () => {
+    const patientId = 'tx-workflow-patient';
+    const taskId = 'tx-workflow-task';
+    const responseId = 'tx-workflow-response';
+    const answers = { sex: 'female' as const, pregnant: false, smoking: true };
+    const entry = [
+      { ...patient('Intransaction', 'female'), id: patientId },
+      { ...assignment(patientId, coordinatorId, '2026-04-01', '2026-04-10'), id: taskId },
+      { ...response(patientId, 'completed', answerItems(answers)), id: responseId },
+      { ...patient('Aftertheresponse', 'male'), id: 'tx-workflow-other' },
+    ].map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }));
+    const r = await server.fetch('/', { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+    expect(r.status).toBe(200);
+    expect(r.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(Array(4).fill('201 Created'));
+
+    const task = await read<Task>(`/Task/${taskId}`);
+    expect(task.status).toBe('completed');
+    expect(task.meta.versionId).toBe('2');
+    expect(task.output?.[0].valueReference).toEqual({ reference: `QuestionnaireResponse/${responseId}` });
+    // The Task's index rows are those of version 2.
+    const completed = await server.fetch(`/Task?_id=${taskId}&status=completed&_summary=count`);
+    expect(completed.body.total).toBe(1);
+    const requested = await server.fetch(`/Task?_id=${taskId}&status=requested&_summary=count`);
+    expect(requested.body.total).toBe(0);
+    expect(concernCodes(await followUpsOf(responseId))).toEqual(['smoking']);
+    expect((await server.fetch('/Patient/tx-workflow-other')).status).toBe(200);
+  });
+});
+
+describe('a transaction that changes the Questionnaire between two responses', () => {
+  test('the second response is checked against the new version (the per-transaction lookup is renewed)', async () => {
+    const original = JSON.parse(
+      readFileSync(path.resolve(__dirname, '../../../content/Questionnaire-foraminotomy-preop.json'), 'utf8'),
+    ) as Questionnaire;
+    const url = `${QUESTIONNAIRE_URL}-memo`;
+    const v1: Questionnaire = { ...original, id: 'memo-preop', url };
+    const v2: Questionnaire = {
+      ...v1,
+      item: [...(v1.item ?? []), { linkId: 'memo-extra', type: 'boolean', text: 'One more question?' }],
+    };
+    const put = (resource: Questionnaire | QuestionnaireResponse) => ({
+      resource,
+      request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
+    });
+    const first = await server.fetch(`/Questionnaire/memo-preop`, { method: 'PUT', body: JSON.stringify(v1) });
+    expect(first.status).toBe(201);
+    const patientId = (await create(server, patient('Memo', 'female'))).id;
+    const answer = (id: string, items: NonNullable<QuestionnaireResponse['item']>) => ({
+      ...response(patientId, 'in-progress', items),
+      questionnaire: url,
+      id,
+    });
+    const sex = { linkId: 'about-you', item: [{ linkId: 'sex', answer: [{ valueCoding: { system: GENDER, code: 'female' } }] }] };
+    const extra = { linkId: 'memo-extra', answer: [{ valueBoolean: true }] };
+    // Against version 1 the extra answer is refused ...
+    const refused = await server.fetch('/', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [put(answer('memo-r0', [sex, extra]))] }),
+    });
+    expect(refused.status).toBe(422);
+    // ... and after version 2 in the same transaction it is accepted.
+    const r = await server.fetch('/', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [put(answer('memo-r1', [sex])), put(v2), put(answer('memo-r2', [sex, extra]))],
+      }),
+    });
+    expect(r.status).toBe(200);
+    expect((await server.fetch('/QuestionnaireResponse/memo-r2')).status).toBe(200);
   });
 });

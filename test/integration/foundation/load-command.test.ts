@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { dropTestDatabase, startTestServer } from '../../support/test-server';
+
+/**
+ * `npm run load -- <file>` writes 500 resources per transaction: a rejected resource is still
+ * reported on its own and keeps no other resource out, a rerun changes nothing, and what it
+ * wrote is found over HTTP like anything written through the API.
+ */
+const ROOT = path.resolve(__dirname, '../../..');
+
+function runLoad(file: string, env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/content/load-command.ts', file], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout }));
+  });
+}
+
+const patient = (i: number) => ({
+  resourceType: 'Patient',
+  id: `load-${i}`,
+  identifier: [{ system: 'urn:test:load', value: String(i) }],
+  name: [{ family: i % 2 === 0 ? 'Evenload' : 'Oddload' }],
+  gender: i === 520 ? 'tomato' : 'female',
+});
+
+test('loads in chunks: one bad resource is rejected alone, a rerun changes nothing', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'load-command-'));
+  const first = await startTestServer({ pgliteDir: dir, keepDatabase: true });
+  await first.stop();
+  const env = first.databaseUrl ? { DATABASE_URL: first.databaseUrl } : { DATABASE_URL: '', PGLITE_DIR: dir };
+  try {
+    const lines = Array.from({ length: 700 }, (_, i) => JSON.stringify(patient(i)));
+    lines.splice(300, 0, JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Noid' }] }));
+    const file = path.join(dir, 'patients.ndjson');
+    await writeFile(file, `${lines.join('\n')}\n`);
+
+    const run1 = await runLoad(file, env);
+    expect(run1.stdout).toContain('created 700, updated 0, unchanged 0, rejected 1');
+    expect(run1.stdout).toMatch(/rejected .*patients\.ndjson.*gender/);
+    expect(run1.code).toBe(1);
+
+    lines[10] = JSON.stringify({ ...patient(10), name: [{ family: 'Changedload' }] });
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const run2 = await runLoad(file, env);
+    // The resource without an id is created again; load-10 changed; the rest is as it was.
+    expect(run2.stdout).toContain('created 1, updated 1, unchanged 698, rejected 1');
+
+    const server = await startTestServer({ pgliteDir: dir, databaseUrl: first.databaseUrl, keepDatabase: true });
+    try {
+      const count = async (q: string) => (await server.fetch(`/Patient?${q}&_summary=count`)).body.total;
+      expect(await count('family=Evenload')).toBe(348); // 350 even ids, less load-10 (renamed) and load-520 (rejected)
+      expect(await count('family=Oddload')).toBe(350);
+      expect(await count('family=Changedload')).toBe(1);
+      expect(await count('family=Noid')).toBe(2);
+      expect(await count('identifier=urn:test:load|520')).toBe(0);
+      expect((await server.fetch('/Patient/load-10/_history')).body.total).toBe(2);
+      expect((await server.fetch('/Patient/load-11/_history')).body.total).toBe(1);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    if (first.databaseUrl) await dropTestDatabase(first.databaseUrl);
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 120_000);
