@@ -109,7 +109,8 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
     case 'chain': {
       // The references of this resource that lead to a target matching the inner filter: by
       // type/id or by canonical URL. One UNION inside one IN lets the planner start from the
-      // (usually selective) targets instead of walking every resource.
+      // (usually selective) targets instead of walking every resource. `url is not null` changes
+      // no result but lets the planner see how few references are canonical (no scan of idx_uri).
       const t = `c${depth}`;
       const inner = compileFilter(filter.filter, filter.targetTypes, t, depth + 1);
       const targets = sql`select ${sql.ref(`${t}.rid`)} from resource ${sql.table(t)} where ${typeCondition(`${t}.resource_type`, filter.targetTypes)} and not ${sql.ref(`${t}.deleted`)} and ${inner}`;
@@ -124,7 +125,7 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
         union
         select ${sql.ref(`${g}.rid`)} from idx_reference ${sql.table(g)}
           join idx_uri ${sql.table(u)} on ${sql.ref(`${u}.value`)} = ${sql.ref(`${g}.url`)} and ${sql.ref(`${u}.param`)} = 'url'
-          where ${sameReference} and ${sql.ref(`${u}.rid`)} in (${targets}))`;
+          where ${sameReference} and ${sql.ref(`${g}.url`)} is not null and ${sql.ref(`${u}.rid`)} in (${targets}))`;
     }
     case 'has': {
       // The resources referenced (by type/id or canonical URL) by a source matching the inner filter.
@@ -142,7 +143,7 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
         union
         select ${sql.ref(`${u}.rid`)} from idx_reference ${sql.table(g)}
           join idx_uri ${sql.table(u)} on ${sql.ref(`${u}.value`)} = ${sql.ref(`${g}.url`)} and ${sql.ref(`${u}.param`)} = 'url'
-          where ${sameReference})`;
+          where ${sameReference} and ${sql.ref(`${g}.url`)} is not null)`;
     }
   }
 }
