@@ -1,19 +1,15 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { IndexValues } from '../fhir/search/index-values';
 import type { DatabaseSchema } from './schema';
+import type { StoredResource } from './resource-store';
 import { indexDeleteParts, indexInsertParts, runAsOneStatement, unnestInsert, type IndexRowsOf } from './index/write-index-rows';
 
-/** What a buffered store knows of one row: the locked row read from the database, or its state after the pending writes. */
-export interface BufferedRow {
-  /** Undefined for a row that is not in the database yet (written by the next flush). */
-  rid: string | undefined;
-  resourceType: string;
-  id: string;
-  versionId: number;
-  lastUpdated: string;
-  deleted: boolean;
-  content: string;
-}
+/**
+ * What a buffered store knows of one row: the locked row read from the database, or its state
+ * after the pending writes. A stored resource whose rid is undefined until the next flush
+ * writes it.
+ */
+export type BufferedRow = Omit<StoredResource, 'rid'> & { rid: string | undefined };
 
 interface PendingRow extends BufferedRow {
   /** Index values of the current version; undefined for a deleted resource. */
