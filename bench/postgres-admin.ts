@@ -75,3 +75,17 @@ export async function queryDatabase<T extends pg.QueryResultRow>(
 ): Promise<T[]> {
   return withClient(url, async (c) => (await c.query<T>(text, values)).rows);
 }
+
+/** The comment of database `name` (a kept benchmark database records what it holds there), or undefined. */
+export async function databaseComment(adminUrl: string, name: string): Promise<string | undefined> {
+  assertName(name);
+  return withClient(adminUrl, async (c) => {
+    const rows = (
+      await c.query<{ comment: string | null }>(
+        'select shobj_description(oid, $2) as comment from pg_database where datname = $1',
+        [name, 'pg_database'],
+      )
+    ).rows;
+    return rows[0]?.comment ?? undefined;
+  });
+}

@@ -23,7 +23,9 @@ import { ingest } from './ingest';
 import { runLoad, type LoadResult } from './load';
 import {
   createDatabase,
+  databaseComment,
   databaseSizeMb,
+  databaseUrl,
   dropDatabase,
   postgresSettings,
   postgresVersion,
@@ -41,6 +43,8 @@ import {
   type ChildServer,
 } from './processes';
 import { benchmarkQueries, summarize, type PageWalk, type QueryDefinition } from './queries';
+const DEFAULT_SOCKET_DIR = '/var/run/postgresql';
+
 import { machineInfo, renderReport, type QueryFigures, type RunReport, type SizeRun } from './report';
 
 interface Options {
@@ -60,6 +64,8 @@ interface Options {
   cpuProf: boolean;
   loadCommand: boolean;
   write: boolean;
+  keepDatabase: boolean;
+  reuseDatabase: boolean;
 }
 
 const HELP = `npm run bench -- [options]
@@ -70,9 +76,14 @@ const HELP = `npm run bench -- [options]
   --duration 20           measured seconds per query and connection count
   --warmup 5              warm-up seconds before each measurement
   --connections 1,8,32
-  --queries read,procedure,...  only these (keys: read procedure procedure-type include content tasks-page-1 tasks-page-20 count)
+  --queries read,procedure,...  only these, or none (keys: read procedure procedure-type include content tasks-page-1 tasks-page-20 count)
   --seed bench  --patient-share 0.8
-  --postgres-url postgres://postgres@127.0.0.1:5432/postgres
+  --postgres-url URL      admin URL of the machine's PostgreSQL (default: its Unix socket
+                          ${DEFAULT_SOCKET_DIR} when present, else 127.0.0.1:5432); the server
+                          and the floor connect the same way
+  --keep-database         keep each PostgreSQL database (bench_kept_<size>_...) after the run
+  --reuse-database        reuse a kept database of the same library instead of ingesting it
+                          again (ingest is then not measured; implies --keep-database)
   --pool-size 10          DATABASE_POOL_SIZE of the server and the floor
   --ingest-concurrency 2  transaction Bundles in flight during ingest
   --log-level warn        LOG_LEVEL of the server (info logs every request)
@@ -87,7 +98,18 @@ function parseOptions(argv: string[]): Options {
     const a = argv[i];
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${HELP}`);
     const name = a.slice(2);
-    if (['quick', 'cpu-prof', 'no-write', 'no-load-command', 'help'].includes(name)) flags.add(name);
+    if (
+      [
+        'quick',
+        'cpu-prof',
+        'no-write',
+        'no-load-command',
+        'help',
+        'keep-database',
+        'reuse-database',
+      ].includes(name)
+    )
+      flags.add(name);
     else {
       const value = argv[++i];
       if (value === undefined) throw new Error(`--${name} needs a value`);
@@ -113,19 +135,37 @@ function parseOptions(argv: string[]): Options {
     durationSeconds: Number(args.get('duration') ?? (quick ? 5 : 20)),
     warmupSeconds: Number(args.get('warmup') ?? (quick ? 2 : 5)),
     connections: list('connections', '1,8,32').map(Number),
-    queries: args.has('queries') ? list('queries', '') : undefined,
+    queries: args.has('queries') ? list('queries', '').filter((q) => q !== 'none') : undefined,
     seed: args.get('seed') ?? 'bench',
     patientShare: Number(args.get('patient-share') ?? '0.8'),
-    postgresUrl: args.get('postgres-url') ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    postgresUrl: args.get('postgres-url') ?? defaultPostgresUrl(),
     poolSize: Number(args.get('pool-size') ?? '10'),
     ingestConcurrency: Number(args.get('ingest-concurrency') ?? '2'),
     logLevel: args.get('log-level') ?? 'warn',
     cpuProf: flags.has('cpu-prof'),
     loadCommand: !flags.has('no-load-command'),
     write: !flags.has('no-write'),
+    keepDatabase: flags.has('keep-database') || flags.has('reuse-database'),
+    reuseDatabase: flags.has('reuse-database'),
   };
   if (quick && args.has('sizes')) throw new Error('--quick runs 10k only; leave out --sizes');
   return options;
+}
+
+/**
+ * The machine's PostgreSQL through its Unix socket when there is one: on this kind of machine
+ * a round trip over the socket costs about 0.4 ms against 0.6 ms over loopback TCP, and a 2 MB
+ * parameter 19 ms against 33 ms (bench/README of docs/benchmarks.md, "Connection").
+ */
+function defaultPostgresUrl(): string {
+  return existsSync(path.join(DEFAULT_SOCKET_DIR, '.s.PGSQL.5432'))
+    ? `postgres://postgres@localhost/postgres?host=${DEFAULT_SOCKET_DIR}`
+    : 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+/** What a kept database holds, written as its comment once ingest has finished. */
+function keptSignature(plan: LibraryPlan): string {
+  return `bench library ${JSON.stringify(plan)} ingested completely`;
 }
 
 const log = (line: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -419,42 +459,65 @@ async function runSize(engine: 'postgres' | 'pglite', total: number, options: Op
     floorPeakRssMb: undefined,
     minutes: 0,
   };
-  const dbName = `${DATABASE_PREFIX}${plan.label}_${process.pid}`;
+  const dbName = options.keepDatabase
+    ? `${DATABASE_PREFIX}kept_${plan.label}_${plan.seed.replace(/[^a-z0-9]/g, '')}_${Math.round(plan.patientShare * 100)}`
+    : `${DATABASE_PREFIX}${plan.label}_${process.pid}`;
+  const reuse =
+    engine === 'postgres' &&
+    options.reuseDatabase &&
+    (await databaseComment(options.postgresUrl, dbName)) === keptSignature(plan);
   let env: ServerEnv;
   if (engine === 'postgres') {
-    createdDatabases.add(dbName);
-    env = { databaseUrl: await createDatabase(options.postgresUrl, dbName) };
+    if (!options.keepDatabase) createdDatabases.add(dbName);
+    env = {
+      databaseUrl: reuse
+        ? databaseUrl(options.postgresUrl, dbName)
+        : await createDatabase(options.postgresUrl, dbName),
+    };
   } else {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-pglite-'));
     createdDirs.add(dir);
     env = { pgliteDir: dir };
   }
   const tag = `${engine}-${plan.label}`;
-  let server = await startOurServer(`${tag}-ingest`, options, env);
-  run.startup.freshMs = server.startupMs;
-  log(
-    `  server up on an empty database in ${Math.round(server.startupMs)} ms; ingesting ${library.files.length} Bundles`,
-  );
-  const ingestRss = sampleRss(server, 500);
-  const ingested = await ingest(server, library.files, options.ingestConcurrency);
-  run.ingest = {
-    resources: ingested.resources,
-    seconds: ingested.seconds,
-    perSecond: ingested.resources / ingested.seconds,
-    concurrency: options.ingestConcurrency,
-    peakRssMb: await ingestRss.stop(),
-    failures: ingested.failures,
-  };
-  for (const e of ingested.errors) run.checks.push(`ingest: ${e}`);
-  log(
-    `  ingested ${ingested.resources} resources in ${ingested.seconds.toFixed(1)} s = ${Math.round(run.ingest.perSecond)}/s (${ingested.failures} failed Bundles)`,
-  );
-  await server.stop();
-  if (engine === 'postgres' && env.databaseUrl) {
-    // What autovacuum would have done by now on a live system: fresh statistics for the planner.
-    await queryDatabase(env.databaseUrl, 'vacuum analyze');
-    run.databaseMb = await databaseSizeMb(options.postgresUrl, dbName);
+  let server: ChildServer;
+  if (reuse) {
+    run.ingest.reused = true;
+    log(`  reusing the kept database ${dbName}: ingest is not measured in this run`);
+  } else {
+    server = await startOurServer(`${tag}-ingest`, options, env);
+    run.startup.freshMs = server.startupMs;
+    log(
+      `  server up on an empty database in ${Math.round(server.startupMs)} ms; ingesting ${library.files.length} Bundles`,
+    );
+    const ingestRss = sampleRss(server, 500);
+    const ingested = await ingest(server, library.files, options.ingestConcurrency);
+    run.ingest = {
+      resources: ingested.resources,
+      seconds: ingested.seconds,
+      perSecond: ingested.resources / ingested.seconds,
+      concurrency: options.ingestConcurrency,
+      peakRssMb: await ingestRss.stop(),
+      failures: ingested.failures,
+    };
+    for (const e of ingested.errors) run.checks.push(`ingest: ${e}`);
+    log(
+      `  ingested ${ingested.resources} resources in ${ingested.seconds.toFixed(1)} s = ${Math.round(run.ingest.perSecond)}/s (${ingested.failures} failed Bundles)`,
+    );
+    await server.stop();
+    if (engine === 'postgres' && env.databaseUrl) {
+      // What autovacuum would have done by now on a live system: fresh statistics for the planner.
+      await queryDatabase(env.databaseUrl, 'vacuum analyze');
+      if (options.keepDatabase && ingested.failures === 0) {
+        await queryDatabase(
+          options.postgresUrl,
+          `comment on database ${dbName} is '${keptSignature(plan).replace(/'/g, "''")}'`,
+        );
+        log(`  kept as ${dbName}`);
+      }
+    }
   }
+  if (engine === 'postgres') run.databaseMb = await databaseSizeMb(options.postgresUrl, dbName);
   server = await startOurServer(`${tag}-queries`, options, env, options.cpuProf);
   run.startup.loadedMs = server.startupMs;
   log(`  restarted with the library loaded in ${Math.round(server.startupMs)} ms`);
@@ -467,8 +530,10 @@ async function runSize(engine: 'postgres' | 'pglite', total: number, options: Op
     await floor?.stop();
   }
   if (engine === 'postgres') {
-    await dropDatabase(options.postgresUrl, dbName);
-    createdDatabases.delete(dbName);
+    if (!options.keepDatabase) {
+      await dropDatabase(options.postgresUrl, dbName);
+      createdDatabases.delete(dbName);
+    }
     if (options.loadCommand) {
       log('  timing the load command on a fresh database');
       run.loadCommand = await measureLoadCommand(options, plan);
