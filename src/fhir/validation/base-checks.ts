@@ -1,11 +1,9 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import {
-  arrayify,
   deepEquals,
   deepIncludes,
   fhirTypeToJsType,
   getDataType,
-  getNestedProperty,
   isEmpty,
   isPrimitiveType,
   isReference,
@@ -117,13 +115,11 @@ class BaseCheckWalk {
         if (element.min > 0) this.issues.push(missingRequired(`${obj.path}.${key}`));
         continue;
       }
-      const propertyValues = getNestedProperty(obj, key, { withPath: true });
-      this.visitProperty(obj, key, element, propertyValues);
-      for (const propertyValue of propertyValues) {
-        if (!propertyValue) continue;
-        for (const value of arrayify(propertyValue) as TypedValueWithPath[]) {
-          if (!isPrimitiveType(value.type)) this.walkObject(value, getDataType(value.type));
-        }
+      const propertyValue = typedPropertyValue(obj, key, element);
+      this.visitProperty(obj, key, element, propertyValue);
+      for (const value of Array.isArray(propertyValue) ? propertyValue : [propertyValue]) {
+        if (value.value !== undefined && !isPrimitiveType(value.type))
+          this.walkObject(value, getDataType(value.type));
       }
     }
     this.checkAdditionalProperties(obj, schema.elements);
@@ -134,24 +130,22 @@ class BaseCheckWalk {
     parent: TypedValueWithPath,
     key: string,
     element: InternalSchemaElement,
-    propertyValues: (TypedValueWithPath | TypedValueWithPath[])[],
+    propertyValue: TypedValueWithPath | TypedValueWithPath[],
   ): void {
     const location = `${parent.path}.${key}`;
     if (key.endsWith('[x]')) checkSingleChoice(parent, key.slice(0, -3), element, this.issues);
-    for (const propertyValue of propertyValues) {
-      if (!Array.isArray(propertyValue) && propertyValue.value === undefined) {
-        if (element.min > 0) this.issues.push(missingRequired(propertyValue.path));
-        continue;
-      }
-      if (!checkShape(propertyValue, element, location, this.issues)) continue;
-      if (!matchesSpecifiedValue(propertyValue, element)) {
-        this.issues.push(validationIssue('structure', 'Value did not match expected pattern', location));
-      }
-      const values = Array.isArray(propertyValue) ? propertyValue : [propertyValue];
-      for (const value of values) {
-        if (value.value === undefined || value.value === null) continue;
-        this.checkValue(key, element, value, parent);
-      }
+    if (!Array.isArray(propertyValue) && propertyValue.value === undefined) {
+      if (element.min > 0) this.issues.push(missingRequired(propertyValue.path));
+      return;
+    }
+    if (!checkShape(propertyValue, element, location, this.issues)) return;
+    if (!matchesSpecifiedValue(propertyValue, element)) {
+      this.issues.push(validationIssue('structure', 'Value did not match expected pattern', location));
+    }
+    const values = Array.isArray(propertyValue) ? propertyValue : [propertyValue];
+    for (const value of values) {
+      if (value.value === undefined || value.value === null) continue;
+      this.checkValue(key, element, value, parent);
     }
   }
 
@@ -355,6 +349,84 @@ class BaseCheckWalk {
       }
     }
   }
+}
+
+/**
+ * The value(s) of one element of a typed object, as @medplum/core's
+ * `getNestedProperty(obj, key, { withPath: true })` returns them (its getTypedPropertyValue,
+ * 4.3.6), for the element the caller has already looked up: the first of the element's types
+ * whose JSON name is present, a primitive merged with its `_` extension part, `Resource`
+ * typed as the resource's own type, empty values as absent. The JSON names of each element's
+ * types are computed once (medplum builds them on every call, for every type of a choice).
+ */
+function typedPropertyValue(
+  obj: TypedValueWithPath,
+  key: string,
+  element: InternalSchemaElement,
+): TypedValueWithPath | TypedValueWithPath[] {
+  const path = `${obj.path}.${key}`;
+  const object = obj.value as Record<string, unknown> | undefined;
+  const names = object ? jsonNamesOf(element) : [];
+  let value: unknown;
+  let extension: unknown;
+  let type = 'undefined';
+  for (const name of names) {
+    value = object![name.json];
+    extension = object![name.extension];
+    if (value !== undefined || extension !== undefined) {
+      type = name.code;
+      break;
+    }
+  }
+  if (extension) {
+    if (Array.isArray(value)) {
+      const merged: unknown[] = value.slice();
+      const extensions = Array.isArray(extension) ? (extension as unknown[]) : [];
+      for (let i = 0; i < Math.max(merged.length, extensions.length); i++) {
+        merged[i] = withPrimitiveExtension(merged[i], extensions[i]);
+      }
+      value = merged;
+    } else {
+      value = withPrimitiveExtension(value, extension);
+    }
+  }
+  if (isEmpty(value)) return { type: 'undefined', value: undefined, path };
+  if (type === 'Element' || type === 'BackboneElement') type = element.type[0].code;
+  const typed = (v: unknown, p: string): TypedValueWithPath => ({
+    type: type === 'Resource' && isResource(v) ? v.resourceType : type,
+    value: v,
+    path: p,
+  });
+  return Array.isArray(value) ? value.map((v: unknown, i) => typed(v, `${path}[${i}]`)) : typed(value, path);
+}
+
+interface JsonName {
+  json: string;
+  extension: string;
+  code: string;
+}
+
+const jsonNames = new WeakMap<InternalSchemaElement, JsonName[]>();
+
+function jsonNamesOf(element: InternalSchemaElement): JsonName[] {
+  let names = jsonNames.get(element);
+  if (!names) {
+    const last = element.path.slice(element.path.lastIndexOf('.') + 1);
+    names = (element.type ?? []).map((t) => {
+      const json = last.replace('[x]', t.code.charAt(0).toUpperCase() + t.code.slice(1));
+      return { json, extension: `_${json}`, code: t.code };
+    });
+    jsonNames.set(element, names);
+  }
+  return names;
+}
+
+/** A primitive with the properties of its `_` partner (medplum boxes a string as a String object). */
+function withPrimitiveExtension(value: unknown, extension: unknown): unknown {
+  if (!extension) return value;
+  if (typeof extension !== 'object') throw new Error('Primitive extension must be an object');
+  const properties = Object.entries(extension).filter(([k]) => k !== '__proto__' && k !== 'constructor');
+  return Object.assign(Object(value ?? {}) as object, Object.fromEntries(properties));
 }
 
 /** Invariants, compiled once per (type, element path or type, key). */

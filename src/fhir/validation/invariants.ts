@@ -7,6 +7,7 @@ import {
 } from '@medplum/core';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
+import { shortcutFor, type InvariantShortcut } from './invariant-shortcuts';
 
 /**
  * What @medplum/core 4.3.6's FHIRPath engine gets wrong, found on the invalid corpus and the
@@ -40,6 +41,7 @@ export class Invariant {
   private medplumAtom: FhirPathAtom | null | undefined;
   private fhirpathFn: ((node: unknown, env: Record<string, unknown>) => unknown[]) | null | undefined;
   private readonly useMedplum: boolean;
+  private readonly shortcut: InvariantShortcut | undefined;
 
   /**
    * @param expression the FHIRPath expression
@@ -54,9 +56,11 @@ export class Invariant {
     private readonly modelPath: string = typeName ?? '',
   ) {
     this.useMedplum = typeName !== undefined && medplumCanEvaluate(expression);
+    this.shortcut = shortcutFor(expression);
   }
 
   evaluate(node: unknown, resource: unknown, rootResource: unknown): InvariantOutcome {
+    if (this.shortcut?.(node)) return 'pass';
     const fast = this.useMedplum ? this.evaluateWithMedplum(node, resource, rootResource) : undefined;
     if (fast === true) return 'pass';
     const reference = this.evaluateWithFhirpath(node, resource, rootResource);
