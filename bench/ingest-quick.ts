@@ -6,7 +6,9 @@
  *                                 [--bundles N] [--cpu-prof] [--postgres-url URL]
  *
  * `--bundles N` posts only the first N Bundles of each phase; `--cpu-prof` writes the server's
- * CPU profile to bench/.data/profiles (summarise it with bench/profile-summary.ts).
+ * CPU profile to bench/.data/profiles (summarise it with bench/profile-summary.ts). Besides
+ * resources/s it prints the CPU time the server used per resource (/proc/<pid>/stat), which other
+ * work on the machine changes much less than the wall-clock rate.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,7 +16,7 @@ import path from 'node:path';
 import { parseSize, planLibrary, writeLibraryFiles } from './generate-library';
 import { ingest } from './ingest';
 import { createDatabase, dropDatabase, DATABASE_PREFIX } from './postgres-admin';
-import { freePort, killAllChildren, startChild } from './processes';
+import { cpuSeconds, freePort, killAllChildren, startChild } from './processes';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,12 +66,14 @@ async function main(): Promise<void> {
   });
   try {
     const load = os.loadavg()[0];
+    const cpuBefore = await cpuSeconds(server.pid);
     const result = await ingest(server, files, concurrency);
+    const cpuMs = ((await cpuSeconds(server.pid)) - cpuBefore) * 1000;
     process.stdout.write(
       `${engine} ${plan.label}: ${result.resources} resources in ${result.seconds.toFixed(1)} s = ` +
         `${Math.round(result.resources / result.seconds)} resources/s (${files.length} Bundles, ` +
         `${concurrency} in flight, ${result.failures} failed; 1-minute load ${load.toFixed(2)} before, ` +
-        `${os.loadavg()[0].toFixed(2)} after)\n`,
+        `${os.loadavg()[0].toFixed(2)} after); the server used ${(cpuMs / result.resources).toFixed(2)} ms of CPU per resource\n`,
     );
     for (const e of result.errors) process.stdout.write(`  ${e}\n`);
   } finally {

