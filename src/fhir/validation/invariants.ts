@@ -5,8 +5,7 @@ import {
   type FhirPathAtom,
   type TypedValue,
 } from '@medplum/core';
-import fhirpath from 'fhirpath';
-import r4Model from 'fhirpath/fhir-context/r4';
+import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 
 /**
  * What @medplum/core 4.3.6's FHIRPath engine gets wrong, found on the invalid corpus and the
@@ -94,7 +93,7 @@ export class Invariant {
   private evaluateWithFhirpath(node: unknown, resource: unknown, rootResource: unknown): boolean | undefined {
     if (this.fhirpathFn === undefined) {
       try {
-        const compiled = fhirpath.compile({ base: this.modelPath, expression: this.expression }, r4Model, {
+        const compiled = fhirpathEngine().compile({ base: this.modelPath, expression: this.expression }, r4Model(), {
           async: false,
           traceFn: () => undefined,
         });
