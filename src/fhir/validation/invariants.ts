@@ -5,8 +5,7 @@ import {
   type FhirPathAtom,
   type TypedValue,
 } from '@medplum/core';
-import fhirpath from 'fhirpath';
-import r4Model from 'fhirpath/fhir-context/r4';
+import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 import { shortcutFor, type InvariantShortcut } from './invariant-shortcuts';
 
 /**
@@ -98,10 +97,14 @@ export class Invariant {
   private evaluateWithFhirpath(node: unknown, resource: unknown, rootResource: unknown): boolean | undefined {
     if (this.fhirpathFn === undefined) {
       try {
-        const compiled = fhirpath.compile({ base: this.modelPath, expression: this.expression }, r4Model, {
-          async: false,
-          traceFn: () => undefined,
-        });
+        const compiled = fhirpathEngine().compile(
+          { base: this.modelPath, expression: this.expression },
+          r4Model(),
+          {
+            async: false,
+            traceFn: () => undefined,
+          },
+        );
         this.fhirpathFn = (n, env) => compiled(n, env) as unknown[];
       } catch {
         this.fhirpathFn = null;

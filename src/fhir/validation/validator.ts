@@ -34,8 +34,8 @@
  * location of the problem (`PlanDefinition.action[0].title`).
  */
 import type { CodeSystem, OperationOutcomeIssue, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
-import { indexStructureDefinitionBundle, tryGetDataType } from '@medplum/core';
-import { baseDefinitions, coreExtensionDefinitions } from './base-definitions';
+import { indexStructureDefinitionBundle } from '@medplum/core';
+import { baseDefinitions, coreExtensionDefinitions, coreTypeSchema, indexResourceTypesIn } from './base-definitions';
 import { checkAgainstBase } from './base-checks';
 import { dedupeIssues, validationIssue } from './issues';
 import { isJsonObject, type JsonObject } from './json-values';
@@ -78,8 +78,9 @@ export function hasErrors(issues: readonly OperationOutcomeIssue[]): boolean {
 /**
  * Builds a validator from our conformance resources (the files of profiles/, and any other
  * ValueSets and CodeSystems, e.g. from content/). StructureDefinitions must carry a snapshot.
- * Indexing takes a few hundred milliseconds once per process; validation after that takes
- * about a millisecond per resource.
+ * Reading and indexing the core definitions takes a few hundred milliseconds once per process
+ * (each resource type is indexed when first met, a few milliseconds); validation after that
+ * takes about a millisecond per resource.
  */
 export function createValidator(
   conformanceResources: readonly Resource[],
@@ -176,7 +177,7 @@ export function createValidator(
       if (typeof resourceType !== 'string' || resourceType === '') {
         return [validationIssue('required', 'The resource has no resourceType', 'Resource')];
       }
-      const schema = tryGetDataType(resourceType);
+      const schema = coreTypeSchema(resourceType);
       if (
         !schema ||
         schema.kind !== 'resource' ||
@@ -187,6 +188,7 @@ export function createValidator(
         return [validationIssue('invalid', `Unknown resource type '${resourceType}'`, location)];
       }
 
+      indexResourceTypesIn(resource);
       const issues = checkAgainstBase(resource, terminology);
       for (const claim of profileClaims(resource, resourceType, options, enforced)) {
         const profile = findProfile(claim.url);
