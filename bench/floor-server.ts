@@ -64,6 +64,8 @@ const REFERENCE_PARAMS = new Set(['owner']);
 interface Search {
   type: string;
   where: string;
+  /** Keyset condition of a `_cursor`, empty without one. */
+  keyset: string;
   params: Params;
   count: number;
   sortLastUpdated: boolean;
@@ -80,6 +82,7 @@ function parseSearch(type: string, query: URLSearchParams): Search {
   const search: Search = {
     type,
     where: '',
+    keyset: '',
     params: p,
     count: 20,
     sortLastUpdated: false,
@@ -108,34 +111,53 @@ function parseSearch(type: string, query: URLSearchParams): Search {
       search.cursor = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as string[];
     else throw new BadRequest(`parameter ${name} is not supported by the floor`);
   }
-  if (search.cursor !== undefined) {
-    // The keyset condition written as the server writes it (an OR chain). The row-value form
-    // `(last_updated, id, rid) < (...)` reads better but, deep in a queue, leads the planner to
-    // a nested loop over the owner's whole index range for every row (250 ms instead of 14 ms).
-    const [a, b, c] = search.cursor.map((v) => p.add(v));
-    conditions.push(
-      search.sortLastUpdated
-        ? `(r.last_updated < ${a}::timestamptz or (r.last_updated = ${a}::timestamptz and r.id < ${b}) or (r.last_updated = ${a}::timestamptz and r.id = ${b} and r.rid < ${c}::bigint))`
-        : `(r.id > ${a} or (r.id = ${a} and r.rid > ${b}::bigint))`,
-    );
-  }
   search.where = conditions.join(' and ');
+  if (search.cursor !== undefined) {
+    // The keyset condition written as the server writes it: a bound on the first key (an index
+    // range) and the OR chain. The row-value form `(last_updated, id, rid) < (...)` reads better
+    // but, deep in a queue, led the planner to a nested loop over the owner's whole index range
+    // for every row (250 ms instead of 14 ms).
+    const [a, b, c] = search.cursor.map((v) => p.add(v));
+    search.keyset = search.sortLastUpdated
+      ? `r.last_updated <= ${a}::timestamptz and (r.last_updated < ${a}::timestamptz or (r.last_updated = ${a}::timestamptz and r.id < ${b}) or (r.last_updated = ${a}::timestamptz and r.id = ${b} and r.rid < ${c}::bigint))`
+      : `r.id >= ${a} and (r.id > ${a} or (r.id = ${a} and r.rid > ${b}::bigint))`;
+  }
   return search;
 }
+
+/** As the server (src/store/search/search-query.ts): filtered searches collect this many matches at most before ordering them. */
+const COLLECTED_MATCHES_LIMIT = 5_000;
 
 function pageQuery(search: Search): Query {
   const p = search.params;
   const order = search.sortLastUpdated ? 'last_updated desc, id desc, rid desc' : 'id, rid';
+  const prefixed = (alias: string) => order.replace(/(\w+)/g, (w) => (w === 'desc' ? w : `${alias}.${w}`));
   const keys = search.sortLastUpdated
     ? `json_build_array(r.last_updated::text, r.id, r.rid::text)::text`
     : `json_build_array(r.id, r.rid::text)::text`;
+  const limit = p.add(search.count + 1);
+  const keyset = search.keyset === '' ? '' : ` and ${search.keyset}`;
+  // The same two steps as the server: with filters, the matching rids (at most the limit + 1),
+  // then their keys ordered and cut to the page, then the page's bodies; past the limit, the
+  // plain query. Only the branch the count selects runs.
+  const plain = `select r.rid as page_rid, r.last_updated, r.id from resource r where ${search.where}${keyset} order by ${prefixed('r')} limit ${limit}`;
+  const hasFilters = search.where.includes(' in (select ');
+  const collectedLimit = hasFilters ? p.add(COLLECTED_MATCHES_LIMIT) : '';
+  const keyRows = hasFilters
+    ? `with matched as materialized (select r.rid from resource r where ${search.where} limit ${collectedLimit}::int + 1),
+    collected as (select count(*) <= ${collectedLimit}::int as complete from matched),
+    keys as ((select * from (select r.rid as page_rid, r.last_updated, r.id from matched m join resource r on r.rid = m.rid
+               where not r.deleted${keyset} and (select complete from collected) offset 0) c order by ${prefixed('c').replace(/c\.rid/, 'c.page_rid')} limit ${limit})
+             union all
+             (select * from (${plain}) b where not (select complete from collected)))`
+    : `with keys as (${plain})`;
   const page = `select r.rid, r.resource_type, r.id, r.content, r.last_updated, ${keys} as keys
-    from resource r where ${search.where} order by ${order.replace(/(\w+)/g, (w) => (w === 'desc' ? w : `r.${w}`))} limit ${p.add(search.count + 1)}`;
+    from keys k join resource r on r.rid = k.page_rid order by ${prefixed('k').replace(/k\.rid/, 'k.page_rid')}`;
   if (search.include === undefined)
-    return { text: `select 0 as included, * from (${page}) page order by ${order}`, values: p.values };
+    return { text: `${keyRows} select 0 as included, * from (${page}) page order by ${order}`, values: p.values };
   // The page and the resources its references name, in one round trip: by canonical url
   // through idx_uri, or by type and id for relative references.
-  const text = `with page as (${page}),
+  const text = `${keyRows}, page as (${page}),
     refs as (select f.target_type, f.target_id, f.url from idx_reference f
              where f.rid in (select rid from page order by ${order} limit ${p.add(search.count)})
                and f.resource_type = ${p.add(search.include.sourceType)} and f.param = ${p.add(search.include.param)})
