@@ -212,7 +212,12 @@ function compileRange(value: RangeValue, start: RawBuilder<unknown>, end: RawBui
   const se = sql`${value.end}::timestamptz`;
   // For _lastUpdated the target is an instant: its range is [t, t].
   const te = instant ? start : end;
-  const contained = instant ? sql`(${start} >= ${ss} and ${start} < ${se})` : sql`(${start} >= ${ss} and ${te} <= ${se})`;
+  // Containment also bounds the start from above (a range starts before it ends): the same
+  // matches, but an index range on range_start and an estimate the planner can use (it took
+  // `start >= ss and end <= se` for a quarter of a table when 5 rows matched, and scanned it).
+  const contained = instant
+    ? sql`(${start} >= ${ss} and ${start} < ${se})`
+    : sql`(${start} >= ${ss} and ${start} <= ${se} and ${te} <= ${se})`;
   switch (value.prefix) {
     case 'eq':
       return contained;

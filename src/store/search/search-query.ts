@@ -107,26 +107,34 @@ export function whereClause(query: Pick<PageQuery, 'resourceTypes' | 'filters'>)
 
 /**
  * Matches a filtered search collects before ordering them, at most. Up to this many, the page
- * is cut from the matches themselves; beyond, Postgres plans the whole search as one query.
+ * is cut from the matches themselves; beyond, the search runs again as one plain query.
  */
 export const COLLECTED_MATCHES_LIMIT = 5_000;
+
+/** A row of the collected page; one row of nulls when the page is empty or (`complete` false) more than the limit match. */
+type CollectedRow = Record<string, string | null> & { complete: boolean };
+
+interface PageStatements {
+  collected?: RawBuilder<CollectedRow>;
+  /** The page as one query, which Postgres plans as it likes. */
+  plain: RawBuilder<Record<string, string>>;
+  columns: SortColumn[];
+}
 
 /**
  * The SQL of one page: the rows after the cursor in sort order, with their sort keys.
  *
- * With filters, the matching rids are collected first from the index tables (at most
- * COLLECTED_MATCHES_LIMIT + 1 of them), then their sort keys are read (index-only, from
- * resource_rid_keys of sql/006), ordered and cut to the page, and only the page's bodies are
- * read. Left to choose, Postgres walked resource_type_last_updated and tested every Task on the
- * way against the filters: cheap for page 1 of a dense queue, but its cost follows how many other
- * resources lie in between (page 1 of one owner's queue 0.3 s on a 330k store) and deep pages
- * read everything before the cursor. Collected, a page costs the size of the matched set (an
- * owner's ~1,200 requested Tasks) whatever the page and whatever the size of the store. When
- * more than the limit match (a broad filter), the second branch runs instead: the plain query,
- * where walking an index in sort order is the right plan. Postgres evaluates the count once
- * (an InitPlan) and runs only the branch it selects.
+ * With filters, the matching rids after the cursor and their keys are collected first (at most
+ * COLLECTED_MATCHES_LIMIT + 1; index-only through resource_rid_keys of sql/006), then ordered
+ * and cut to the page, and only the page's bodies are read. Left to choose, Postgres walked
+ * resource_type_last_updated and tested each Task on the way against the filters: cheap for page
+ * 1 of a dense queue, but deep pages re-read every row before the cursor, and the walk grows
+ * with the resources lying between the matches (page 1 of one owner's queue took 0.17-0.3 s on
+ * a 330k store). Collected, a page costs the matched set (an owner's ~1,400 requested Tasks)
+ * whatever the page and the size of the store. When more than the limit match after the cursor (a
+ * broad filter), the plain query runs instead, where walking an index in sort order is the right plan.
  */
-function pageStatement(query: PageQuery): { statement: RawBuilder<Record<string, string>>; columns: SortColumn[] } {
+function pageStatements(query: PageQuery): PageStatements {
   const { columns, joins } = sortColumns(query.sort, query.resourceTypes);
   const backwards = query.after?.backwards ?? false;
   const keyset: RawBuilder<unknown>[] = [];
@@ -141,45 +149,61 @@ function pageStatement(query: PageQuery): { statement: RawBuilder<Record<string,
   const direction = (c: SortColumn) => sql.raw(c.descending !== backwards ? 'desc' : 'asc');
   const keys = sql.join(columns.map((c, i) => sql`${c.expression} as ${sql.ref(`s${i}`)}`));
   const order = sql.join(columns.map((c) => sql`${c.expression} ${direction(c)}`));
+  const pageOrder = sql.join(columns.map((c, i) => sql`${sql.ref(`p.s${i}`)} ${direction(c)}`));
+  const keyText = sql.join(columns.map((_, i) => sql`(${sql.ref(`p.s${i}`)})::text as ${sql.ref(`k${i}`)}`));
   const sortJoins = sql.join(joins, sql` `);
-  const plain = sql`select r.rid as page_rid, ${keys} from resource r ${sortJoins}
-      where ${and([whereClause(query), ...keyset])} order by ${order} limit ${query.limit}`;
-  let page: RawBuilder<unknown>;
-  let matched = sql``;
-  if (query.filters.length === 0) page = plain;
-  else {
-    matched = sql`with matched as materialized (
-      select r.rid from resource r where ${whereClause(query)} limit ${COLLECTED_MATCHES_LIMIT + 1}),
-    collected as (select count(*) <= ${COLLECTED_MATCHES_LIMIT} as complete from matched)`;
-    // `offset 0` keeps the planner from merging the collected matches back into a walk of an index.
-    page = sql`(select * from (select r.rid as page_rid, ${keys} from matched m join resource r on r.rid = m.rid ${sortJoins}
-        where ${and([sql`not r.deleted`, ...keyset])} and (select complete from collected) offset 0) c
-      order by ${sql.join(columns.map((c, i) => sql`${sql.ref(`c.s${i}`)} ${direction(c)}`))} limit ${query.limit})
-      union all
-      (select * from (${plain}) b where not (select complete from collected))`;
-  }
-  const statement = sql<Record<string, string>>`${matched}
-    select r.rid, r.resource_type, r.id, r.content, ${sql.join(columns.map((_, i) => sql`(${sql.ref(`p.s${i}`)})::text as ${sql.ref(`k${i}`)}`))}
-    from (${page}) p
+  // The page's keys, then its bodies by primary key.
+  const plain = sql<Record<string, string>>`
+    select r.rid, r.resource_type, r.id, r.content, ${keyText}
+    from (select r.rid as page_rid, ${keys} from resource r ${sortJoins}
+      where ${and([whereClause(query), ...keyset])} order by ${order} limit ${query.limit}) p
     join resource r on r.rid = p.page_rid
-    order by ${sql.join(columns.map((c, i) => sql`${sql.ref(`p.s${i}`)} ${direction(c)}`))}`;
-  return { statement, columns };
+    order by ${pageOrder}`;
+  if (query.filters.length === 0) return { plain, columns };
+  // `matched` is named `r` below so that the sort and keyset expressions read its columns;
+  // `offset 0` keeps the planner from folding it back into a walk of an index.
+  const pageKeys = sql.join(columns.map((_, i) => sql.ref(`p.s${i}`)));
+  // Keys that are columns of `resource` are compared while collecting, so a deep page collects
+  // only what lies after the cursor; keys of a parameter are compared once they are computed.
+  const collectAfterCursor = joins.length === 0;
+  const collected = sql<CollectedRow>`
+    with matched as materialized (
+      select r.rid, r.last_updated, r.id from resource r
+      where ${and([whereClause(query), ...(collectAfterCursor ? keyset : [])])} limit ${COLLECTED_MATCHES_LIMIT + 1})
+    select page.*, c.complete
+    from (select count(*) <= ${COLLECTED_MATCHES_LIMIT} as complete from matched) c
+    left join (
+      select r.rid, r.resource_type, r.id, r.content, ${pageKeys}, ${keyText}
+      from (select * from (select r.rid as page_rid, ${keys} from matched r ${sortJoins}
+          where ${and(collectAfterCursor ? [] : keyset)} and (select count(*) from matched) <= ${COLLECTED_MATCHES_LIMIT} offset 0) p
+        order by ${pageOrder} limit ${query.limit}) p
+      join resource r on r.rid = p.page_rid) page on true
+    order by ${sql.join(columns.map((c, i) => sql`${sql.ref(`page.s${i}`)} ${direction(c)}`))}`;
+  return { collected, plain, columns };
 }
 
 /** The SQL and bound values of one page of a search, compiled but not run (for EXPLAIN). */
 export function compileSearchPage(db: Kysely<DatabaseSchema>, query: PageQuery): CompiledQuery {
-  return pageStatement(query).statement.compile(db);
+  const statements = pageStatements(query);
+  return (statements.collected ?? statements.plain).compile(db);
 }
 
 export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<SearchRow[]> {
-  const { statement, columns } = pageStatement(query);
-  const result = await statement.execute(db);
-  const rows = result.rows.map((row) => ({
+  const { collected, plain, columns } = pageStatements(query);
+  let found: Record<string, unknown>[];
+  if (collected === undefined) found = (await plain.execute(db)).rows;
+  else {
+    found = (await collected.execute(db)).rows;
+    // More matches than are collected: the plain query pages them instead.
+    if (found.length === 1 && found[0].complete === false) found = (await plain.execute(db)).rows;
+    else found = found.filter((row) => row.rid !== null);
+  }
+  const rows = found.map((row) => ({
     rid: String(row.rid),
-    resourceType: row.resource_type,
-    id: row.id,
-    content: row.content,
-    keys: columns.map((_, i) => row[`k${i}`]),
+    resourceType: row.resource_type as string,
+    id: row.id as string,
+    content: row.content as string,
+    keys: columns.map((_, i) => row[`k${i}`] as string),
   }));
   return query.after?.backwards ? rows.reverse() : rows;
 }
