@@ -64,6 +64,8 @@ const REFERENCE_PARAMS = new Set(['owner']);
 interface Search {
   type: string;
   where: string;
+  /** Keyset condition of a `_cursor`, empty without one. */
+  keyset: string;
   params: Params;
   count: number;
   sortLastUpdated: boolean;
@@ -80,6 +82,7 @@ function parseSearch(type: string, query: URLSearchParams): Search {
   const search: Search = {
     type,
     where: '',
+    keyset: '',
     params: p,
     count: 20,
     sortLastUpdated: false,
@@ -108,49 +111,77 @@ function parseSearch(type: string, query: URLSearchParams): Search {
       search.cursor = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as string[];
     else throw new BadRequest(`parameter ${name} is not supported by the floor`);
   }
-  if (search.cursor !== undefined) {
-    // The keyset condition written as the server writes it (an OR chain). The row-value form
-    // `(last_updated, id, rid) < (...)` reads better but, deep in a queue, leads the planner to
-    // a nested loop over the owner's whole index range for every row (250 ms instead of 14 ms).
-    const [a, b, c] = search.cursor.map((v) => p.add(v));
-    conditions.push(
-      search.sortLastUpdated
-        ? `(r.last_updated < ${a}::timestamptz or (r.last_updated = ${a}::timestamptz and r.id < ${b}) or (r.last_updated = ${a}::timestamptz and r.id = ${b} and r.rid < ${c}::bigint))`
-        : `(r.id > ${a} or (r.id = ${a} and r.rid > ${b}::bigint))`,
-    );
-  }
   search.where = conditions.join(' and ');
+  if (search.cursor !== undefined) {
+    // The keyset condition written as the server writes it: a bound on the first key (an index
+    // range) and the OR chain. The row-value form `(last_updated, id, rid) < (...)` reads better
+    // but, deep in a queue, led the planner to a nested loop over the owner's whole index range
+    // for every row (250 ms instead of 14 ms).
+    const [a, b, c] = search.cursor.map((v) => p.add(v));
+    search.keyset = search.sortLastUpdated
+      ? `r.last_updated <= ${a}::timestamptz and (r.last_updated < ${a}::timestamptz or (r.last_updated = ${a}::timestamptz and r.id < ${b}) or (r.last_updated = ${a}::timestamptz and r.id = ${b} and r.rid < ${c}::bigint))`
+      : `r.id >= ${a} and (r.id > ${a} or (r.id = ${a} and r.rid > ${b}::bigint))`;
+  }
   return search;
 }
 
-function pageQuery(search: Search): Query {
+/** As the server (src/store/search/search-query.ts): filtered searches collect this many matches at most before ordering them. */
+const COLLECTED_MATCHES_LIMIT = 5_000;
+
+/**
+ * The page (and its includes) as the server reads it: with filters and `collected`, the
+ * matching rids after the cursor with their keys (at most the limit + 1), ordered and cut to the page, then the
+ * page's bodies, plus a `complete` column (false, on a single row of nulls, when more match: the
+ * caller then asks again with `collected` false, the plain query).
+ */
+function pageQuery(search: Search, collected: boolean): Query {
   const p = search.params;
   const order = search.sortLastUpdated ? 'last_updated desc, id desc, rid desc' : 'id, rid';
+  const prefixed = (alias: string, rid = 'rid') =>
+    order.replace(/(\w+)/g, (w) => (w === 'desc' ? w : `${alias}.${w === 'rid' ? rid : w}`));
   const keys = search.sortLastUpdated
     ? `json_build_array(r.last_updated::text, r.id, r.rid::text)::text`
     : `json_build_array(r.id, r.rid::text)::text`;
+  const limit = p.add(search.count + 1);
+  const keyset = search.keyset === '' ? 'true' : search.keyset;
+  const cap = collected ? p.add(COLLECTED_MATCHES_LIMIT) : '';
+  const keyRows = collected
+    ? `with matched as materialized (select r.rid, r.last_updated, r.id from resource r where ${search.where} and ${keyset} limit ${cap}::int + 1),
+    keys as (select * from (select r.rid as page_rid, r.last_updated, r.id from matched r
+               where (select count(*) from matched) <= ${cap}::int offset 0) c order by ${prefixed('c', 'page_rid')} limit ${limit})`
+    : `with keys as (select r.rid as page_rid, r.last_updated, r.id from resource r where ${search.where} and ${keyset}
+               order by ${prefixed('r')} limit ${limit})`;
   const page = `select r.rid, r.resource_type, r.id, r.content, r.last_updated, ${keys} as keys
-    from resource r where ${search.where} order by ${order.replace(/(\w+)/g, (w) => (w === 'desc' ? w : `r.${w}`))} limit ${p.add(search.count + 1)}`;
-  if (search.include === undefined)
-    return { text: `select 0 as included, * from (${page}) page order by ${order}`, values: p.values };
+    from keys k join resource r on r.rid = k.page_rid`;
   // The page and the resources its references name, in one round trip: by canonical url
   // through idx_uri, or by type and id for relative references.
-  const text = `with page as (${page}),
-    refs as (select f.target_type, f.target_id, f.url from idx_reference f
-             where f.rid in (select rid from page order by ${order} limit ${p.add(search.count)})
-               and f.resource_type = ${p.add(search.include.sourceType)} and f.param = ${p.add(search.include.param)})
-    select 0 as included, rid, resource_type, id, content, last_updated, keys from page
+  const body =
+    search.include === undefined
+      ? `select 0 as included, * from (${page}) page`
+      : `select 0 as included, rid, resource_type, id, content, last_updated, keys from page
     union all
     select 1, t.rid, t.resource_type, t.id, t.content, t.last_updated, null from resource t
     where not t.deleted and t.rid in (
       select u.rid from idx_uri u where u.param = 'url' and u.value in (select url from refs where url is not null)
       union
-      select t2.rid from resource t2 join refs on t2.resource_type = refs.target_type and t2.id = refs.target_id where refs.url is null)
-    order by included, ${order}`;
+      select t2.rid from resource t2 join refs on t2.resource_type = refs.target_type and t2.id = refs.target_id where refs.url is null)`;
+  const ctes =
+    search.include === undefined
+      ? keyRows
+      : `${keyRows}, page as (${page}),
+    refs as (select f.target_type, f.target_id, f.url from idx_reference f
+             where f.rid in (select rid from page order by ${order} limit ${p.add(search.count)})
+               and f.resource_type = ${p.add(search.include.sourceType)} and f.param = ${p.add(search.include.param)})`;
+  const text = collected
+    ? `${ctes} select x.*, c.complete from (select count(*) <= ${cap}::int as complete from matched) c
+        left join (${body}) x on true order by x.included, ${prefixed('x')}`
+    : `${ctes} select x.*, true as complete from (${body}) x order by x.included, ${prefixed('x')}`;
   return { text, values: p.values };
 }
 
 interface Row {
+  /** False (on a row of nulls) when more matched than are collected. */
+  complete: boolean;
   included: number;
   rid: string;
   resource_type: string;
@@ -176,8 +207,12 @@ async function handleSearch(
     );
     return `{"resourceType":"Bundle","type":"searchset","total":${Number(result.rows[0].n)},"link":[{"relation":"self","url":${JSON.stringify(self)}}]}`;
   }
-  const result = await pool.query<Row>(prepared(pageQuery(search)));
-  const matches = result.rows.filter((r) => Number(r.included) === 0);
+  const collected = search.where.includes(' in (select ');
+  let result = await pool.query<Row>(prepared(pageQuery(search, collected)));
+  if (result.rows.length === 1 && result.rows[0].complete === false) {
+    result = await pool.query<Row>(prepared(pageQuery(parseSearch(type, query), false)));
+  }
+  const matches = result.rows.filter((r) => r.rid !== null && Number(r.included) === 0);
   const included = result.rows.filter((r) => Number(r.included) === 1);
   const hasMore = matches.length > search.count;
   const page = hasMore ? matches.slice(0, search.count) : matches;

@@ -3,12 +3,14 @@
  * server as a child process, the library's transaction Bundles posted as bench/run.ts does.
  *
  *   npx tsx bench/ingest-quick.ts [--size 10k] [--engine postgres|pglite] [--concurrency 2]
- *                                 [--bundles N] [--cpu-prof] [--postgres-url URL]
+ *                                 [--bundles N] [--cpu-prof] [--keep] [--postgres-url URL]
  *
  * `--bundles N` posts only the first N Bundles of each phase; `--cpu-prof` writes the server's
- * CPU profile to bench/.data/profiles (summarise it with bench/profile-summary.ts). Besides
- * resources/s it prints the CPU time the server used per resource (/proc/<pid>/stat), which other
- * work on the machine changes much less than the wall-clock rate.
+ * CPU profile to bench/.data/profiles (summarise it with bench/profile-summary.ts); `--keep`
+ * keeps the PostgreSQL database (or PGlite directory) and prints where it is, for EXPLAIN and
+ * auto_explain afterwards (run `VACUUM ANALYZE` first, as the suite does; drop it when done).
+ * Besides resources/s it prints the CPU time the server used per resource (/proc/<pid>/stat),
+ * which other work on the machine changes much less than the wall-clock rate.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
   const limit = Number(option('bundles', 'Infinity'));
   const postgresUrl = option('postgres-url', 'postgres://postgres@127.0.0.1:5432/postgres');
   const cpuProf = process.argv.includes('--cpu-prof');
+  const keep = process.argv.includes('--keep');
   const plan = planLibrary({ total, seed: 'bench', patientShare: 0.8 });
   const library = await writeLibraryFiles(plan);
   const files = ['bundle-1-', 'bundle-2-'].flatMap((prefix) =>
@@ -78,8 +81,9 @@ async function main(): Promise<void> {
     for (const e of result.errors) process.stdout.write(`  ${e}\n`);
   } finally {
     await server.stop();
-    if (databaseUrl !== undefined) await dropDatabase(postgresUrl, name);
-    if (pgliteDir !== undefined) await rm(pgliteDir, { recursive: true, force: true });
+    if (keep) process.stdout.write(`kept: ${databaseUrl !== undefined ? `DATABASE_URL=${databaseUrl}` : `PGLITE_DIR=${pgliteDir}`}\n`);
+    else if (databaseUrl !== undefined) await dropDatabase(postgresUrl, name);
+    else if (pgliteDir !== undefined) await rm(pgliteDir, { recursive: true, force: true });
   }
 }
 

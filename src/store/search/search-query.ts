@@ -79,19 +79,24 @@ const CURSOR_VALUE: Record<string, { test(value: string): boolean }> = {
   timestamptz: /^(-?infinity|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?)$/,
 };
 
-/** Keyset condition: the row comes after `values` in the order of `columns` (OR-chain). */
+/**
+ * Keyset condition: the row comes after `values` in the order of `columns` (OR-chain), led by
+ * a bound on the first column alone (`c0 <= v0` going down). The bound is implied by the chain
+ * but, unlike it, is an index range: without it a deep page read every row before the cursor
+ * again (bitmap on resource_type_last_updated), so page 20 of a task queue cost 2.4× page 1.
+ */
 function keysetCondition(columns: SortColumn[], values: string[], backwards: boolean): RawBuilder<unknown> {
   const alternatives: RawBuilder<unknown>[] = [];
+  const comparison = (c: SortColumn, value: string, strict: boolean) => {
+    const down = c.descending !== backwards;
+    const operator = down ? (strict ? '<' : '<=') : strict ? '>' : '>=';
+    return sql`${c.expression} ${sql.raw(operator)} ${value}::${sql.raw(c.cast)}`;
+  };
   for (let i = 0; i < columns.length; i++) {
     const equalities = columns.slice(0, i).map((c, j) => sql`${c.expression} = ${values[j]}::${sql.raw(c.cast)}`);
-    const c = columns[i];
-    const forward = c.descending !== backwards;
-    const comparison = forward
-      ? sql`${c.expression} < ${values[i]}::${sql.raw(c.cast)}`
-      : sql`${c.expression} > ${values[i]}::${sql.raw(c.cast)}`;
-    alternatives.push(and([...equalities, comparison]));
+    alternatives.push(and([...equalities, comparison(columns[i], values[i], true)]));
   }
-  return sql`(${sql.join(alternatives, sql` or `)})`;
+  return and([comparison(columns[0], values[0], false), sql`(${sql.join(alternatives, sql` or `)})`]);
 }
 
 export function whereClause(query: Pick<PageQuery, 'resourceTypes' | 'filters'>): RawBuilder<unknown> {
@@ -100,46 +105,105 @@ export function whereClause(query: Pick<PageQuery, 'resourceTypes' | 'filters'>)
   return and([typeCondition, sql`not r.deleted`, ...query.filters.map((f) => compileFilter(f, types, 'r'))]);
 }
 
-/** The SQL of one page: the rows after the cursor in sort order, with their sort keys. */
-function pageStatement(query: PageQuery): { statement: RawBuilder<Record<string, string>>; columns: SortColumn[] } {
+/**
+ * Matches a filtered search collects before ordering them, at most. Up to this many, the page
+ * is cut from the matches themselves; beyond, the search runs again as one plain query.
+ */
+export const COLLECTED_MATCHES_LIMIT = 5_000;
+
+/** A row of the collected page; one row of nulls when the page is empty or (`complete` false) more than the limit match. */
+type CollectedRow = Record<string, string | null> & { complete: boolean };
+
+interface PageStatements {
+  collected?: RawBuilder<CollectedRow>;
+  /** The page as one query, which Postgres plans as it likes. */
+  plain: RawBuilder<Record<string, string>>;
+  columns: SortColumn[];
+}
+
+/**
+ * The SQL of one page: the rows after the cursor in sort order, with their sort keys.
+ *
+ * With filters, the matching rids after the cursor and their keys are collected first (at most
+ * COLLECTED_MATCHES_LIMIT + 1; index-only through resource_rid_keys of sql/006), then ordered
+ * and cut to the page, and only the page's bodies are read. Left to choose, Postgres walked
+ * resource_type_last_updated and tested each Task on the way against the filters: cheap for page
+ * 1 of a dense queue, but deep pages re-read every row before the cursor, and the walk grows
+ * with the resources lying between the matches (page 1 of one owner's queue took 0.17-0.3 s on
+ * a 330k store). Collected, a page costs the matched set (an owner's ~1,400 requested Tasks)
+ * whatever the page and the size of the store. When more than the limit match after the cursor (a
+ * broad filter), the plain query runs instead, where walking an index in sort order is the right plan.
+ */
+function pageStatements(query: PageQuery): PageStatements {
   const { columns, joins } = sortColumns(query.sort, query.resourceTypes);
   const backwards = query.after?.backwards ?? false;
-  const conditions = [whereClause(query)];
+  const keyset: RawBuilder<unknown>[] = [];
   if (query.after !== undefined) {
     if (query.after.keys.length !== columns.length) throw new RangeError('cursor does not fit the sort');
     // A cursor comes from the client: a value that would not cast is refused before any SQL.
     columns.forEach((c, i) => {
       if (!CURSOR_VALUE[c.cast].test(query.after!.keys[i])) throw new RangeError('cursor does not fit the sort');
     });
-    conditions.push(keysetCondition(columns, query.after.keys, backwards));
+    keyset.push(keysetCondition(columns, query.after.keys, backwards));
   }
-  const orderBy = sql.join(
-    columns.map((c) => sql`${c.expression} ${sql.raw(c.descending !== backwards ? 'desc' : 'asc')}`),
-  );
-  const keyColumns = sql.join(columns.map((c, i) => sql`(${c.expression})::text as ${sql.ref(`k${i}`)}`));
-  const statement = sql<Record<string, string>>`
-    select r.rid, r.resource_type, r.id, r.content, ${keyColumns}
-    from resource r ${sql.join(joins, sql` `)}
-    where ${and(conditions)}
-    order by ${orderBy}
-    limit ${query.limit}`;
-  return { statement, columns };
+  const direction = (c: SortColumn) => sql.raw(c.descending !== backwards ? 'desc' : 'asc');
+  const keys = sql.join(columns.map((c, i) => sql`${c.expression} as ${sql.ref(`s${i}`)}`));
+  const order = sql.join(columns.map((c) => sql`${c.expression} ${direction(c)}`));
+  const pageOrder = sql.join(columns.map((c, i) => sql`${sql.ref(`p.s${i}`)} ${direction(c)}`));
+  const keyText = sql.join(columns.map((_, i) => sql`(${sql.ref(`p.s${i}`)})::text as ${sql.ref(`k${i}`)}`));
+  const sortJoins = sql.join(joins, sql` `);
+  // The page's keys, then its bodies by primary key.
+  const plain = sql<Record<string, string>>`
+    select r.rid, r.resource_type, r.id, r.content, ${keyText}
+    from (select r.rid as page_rid, ${keys} from resource r ${sortJoins}
+      where ${and([whereClause(query), ...keyset])} order by ${order} limit ${query.limit}) p
+    join resource r on r.rid = p.page_rid
+    order by ${pageOrder}`;
+  if (query.filters.length === 0) return { plain, columns };
+  // `matched` is named `r` below so that the sort and keyset expressions read its columns;
+  // `offset 0` keeps the planner from folding it back into a walk of an index.
+  const pageKeys = sql.join(columns.map((_, i) => sql.ref(`p.s${i}`)));
+  // Keys that are columns of `resource` are compared while collecting, so a deep page collects
+  // only what lies after the cursor; keys of a parameter are compared once they are computed.
+  const collectAfterCursor = joins.length === 0;
+  const collected = sql<CollectedRow>`
+    with matched as materialized (
+      select r.rid, r.last_updated, r.id from resource r
+      where ${and([whereClause(query), ...(collectAfterCursor ? keyset : [])])} limit ${COLLECTED_MATCHES_LIMIT + 1})
+    select page.*, c.complete
+    from (select count(*) <= ${COLLECTED_MATCHES_LIMIT} as complete from matched) c
+    left join (
+      select r.rid, r.resource_type, r.id, r.content, ${pageKeys}, ${keyText}
+      from (select * from (select r.rid as page_rid, ${keys} from matched r ${sortJoins}
+          where ${and(collectAfterCursor ? [] : keyset)} and (select count(*) from matched) <= ${COLLECTED_MATCHES_LIMIT} offset 0) p
+        order by ${pageOrder} limit ${query.limit}) p
+      join resource r on r.rid = p.page_rid) page on true
+    order by ${sql.join(columns.map((c, i) => sql`${sql.ref(`page.s${i}`)} ${direction(c)}`))}`;
+  return { collected, plain, columns };
 }
 
 /** The SQL and bound values of one page of a search, compiled but not run (for EXPLAIN). */
 export function compileSearchPage(db: Kysely<DatabaseSchema>, query: PageQuery): CompiledQuery {
-  return pageStatement(query).statement.compile(db);
+  const statements = pageStatements(query);
+  return (statements.collected ?? statements.plain).compile(db);
 }
 
 export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<SearchRow[]> {
-  const { statement, columns } = pageStatement(query);
-  const result = await statement.execute(db);
-  const rows = result.rows.map((row) => ({
+  const { collected, plain, columns } = pageStatements(query);
+  let found: Record<string, unknown>[];
+  if (collected === undefined) found = (await plain.execute(db)).rows;
+  else {
+    found = (await collected.execute(db)).rows;
+    // More matches than are collected: the plain query pages them instead.
+    if (found.length === 1 && found[0].complete === false) found = (await plain.execute(db)).rows;
+    else found = found.filter((row) => row.rid !== null);
+  }
+  const rows = found.map((row) => ({
     rid: String(row.rid),
-    resourceType: row.resource_type,
-    id: row.id,
-    content: row.content,
-    keys: columns.map((_, i) => row[`k${i}`]),
+    resourceType: row.resource_type as string,
+    id: row.id as string,
+    content: row.content as string,
+    keys: columns.map((_, i) => row[`k${i}`] as string),
   }));
   return query.after?.backwards ? rows.reverse() : rows;
 }
