@@ -27,11 +27,11 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl !== undefined) return openPostgres(options.databaseUrl, options);
+  if (options.databaseUrl !== undefined) return await openPostgres(options.databaseUrl, options);
   return openPGlite(options.pgliteDir, options.statementTimeoutMs);
 }
 
-function openPostgres(connectionString: string, options: DatabaseOptions): Database {
+async function openPostgres(connectionString: string, options: DatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString,
     max: options.poolSize,
@@ -42,7 +42,17 @@ function openPostgres(connectionString: string, options: DatabaseOptions): Datab
   // A broken idle connection must not crash the process: the pool drops it and the
   // next request opens a fresh one, which is how the server recovers from an outage.
   pool.on('error', (error) => options.onPoolError?.(error));
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const analyzer = new AnalyzeScheduler(500, true);
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), plugins: [analyzer] });
+  analyzer.attach(db as unknown as Kysely<unknown>);
+  // The server's autovacuum keeps statistics fresh; where it is off, the scheduler does.
+  try {
+    const setting = await sql<{ on: boolean }>`select current_setting('autovacuum') = 'on' as on`.execute(db);
+    if (setting.rows[0]?.on !== false) analyzer.disable();
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   return {
     db,
     engine: 'postgres',
@@ -58,7 +68,8 @@ async function openPGlite(dataDir: string, statementTimeoutMs: number | undefine
     parsers: { 20: KEEP_AS_TEXT, 1700: KEEP_AS_TEXT },
   });
   await pglite.waitReady;
-  if (statementTimeoutMs !== undefined) await pglite.exec(`set statement_timeout = ${Math.floor(statementTimeoutMs)}`);
+  if (statementTimeoutMs !== undefined)
+    await pglite.exec(`set statement_timeout = ${Math.floor(statementTimeoutMs)}`);
   const analyzer = new AnalyzeScheduler();
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite), plugins: [analyzer] });
   analyzer.attach(db as unknown as Kysely<unknown>);
