@@ -35,6 +35,9 @@ export async function migrate(db: Kysely<DatabaseSchema>, dir = MIGRATIONS_DIR):
         if (done.has(file)) continue;
         const script = await readFile(path.join(dir, file), 'utf8');
         await connection.transaction().execute(async (trx) => {
+          // No statement timeout for a migration: building an index on a large store takes
+          // minutes (migration 006 on a 1M-resource store hit the pool's 30 s timeout).
+          await sql`set local statement_timeout = 0`.execute(trx);
           await sql.raw(script).execute(trx);
           await trx.insertInto('schema_migration').values({ name: file }).execute();
         });
