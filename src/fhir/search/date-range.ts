@@ -20,7 +20,8 @@ export function parseDateRange(value: string): DateRange | undefined {
   const day = d !== undefined ? Number(d) : undefined;
   if (month !== undefined && (month < 1 || month > 12)) return undefined;
   if (day !== undefined && (day < 1 || day > daysInMonth(year, month!))) return undefined;
-  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 59))) return undefined;
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 59)))
+    return undefined;
   if (month === undefined) return { start: utc(year, 0, 1), end: utc(year + 1, 0, 1) };
   if (day === undefined) return { start: utc(year, month - 1, 1), end: utc(year, month, 1) };
   if (h === undefined) return { start: utc(year, month - 1, day), end: utc(year, month - 1, day + 1) };
@@ -32,9 +33,14 @@ export function parseDateRange(value: string): DateRange | undefined {
   return { start, end: new Date(start.getTime() + precisionMs) };
 }
 
+/**
+ * Midnight UTC of a calendar day; a month or day past the end rolls over into the next month or
+ * year (`utc(2024, 12, 1)` is 2025-01-01), and years below 100 stay as they are (Date.UTC would
+ * read 24 as 1924).
+ */
 function utc(year: number, monthIndex: number, day: number): Date {
-  const date = new Date(Date.UTC(2000, monthIndex, day));
-  date.setUTCFullYear(year);
+  const date = new Date(0);
+  date.setUTCFullYear(year, monthIndex, day);
   return date;
 }
 
