@@ -8,7 +8,7 @@ import type { Resource } from 'fhir/r4';
 import { sql } from 'kysely';
 import { COLLECTED_MATCHES_LIMIT } from '../../../src/store/search/search-query';
 import { startTestServer, type TestServer } from '../../support/test-server';
-import { link, putAll, search } from './search-helpers';
+import { link, putAll, search, walkPages } from './search-helpers';
 
 let server: TestServer;
 
@@ -24,16 +24,8 @@ function task(id: string, owner: string, status: string): Resource {
   } as Resource;
 }
 
-async function walk(first: string): Promise<string[][]> {
-  const pages: string[][] = [];
-  let next: string | undefined = first;
-  while (next !== undefined) {
-    const answer = await search(server, next);
-    pages.push(answer.matches.map((m) => m.split('/')[1]));
-    next = link(server, answer.bundle, 'next');
-    if (pages.length > 200) throw new Error('paging does not end');
-  }
-  return pages;
+function walk(first: string): Promise<string[][]> {
+  return walkPages(server, first, { maxPages: 200 });
 }
 
 /** The queue in the order R4 asks for, computed here from what was stored. */

@@ -5,7 +5,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import { startTestServer, type TestServer } from '../../support/test-server';
-import { link, putAll, search } from './search-helpers';
+import { link, putAll, search, walkPages } from './search-helpers';
 
 let server: TestServer;
 
@@ -27,17 +27,8 @@ afterAll(async () => {
   await server.close();
 });
 
-async function walk(first: string, between?: (pageNumber: number) => Promise<void>): Promise<string[][]> {
-  const pages: string[][] = [];
-  let next: string | undefined = first;
-  while (next !== undefined) {
-    const answer = await search(server, next);
-    pages.push(answer.matches.map((m) => m.split('/')[1]));
-    next = link(server, answer.bundle, 'next');
-    if (between && next !== undefined) await between(pages.length);
-    if (pages.length > 50) throw new Error('paging does not end');
-  }
-  return pages;
+function walk(first: string, between?: (pageNumber: number) => Promise<void>): Promise<string[][]> {
+  return walkPages(server, first, { maxPages: 50, between });
 }
 
 test('next links visit every match once, in order, and stop at the last page', async () => {

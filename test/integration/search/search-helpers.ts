@@ -58,6 +58,24 @@ export function link(server: TestServer, bundle: Bundle, relation: string): stri
 }
 
 /** Asserts a 4xx OperationOutcome (never a 5xx) and returns its issues' text. */
+/** Follows `next` links from `first`; the ids of each page. `between` runs after each page that has a next one. */
+export async function walkPages(
+  server: TestServer,
+  first: string,
+  options: { maxPages: number; between?: (pageNumber: number) => Promise<void> },
+): Promise<string[][]> {
+  const pages: string[][] = [];
+  let next: string | undefined = first;
+  while (next !== undefined) {
+    const answer = await search(server, next);
+    pages.push(answer.matches.map((m) => m.split('/')[1]));
+    next = link(server, answer.bundle, 'next');
+    if (options.between && next !== undefined) await options.between(pages.length);
+    if (pages.length > options.maxPages) throw new Error('paging does not end');
+  }
+  return pages;
+}
+
 export async function expectClientError(server: TestServer, path: string, status = 400, init?: RequestInit): Promise<string> {
   const response = await server.fetch(path, init);
   if (response.status !== status || response.body?.resourceType !== 'OperationOutcome') {
