@@ -4,6 +4,10 @@ import pg from 'pg';
 import type { DatabaseSchema } from './schema';
 import { PGliteDialect } from './pglite-dialect';
 import { AnalyzeScheduler } from './analyze-scheduler';
+import { namingClient, StatementNames } from './prepared-statements';
+
+/** Distinct SQL texts the pool prepares by name (see StatementNames). */
+const PREPARED_STATEMENT_LIMIT = 500;
 
 /** 20 = int8, 1700 = numeric: kept as strings on both engines so no precision is lost. */
 const KEEP_AS_TEXT = (value: string): string => value;
@@ -38,6 +42,7 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     statement_timeout: options.statementTimeoutMs,
+    Client: namingClient(new StatementNames(PREPARED_STATEMENT_LIMIT)),
   });
   // A broken idle connection must not crash the process: the pool drops it and the
   // next request opens a fresh one, which is how the server recovers from an outage.

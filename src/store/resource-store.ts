@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { IndexValues } from '../fhir/search/index-values';
 import type { DatabaseSchema } from './schema';
 import { deleteIndexRows, insertIndexRows } from './index/write-index-rows';
@@ -47,6 +47,13 @@ export class DuplicateResourceError extends Error {}
 
 const LAST_UPDATED = sql<string>`to_json(last_updated)#>>'{}'`;
 
+const readQuery = (db: Kysely<DatabaseSchema>, resourceType: string, id: string) =>
+  db
+    .selectFrom('resource')
+    .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', LAST_UPDATED.as('last_updated')])
+    .where('resource_type', '=', resourceType)
+    .where('id', '=', id);
+
 /**
  * Resources, their history and their search-index rows. Every write method runs on the
  * executor it was built with; `transaction` gives a store bound to one transaction so
@@ -59,6 +66,8 @@ const LAST_UPDATED = sql<string>`to_json(last_updated)#>>'{}'`;
  * (searches) must call `flush` first: SearchService does.
  */
 export class ResourceStore {
+  private readSql: string | undefined;
+
   constructor(
     readonly db: Kysely<DatabaseSchema>,
     private readonly inTransaction = false,
@@ -113,16 +122,20 @@ export class ResourceStore {
   async read(resourceType: string, id: string, forUpdate = false): Promise<StoredResource | undefined> {
     const held = this.buffer?.lookup(resourceType, id);
     if (held !== undefined) return held === null ? undefined : fromBuffer(held);
-    let query = this.db
-      .selectFrom('resource')
-      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', LAST_UPDATED.as('last_updated')])
-      .where('resource_type', '=', resourceType)
-      .where('id', '=', id);
-    if (forUpdate) query = query.forUpdate();
-    const row = await query.executeTakeFirst();
+    const row = forUpdate ? await readQuery(this.db, resourceType, id).forUpdate().executeTakeFirst() : await this.readUnlocked(resourceType, id);
     const stored = row ? toStoredResource(row) : undefined;
     if (forUpdate) this.buffer?.remember(resourceType, id, stored ?? null);
     return stored;
+  }
+
+  /**
+   * Read by type and id, the hottest query of all: its SQL is compiled once per store and only
+   * the two values change (building it with Kysely on every read cost ~7% of a read's CPU).
+   */
+  private async readUnlocked(resourceType: string, id: string): Promise<StoredRow | undefined> {
+    this.readSql ??= readQuery(this.db, '', '').compile().sql;
+    const result = await this.db.executeQuery<StoredRow>(CompiledQuery.raw(this.readSql, [resourceType, id]));
+    return result.rows[0];
   }
 
   /** Reads many live resources by type and id in one round trip. */

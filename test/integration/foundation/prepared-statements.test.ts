@@ -1,0 +1,66 @@
+import { sql } from 'kysely';
+import { ENGINE, startTestServer, type TestServer } from '../../support/test-server';
+
+/**
+ * On PostgreSQL the pool sends queries as named prepared statements (src/store/prepared-statements.ts):
+ * each query shape is parsed once per connection and may keep a generic plan. One pooled
+ * connection here, so the statements the HTTP requests prepared are visible to the test's query.
+ */
+const onPostgres = ENGINE === 'postgres' ? describe : describe.skip;
+
+onPostgres('named prepared statements on PostgreSQL', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { DATABASE_POOL_SIZE: '1' } });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const prepared = async (): Promise<{ name: string; statement: string }[]> =>
+    (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(server.ctx.database.db))
+      .rows;
+
+  const put = (id: string, family: string) =>
+    server.fetch(`/Patient/${id}`, { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family }] }) });
+
+  test('a search shape is prepared once and answers each bound value correctly', async () => {
+    expect((await put('prep-a', 'Alvarez')).status).toBe(201);
+    expect((await put('prep-b', 'Baptiste')).status).toBe(201);
+    const first = await server.fetch('/Patient?family=Alvarez');
+    const second = await server.fetch('/Patient?family=Baptiste');
+    expect(first.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual(['prep-a']);
+    expect(second.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual(['prep-b']);
+    const statements = await prepared();
+    const searches = statements.filter((s) => s.statement.includes('from idx_string s where'));
+    // Two searches with different values, one statement: the values are bound, not in the text.
+    expect(searches).toHaveLength(1);
+    expect(searches[0].statement).not.toContain('Alvarez');
+  });
+
+  test('a write that fails inside a transaction leaves the prepared statements usable', async () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: { resourceType: 'Patient', id: 'prep-c', name: [{ family: 'Chen' }] }, request: { method: 'PUT', url: 'Patient/prep-c' } },
+        { resource: { resourceType: 'Patient', name: [{ family: 'Dube' }] }, request: { method: 'POST', url: 'Patient', ifNoneExist: 'family=' } },
+        { resource: { resourceType: 'Patient', id: 'prep-a', name: [{ family: 'Alvarez' }] }, request: { method: 'PUT', url: 'Patient/prep-a', ifMatch: 'W/"99"' } },
+      ],
+    };
+    const failed = await server.fetch('/', { method: 'POST', body: JSON.stringify(bundle) });
+    expect(failed.status).toBeGreaterThanOrEqual(400);
+    expect(failed.body.resourceType).toBe('OperationOutcome');
+    // Nothing of the failed Bundle was kept, and the same shapes still run on the same connection.
+    expect((await server.fetch('/Patient/prep-c')).status).toBe(404);
+    expect((await server.fetch('/Patient/prep-a')).body.name[0].family).toBe('Alvarez');
+    expect((await put('prep-c', 'Chen')).status).toBe(201);
+    expect((await server.fetch('/Patient?family=Chen')).body.entry).toHaveLength(1);
+  });
+
+  test('utility statements are not prepared', async () => {
+    const statements = await prepared();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) expect(s.statement).toMatch(/^\s*(select|with|insert|update|delete)\b/i);
+  });
+});
