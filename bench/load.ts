@@ -16,6 +16,11 @@ export interface LoadResult {
   failures: number;
   /** Mean response size in bytes. */
   meanBytes: number;
+  /**
+   * CPU time (user + system) the answering process used per successful request over the measured
+   * window, in milliseconds: unlike req/s, other work on the machine barely changes it.
+   */
+  cpuMsPerRequest?: number;
 }
 
 export interface LoadOptions {

@@ -105,20 +105,23 @@ function queryTable(run: SizeRun): string[] {
   const withFloor = run.queries.some((q) => q.floor !== undefined);
   const head = withFloor
     ? [
-        '| query | conns | req/s | p50 ms | p99 ms | floor req/s | floor p50 ms | floor p99 ms | ours/floor | errors | load |',
-        '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+        '| query | conns | req/s | p50 ms | p99 ms | CPU ms/req | floor req/s | floor p50 ms | floor p99 ms | floor CPU ms/req | ours/floor | errors | load |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ]
-    : ['| query | conns | req/s | p50 ms | p99 ms | errors | load |', '|---|---:|---:|---:|---:|---:|---:|'];
+    : ['| query | conns | req/s | p50 ms | p99 ms | CPU ms/req | errors | load |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
   const rows = run.queries.map((q) => {
     const errors = q.ours.failures + (q.floor?.failures ?? 0);
-    const base = `| ${q.label} | ${q.connections} | ${n0(q.ours.rps)} | ${ms(q.ours.p50)} | ${ms(q.ours.p99)} |`;
+    const base = `| ${q.label} | ${q.connections} | ${n0(q.ours.rps)} | ${ms(q.ours.p50)} | ${ms(q.ours.p99)} | ${cpu(q.ours)} |`;
     const load = q.loadAverage.toFixed(1);
     if (!withFloor) return `${base} ${errors} | ${load} |`;
     const f = q.floor;
-    return `${base} ${f ? n0(f.rps) : '—'} | ${f ? ms(f.p50) : '—'} | ${f ? ms(f.p99) : '—'} | ${ratio(f ? q.ours.rps / f.rps : undefined)} | ${errors} | ${load} |`;
+    return `${base} ${f ? n0(f.rps) : '—'} | ${f ? ms(f.p50) : '—'} | ${f ? ms(f.p99) : '—'} | ${f ? cpu(f) : '—'} | ${ratio(f ? q.ours.rps / f.rps : undefined)} | ${errors} | ${load} |`;
   });
   return [...head, ...rows];
 }
+
+/** CPU per request of the answering process (bench/run.ts measure()); '—' where not measured. */
+const cpu = (r: LoadResult) => (r.cpuMsPerRequest === undefined ? '—' : r.cpuMsPerRequest.toFixed(3));
 
 function loadCommandText(result: SizeRun['loadCommand']): string {
   switch (result.status) {
@@ -296,7 +299,7 @@ export function renderReport(report: RunReport): string {
     )
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}). Load generator (autocannon), server, floor and Postgres share these cores.`,
-    `- Each query: ${o.warmupSeconds} s warm-up, then ${o.durationSeconds} s measured, at ${o.connections.join(', ')} connections; requests rotate over up to 2,000 ids/codes/words; our server and the floor alternate. Pool size ${o.poolSize} for both; server LOG_LEVEL=${o.logLevel}, AUTH=off.`,
+    `- Each query: ${o.warmupSeconds} s warm-up, then ${o.durationSeconds} s measured, at ${o.connections.join(', ')} connections; requests rotate over up to 2,000 ids/codes/words; our server and the floor alternate. Pool size ${o.poolSize} for both; server LOG_LEVEL=${o.logLevel}, AUTH=off. CPU ms/req: the answering process's user + system CPU time over the measured window (/proc/<pid>/stat) per successful request; it changes much less than req/s when other work competes for the cores.`,
     '',
   ];
   for (const run of report.runs) lines.push(...runSection(run));

@@ -33,6 +33,7 @@ import {
   DATABASE_PREFIX,
 } from './postgres-admin';
 import {
+  cpuSeconds,
   freePort,
   killAllChildren,
   LOG_DIR,
@@ -290,6 +291,8 @@ async function measureLoadCommand(options: Options, plan: LibraryPlan): Promise<
 
 // --- queries ------------------------------------------------------------------------------
 
+const cpuText = (r: LoadResult) => (r.cpuMsPerRequest === undefined ? '?' : `${r.cpuMsPerRequest.toFixed(3)} ms/req`);
+
 async function measure(
   server: ChildServer,
   paths: string[],
@@ -299,14 +302,16 @@ async function measure(
 ): Promise<LoadResult> {
   await runLoad({ origin: server.origin, paths, connections, durationSeconds: options.warmupSeconds });
   const sampler = rss ? sampleRss(server) : undefined;
+  const cpuBefore = await cpuSeconds(server.pid);
   const result = await runLoad({
     origin: server.origin,
     paths,
     connections,
     durationSeconds: options.durationSeconds,
   });
+  const cpuUsed = (await cpuSeconds(server.pid)) - cpuBefore;
   if (sampler && rss) rss.peak = Math.max(rss.peak, await sampler.stop());
-  return result;
+  return { ...result, cpuMsPerRequest: result.requests > 0 ? (cpuUsed * 1000) / result.requests : undefined };
 }
 
 /** Same request, same work: the number of matches, includes and the total must agree. */
@@ -394,9 +399,9 @@ async function runQueries(
       };
       run.queries.push(figures);
       log(
-        `  ${query.key} @${connections}: ${Math.round(oursResult.rps)} req/s p50 ${oursResult.p50.toFixed(2)} p99 ${oursResult.p99.toFixed(2)} ms` +
+        `  ${query.key} @${connections}: ${Math.round(oursResult.rps)} req/s p50 ${oursResult.p50.toFixed(2)} p99 ${oursResult.p99.toFixed(2)} ms cpu ${cpuText(oursResult)}` +
           (floorResult
-            ? ` | floor ${Math.round(floorResult.rps)} req/s p50 ${floorResult.p50.toFixed(2)} ms | ratio ${(oursResult.rps / floorResult.rps).toFixed(2)}`
+            ? ` | floor ${Math.round(floorResult.rps)} req/s p50 ${floorResult.p50.toFixed(2)} ms cpu ${cpuText(floorResult)} | ratio ${(oursResult.rps / floorResult.rps).toFixed(2)}`
             : '') +
           (oursResult.failures + (floorResult?.failures ?? 0) > 0
             ? ` | FAILURES ${oursResult.failures}/${floorResult?.failures ?? 0}`

@@ -1,4 +1,4 @@
-import { StatementNames } from '../../../src/store/prepared-statements';
+import { CUSTOM_PLAN_MARK, StatementNames } from '../../../src/store/prepared-statements';
 
 describe('StatementNames', () => {
   test('the same text gets the same name, another text another name', () => {
@@ -17,6 +17,12 @@ describe('StatementNames', () => {
       expect(names.nameFor(text)).toBeDefined();
     for (const text of ['set local statement_timeout = 0', 'analyze resource', 'begin', 'create table t (a int)', 'selection'])
       expect(names.nameFor(text)).toBeUndefined();
+  });
+
+  test('a statement marked for per-execution plans runs unnamed', () => {
+    const names = new StatementNames(10);
+    expect(names.nameFor(`${CUSTOM_PLAN_MARK}select * from resource where id = $1`)).toBeUndefined();
+    expect(names.size).toBe(0);
   });
 
   test('past the limit, new texts run unnamed and known texts keep their names', () => {
