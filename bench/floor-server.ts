@@ -21,8 +21,14 @@ interface Query {
 
 const statementNames = new Map<string, string>();
 
-/** Same SQL text -> same prepared statement name, so Postgres parses and plans it once per connection. */
-function prepared(query: Query): pg.QueryConfig {
+/**
+ * Same SQL text -> same prepared statement name, so Postgres parses it once per connection and,
+ * after five runs, may keep a generic plan. As the server (src/store/prepared-statements.ts):
+ * only statements whose every plan is cheap are named (read by id, a page or count with one
+ * token or reference equality); the rest run unnamed, planned for their values each time.
+ */
+function prepared(query: Query, named = true): pg.QueryConfig {
+  if (!named) return { text: query.text, values: query.values };
   let name = statementNames.get(query.text);
   if (name === undefined) {
     name = `floor_${statementNames.size}`;
@@ -72,6 +78,9 @@ interface Search {
   cursor: string[] | undefined;
   summaryCount: boolean;
   include: { sourceType: string; param: string } | undefined;
+  /** Token and reference conditions, and full-text ones (which count against a generic plan). */
+  filters: number;
+  fullText: boolean;
   /** The query string without _cursor, for the next link. */
   baseQuery: URLSearchParams;
 }
@@ -89,13 +98,21 @@ function parseSearch(type: string, query: URLSearchParams): Search {
     cursor: undefined,
     summaryCount: false,
     include: undefined,
+    filters: 0,
+    fullText: false,
     baseQuery: new URLSearchParams(),
   };
   for (const [name, value] of query) {
     if (name !== '_cursor') search.baseQuery.append(name, value);
-    if (TOKEN_PARAMS.has(name)) conditions.push(tokenCondition(p, type, name, value));
-    else if (REFERENCE_PARAMS.has(name)) conditions.push(referenceCondition(p, type, name, value));
-    else if (name === '_content') {
+    if (TOKEN_PARAMS.has(name)) {
+      conditions.push(tokenCondition(p, type, name, value));
+      search.filters++;
+    } else if (REFERENCE_PARAMS.has(name)) {
+      conditions.push(referenceCondition(p, type, name, value));
+      search.filters++;
+    } else if (name === '_content') {
+      search.filters++;
+      search.fullText = true;
       conditions.push(
         `r.rid in (select x.rid from idx_fulltext x where x.resource_type = ${p.add(type)} and x.content @@ plainto_tsquery('english', ${p.add(value)}))`,
       );
@@ -197,20 +214,21 @@ async function handleSearch(
   query: URLSearchParams,
 ): Promise<string> {
   const search = parseSearch(type, query);
+  const genericPlan = search.filters === 1 && !search.fullText && search.cursor === undefined;
   const self = `${base}/${type}?${query.toString()}`;
   if (search.summaryCount) {
     const result = await pool.query<{ n: string }>(
       prepared({
         text: `select count(*) as n from resource r where ${search.where}`,
         values: search.params.values,
-      }),
+      }, genericPlan),
     );
     return `{"resourceType":"Bundle","type":"searchset","total":${Number(result.rows[0].n)},"link":[{"relation":"self","url":${JSON.stringify(self)}}]}`;
   }
   const collected = search.where.includes(' in (select ');
-  let result = await pool.query<Row>(prepared(pageQuery(search, collected)));
+  let result = await pool.query<Row>(prepared(pageQuery(search, collected), collected && genericPlan));
   if (result.rows.length === 1 && result.rows[0].complete === false) {
-    result = await pool.query<Row>(prepared(pageQuery(parseSearch(type, query), false)));
+    result = await pool.query<Row>(prepared(pageQuery(parseSearch(type, query), false), false));
   }
   const matches = result.rows.filter((r) => r.rid !== null && Number(r.included) === 0);
   const included = result.rows.filter((r) => Number(r.included) === 1);
@@ -267,13 +285,11 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is required');
   const port = Number(process.env.PORT ?? '8090');
-  // Named statements save the parse; force_custom_plan keeps Postgres from switching to a
-  // generic plan after five runs (for the task queue that plan is 40x slower: it cannot see
-  // how many rows an owner or a status has).
+  // Generic plans only for the statements `prepared` names: for the task queue (two filters) a
+  // generic plan was 40x slower, as it cannot see how many rows an owner or a status has.
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: Number(process.env.DATABASE_POOL_SIZE ?? '10'),
-    options: '-c plan_cache_mode=force_custom_plan',
   });
   const base = (process.env.BASE_URL ?? `http://127.0.0.1:${port}/fhir`).replace(/\/+$/, '');
   const server = createFloorServer(pool, base);
