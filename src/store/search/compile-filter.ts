@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { column } from './sql-column';
 import { timestampMs, timestampText } from '../../fhir/search/date-range';
 import { normalizeString } from '../../fhir/search/normalize';
 import type {
@@ -32,8 +33,8 @@ const TABLE_OF_TYPE: Record<string, string> = {
   composite: 'idx_composite',
 };
 
-function typeCondition(column: string, types: string[]): Condition {
-  return types.length === 1 ? sql`${sql.ref(column)} = ${types[0]}` : sql`${sql.ref(column)} = any(${types})`;
+function typeCondition(name: string, types: string[]): Condition {
+  return types.length === 1 ? sql`${column(name)} = ${types[0]}` : sql`${column(name)} = any(${types})`;
 }
 
 function or(conditions: Condition[]): Condition {
@@ -58,7 +59,7 @@ function escapeLike(value: string): string {
  * `Patient/1` must not find `http://elsewhere/fhir/Patient/1` (R4 search.html#reference).
  */
 function isLocalReference(alias: string, base: string): Condition {
-  const url = sql.ref(`${alias}.url`);
+  const url = column(`${alias}.url`);
   return sql`(${url} is null or ${url} like ${escapeLike(base) + '/%'})`;
 }
 
@@ -68,16 +69,16 @@ function isLocalReference(alias: string, base: string): Condition {
  * which Postgres runs as a semi-join driven by the index.
  */
 export function compileFilter(filter: Filter, types: string[], alias: string, depth = 0): Condition {
-  const rid = sql.ref(`${alias}.rid`);
+  const rid = column(`${alias}.rid`);
   switch (filter.kind) {
     case 'id':
       if (filter.values.length === 0) return filter.not ? FALSE : TRUE; // _id:missing
-      return filter.not ? sql`${sql.ref(`${alias}.id`)} <> all(${filter.values})` : sql`${sql.ref(`${alias}.id`)} = any(${filter.values})`;
+      return filter.not ? sql`${column(`${alias}.id`)} <> all(${filter.values})` : sql`${column(`${alias}.id`)} = any(${filter.values})`;
     case 'lastUpdated':
-      return or(filter.values.map((v) => compileRange(v, sql.ref(`${alias}.last_updated`), sql.ref(`${alias}.last_updated`), true)));
+      return or(filter.values.map((v) => compileRange(v, column(`${alias}.last_updated`), column(`${alias}.last_updated`), true)));
     case 'fulltext': {
-      const column = sql.ref(`f.${filter.field}`);
-      const queries = or(filter.values.map((q) => sql`${column} @@ plainto_tsquery('english', ${q})`));
+      const field = column(`f.${filter.field}`);
+      const queries = or(filter.values.map((q) => sql`${field} @@ plainto_tsquery('english', ${q})`));
       return sql`${rid} in (select f.rid from idx_fulltext f where ${typeCondition('f.resource_type', types)} and ${queries})`;
     }
     case 'token':
@@ -113,37 +114,37 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
       // no result but lets the planner see how few references are canonical (no scan of idx_uri).
       const t = `c${depth}`;
       const inner = compileFilter(filter.filter, filter.targetTypes, t, depth + 1);
-      const targets = sql`select ${sql.ref(`${t}.rid`)} from resource ${sql.table(t)} where ${typeCondition(`${t}.resource_type`, filter.targetTypes)} and not ${sql.ref(`${t}.deleted`)} and ${inner}`;
+      const targets = sql`select ${column(`${t}.rid`)} from resource ${sql.table(t)} where ${typeCondition(`${t}.resource_type`, filter.targetTypes)} and not ${column(`${t}.deleted`)} and ${inner}`;
       const g = `g${depth}`;
       const tt = `ct${depth}`;
       const u = `cu${depth}`;
-      const sameReference = sql`${typeCondition(`${g}.resource_type`, types)} and ${sql.ref(`${g}.param`)} = ${filter.param}`;
+      const sameReference = sql`${typeCondition(`${g}.resource_type`, types)} and ${column(`${g}.param`)} = ${filter.param}`;
       return sql`${rid} in (
-        select ${sql.ref(`${g}.rid`)} from idx_reference ${sql.table(g)}
-          join resource ${sql.table(tt)} on ${sql.ref(`${tt}.resource_type`)} = ${sql.ref(`${g}.target_type`)} and ${sql.ref(`${tt}.id`)} = ${sql.ref(`${g}.target_id`)}
-          where ${sameReference} and ${isLocalReference(g, filter.localBase)} and ${sql.ref(`${tt}.rid`)} in (${targets})
+        select ${column(`${g}.rid`)} from idx_reference ${sql.table(g)}
+          join resource ${sql.table(tt)} on ${column(`${tt}.resource_type`)} = ${column(`${g}.target_type`)} and ${column(`${tt}.id`)} = ${column(`${g}.target_id`)}
+          where ${sameReference} and ${isLocalReference(g, filter.localBase)} and ${column(`${tt}.rid`)} in (${targets})
         union
-        select ${sql.ref(`${g}.rid`)} from idx_reference ${sql.table(g)}
-          join idx_uri ${sql.table(u)} on ${sql.ref(`${u}.value`)} = ${sql.ref(`${g}.url`)} and ${sql.ref(`${u}.param`)} = 'url'
-          where ${sameReference} and ${sql.ref(`${g}.url`)} is not null and ${sql.ref(`${u}.rid`)} in (${targets}))`;
+        select ${column(`${g}.rid`)} from idx_reference ${sql.table(g)}
+          join idx_uri ${sql.table(u)} on ${column(`${u}.value`)} = ${column(`${g}.url`)} and ${column(`${u}.param`)} = 'url'
+          where ${sameReference} and ${column(`${g}.url`)} is not null and ${column(`${u}.rid`)} in (${targets}))`;
     }
     case 'has': {
       // The resources referenced (by type/id or canonical URL) by a source matching the inner filter.
       const s = `h${depth}`;
       const inner = compileFilter(filter.filter, [filter.sourceType], s, depth + 1);
-      const sources = sql`select ${sql.ref(`${s}.rid`)} from resource ${sql.table(s)} where ${sql.ref(`${s}.resource_type`)} = ${filter.sourceType} and not ${sql.ref(`${s}.deleted`)} and ${inner}`;
+      const sources = sql`select ${column(`${s}.rid`)} from resource ${sql.table(s)} where ${column(`${s}.resource_type`)} = ${filter.sourceType} and not ${column(`${s}.deleted`)} and ${inner}`;
       const g = `hr${depth}`;
       const tt = `ht${depth}`;
       const u = `hu${depth}`;
-      const sameReference = sql`${sql.ref(`${g}.resource_type`)} = ${filter.sourceType} and ${sql.ref(`${g}.param`)} = ${filter.referenceParam} and ${sql.ref(`${g}.rid`)} in (${sources})`;
+      const sameReference = sql`${column(`${g}.resource_type`)} = ${filter.sourceType} and ${column(`${g}.param`)} = ${filter.referenceParam} and ${column(`${g}.rid`)} in (${sources})`;
       return sql`${rid} in (
-        select ${sql.ref(`${tt}.rid`)} from idx_reference ${sql.table(g)}
-          join resource ${sql.table(tt)} on ${sql.ref(`${tt}.resource_type`)} = ${sql.ref(`${g}.target_type`)} and ${sql.ref(`${tt}.id`)} = ${sql.ref(`${g}.target_id`)}
+        select ${column(`${tt}.rid`)} from idx_reference ${sql.table(g)}
+          join resource ${sql.table(tt)} on ${column(`${tt}.resource_type`)} = ${column(`${g}.target_type`)} and ${column(`${tt}.id`)} = ${column(`${g}.target_id`)}
           where ${sameReference} and ${isLocalReference(g, filter.localBase)} and ${typeCondition(`${tt}.resource_type`, types)}
         union
-        select ${sql.ref(`${u}.rid`)} from idx_reference ${sql.table(g)}
-          join idx_uri ${sql.table(u)} on ${sql.ref(`${u}.value`)} = ${sql.ref(`${g}.url`)} and ${sql.ref(`${u}.param`)} = 'url'
-          where ${sameReference} and ${sql.ref(`${g}.url`)} is not null)`;
+        select ${column(`${u}.rid`)} from idx_reference ${sql.table(g)}
+          join idx_uri ${sql.table(u)} on ${column(`${u}.value`)} = ${column(`${g}.url`)} and ${column(`${u}.param`)} = 'url'
+          where ${sameReference} and ${column(`${g}.url`)} is not null)`;
     }
   }
 }
@@ -250,7 +251,7 @@ function compileRange(value: RangeValue, start: RawBuilder<unknown>, end: RawBui
 }
 
 function compileDate(filter: DateFilter, types: string[], rid: RawBuilder<unknown>): Condition {
-  const matches = filter.values.map((v) => compileRange(v, sql.ref('d.range_start'), sql.ref('d.range_end')));
+  const matches = filter.values.map((v) => compileRange(v, column('d.range_start'), column('d.range_end')));
   return sql`${rid} in (select d.rid from idx_date d where ${typeCondition('d.resource_type', types)} and d.param = ${filter.param} and ${or(matches)})`;
 }
 
@@ -282,7 +283,7 @@ export function numberCondition(v: NumberValue, column: RawBuilder<unknown>): Co
 function compileNumber(filter: NumberFilter, types: string[], rid: RawBuilder<unknown>): Condition {
   const table = filter.kind === 'quantity' ? 'idx_quantity' : 'idx_number';
   const matches = filter.values.map((v) => {
-    const parts = [numberCondition(v, sql.ref('n.value'))];
+    const parts = [numberCondition(v, column('n.value'))];
     if (v.system !== undefined) parts.push(sql`n.system = ${v.system}`);
     if (v.code !== undefined) parts.push(sql`(n.code = ${v.code} or (n.code is null and n.unit = ${v.code}))`);
     return and(parts);
@@ -333,7 +334,7 @@ function compileComposite(filter: CompositeFilter, types: string[], rid: RawBuil
     const parts: Condition[] = [sql`k.component_1 = ${v.component1}`];
     if (v.number !== undefined) {
       if (v.component2 !== '|') parts.push(sql`k.component_2 = ${v.component2}`);
-      parts.push(numberCondition(v.number, sql.ref('k.value_2')));
+      parts.push(numberCondition(v.number, column('k.value_2')));
     } else parts.push(sql`k.component_2 = ${v.component2}`);
     return and(parts);
   });

@@ -1,4 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
+import { column } from './sql-column';
 import type { Filter, SortKey } from '../../fhir/search/search-request';
 import type { DatabaseSchema } from '../schema';
 import { and, compileFilter } from './compile-filter';
@@ -63,7 +64,7 @@ function sortColumns(sort: SortKey[], types: string[]): { columns: SortColumn[];
       joins.push(
         sql`cross join lateral (select ${sql.raw(key.descending ? source.desc : source.asc)} as v from ${sql.table(source.table)} x where x.rid = r.rid and x.param = ${key.param}) ${sql.table(alias)}`,
       );
-      const value = sql.ref(`${alias}.v`);
+      const value = column(`${alias}.v`);
       columns.push({ expression: sql`(${value} is null)`, descending: false, cast: 'boolean' });
       columns.push({ expression: sql`coalesce(${value}, ${sql.raw(source.empty)})`, descending: key.descending, cast: source.cast });
     }
@@ -121,8 +122,8 @@ type CollectedRow = Record<string, string | null> & { complete: boolean };
 
 interface PageStatements {
   collected?: RawBuilder<CollectedRow>;
-  /** The page as one query, which Postgres plans as it likes. */
-  plain: RawBuilder<Record<string, string>>;
+  /** The page as one query, which Postgres plans as it likes (built only when it runs). */
+  plain: () => RawBuilder<Record<string, string>>;
   columns: SortColumn[];
 }
 
@@ -152,15 +153,15 @@ function pageStatements(query: PageQuery): PageStatements {
     keyset.push(keysetCondition(columns, query.after.keys, backwards));
   }
   const direction = (c: SortColumn) => sql.raw(c.descending !== backwards ? 'desc' : 'asc');
-  const keys = sql.join(columns.map((c, i) => sql`${c.expression} as ${sql.ref(`s${i}`)}`));
+  const keys = sql.join(columns.map((c, i) => sql`${c.expression} as ${column(`s${i}`)}`));
   const order = sql.join(columns.map((c) => sql`${c.expression} ${direction(c)}`));
-  const pageOrder = sql.join(columns.map((c, i) => sql`${sql.ref(`p.s${i}`)} ${direction(c)}`));
-  const keyText = sql.join(columns.map((_, i) => sql`(${sql.ref(`p.s${i}`)})::text as ${sql.ref(`k${i}`)}`));
+  const pageOrder = sql.join(columns.map((c, i) => sql`${column(`p.s${i}`)} ${direction(c)}`));
+  const keyText = sql.join(columns.map((_, i) => sql`(${column(`p.s${i}`)})::text as ${column(`k${i}`)}`));
   const sortJoins = sql.join(joins, sql` `);
   // The page's keys, then its bodies by primary key.
   // Broad searches (no filter, or more matches than are collected) walk an index in sort order
   // or not depending on the values: always planned for them.
-  const plain = sql<Record<string, string>>`${customPlan(true)}
+  const plain = () => sql<Record<string, string>>`${customPlan(true)}
     select r.rid, r.resource_type, r.id, r.content, ${keyText}
     from (select r.rid as page_rid, ${keys} from resource r ${sortJoins}
       where ${and([whereClause(query), ...keyset])} order by ${order} limit ${query.limit}) p
@@ -169,7 +170,7 @@ function pageStatements(query: PageQuery): PageStatements {
   if (query.filters.length === 0) return { plain, columns };
   // `matched` is named `r` below so that the sort and keyset expressions read its columns;
   // `offset 0` keeps the planner from folding it back into a walk of an index.
-  const pageKeys = sql.join(columns.map((_, i) => sql.ref(`p.s${i}`)));
+  const pageKeys = sql.join(columns.map((_, i) => column(`p.s${i}`)));
   // Keys that are columns of `resource` are compared while collecting, so a deep page collects
   // only what lies after the cursor; keys of a parameter are compared once they are computed.
   const collectAfterCursor = joins.length === 0;
@@ -186,24 +187,24 @@ function pageStatements(query: PageQuery): PageStatements {
           where ${and(collectAfterCursor ? [] : keyset)} and (select count(*) from matched) <= ${COLLECTED_MATCHES_LIMIT} offset 0) p
         order by ${pageOrder} limit ${query.limit}) p
       join resource r on r.rid = p.page_rid) page on true
-    order by ${sql.join(columns.map((c, i) => sql`${sql.ref(`page.s${i}`)} ${direction(c)}`))}`;
+    order by ${sql.join(columns.map((c, i) => sql`${column(`page.s${i}`)} ${direction(c)}`))}`;
   return { collected, plain, columns };
 }
 
 /** The SQL and bound values of one page of a search, compiled but not run (for EXPLAIN). */
 export function compileSearchPage(db: Kysely<DatabaseSchema>, query: PageQuery): CompiledQuery {
   const statements = pageStatements(query);
-  return (statements.collected ?? statements.plain).compile(db);
+  return (statements.collected ?? statements.plain()).compile(db);
 }
 
 export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<SearchRow[]> {
   const { collected, plain, columns } = pageStatements(query);
   let found: Record<string, unknown>[];
-  if (collected === undefined) found = (await plain.execute(db)).rows;
+  if (collected === undefined) found = (await plain().execute(db)).rows;
   else {
     found = (await collected.execute(db)).rows;
     // More matches than are collected: the plain query pages them instead.
-    if (found.length === 1 && found[0].complete === false) found = (await plain.execute(db)).rows;
+    if (found.length === 1 && found[0].complete === false) found = (await plain().execute(db)).rows;
     else found = found.filter((row) => row.rid !== null);
   }
   const rows = found.map((row) => ({
@@ -280,7 +281,7 @@ export async function fetchRevIncluded(
   localBase: string,
 ): Promise<IncludedRow[]> {
   if (rids.length === 0 || referenceParams?.length === 0) return [];
-  const typeFilter = (column: string) => (sourceType !== undefined ? sql`and ${sql.ref(column)} = ${sourceType}` : sql``);
+  const typeFilter = (name: string) => (sourceType !== undefined ? sql`and ${column(name)} = ${sourceType}` : sql``);
   const paramFilter = referenceParams !== undefined ? sql`and f.param = any(${referenceParams})` : sql``;
   const result = await sql<{ rid: string; resource_type: string; id: string; content: string }>`
     with page as (select p.rid, p.resource_type, p.id from resource p where p.rid = any(${rids}::bigint[])),
