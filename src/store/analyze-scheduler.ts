@@ -105,7 +105,8 @@ const RAW_RESOURCE_INSERT = /\binsert\s+into\s+resource\s*\(/i;
  * as every search passes through here (building the text of each cost ~4% of a search's CPU).
  */
 function mentionsInsert(raw: RawNode): boolean {
-  if (raw.sqlFragments.some((fragment) => /insert/i.test(fragment))) return true;
+  // Our statements are written in lower case (a Kysely insert is an InsertQueryNode, not raw).
+  if (raw.sqlFragments.some((fragment) => fragment.includes('insert'))) return true;
   return raw.parameters.some((parameter) => RawNode.is(parameter) && mentionsInsert(parameter));
 }
 
