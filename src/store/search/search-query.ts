@@ -5,6 +5,7 @@ import type { DatabaseSchema } from '../schema';
 import { and, compileFilter } from './compile-filter';
 import { CUSTOM_PLAN_MARK } from '../prepared-statements';
 import { mayUseGenericPlan } from './generic-plan';
+import { StatementTemplates } from './statement-templates';
 
 /** Leads a statement that must be planned for its values each time (see CUSTOM_PLAN_MARK). */
 const customPlan = (custom: boolean) => sql.raw(custom ? CUSTOM_PLAN_MARK : '');
@@ -197,12 +198,46 @@ export function compileSearchPage(db: Kysely<DatabaseSchema>, query: PageQuery):
   return (statements.collected ?? statements.plain()).compile(db);
 }
 
+/** The collected page of the hottest searches (`DocumentReference?procedure=system|code`), compiled once per shape. */
+const oneCodePages = new StatementTemplates();
+
+/**
+ * First pages of one type searched by one code (`system|code` or a bare code), sorted by id: the
+ * search EHRs and clients repeat all day. Its SQL depends only on the type, the parameter, the
+ * page size and whether a system is given.
+ */
+function oneCodeShape(query: PageQuery): { key: string; values: string[]; withValues: (values: string[]) => PageQuery } | undefined {
+  if (query.after !== undefined || query.sort.length > 0 || query.resourceTypes.length !== 1 || query.filters.length !== 1) return undefined;
+  const [filter] = query.filters;
+  if (filter.kind !== 'token' || filter.modifier !== 'none' || filter.values.length !== 1) return undefined;
+  const [{ system, code }] = filter.values;
+  if (code === undefined || system === null) return undefined;
+  const key = [query.resourceTypes[0], filter.param, query.limit, system === undefined ? 'code' : 'system|code'].join('\u0001');
+  const values = system === undefined ? [code] : [system, code];
+  const withValues = (v: string[]): PageQuery => ({
+    ...query,
+    filters: [{ ...filter, values: [system === undefined ? { system: undefined, code: v[0] } : { system: v[0], code: v[1] }] }],
+  });
+  return { key, values, withValues };
+}
+
+/** The collected page of a one-code search from its shape's template; undefined for other searches (exported for tests). */
+export function compiledCollectedPage(db: Kysely<DatabaseSchema>, query: PageQuery): CompiledQuery | undefined {
+  const shape = oneCodeShape(query);
+  if (shape === undefined) return undefined;
+  return oneCodePages.fill(shape.key, shape.values, (standIns) => pageStatements(shape.withValues(standIns)).collected!.compile(db));
+}
+
 export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<SearchRow[]> {
-  const { collected, plain, columns } = pageStatements(query);
+  const precompiled = compiledCollectedPage(db, query);
+  const statements = precompiled === undefined ? pageStatements(query) : undefined;
+  const columns = statements?.columns ?? sortColumns(query.sort, query.resourceTypes).columns;
+  const plain = () => (statements ?? pageStatements(query)).plain();
+  const collected = precompiled ?? statements?.collected?.compile(db);
   let found: Record<string, unknown>[];
   if (collected === undefined) found = (await plain().execute(db)).rows;
   else {
-    found = (await collected.execute(db)).rows;
+    found = (await db.executeQuery<Record<string, unknown>>(collected)).rows;
     // More matches than are collected: the plain query pages them instead.
     if (found.length === 1 && found[0].complete === false) found = (await plain().execute(db)).rows;
     else found = found.filter((row) => row.rid !== null);
