@@ -69,13 +69,14 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
     return { resourceType, id, query };
   };
 
+  // The fixed headers as one flat list: writeHead with a flat array writes them straight into the
+  // head, without the per-header bookkeeping of setHeader.
+  const fixed = options.headers.flatMap(([name, value]) => [name, value]);
   const respond = (req: IncomingMessage, res: ServerResponse, requestId: string, started: number, status: number, body: string, extra: Record<string, string>) => {
-    res.statusCode = status;
-    res.setHeader('X-Request-Id', requestId);
-    for (const [name, value] of options.headers) res.setHeader(name, value);
-    for (const [name, value] of Object.entries(extra)) res.setHeader(name, value);
-    res.setHeader('Content-Type', FHIR_JSON);
-    res.setHeader('Content-Length', Buffer.byteLength(body));
+    const head = ['X-Request-Id', requestId, ...fixed];
+    for (const name in extra) head.push(name, extra[name]);
+    head.push('Content-Type', FHIR_JSON, 'Content-Length', String(Buffer.byteLength(body)));
+    res.writeHead(status, head);
     res.end(body);
     if (logRequests) {
       logger.info(
