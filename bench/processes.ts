@@ -41,8 +41,8 @@ export async function freePort(): Promise<number> {
 
 /**
  * The arguments to `node` of `npm start` (package.json), so that the benchmark starts our
- * server exactly as the README says: `node --max-old-space-size=256 scripts/start.mjs` gives
- * ['--max-old-space-size=256', 'scripts/start.mjs'] (the launcher that compiles src/ when it
+ * server exactly as the README says: `node --max-old-space-size=256 --max-semi-space-size=32 scripts/start.mjs` gives
+ * ['--max-old-space-size=256', '--max-semi-space-size=32', 'scripts/start.mjs'] (the launcher that compiles src/ when it
  * changed and runs it in the same process).
  */
 export async function startScriptNodeArgs(): Promise<string[]> {
