@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Filter } from '../../../src/fhir/search/search-request';
 import type { DatabaseSchema } from '../../../src/store/schema';
 import { compileSearchPage, compiledCollectedPage, type PageQuery } from '../../../src/store/search/search-query';
-import { StatementTemplates } from '../../../src/store/search/statement-templates';
+import { StatementTemplates } from '../../../src/store/statement-templates';
 
 // Only compiles queries: the pool never connects.
 const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new pg.Pool({ max: 1 }) }) });

@@ -16,9 +16,9 @@ interface Template {
 const SENTINEL = '\u0000slot:';
 
 /**
- * Compiled SQL of the hottest search shapes, built once per shape and then filled with each
- * request's values, instead of building and compiling a Kysely tree for every request (about a
- * fifth of a procedure search's CPU in Node).
+ * Compiled SQL of the hottest statements (read by id, one-code search pages), built once per shape
+ * and then filled with each request's values, instead of building and compiling a Kysely tree for
+ * every request (about a fifth of a procedure search's CPU in Node).
  *
  * A shape is compiled with stand-in values; each bound parameter of the result must then be
  * exactly a stand-in, an array of stand-ins, or a value free of stand-ins (a constant of the
