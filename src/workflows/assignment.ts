@@ -144,9 +144,15 @@ export function recordResponse(
   };
 }
 
-/** The preop-concern codes of the follow-up Tasks that already exist for a response. */
-export function raisedConcerns(followUps: Task[]): Set<string> {
+/**
+ * The preop-concern codes of the follow-up Tasks that already exist for a response, among the
+ * Tasks focused on it (review Tasks only: any other Task on the response is not a follow-up).
+ */
+export function raisedConcerns(focusedOnResponse: Task[]): Set<string> {
   const codes = new Set<string>();
+  const followUps = focusedOnResponse.filter((t) =>
+    (t.code?.coding ?? []).some((c) => c.system === WORKFLOW_TASK_SYSTEM && c.code === REVIEW_PREOP_CONCERN),
+  );
   for (const task of followUps) {
     for (const reason of task.reasonCode?.coding ?? [])
       if (reason.system === PREOP_CONCERN_SYSTEM && reason.code) codes.add(reason.code);

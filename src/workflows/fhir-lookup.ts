@@ -13,12 +13,41 @@ export async function searchResources<T extends Resource>(
   resourceType: string,
   params: [string, string][],
 ): Promise<T[]> {
+  return (await searchOnePage<T>(service, resourceType, params)).matches;
+}
+
+/**
+ * Every matching resource of a search, page after page (its `next` links). For lookups that must
+ * not miss a match, such as a patient's Tasks; meant for searches with few matches.
+ */
+export async function searchAllResources<T extends Resource>(
+  service: ResourceService,
+  resourceType: string,
+  params: [string, string][],
+): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await searchOnePage<T>(service, resourceType, cursor === undefined ? params : [...params, ['_cursor', cursor]]);
+    all.push(...page.matches);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return all;
+}
+
+async function searchOnePage<T extends Resource>(
+  service: ResourceService,
+  resourceType: string,
+  params: [string, string][],
+): Promise<{ matches: T[]; nextCursor: string | undefined }> {
   const { request, warnings } = service.search.parse([resourceType], params, true);
   const result = await service.search.search(service.store, resourceType, request, warnings);
   const bundle = JSON.parse(result.body) as Bundle;
-  return (bundle.entry ?? [])
+  const matches = (bundle.entry ?? [])
     .filter((e) => e.search?.mode === 'match' && e.resource?.resourceType === resourceType)
     .map((e) => e.resource as T);
+  const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+  return { matches, nextCursor: next === undefined ? undefined : (new URL(next).searchParams.get('_cursor') ?? undefined) };
 }
 
 /** The resource a literal reference `Type/id` names, or undefined when it is not stored (or deleted). */

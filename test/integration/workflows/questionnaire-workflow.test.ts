@@ -337,6 +337,48 @@ describe('a patient with no concerns', () => {
   });
 });
 
+describe('a patient with more Tasks than one page of the lookup', () => {
+  test('the response still finds its assignment after 205 other Tasks of the patient, and a non-review Task on the response is not a follow-up', async () => {
+    const patientId = 'many-tasks-patient';
+    // Closed assignments whose ids sort before the open one: the lookup pages by id, 200 at a time.
+    const closed = Array.from({ length: 205 }, (_, i) => ({
+      ...assignment(patientId, coordinatorId, '2025-01-01', '2025-01-10'),
+      id: `many-tasks-a-${String(i).padStart(3, '0')}`,
+      status: 'completed' as const,
+    }));
+    const open = { ...assignment(patientId, coordinatorId, '2026-05-01', '2026-05-10'), id: 'many-tasks-z-open' };
+    const entry = [{ ...patient('Manytasks', 'female'), id: patientId }, ...closed, open].map((resource) => ({
+      resource,
+      request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
+    }));
+    const setUp = await server.fetch('/', { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+    expect(setUp.status).toBe(200);
+
+    const responseId = 'many-tasks-response';
+    // A Task focused on the response that is not a review of a concern (it must not count as one raised).
+    const other: Task = {
+      resourceType: 'Task',
+      id: 'many-tasks-other-on-response',
+      status: 'requested',
+      intent: 'order',
+      code: { text: 'File the answers' },
+      focus: { reference: `QuestionnaireResponse/${responseId}` },
+      for: { reference: `Patient/${patientId}` },
+      reasonCode: { coding: [{ system: PREOP_CONCERN, code: 'smoking' }] },
+    };
+    expect((await server.fetch(`/Task/${other.id}`, { method: 'PUT', body: JSON.stringify(other) })).status).toBe(201);
+    const answered = { ...response(patientId, 'completed', answerItems({ sex: 'female', pregnant: false, smoking: true })), id: responseId };
+    const r = await server.fetch(`/QuestionnaireResponse/${responseId}`, { method: 'PUT', body: JSON.stringify(answered) });
+    expect(r.status).toBe(201);
+
+    const task = await read<Task>(`/Task/${open.id}`);
+    expect(task.status).toBe('completed');
+    expect(task.output?.[0].valueReference).toEqual({ reference: `QuestionnaireResponse/${responseId}` });
+    expect((await read<Task>(`/Task/${closed[0].id}`)).meta.versionId).toBe('1');
+    expect(concernCodes(await followUpsOf(responseId))).toEqual(['smoking']);
+  });
+});
+
 describe('in one transaction Bundle (buffered writes)', () => {
   test('a response PUT after its assignment Task in the same Bundle completes that Task and raises its follow-ups', async () => {
     const patientId = 'tx-workflow-patient';

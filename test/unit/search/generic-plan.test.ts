@@ -11,10 +11,16 @@ const token = (code: string | undefined, modifier: 'none' | 'not' | 'text' = 'no
 });
 
 describe('mayUseGenericPlan', () => {
-  test('one equality on a token code, a reference target or an id may use a generic plan', () => {
+  test('one equality on a token code, a reference target, an id or a uri may use a generic plan', () => {
     expect(mayUseGenericPlan([token('63047')])).toBe(true);
     expect(mayUseGenericPlan([{ kind: 'reference', param: 'owner', values: [{ targetType: 'Practitioner', id: 'p1' }] }])).toBe(true);
     expect(mayUseGenericPlan([{ kind: 'id', values: ['a', 'b'], not: false }])).toBe(true);
+    expect(mayUseGenericPlan([{ kind: 'uri', param: 'url', modifier: 'none', values: ['http://x/Questionnaire/q'] }])).toBe(true);
+  });
+
+  test('a uri below or above a prefix is planned for its value', () => {
+    expect(mayUseGenericPlan([{ kind: 'uri', param: 'url', modifier: 'below', values: ['http://x/'] }])).toBe(false);
+    expect(mayUseGenericPlan([{ kind: 'uri', param: 'url', modifier: 'above', values: ['http://x/a/b'] }])).toBe(false);
   });
 
   test('two filters are planned for their values: either may be the selective one', () => {
