@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from '../fhir/search/cursor';
 import { parseSearchRequest, type ParseOptions } from '../fhir/search/parse-search-request';
 import type { Filter, IncludeRequest, SearchRequest } from '../fhir/search/search-request';
 import type { SearchParameterRegistry } from '../fhir/search/search-parameter-registry';
+import { typesReadBy } from '../fhir/search/types-read';
 import { applyElements, applySummary } from '../fhir/summary';
 import { isResourceType } from '../fhir/resource-types';
 import type { ResourceStore } from '../store/resource-store';
@@ -73,7 +74,8 @@ export class SearchService {
     request: SearchRequest,
     warnings: OperationOutcomeIssue[],
   ): Promise<SearchResult> {
-    await store.flush(); // a buffered transaction's held writes must be visible to the search
+    // A buffered transaction's held writes must be visible to the search.
+    await store.flushBeforeReading(typesReadBy(request));
     const filters = await expandTokenFilters(store, this, request.filters);
     const query = { resourceTypes: request.resourceTypes, filters };
     if (request.summary === 'count') {

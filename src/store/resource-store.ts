@@ -93,6 +93,15 @@ export class ResourceStore {
   }
 
   /**
+   * Before a read through `db` of rows of these types (undefined: of any type): writes what the
+   * buffer holds, unless it holds no write of these types.
+   */
+  async flushBeforeReading(resourceTypes: readonly string[] | undefined): Promise<void> {
+    if (resourceTypes !== undefined && this.buffer?.holdsWritesOf(resourceTypes) === false) return;
+    await this.flush();
+  }
+
+  /**
    * Reads and locks (FOR UPDATE, in key order) the rows of many resources in one statement,
    * so that the reads for update that follow are answered by the buffer. Only for a buffered store.
    */

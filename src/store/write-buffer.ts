@@ -70,6 +70,12 @@ export class WriteBuffer {
     return this.pending.size === 0;
   }
 
+  /** Whether it holds a write not yet flushed of any of these resource types. */
+  holdsWritesOf(resourceTypes: readonly string[]): boolean {
+    for (const row of this.pending.values()) if (resourceTypes.includes(row.resourceType)) return true;
+    return false;
+  }
+
   /** The row as this transaction sees it: undefined when unknown here, null when absent. */
   lookup(resourceType: string, id: string): BufferedRow | null | undefined {
     const key = keyOf(resourceType, id);
