@@ -24,6 +24,23 @@ import {
  * (Kysely inserts, and the multi-row `unnest` inserts of buffered transactions) and, past a
  * threshold, runs ANALYZE once the current work is done.
  */
+/**
+ * The tables whose statistics plan searches. Not resource_history (read by primary key only)
+ * nor the small bookkeeping tables: resource_history was ~15% of each ANALYZE at 100k resources.
+ */
+const SEARCHED_TABLES = [
+  'resource',
+  'idx_token',
+  'idx_string',
+  'idx_date',
+  'idx_reference',
+  'idx_uri',
+  'idx_number',
+  'idx_quantity',
+  'idx_composite',
+  'idx_fulltext',
+];
+
 export class AnalyzeScheduler implements KyselyPlugin {
   private pendingRows = 0;
   private analyzedAtRows = 0;
@@ -75,7 +92,7 @@ export class AnalyzeScheduler implements KyselyPlugin {
     const rows = this.pendingRows;
     try {
       if (this.db && this.waitForCommit) await untilCommitted(this.db, rows);
-      if (this.db) await sql`analyze`.execute(this.db);
+      if (this.db) await sql`analyze ${sql.raw(SEARCHED_TABLES.join(', '))}`.execute(this.db);
       this.analyzedAtRows += rows;
       this.pendingRows -= rows;
     } catch {
