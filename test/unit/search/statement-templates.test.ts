@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Filter } from '../../../src/fhir/search/search-request';
 import type { DatabaseSchema } from '../../../src/store/schema';
-import { compileSearchPage, compiledCollectedPage, type PageQuery } from '../../../src/store/search/search-query';
+import { compileSearchPage, compiledCollectedPage, compiledIncluded, includedQuery, type PageQuery } from '../../../src/store/search/search-query';
 import { StatementTemplates } from '../../../src/store/statement-templates';
 
 // Only compiles queries: the pool never connects.
@@ -44,6 +44,24 @@ describe('one-code search pages from a compiled template', () => {
     expect(compiledCollectedPage(db, { ...oneCode('Task', 'status', undefined, 'x'), sort: [{ param: '_lastUpdated', paramType: '_lastUpdated', descending: true }] })).toBeUndefined();
     expect(compiledCollectedPage(db, { ...oneCode('Task', 'status', undefined, 'x'), after: { keys: ['a', '1'], backwards: false } })).toBeUndefined();
     expect(compiledCollectedPage(db, { ...oneCode('Task', 'status', null as unknown as undefined, 'x') })).toBeUndefined();
+  });
+});
+
+describe('_include statements from a compiled template', () => {
+  const base = 'https://patient-education.dev/fhir';
+  const cases = [
+    { rids: ['1', '2', '3'], include: { sourceType: 'PlanDefinition', targetType: undefined }, params: ['depends-on'] },
+    { rids: ['7', '8', '9'], include: { sourceType: 'PlanDefinition', targetType: undefined }, params: ['depends-on'] },
+    { rids: ['42'], include: { sourceType: 'Task', targetType: 'Questionnaire' }, params: ['focus'] },
+    { rids: ['43'], include: { sourceType: 'Task', targetType: 'Questionnaire' }, params: ['focus'] },
+    { rids: ['5', '6'], include: { sourceType: 'Task', targetType: undefined }, params: ['focus', 'owner', 'subject'] },
+  ];
+
+  test.each(cases.map((c, i) => [i, c] as const))('case %i gives the same SQL and values as compiling it', (_, c) => {
+    const filled = compiledIncluded(db, c.rids, c.include, c.params, base);
+    const direct = includedQuery(c.rids, c.include, c.params, base).compile(db);
+    expect(filled.sql).toBe(direct.sql);
+    expect(filled.parameters).toEqual(direct.parameters);
   });
 });
 
