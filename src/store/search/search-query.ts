@@ -312,8 +312,9 @@ export function includedQuery(
 ): RawBuilder<unknown> {
   const targetFilter = include.targetType !== undefined ? sql`and t.resource_type = ${include.targetType}` : sql``;
   // The page's reference rows are read first, by rid alone (idx_reference_rid): given the type
-  // and parameter too, Postgres preferred idx_reference_url (now idx_reference_url_present), whose rid is its last key, and read
-  // every depends-on row of every PlanDefinition (2.7 ms on a 1M store; 0.2 ms now).
+  // and parameter too, Postgres preferred idx_reference_url (now idx_reference_url_present),
+  // whose rid is its last key, and read every depends-on row of every PlanDefinition (2.7 ms on
+  // a 1M store; 0.2 ms now).
   // One IN over a UNION: an OR of two IN subqueries cannot be driven by an index and made
   // Postgres scan all of `resource` (9 ms at 10k, 38 ms at 100k); this stays ~0.3 ms at any size.
   return sql`
