@@ -13,6 +13,7 @@ import {
   type RootOperationNode,
   type UnknownRow,
 } from 'kysely';
+import { INDEX_TABLES } from './index/write-index-rows';
 
 /**
  * Keeps planner statistics fresh where no autovacuum daemon does: on the embedded database
@@ -28,18 +29,7 @@ import {
  * The tables whose statistics plan searches. Not resource_history (read by primary key only)
  * nor the small bookkeeping tables: resource_history was ~15% of each ANALYZE at 100k resources.
  */
-const SEARCHED_TABLES = [
-  'resource',
-  'idx_token',
-  'idx_string',
-  'idx_date',
-  'idx_reference',
-  'idx_uri',
-  'idx_number',
-  'idx_quantity',
-  'idx_composite',
-  'idx_fulltext',
-];
+const SEARCHED_TABLES = ['resource', ...INDEX_TABLES];
 
 export class AnalyzeScheduler implements KyselyPlugin {
   private pendingRows = 0;

@@ -110,6 +110,9 @@ export function unnestInsert(
   return sql`insert into ${sql.table(table)} (${names}) select ${select ?? sql`*`} from unnest(${sources}) as u(${aliases})`;
 }
 
+/** Every search-index table: one row per value, and the full-text table (one row per resource). */
+export const INDEX_TABLES: readonly string[] = [...VALUE_TABLES.map((t) => t.table), 'idx_fulltext'];
+
 /**
  * The statements (as parts of one WITH) that delete the index rows of these resources. The
  * full-text row (one per resource, its primary key) is deleted only for `fulltextRids`: a
