@@ -1,6 +1,7 @@
 /**
  * Ingest only, for A/B comparisons of write speed: a fresh database (PostgreSQL or PGlite), our
- * server as a child process, the library's transaction Bundles posted as bench/run.ts does.
+ * server as a child process (started as `npm start` starts it), the library's transaction Bundles
+ * posted as bench/run.ts does.
  *
  *   npx tsx bench/ingest-quick.ts [--size 10k] [--engine postgres|pglite] [--concurrency 2]
  *                                 [--bundles N] [--cpu-prof] [--keep] [--postgres-url URL]
@@ -18,7 +19,7 @@ import path from 'node:path';
 import { parseSize, planLibrary, writeLibraryFiles } from './generate-library';
 import { ingest } from './ingest';
 import { createDatabase, dropDatabase, DATABASE_PREFIX } from './postgres-admin';
-import { cpuSeconds, freePort, killAllChildren, startChild } from './processes';
+import { cpuSeconds, freePort, killAllChildren, startChild, startScriptNodeArgs } from './processes';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,9 +49,7 @@ async function main(): Promise<void> {
     name: `ingest-quick-${engine}`,
     nodeArgs: [
       ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(__dirname, '.data', 'profiles')] : []),
-      '--import',
-      'tsx',
-      'src/main.ts',
+      ...(await startScriptNodeArgs()),
     ],
     env: {
       PORT: String(port),

@@ -9,7 +9,16 @@ import { typesReadBy } from '../fhir/search/types-read';
 import { applyElements, applySummary } from '../fhir/summary';
 import { isResourceType } from '../fhir/resource-types';
 import type { ResourceStore } from '../store/resource-store';
-import { countMatches, fetchIncluded, fetchRevIncluded, searchPage, type SearchRow } from '../store/search/search-query';
+import {
+  countMatches,
+  fetchIncluded,
+  fetchRevIncluded,
+  searchPage,
+  searchPageAndIncluded,
+  type IncludedRow,
+  type PageInclude,
+  type SearchRow,
+} from '../store/search/search-query';
 import { expandTokenFilters } from './terminology-service';
 
 export interface SearchSettings {
@@ -84,13 +93,13 @@ export class SearchService {
     }
     const cursor = request.cursor !== undefined ? decodeCursor(request.cursor) : undefined;
     let rows: SearchRow[];
+    // One `_include` of the searched type is read with the page, in the same statement.
+    const withPage = request.count > 0 ? this.includeWithPage(request) : undefined;
+    let includedWithPage: IncludedRow[] | undefined;
     try {
-      rows = await searchPage(store.db, {
-        ...query,
-        sort: request.sort,
-        limit: request.count + 1,
-        after: cursor,
-      });
+      const pageQuery = { ...query, sort: request.sort, limit: request.count + 1, after: cursor };
+      if (withPage === undefined) rows = await searchPage(store.db, pageQuery);
+      else ({ rows, included: includedWithPage } = await searchPageAndIncluded(store.db, pageQuery, withPage));
     } catch (error) {
       if (error instanceof RangeError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
       throw error;
@@ -104,7 +113,13 @@ export class SearchService {
     if (request.total === 'accurate' || request.total === 'estimate') total = await countMatches(store.db, query);
     else if (request.total === undefined && cursor === undefined && !hasMore) total = rows.length;
 
-    const included = request.count > 0 ? await this.includes(store, rows, request.includes) : [];
+    // Read with the page (the references of its shown rows only): each once, none that is a match.
+    const included =
+      includedWithPage !== undefined
+        ? includedCollector(rows).add(includedWithPage)
+        : request.count > 0
+          ? await this.includes(store, rows, request.includes)
+          : [];
     let next: string | undefined;
     let previous: string | undefined;
     if (rows.length > 0) {
@@ -116,21 +131,27 @@ export class SearchService {
     return { body: this.bundleText(path, request, rows, included, total, next, previous, warnings) };
   }
 
+  /**
+   * The search's include when it can be read in the page's own statement: exactly one
+   * `_include` (not `:iterate`) from the searched type.
+   */
+  private includeWithPage(request: SearchRequest): PageInclude | undefined {
+    if (request.includes.length !== 1 || request.resourceTypes.length !== 1) return undefined;
+    const [include] = request.includes;
+    if (include.reverse || include.iterate || include.sourceType !== request.resourceTypes[0]) return undefined;
+    const referenceParams = include.param !== undefined ? [include.param] : this.referenceParams(include.sourceType);
+    return {
+      sourceType: include.sourceType,
+      targetType: include.targetType,
+      referenceParams,
+      localBase: this.settings.baseUrl,
+      fromFirst: request.count,
+    };
+  }
+
   private async includes(store: ResourceStore, rows: SearchRow[], includes: IncludeRequest[]): Promise<SearchRow[]> {
     if (includes.length === 0 || rows.length === 0) return [];
-    const seen = new Set(rows.map((r) => r.rid));
-    const out: SearchRow[] = [];
-    const add = (found: { rid: string; resourceType: string; id: string; content: string }[]) => {
-      const added: SearchRow[] = [];
-      for (const f of found) {
-        if (seen.has(f.rid) || out.length >= MAX_INCLUDED) continue;
-        seen.add(f.rid);
-        const row = { ...f, keys: [] };
-        out.push(row);
-        added.push(row);
-      }
-      return added;
-    };
+    const { add, out } = includedCollector(rows);
     const base = this.settings.baseUrl;
     const run = async (source: SearchRow[], include: IncludeRequest): Promise<SearchRow[]> => {
       if (include.reverse) {
@@ -233,6 +254,24 @@ export class SearchService {
     const headText = JSON.stringify(head);
     return `${headText.slice(0, -1)},"entry":[${entries.join(',')}]}`;
   }
+}
+
+/** Collects included rows: none already in the page, each once, at most MAX_INCLUDED in all. */
+function includedCollector(page: SearchRow[]): { add: (found: IncludedRow[]) => SearchRow[]; out: SearchRow[] } {
+  const seen = new Set(page.map((r) => r.rid));
+  const out: SearchRow[] = [];
+  const add = (found: IncludedRow[]) => {
+    const added: SearchRow[] = [];
+    for (const f of found) {
+      if (seen.has(f.rid) || out.length >= MAX_INCLUDED) continue;
+      seen.add(f.rid);
+      const row = { ...f, keys: [] };
+      out.push(row);
+      added.push(row);
+    }
+    return added;
+  };
+  return { add, out };
 }
 
 function outcomeEntry(warnings: OperationOutcomeIssue[]): BundleEntry {

@@ -123,6 +123,12 @@ type CollectedRow = Record<string, string | null> & { complete: boolean };
 
 interface PageStatements {
   collected?: RawBuilder<CollectedRow>;
+  /** The collected page without its plan mark, for use inside a larger statement. */
+  collectedBody?: RawBuilder<CollectedRow>;
+  /** Whether the collected page must be planned for its values each time. */
+  custom?: boolean;
+  /** `order by` of the page's sort-key columns `s0`, `s1`, ... (as the page's rows name them). */
+  keyOrder?: RawBuilder<unknown>;
   /** The page as one query, which Postgres plans as it likes (built only when it runs). */
   plain: () => RawBuilder<Record<string, string>>;
   columns: SortColumn[];
@@ -176,7 +182,7 @@ function pageStatements(query: PageQuery): PageStatements {
   // only what lies after the cursor; keys of a parameter are compared once they are computed.
   const collectAfterCursor = joins.length === 0;
   const custom = query.after !== undefined || !mayUseGenericPlan(query.filters);
-  const collected = sql<CollectedRow>`${customPlan(custom)}
+  const collectedBody = sql<CollectedRow>`
     with matched as materialized (
       select r.rid, r.last_updated, r.id from resource r
       where ${and([whereClause(query), ...(collectAfterCursor ? keyset : [])])} limit ${COLLECTED_MATCHES_LIMIT + 1})
@@ -189,7 +195,9 @@ function pageStatements(query: PageQuery): PageStatements {
         order by ${pageOrder} limit ${query.limit}) p
       join resource r on r.rid = p.page_rid) page on true
     order by ${sql.join(columns.map((c, i) => sql`${column(`page.s${i}`)} ${direction(c)}`))}`;
-  return { collected, plain, columns };
+  const collected = sql<CollectedRow>`${customPlan(custom)}${collectedBody}`;
+  const keyOrder = sql.join(columns.map((c, i) => sql`${column(`s${i}`)} ${direction(c)}`));
+  return { collected, collectedBody, custom, keyOrder, plain, columns };
 }
 
 /** The SQL and bound values of one page of a search, compiled but not run (for EXPLAIN). */
@@ -242,14 +250,88 @@ export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): 
     if (found.length === 1 && found[0].complete === false) found = (await plain().execute(db)).rows;
     else found = found.filter((row) => row.rid !== null);
   }
+  return pageRows(found, columns.length, query);
+}
+
+function pageRows(found: Record<string, unknown>[], keyCount: number, query: PageQuery): SearchRow[] {
   const rows = found.map((row) => ({
     rid: String(row.rid),
     resourceType: row.resource_type as string,
     id: row.id as string,
     content: row.content as string,
-    keys: columns.map((_, i) => row[`k${i}`] as string),
+    keys: Array.from({ length: keyCount }, (_, i) => row[`k${i}`] as string),
   }));
   return query.after?.backwards ? rows.reverse() : rows;
+}
+
+/** An `_include` answered with its page: what it follows, through which parameters, what is local. */
+export interface PageInclude extends IncludeSource {
+  referenceParams: string[];
+  localBase: string;
+  /**
+   * Only the first this-many rows of the page are followed: a page is read with one row more
+   * than is shown, to know whether there is a next one, and that row's references are not included.
+   */
+  fromFirst: number;
+}
+
+/**
+ * The collected page and the resources its rows reference (`include`) in one statement: the page
+ * as a CTE, its reference rows read by rid, then its rows and the included ones in one result
+ * (`included` tells them apart; the page's rows first, in its order). Undefined for a search
+ * without filters, whose page is not collected (exported for tests).
+ */
+export function pageWithIncludedQuery(query: PageQuery, include: PageInclude): RawBuilder<Record<string, unknown>> | undefined {
+  const { collectedBody, custom, keyOrder, columns } = pageStatements(query);
+  if (collectedBody === undefined || keyOrder === undefined) return undefined;
+  const keyColumns = (prefix: string) => columns.flatMap((_, i) => [column(`${prefix}s${i}`), column(`${prefix}k${i}`)]);
+  const nulls = columns.flatMap(() => [sql`null`, sql`null`]);
+  const shownRids = sql`f.rid in (select p.rid from page p where p.rid is not null order by ${keyOrder} limit ${include.fromFirst})`;
+  return sql`${customPlan(custom ?? true)}
+    with page as materialized (${collectedBody}),
+    refs as materialized (${pageReferences(shownRids)}),
+    included as (${includedFromReferences(include, include.referenceParams, include.localBase)})
+    select p.rid, p.resource_type, p.id, p.content, ${sql.join(keyColumns('p.'))}, p.complete, false as included from page p
+    union all
+    select i.rid, i.resource_type, i.id, i.content, ${sql.join(nulls)}, null, true from included i
+    order by included, ${keyOrder}`;
+}
+
+/** The combined statements of one-code pages with an include, compiled once per shape. */
+const oneCodePagesWithIncluded = new StatementTemplates();
+
+/** The page-and-include statement, from its shape's template for a one-code search (exported for tests). */
+export function compiledPageWithIncluded(db: Kysely<DatabaseSchema>, query: PageQuery, include: PageInclude): CompiledQuery | undefined {
+  const build = (q: PageQuery) => pageWithIncludedQuery(q, include)?.compile(db);
+  const shape = oneCodeShape(query);
+  if (shape === undefined) return build(query);
+  const key = [shape.key, include.sourceType, include.targetType ?? '*', include.referenceParams.join(','), include.localBase, include.fromFirst].join('\u0001');
+  return oneCodePagesWithIncluded.fill(key, shape.values, (standIns) => build(shape.withValues(standIns))!) ?? build(query);
+}
+
+/**
+ * A page and its `_include` in one round trip where the page is collected (a filtered search);
+ * `included` is undefined when it could not be (no filter, or more matches than are collected):
+ * the caller then fetches the includes of `rows` itself.
+ */
+export async function searchPageAndIncluded(
+  db: Kysely<DatabaseSchema>,
+  query: PageQuery,
+  include: PageInclude,
+): Promise<{ rows: SearchRow[]; included: IncludedRow[] | undefined }> {
+  const compiled = include.referenceParams.length > 0 ? compiledPageWithIncluded(db, query, include) : undefined;
+  if (compiled === undefined) return { rows: await searchPage(db, query), included: undefined };
+  const found = (await db.executeQuery<Record<string, unknown>>(compiled)).rows;
+  const keyCount = sortColumns(query.sort, query.resourceTypes).columns.length;
+  if (found.length === 1 && found[0].complete === false) {
+    // More matches than are collected: the plain query pages them, and the caller includes.
+    return { rows: pageRows((await pageStatements(query).plain().execute(db)).rows, keyCount, query), included: undefined };
+  }
+  const page = found.filter((row) => row.included === false && row.rid !== null);
+  const included = found
+    .filter((row) => row.included === true)
+    .map((r) => ({ rid: String(r.rid), resourceType: r.resource_type as string, id: r.id as string, content: r.content as string }));
+  return { rows: pageRows(page, keyCount, query), included };
 }
 
 export async function countMatches(db: Kysely<DatabaseSchema>, query: Pick<PageQuery, 'resourceTypes' | 'filters'>): Promise<number> {
@@ -306,21 +388,40 @@ export function compiledIncluded(
 /** The `_include` statement, built for these values (exported for tests). */
 export function includedQuery(
   rids: string[],
-  include: { sourceType: string; targetType: string | undefined },
+  include: IncludeSource,
   referenceParams: string[],
   localBase: string,
 ): RawBuilder<unknown> {
-  const targetFilter = include.targetType !== undefined ? sql`and t.resource_type = ${include.targetType}` : sql``;
-  // The page's reference rows are read first, by rid alone (idx_reference_rid): given the type
-  // and parameter too, Postgres preferred idx_reference_url (now idx_reference_url_present),
-  // whose rid is its last key, and read every depends-on row of every PlanDefinition (2.7 ms on
-  // a 1M store; 0.2 ms now).
-  // One IN over a UNION: an OR of two IN subqueries cannot be driven by an index and made
-  // Postgres scan all of `resource` (9 ms at 10k, 38 ms at 100k); this stays ~0.3 ms at any size.
   return sql`
-    with refs as materialized (
-      select f.resource_type, f.param, f.target_type, f.target_id, f.url from idx_reference f where f.rid = any(${rids}::bigint[]))
-    select t.rid, t.resource_type, t.id, t.content from resource t
+    with refs as materialized (${pageReferences(sql`f.rid = any(${rids}::bigint[])`)})
+    ${includedFromReferences(include, referenceParams, localBase)}`;
+}
+
+/** What an `_include` follows: the references of `sourceType` resources, to `targetType` ones if given. */
+export interface IncludeSource {
+  sourceType: string;
+  targetType: string | undefined;
+}
+
+/**
+ * The reference rows of the page (`pageRid` says which rids), read by rid alone
+ * (idx_reference_rid): given the type and parameter too, Postgres preferred idx_reference_url
+ * (now idx_reference_url_present), whose rid is its last key, and read every depends-on row of
+ * every PlanDefinition (2.7 ms on a 1M store; 0.2 ms now).
+ */
+function pageReferences(pageRid: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`select f.resource_type, f.param, f.target_type, f.target_id, f.url from idx_reference f where ${pageRid}`;
+}
+
+/**
+ * The resources that the rows of `refs` (pageReferences) point at through `referenceParams`, by
+ * type/id or by canonical URL. One IN over a UNION: an OR of two IN subqueries cannot be driven
+ * by an index and made Postgres scan all of `resource` (9 ms at 10k, 38 ms at 100k); this stays
+ * ~0.3 ms at any size.
+ */
+function includedFromReferences(include: IncludeSource, referenceParams: string[], localBase: string): RawBuilder<unknown> {
+  const targetFilter = include.targetType !== undefined ? sql`and t.resource_type = ${include.targetType}` : sql``;
+  return sql`select t.rid, t.resource_type, t.id, t.content from resource t
     where not t.deleted ${targetFilter} and t.rid in (
       select r2.rid from refs f
         join resource r2 on r2.resource_type = f.target_type and r2.id = f.target_id

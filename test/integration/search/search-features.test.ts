@@ -248,6 +248,22 @@ describe('_include and _revinclude', () => {
     expect(rev.included.sort()).toEqual(['Patient/pat1', 'Task/task1']);
   });
 
+  test('_include follows only the page shown: not the row read to know there is a next page', async () => {
+    // task1 -> Library/lib1, task2 -> Measure/m1; one Task per page.
+    const first = await search(server, 'Task?_id=task1,task2&_include=Task:focus&_count=1');
+    expect(first.matches).toEqual(['Task/task1']);
+    expect(first.included).toEqual(['Library/lib1']);
+    const second = await search(server, link(server, first.bundle, 'next')!);
+    expect(second.matches).toEqual(['Task/task2']);
+    expect(second.included).toEqual(['Measure/m1']);
+    const back = await search(server, link(server, second.bundle, 'previous')!);
+    expect(back.matches).toEqual(['Task/task1']);
+    expect(back.included).toEqual(['Library/lib1']);
+    const descending = await search(server, 'Task?_id=task1,task2&_include=Task:focus&_count=1&_sort=-_id');
+    expect(descending.matches).toEqual(['Task/task2']);
+    expect(descending.included).toEqual(['Measure/m1']);
+  });
+
   test('a resource both matched and included appears once, as a match', async () => {
     const answer = await search(server, 'Task?_id=task1,task2&_include=Task:focus&_revinclude=Task:focus');
     expect(answer.matches.sort()).toEqual(['Task/task1', 'Task/task2']);

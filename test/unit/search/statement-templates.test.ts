@@ -2,7 +2,16 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Filter } from '../../../src/fhir/search/search-request';
 import type { DatabaseSchema } from '../../../src/store/schema';
-import { compileSearchPage, compiledCollectedPage, compiledIncluded, includedQuery, type PageQuery } from '../../../src/store/search/search-query';
+import {
+  compileSearchPage,
+  compiledCollectedPage,
+  compiledIncluded,
+  compiledPageWithIncluded,
+  includedQuery,
+  pageWithIncludedQuery,
+  type PageInclude,
+  type PageQuery,
+} from '../../../src/store/search/search-query';
 import { StatementTemplates } from '../../../src/store/statement-templates';
 
 // Only compiles queries: the pool never connects.
@@ -62,6 +71,35 @@ describe('_include statements from a compiled template', () => {
     const direct = includedQuery(c.rids, c.include, c.params, base).compile(db);
     expect(filled.sql).toBe(direct.sql);
     expect(filled.parameters).toEqual(direct.parameters);
+  });
+});
+
+describe('pages with their _include, one statement, from a compiled template', () => {
+  const include = (sourceType: string, params: string[], fromFirst = 20): PageInclude => ({
+    sourceType,
+    targetType: undefined,
+    referenceParams: params,
+    localBase: 'https://patient-education.dev/fhir',
+    fromFirst,
+  });
+  const cases: [PageQuery, PageInclude][] = [
+    [oneCode('PlanDefinition', 'procedure', 'http://www.ama-assn.org/go/cpt', '63047'), include('PlanDefinition', ['depends-on'])],
+    [oneCode('PlanDefinition', 'procedure', 'http://snomed.info/sct', '3153063101'), include('PlanDefinition', ['depends-on'])],
+    [oneCode('PlanDefinition', 'procedure', undefined, '63047', 3), include('PlanDefinition', ['depends-on', 'definition'], 2)],
+    [oneCode('Task', 'status', undefined, "x' or '1'='1", 3), { ...include('Task', ['focus'], 2), targetType: 'Questionnaire' }],
+  ];
+
+  test.each(cases.map((c, i) => [i, ...c] as const))('case %i gives the same SQL and values as compiling it', (_, query, inc) => {
+    const filled = compiledPageWithIncluded(db, query, inc)!;
+    const direct = pageWithIncludedQuery(query, inc)!.compile(db);
+    expect(filled.sql).toBe(direct.sql);
+    expect(filled.parameters).toEqual(direct.parameters);
+    // its page is the collected page of the same search
+    expect(filled.sql).toContain(compileSearchPage(db, query).sql.replace('/* custom plan */ ', ''));
+  });
+
+  test('a search without filters has no collected page to combine', () => {
+    expect(pageWithIncludedQuery({ resourceTypes: ['Task'], filters: [], sort: [], limit: 21 }, include('Task', ['focus']))).toBeUndefined();
   });
 });
 
