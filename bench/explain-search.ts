@@ -6,14 +6,15 @@
  *     'DocumentReference?procedure=http://www.ama-assn.org/go/cpt|63047' [--runs 10] [--plan]
  *
  * It opens the store the way the server does (migrations, search parameters; the library is not
- * loaded), compiles the search's first page and runs EXPLAIN `--runs` times on one connection,
+ * loaded), compiles the search's first page (with its _include, when the server reads that in
+ * the same statement) and runs EXPLAIN `--runs` times on one connection,
  * printing the median planning and execution times; `--plan` also prints the last plan.
  */
 import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { openRuntime } from '../src/runtime';
-import { compileSearchPage } from '../src/store/search/search-query';
+import { compileSearchPage, compiledPageWithIncluded } from '../src/store/search/search-query';
 import { expandTokenFilters } from '../src/services/terminology-service';
 
 function option(name: string): string | undefined {
@@ -35,7 +36,11 @@ async function main(): Promise<void> {
     const [type, query = ''] = search.split('?');
     const { request } = ctx.searchService.parse([type], [...new URLSearchParams(query)], true);
     const filters = await expandTokenFilters(ctx.service.store, ctx.searchService, request.filters);
-    const compiled = compileSearchPage(ctx.database.db, { resourceTypes: request.resourceTypes, filters, sort: request.sort, limit: request.count + 1 });
+    const pageQuery = { resourceTypes: request.resourceTypes, filters, sort: request.sort, limit: request.count + 1 };
+    // A search with one _include runs as one statement with its page, as the server runs it.
+    const include = ctx.searchService.includeWithPage(request);
+    const withInclude = include !== undefined ? compiledPageWithIncluded(ctx.database.db, pageQuery, include) : undefined;
+    const compiled = withInclude ?? compileSearchPage(ctx.database.db, pageQuery);
     const planning: number[] = [];
     const execution: number[] = [];
     let plan: string[] = [];

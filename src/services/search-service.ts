@@ -135,7 +135,7 @@ export class SearchService {
    * The search's include when it can be read in the page's own statement: exactly one
    * `_include` (not `:iterate`) from the searched type.
    */
-  private includeWithPage(request: SearchRequest): PageInclude | undefined {
+  includeWithPage(request: SearchRequest): PageInclude | undefined {
     if (request.includes.length !== 1 || request.resourceTypes.length !== 1) return undefined;
     const [include] = request.includes;
     if (include.reverse || include.iterate || include.sourceType !== request.resourceTypes[0]) return undefined;
