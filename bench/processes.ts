@@ -41,9 +41,9 @@ export async function freePort(): Promise<number> {
 
 /**
  * The arguments to `node` of `npm start` (package.json), so that the benchmark starts our
- * server exactly as the README says: `node --max-old-space-size=256 --max-semi-space-size=32 scripts/start.mjs` gives
- * ['--max-old-space-size=256', '--max-semi-space-size=32', 'scripts/start.mjs'] (the launcher that compiles src/ when it
- * changed and runs it in the same process).
+ * server exactly as the README says: `node --max-old-space-size=256 scripts/start.mjs` gives
+ * ['--max-old-space-size=256', 'scripts/start.mjs'] (the launcher that compiles src/ when it
+ * changed and runs it in the same process), with every other flag of the script as well.
  */
 export async function startScriptNodeArgs(): Promise<string[]> {
   const manifest = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
