@@ -25,6 +25,7 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     pgliteDir: config.pgliteDir,
+    pgliteSharedBuffersMb: config.pgliteSharedBuffersMb,
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.searchTimeoutMs,
     onPoolError: (error) => logger.warn({ err: error.message }, 'database connection lost; the pool will reconnect'),

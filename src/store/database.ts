@@ -23,6 +23,8 @@ export interface Database {
 export interface DatabaseOptions {
   databaseUrl: string | undefined;
   pgliteDir: string;
+  /** shared_buffers of a PGlite data directory, in MB; 0 or absent keeps PGlite's own (128 MB). */
+  pgliteSharedBuffersMb?: number;
   poolSize: number;
   /** Statement timeout for every query of the pool, in milliseconds (searches that run away). */
   statementTimeoutMs?: number;
@@ -32,7 +34,7 @@ export interface DatabaseOptions {
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) return await openPostgres(options.databaseUrl, options);
-  return openPGlite(options.pgliteDir, options.statementTimeoutMs);
+  return openPGlite(options.pgliteDir, options.statementTimeoutMs, options.pgliteSharedBuffersMb ?? 0);
 }
 
 async function openPostgres(connectionString: string, options: DatabaseOptions): Promise<Database> {
@@ -68,11 +70,36 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
   };
 }
 
-async function openPGlite(dataDir: string, statementTimeoutMs: number | undefined): Promise<Database> {
+async function startPGlite(dataDir: string): Promise<PGlite> {
   const pglite = new PGlite(dataDir === 'memory://' ? undefined : dataDir, {
     parsers: { 20: KEEP_AS_TEXT, 1700: KEEP_AS_TEXT },
   });
   await pglite.waitReady;
+  return pglite;
+}
+
+/**
+ * Sets shared_buffers of a PGlite data directory, which takes effect at the next start: PGlite
+ * ignores `-c shared_buffers` in its start parameters, but reads postgresql.auto.conf (ALTER
+ * SYSTEM). Its default, 128 MB, sits in the server's own memory (the WASM heap), and once touched
+ * is never given back. Returns whether the setting changed (the caller then restarts PGlite);
+ * a data directory keeps it, so this happens once.
+ */
+async function setSharedBuffers(pglite: PGlite, megabytes: number): Promise<boolean> {
+  const current = await pglite.query<{ kb: string }>(`select (setting::bigint * 8)::text as kb from pg_settings where name = 'shared_buffers'`);
+  if (Number(current.rows[0]?.kb) === megabytes * 1024) return false;
+  // An integer from the validated configuration, not input.
+  await pglite.exec(`alter system set shared_buffers = '${Math.floor(megabytes)}MB'`);
+  return true;
+}
+
+async function openPGlite(dataDir: string, statementTimeoutMs: number | undefined, sharedBuffersMb: number): Promise<Database> {
+  let pglite = await startPGlite(dataDir);
+  // A memory:// database cannot be restarted (it would start empty, with PGlite's default again).
+  if (dataDir !== 'memory://' && sharedBuffersMb > 0 && (await setSharedBuffers(pglite, sharedBuffersMb))) {
+    await pglite.close();
+    pglite = await startPGlite(dataDir);
+  }
   if (statementTimeoutMs !== undefined)
     await pglite.exec(`set statement_timeout = ${Math.floor(statementTimeoutMs)}`);
   const analyzer = new AnalyzeScheduler();
