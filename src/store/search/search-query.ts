@@ -123,12 +123,15 @@ type CollectedRow = Record<string, string | null> & { complete: boolean };
 
 interface PageStatements {
   collected?: RawBuilder<CollectedRow>;
-  /** The collected page without its plan mark, for use inside a larger statement. */
-  collectedBody?: RawBuilder<CollectedRow>;
-  /** Whether the collected page must be planned for its values each time. */
-  custom?: boolean;
-  /** `order by` of the page's sort-key columns `s0`, `s1`, ... (as the page's rows name them). */
-  keyOrder?: RawBuilder<unknown>;
+  /** The collected page's parts, for use inside a larger statement (pageWithIncludedQuery). */
+  collectedParts?: {
+    /** The statement without its plan mark. */
+    body: RawBuilder<CollectedRow>;
+    /** Whether it must be planned for its values each time. */
+    custom: boolean;
+    /** `order by` of the page's sort-key columns `s0`, `s1`, ... (as the page's rows name them). */
+    keyOrder: RawBuilder<unknown>;
+  };
   /** The page as one query, which Postgres plans as it likes (built only when it runs). */
   plain: () => RawBuilder<Record<string, string>>;
   columns: SortColumn[];
@@ -197,7 +200,7 @@ function pageStatements(query: PageQuery): PageStatements {
     order by ${sql.join(columns.map((c, i) => sql`${column(`page.s${i}`)} ${direction(c)}`))}`;
   const collected = sql<CollectedRow>`${customPlan(custom)}${collectedBody}`;
   const keyOrder = sql.join(columns.map((c, i) => sql`${column(`s${i}`)} ${direction(c)}`));
-  return { collected, collectedBody, custom, keyOrder, plain, columns };
+  return { collected, collectedParts: { body: collectedBody, custom, keyOrder }, plain, columns };
 }
 
 /** The SQL and bound values of one page of a search, compiled but not run (for EXPLAIN). */
@@ -282,13 +285,14 @@ export interface PageInclude extends IncludeSource {
  * without filters, whose page is not collected (exported for tests).
  */
 export function pageWithIncludedQuery(query: PageQuery, include: PageInclude): RawBuilder<Record<string, unknown>> | undefined {
-  const { collectedBody, custom, keyOrder, columns } = pageStatements(query);
-  if (collectedBody === undefined || keyOrder === undefined) return undefined;
+  const { collectedParts, columns } = pageStatements(query);
+  if (collectedParts === undefined) return undefined;
+  const { body, custom, keyOrder } = collectedParts;
   const keyColumns = (prefix: string) => columns.flatMap((_, i) => [column(`${prefix}s${i}`), column(`${prefix}k${i}`)]);
   const nulls = columns.flatMap(() => [sql`null`, sql`null`]);
   const shownRids = sql`f.rid in (select p.rid from page p where p.rid is not null order by ${keyOrder} limit ${include.fromFirst})`;
-  return sql`${customPlan(custom ?? true)}
-    with page as materialized (${collectedBody}),
+  return sql`${customPlan(custom)}
+    with page as materialized (${body}),
     refs as materialized (${pageReferences(shownRids)}),
     included as (${includedFromReferences(include, include.referenceParams, include.localBase)})
     select p.rid, p.resource_type, p.id, p.content, ${sql.join(keyColumns('p.'))}, p.complete, false as included from page p
@@ -328,9 +332,7 @@ export async function searchPageAndIncluded(
     return { rows: pageRows((await pageStatements(query).plain().execute(db)).rows, keyCount, query), included: undefined };
   }
   const page = found.filter((row) => row.included === false && row.rid !== null);
-  const included = found
-    .filter((row) => row.included === true)
-    .map((r) => ({ rid: String(r.rid), resourceType: r.resource_type as string, id: r.id as string, content: r.content as string }));
+  const included = found.filter((row) => row.included === true).map(includedRow);
   return { rows: pageRows(page, keyCount, query), included };
 }
 
@@ -362,21 +364,25 @@ const includedStatements = new StatementTemplates();
 export async function fetchIncluded(
   db: Kysely<DatabaseSchema>,
   rids: string[],
-  include: { sourceType: string; targetType: string | undefined },
+  include: IncludeSource,
   referenceParams: string[],
   localBase: string,
 ): Promise<IncludedRow[]> {
   if (rids.length === 0 || referenceParams.length === 0) return [];
   const compiled = compiledIncluded(db, rids, include, referenceParams, localBase);
-  const result = await db.executeQuery<{ rid: string; resource_type: string; id: string; content: string }>(compiled);
-  return result.rows.map((r) => ({ rid: String(r.rid), resourceType: r.resource_type, id: r.id, content: r.content }));
+  return (await db.executeQuery<Record<string, unknown>>(compiled)).rows.map(includedRow);
+}
+
+/** An included resource from its row (rid, resource_type, id, content). */
+function includedRow(row: Record<string, unknown>): IncludedRow {
+  return { rid: String(row.rid), resourceType: row.resource_type as string, id: row.id as string, content: row.content as string };
 }
 
 /** The `_include` statement for a page's rids, from its template when one can be kept (exported for tests). */
 export function compiledIncluded(
   db: Kysely<DatabaseSchema>,
   rids: string[],
-  include: { sourceType: string; targetType: string | undefined },
+  include: IncludeSource,
   referenceParams: string[],
   localBase: string,
 ): CompiledQuery {
@@ -457,5 +463,5 @@ export async function fetchRevIncluded(
       union
       select f.rid from idx_reference f
       where true ${typeFilter('f.resource_type')} ${paramFilter} and f.url in (select value from page_urls))`.execute(db);
-  return result.rows.map((r) => ({ rid: String(r.rid), resourceType: r.resource_type, id: r.id, content: r.content }));
+  return result.rows.map(includedRow);
 }
