@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseSize, planLibrary, writeLibraryFiles } from './generate-library';
 import { ingest } from './ingest';
 import { createDatabase, dropDatabase, DATABASE_PREFIX } from './postgres-admin';
-import { cpuSeconds, freePort, killAllChildren, startChild, startScriptNodeArgs } from './processes';
+import { cpuSeconds, freePort, postgresCpuSeconds, killAllChildren, startChild, startScriptNodeArgs } from './processes';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,13 +69,17 @@ async function main(): Promise<void> {
   try {
     const load = os.loadavg()[0];
     const cpuBefore = await cpuSeconds(server.pid);
+    const postgresBefore = await postgresCpuSeconds();
     const result = await ingest(server, files, concurrency);
     const cpuMs = ((await cpuSeconds(server.pid)) - cpuBefore) * 1000;
+    const postgresMs = ((await postgresCpuSeconds()) - postgresBefore) * 1000;
     process.stdout.write(
       `${engine} ${plan.label}: ${result.resources} resources in ${result.seconds.toFixed(1)} s = ` +
         `${Math.round(result.resources / result.seconds)} resources/s (${files.length} Bundles, ` +
         `${concurrency} in flight, ${result.failures} failed; 1-minute load ${load.toFixed(2)} before, ` +
-        `${os.loadavg()[0].toFixed(2)} after); the server used ${(cpuMs / result.resources).toFixed(2)} ms of CPU per resource\n`,
+        `${os.loadavg()[0].toFixed(2)} after); the server used ${(cpuMs / result.resources).toFixed(2)} ms of CPU per resource` +
+        (engine === 'postgres' ? `, PostgreSQL's processes ${(postgresMs / result.resources).toFixed(2)} ms` : '') +
+        '\n',
     );
     for (const e of result.errors) process.stdout.write(`  ${e}\n`);
   } finally {
