@@ -4,7 +4,7 @@
  * posted as bench/run.ts does.
  *
  *   npx tsx bench/ingest-quick.ts [--size 10k] [--engine postgres|pglite] [--concurrency 2]
- *                                 [--bundles N] [--cpu-prof] [--keep] [--postgres-url URL]
+ *                                 [--bundles N] [--library-only] [--cpu-prof] [--keep] [--postgres-url URL]
  *
  * `--bundles N` posts only the first N Bundles of each phase; `--cpu-prof` writes the server's
  * CPU profile to bench/.data/profiles (summarise it with bench/profile-summary.ts); `--keep`
@@ -36,7 +36,9 @@ async function main(): Promise<void> {
   const keep = process.argv.includes('--keep');
   const plan = planLibrary({ total, seed: 'bench', patientShare: 0.8 });
   const library = await writeLibraryFiles(plan);
-  const files = ['bundle-1-', 'bundle-2-'].flatMap((prefix) =>
+  // `--library-only`: the education library's Bundles alone (phase 1 of bench/ingest.ts).
+  const prefixes = process.argv.includes('--library-only') ? ['bundle-1-'] : ['bundle-1-', 'bundle-2-'];
+  const files = prefixes.flatMap((prefix) =>
     library.files.filter((f) => path.basename(f).startsWith(prefix)).slice(0, limit),
   );
 

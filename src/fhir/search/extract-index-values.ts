@@ -3,6 +3,7 @@ import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 import { parseDateRange, timestampText } from './date-range';
 import { emptyIndexValues, type IndexValues, type TokenValue } from './index-values';
 import { normalizeString } from './normalize';
+import { compileSimplePath } from './simple-path';
 import type { SearchParameterDefinition, SearchParameterRegistry } from './search-parameter-registry';
 
 type Compiled = (resource: unknown, context?: Record<string, unknown>) => unknown[];
@@ -10,65 +11,6 @@ type Compiled = (resource: unknown, context?: Record<string, unknown>) => unknow
 const CONTACT_POINT_SYSTEMS = new Set(['phone', 'fax', 'email', 'pager', 'url', 'sms', 'other']);
 const INFINITY_START = '-infinity';
 const INFINITY_END = 'infinity';
-
-interface ModelTables {
-  path2Type: Record<string, string | undefined>;
-  pathsDefinedElsewhere: Record<string, string | undefined>;
-  choiceTypePaths: Record<string, string[] | undefined>;
-}
-
-/**
- * A plain path of elements (`Patient.name.given`, `DocumentReference.content.attachment.url`,
- * `Resource.meta.profile`), optionally narrowed to references to one type the way the core
- * `patient` parameters are (`Task.for.where(reference.startsWith('Patient/') or
- * reference.contains('/Patient/'))`): its values are the elements' JSON values, arrays
- * flattened, which a walk of the JSON finds faster than the FHIRPath engine. Undefined for
- * anything else (unions, other functions, `as`, choice elements, elements the R4 model does not
- * know), which the engine evaluates.
- */
-export function compileSimplePath(expression: string): Compiled | undefined {
-  const narrowed = /^(.*)\.where\(reference\.startsWith\('([A-Z][A-Za-z]+)\/'\) or reference\.contains\('\/\2\/'\)\)$/.exec(expression);
-  const path = narrowed ? narrowed[1] : expression;
-  if (!/^[A-Z][A-Za-z]*(\.[a-z][A-Za-z0-9]*)+$/.test(path)) return undefined;
-  const [type, ...names] = path.split('.');
-  // `Resource` names every resource type; DomainResource is left to the engine, which knows the hierarchy.
-  if (type === 'DomainResource') return undefined;
-  const model = r4Model() as unknown as ModelTables;
-  let modelPath = type;
-  for (const name of names) {
-    const elementPath = `${modelPath}.${name}`;
-    if (model.choiceTypePaths[elementPath]) return undefined;
-    const elementType = model.path2Type[elementPath];
-    const elsewhere = model.pathsDefinedElsewhere[elementPath];
-    if (elementType === 'BackboneElement' || elementType === 'Element') modelPath = elementPath;
-    else if (elementType !== undefined) modelPath = elementType;
-    else if (elsewhere !== undefined) modelPath = elsewhere;
-    else return undefined;
-  }
-  if (narrowed && modelPath !== 'Reference') return undefined;
-  const prefix = narrowed ? `${narrowed[2]}/` : '';
-  const inside = `/${prefix}`;
-  return (resource: unknown) => {
-    if (!isObject(resource) || typeof resource.resourceType !== 'string') return [];
-    if (type !== 'Resource' && resource.resourceType !== type) return [];
-    let current: unknown[] = [resource];
-    for (const name of names) {
-      const next: unknown[] = [];
-      for (const node of current) {
-        const value = (node as Record<string, unknown>)[name];
-        if (Array.isArray(value)) {
-          for (const v of value) if (v !== null && v !== undefined) next.push(v);
-        } else if (value !== null && value !== undefined) next.push(value);
-      }
-      current = next;
-    }
-    if (!narrowed) return current;
-    return current.filter((r) => {
-      const reference = isObject(r) ? r.reference : undefined;
-      return typeof reference === 'string' && (reference.startsWith(prefix) || reference.includes(inside));
-    });
-  };
-}
 
 /**
  * Evaluates every applicable search parameter's FHIRPath expression on a resource and

@@ -132,7 +132,19 @@ export function narrowExpression(expression: string, resourceType: string): stri
     return head === resourceType || head === 'Resource' || head === 'DomainResource';
   });
   if (parts.length === 0) return undefined;
-  return rewriteResolve(parts.join(' | '));
+  return rewriteResolve(parts.map(rewriteChoiceAs).join(' | '));
+}
+
+/**
+ * `(PlanDefinition.useContext.value as CodeableConcept)` -> `PlanDefinition.useContext.value.ofType(CodeableConcept)`.
+ * FHIRPath's `as` requires one item on its left and raises an error on more, so the R4
+ * expressions of the `context` parameters, among others, index nothing for a resource with two
+ * useContexts; R5 wrote them with `ofType()`, which keeps the items of that type. On one item
+ * the two give the same result.
+ */
+export function rewriteChoiceAs(part: string): string {
+  const m = /^\(([A-Z][A-Za-z]*(?:\.[a-z][A-Za-z0-9]*)+) as ([A-Za-z]+)\)$/.exec(part.trim());
+  return m ? `${m[1]}.ofType(${m[2]})` : part;
 }
 
 /**

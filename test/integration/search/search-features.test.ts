@@ -499,3 +499,28 @@ test('date ap: within 10% of the distance from now', async () => {
   const found = await matchIds(server, `Patient?_id=ap-95,ap-105,ap-130,ap-70&birthdate=ap${at(100)}`);
   expect(found.sort()).toEqual(['ap-105', 'ap-95']);
 });
+
+test('a choice element typed with `as` in an R4 expression is searched on every item (context, deceased)', async () => {
+  // R4's `(Library.useContext.value as CodeableConcept)` raises an error on two useContexts in
+  // FHIRPath; the server evaluates it as R5 writes it, with ofType(), so each item counts.
+  await putAll(server, [
+    {
+      resourceType: 'Library',
+      id: 'two-contexts',
+      status: 'active',
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/library-type', code: 'asset-collection' }] },
+      useContext: [
+        { code: { system: 'http://terminology.hl7.org/CodeSystem/usage-context-type', code: 'focus' }, valueCodeableConcept: { coding: [{ system: 'urn:test:focus', code: 'spine' }] } },
+        { code: { system: 'http://terminology.hl7.org/CodeSystem/usage-context-type', code: 'age' }, valueQuantity: { value: 50, system: 'http://unitsofmeasure.org', code: 'a' } },
+        { code: { system: 'http://terminology.hl7.org/CodeSystem/usage-context-type', code: 'focus' }, valueCodeableConcept: { coding: [{ system: 'urn:test:focus', code: 'neck' }] } },
+      ],
+    } as Resource,
+    { resourceType: 'Patient', id: 'deceased-on', deceasedDateTime: '2021-03-04' } as Resource,
+    { resourceType: 'Patient', id: 'deceased-flag', deceasedBoolean: true } as Resource,
+  ]);
+  expect(await matchIds(server, `Library?context=${enc('urn:test:focus|neck')}`)).toEqual(['two-contexts']);
+  expect(await matchIds(server, 'Library?context=spine')).toEqual(['two-contexts']);
+  expect(await matchIds(server, `Library?context-quantity=${enc('50||a')}`)).toEqual(['two-contexts']);
+  expect(await matchIds(server, 'Library?context=hip')).toEqual([]);
+  expect(await matchIds(server, 'Patient?_id=deceased-on,deceased-flag&death-date=2021-03')).toEqual(['deceased-on']);
+});

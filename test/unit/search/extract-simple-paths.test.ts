@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Resource } from 'fhir/r4';
 import { generateResources, planLibrary } from '../../../bench/generate-library';
 import { RESOURCE_TYPES } from '../../../src/fhir/resource-types';
-import { compileSimplePath, IndexValueExtractor } from '../../../src/fhir/search/extract-index-values';
+import { IndexValueExtractor } from '../../../src/fhir/search/extract-index-values';
+import { compileSimplePath } from '../../../src/fhir/search/simple-path';
 import { SearchParameterRegistry } from '../../../src/fhir/search/search-parameter-registry';
 
 /**
@@ -57,6 +58,43 @@ const awkward: Resource[] = [
     item: [{ linkId: 'a', type: 'group', code: [{ system: 'urn:c', code: 'outer' }], item: [{ linkId: 'b', type: 'string', code: [{ system: 'urn:c', code: 'inner' }] }] }],
   } as Resource,
   {
+    resourceType: 'Patient',
+    id: 'deceased-and-telecom',
+    deceasedDateTime: '2020-02-03',
+    telecom: [
+      { system: 'email', value: 'a@b.c' },
+      { system: 'email', value: 'a@b.c' },
+      { _system: { extension: [{ url: 'urn:x', valueString: 'email' }] }, value: 'no-system' },
+      { system: 'phone', value: '1' },
+    ],
+  } as unknown as Resource,
+  { resourceType: 'Patient', id: 'deceased-flag', deceasedBoolean: true } as Resource,
+  {
+    resourceType: 'DocumentReference',
+    id: 'identifiers',
+    status: 'current',
+    masterIdentifier: { system: 'urn:s', value: '1' },
+    identifier: [{ system: 'urn:s', value: '1' }, { system: 'urn:s', value: '2' }, { system: 'urn:s', value: '2' }],
+    content: [{ attachment: { url: 'urn:a' } }],
+  } as Resource,
+  {
+    resourceType: 'PlanDefinition',
+    id: 'artifacts',
+    status: 'active',
+    library: ['urn:lib', 'urn:lib'],
+    relatedArtifact: [
+      { type: 'depends-on', resource: 'urn:lib' },
+      { type: 'depends-on', resource: 'urn:other' },
+      { type: 'composed-of', resource: 'urn:part' },
+      { type: 'predecessor', url: 'urn:no-resource' },
+    ],
+    useContext: [
+      { code: { code: 'focus' }, valueCodeableConcept: { coding: [{ system: 'urn:c', code: 'x' }] } },
+      { code: { code: 'age' }, valueRange: { low: { value: 18 }, high: { value: 80 } } },
+      { code: { code: 'age' }, valueQuantity: { value: 3, system: 'urn:u', code: 'a' } },
+    ],
+  } as Resource,
+  {
     resourceType: 'Observation',
     id: 'numbers',
     status: 'final',
@@ -73,8 +111,18 @@ describe('simple element paths', () => {
     expect(compileSimplePath('Questionnaire.item.item.code')).toBeDefined();
     expect(compileSimplePath('Patient.deceased')).toBeUndefined();
     expect(compileSimplePath('Observation.value')).toBeUndefined();
-    expect(compileSimplePath('Patient.name | Practitioner.name')).toBeUndefined();
-    expect(compileSimplePath("Patient.telecom.where(system='email')")).toBeUndefined();
+    expect(compileSimplePath('Patient.name | Practitioner.name')).toBeDefined();
+    expect(compileSimplePath("Patient.telecom.where(system='email')")).toBeDefined();
+    expect(compileSimplePath("PlanDefinition.relatedArtifact.where(type='depends-on').resource | PlanDefinition.library")).toBeDefined();
+    expect(compileSimplePath('Patient.deceased.ofType(dateTime)')).toBeDefined();
+    expect(compileSimplePath('Patient.deceased.ofType(Quantity)')).toBeUndefined();
+    expect(compileSimplePath('Patient.name.ofType(HumanName)')).toBeUndefined();
+    // The registry writes R4's `as` with ofType (see rewriteChoiceAs).
+    expect(compileSimplePath('(Patient.deceased as dateTime)')).toBeUndefined();
+    expect(compileSimplePath('Patient.deceased.exists() and Patient.deceased != false')).toBeUndefined();
+    expect(compileSimplePath("Patient.telecom.where(period='x')")).toBeUndefined();
+    expect(compileSimplePath("Patient.telecom.where(system='a\\'b')")).toBeUndefined();
+    expect(compileSimplePath('Patient.name | Patient.telecom.exists()')).toBeUndefined();
     expect(compileSimplePath('Patient.unknownElement')).toBeUndefined();
     expect(compileSimplePath('Resource.meta.profile')).toBeDefined();
     expect(compileSimplePath('DomainResource.text')).toBeUndefined();
