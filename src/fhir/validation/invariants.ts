@@ -6,7 +6,8 @@ import {
   type TypedValue,
 } from '@medplum/core';
 import { fhirpathEngine, r4Model } from '../fhirpath-r4';
-import { shortcutFor, type InvariantShortcut } from './invariant-shortcuts';
+import { shortcutFor } from './invariant-shortcuts';
+import { treeShortcutFor, type TreeShortcut } from './tree-shortcuts';
 
 /**
  * What @medplum/core 4.3.6's FHIRPath engine gets wrong, found on the invalid corpus and the
@@ -40,7 +41,7 @@ export class Invariant {
   private medplumAtom: FhirPathAtom | null | undefined;
   private fhirpathFn: ((node: unknown, env: Record<string, unknown>) => unknown[]) | null | undefined;
   private readonly useMedplum: boolean;
-  private readonly shortcut: InvariantShortcut | undefined;
+  private readonly shortcut: TreeShortcut | undefined;
 
   /**
    * @param expression the FHIRPath expression
@@ -55,11 +56,11 @@ export class Invariant {
     private readonly modelPath: string = typeName ?? '',
   ) {
     this.useMedplum = typeName !== undefined && medplumCanEvaluate(expression);
-    this.shortcut = shortcutFor(expression);
+    this.shortcut = treeShortcutFor(expression) ?? shortcutFor(expression);
   }
 
   evaluate(node: unknown, resource: unknown, rootResource: unknown): InvariantOutcome {
-    if (this.shortcut?.(node)) return 'pass';
+    if (this.shortcut?.(node, resource)) return 'pass';
     const fast = this.useMedplum ? this.evaluateWithMedplum(node, resource, rootResource) : undefined;
     if (fast === true) return 'pass';
     const reference = this.evaluateWithFhirpath(node, resource, rootResource);
