@@ -9,11 +9,13 @@
  *
  * The grammar understood is deliberately small: a top-level disjunction (`or`) or implication
  * (`implies`) of terms over plain child names (no strings, no functions besides the ones below).
- * An expression outside it gets no shortcut.
+ * An expression outside it gets no shortcut, unless it is one of the tree-walking invariants of
+ * tree-shortcuts.ts.
  */
+import { treeShortcutFor } from './tree-shortcuts';
 
-/** True only when the invariant certainly holds on `node`. */
-export type InvariantShortcut = (node: unknown) => boolean;
+/** True only when the invariant certainly holds on `node` (`resource`: the resource it is in). */
+export type InvariantShortcut = (node: unknown, resource?: unknown) => boolean;
 
 const NAME = '[a-z][A-Za-z0-9]*';
 /** `a.exists().not()`, `a.hasValue().not()`, `a.empty()`: true when `a` is absent. */
@@ -33,6 +35,8 @@ const REF_1 =
 
 export function shortcutFor(expression: string): InvariantShortcut | undefined {
   const text = expression.trim();
+  const tree = treeShortcutFor(text);
+  if (tree) return tree;
   if (REF_1.test(text)) {
     return (node) => {
       const reference = isObject(node) ? node.reference : undefined;

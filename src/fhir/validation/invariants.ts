@@ -6,8 +6,7 @@ import {
   type TypedValue,
 } from '@medplum/core';
 import { fhirpathEngine, r4Model } from '../fhirpath-r4';
-import { shortcutFor } from './invariant-shortcuts';
-import { treeShortcutFor, type TreeShortcut } from './tree-shortcuts';
+import { shortcutFor, type InvariantShortcut } from './invariant-shortcuts';
 
 /**
  * What @medplum/core 4.3.6's FHIRPath engine gets wrong, found on the invalid corpus and the
@@ -41,7 +40,7 @@ export class Invariant {
   private medplumAtom: FhirPathAtom | null | undefined;
   private fhirpathFn: ((node: unknown, env: Record<string, unknown>) => unknown[]) | null | undefined;
   private readonly useMedplum: boolean;
-  private readonly shortcut: TreeShortcut | undefined;
+  private readonly shortcut: InvariantShortcut | undefined;
 
   /**
    * @param expression the FHIRPath expression
@@ -56,7 +55,7 @@ export class Invariant {
     private readonly modelPath: string = typeName ?? '',
   ) {
     this.useMedplum = typeName !== undefined && medplumCanEvaluate(expression);
-    this.shortcut = treeShortcutFor(expression) ?? shortcutFor(expression);
+    this.shortcut = shortcutFor(expression);
   }
 
   evaluate(node: unknown, resource: unknown, rootResource: unknown): InvariantOutcome {

@@ -9,12 +9,11 @@
  * constraint simply gets no shortcut.
  */
 
-/** True only when the invariant certainly holds on `node` (`resource`: the resource it is in). */
-export type TreeShortcut = (node: unknown, resource: unknown) => boolean;
+import type { InvariantShortcut } from './invariant-shortcuts';
 
 const FOLLOW_UP_RULE = 'https://patient-education.dev/fhir/StructureDefinition/follow-up-rule';
 
-const SHORTCUTS: Record<string, TreeShortcut> = {
+const SHORTCUTS: Record<string, InvariantShortcut> = {
   // que-2 (Questionnaire): the linkIds anywhere below the Questionnaire are distinct.
   'descendants().linkId.isDistinct()': (node) => distinctLinkIds(node),
   // pe-q-1 (our pre-op Questionnaire profile): every item, at any depth, has text.
@@ -41,7 +40,7 @@ const SHORTCUTS: Record<string, TreeShortcut> = {
     (node, resource) => namedUncodedItemsAreCovered(node, resource),
 };
 
-export function treeShortcutFor(expression: string): TreeShortcut | undefined {
+export function treeShortcutFor(expression: string): InvariantShortcut | undefined {
   return SHORTCUTS[expression.trim()];
 }
 
