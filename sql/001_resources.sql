@@ -13,6 +13,9 @@ CREATE TABLE resource (
 
 CREATE INDEX resource_type_last_updated ON resource (resource_type, last_updated, id) WHERE NOT deleted;
 CREATE INDEX resource_type_id_live ON resource (resource_type, id) WHERE NOT deleted;
+-- (It repeats the unique key for live rows, yet the planner needs it: without it a prefix string
+-- search over 100k Patients planned a parallel sequential scan of `resource`; see
+-- test/integration/search/explain.test.ts.)
 
 -- Every version ever written, including deletions (content is NULL for a deletion).
 CREATE TABLE resource_history (
