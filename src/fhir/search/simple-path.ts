@@ -66,7 +66,6 @@ function parsePlainPath(expression: string): PlainPath | undefined {
   const steps: Step[] = [];
   let modelPath = type;
   let rest = text.slice(type.length);
-  let elementPath: string | undefined;
   while (rest !== '') {
     const references = REFERENCES_TO.exec(rest);
     const equals = EQUALS.exec(rest);
@@ -83,7 +82,7 @@ function parsePlainPath(expression: string): PlainPath | undefined {
       rest = rest.slice(equals[0].length);
     } else if (element) {
       const name = element[1];
-      elementPath = `${modelPath}.${name}`;
+      const elementPath = `${modelPath}.${name}`;
       rest = rest.slice(element[0].length);
       if (model.choiceTypePaths[elementPath]) {
         // A choice element only as the last step, with `.ofType(Type)`.
