@@ -141,7 +141,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     baseUrl,
     databaseUrl,
     pgliteDir: readOptional(env, 'PGLITE_DIR') ?? './data',
-    pgliteSharedBuffersMb: readInteger(env, 'PGLITE_SHARED_BUFFERS_MB', 32, 0, 4096),
+    pgliteSharedBuffersMb: readInteger(env, 'PGLITE_SHARED_BUFFERS_MB', 16, 0, 4096),
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     searchTimeoutMs: readInteger(env, 'SEARCH_TIMEOUT_MS', 10000, 100, 600000),
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
