@@ -5,6 +5,7 @@ import { emptyIndexValues, type IndexValues, type TokenValue } from './index-val
 import { normalizeString } from './normalize';
 import { compileSimplePath } from './simple-path';
 import type { SearchParameterDefinition, SearchParameterRegistry } from './search-parameter-registry';
+import { isJsonObject } from '../validation/json-values';
 
 type Compiled = (resource: unknown, context?: Record<string, unknown>) => unknown[];
 
@@ -74,7 +75,7 @@ export class IndexValueExtractor {
           const ref = referenceValue(r);
           if (ref) values.reference.push({ param: code, ...ref });
           // `[param]:identifier` searches Reference.identifier (R4 search.html#reference).
-          if (isObject(r) && isObject(r.identifier)) values.token.push(...tokenValues(`${code}:identifier`, r.identifier));
+          if (isJsonObject(r) && isJsonObject(r.identifier)) values.token.push(...tokenValues(`${code}:identifier`, r.identifier));
         }
         break;
       case 'uri':
@@ -88,7 +89,7 @@ export class IndexValueExtractor {
         break;
       case 'quantity':
         for (const r of results) {
-          if (!isObject(r) || typeof r.value !== 'number') continue;
+          if (!isJsonObject(r) || typeof r.value !== 'number') continue;
           values.quantity.push({
             param: code,
             value: r.value,
@@ -115,16 +116,13 @@ export class IndexValueExtractor {
     const rows = [];
     for (const v of seconds) {
       const keys2 = componentKeys(second.type, v);
-      const numeric = isObject(v) && typeof v.value === 'number' ? v.value : typeof v === 'number' ? v : null;
+      const numeric = isJsonObject(v) && typeof v.value === 'number' ? v.value : typeof v === 'number' ? v : null;
       for (const k1 of keys1) for (const k2 of keys2) rows.push({ param: param.code, component1: k1, component2: k2, value2: numeric });
     }
     return rows;
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
@@ -138,11 +136,11 @@ function norm(v: unknown): string | null {
 export function tokenValues(param: string, value: unknown): TokenValue[] {
   if (typeof value === 'string') return [{ param, system: null, code: value, text: null }];
   if (typeof value === 'boolean') return [{ param, system: null, code: String(value), text: null }];
-  if (!isObject(value)) return [];
+  if (!isJsonObject(value)) return [];
   if (Array.isArray(value.coding) || typeof value.text === 'string') {
     const text = norm(value.text);
     const rows: TokenValue[] = (Array.isArray(value.coding) ? value.coding : [])
-      .filter(isObject)
+      .filter(isJsonObject)
       .map((c) => ({ param, system: str(c.system), code: str(c.code), text: joinText(text, norm(c.display)) }));
     if (rows.length === 0 && text !== null) rows.push({ param, system: null, code: null, text });
     return rows;
@@ -153,10 +151,10 @@ export function tokenValues(param: string, value: unknown): TokenValue[] {
     if (system !== null && CONTACT_POINT_SYSTEMS.has(system) && !system.includes(':')) {
       return [{ param, system: null, code: str(value.value), text: null }];
     }
-    const rows: TokenValue[] = [{ param, system, code: str(value.value), text: norm(isObject(value.type) ? value.type.text : undefined) }];
+    const rows: TokenValue[] = [{ param, system, code: str(value.value), text: norm(isJsonObject(value.type) ? value.type.text : undefined) }];
     // :of-type needs the identifier's type coding together with its value.
-    if (isObject(value.type) && Array.isArray(value.type.coding)) {
-      for (const c of value.type.coding.filter(isObject)) {
+    if (isJsonObject(value.type) && Array.isArray(value.type.coding)) {
+      for (const c of value.type.coding.filter(isJsonObject)) {
         rows.push({ param: `${param}:of-type`, system: str(c.system), code: `${str(c.code) ?? ''}|${str(value.value) ?? ''}`, text: null });
       }
     }
@@ -180,7 +178,7 @@ const ADDRESS_PARTS = ['text', 'line', 'city', 'district', 'state', 'postalCode'
 /** String search covers every part of a HumanName or Address (R4 search.html#string). */
 export function stringParts(value: unknown): string[] {
   if (typeof value === 'string') return value === '' ? [] : [value];
-  if (!isObject(value)) return [];
+  if (!isJsonObject(value)) return [];
   const keys = 'family' in value || 'given' in value ? HUMAN_NAME_PARTS : ADDRESS_PARTS;
   const parts: string[] = [];
   for (const key of keys) {
@@ -201,7 +199,7 @@ export function dateRange(value: unknown): { start: string; end: string } | unde
     const r = parseDateRange(value);
     return r ? { start: timestampText(r.start.getTime()), end: timestampText(r.end.getTime()) } : undefined;
   }
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   if ('start' in value || 'end' in value) {
     const s = typeof value.start === 'string' ? parseDateRange(value.start) : undefined;
     const e = typeof value.end === 'string' ? parseDateRange(value.end) : undefined;
@@ -229,7 +227,7 @@ export function referenceValue(
     const m = RELATIVE_REFERENCE.exec(url);
     return { targetType: m ? m[2] : null, targetId: m ? m[3] : null, url, version: version ?? null };
   }
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const reference = str(value.reference);
   if (reference === null) return undefined;
   if (reference.startsWith('#')) return undefined;
@@ -259,7 +257,7 @@ function componentKeys(type: string, value: unknown): string[] {
       return keys;
     });
   }
-  if (type === 'quantity' && isObject(value)) return [String(value.system ?? ''), ''].map((s) => `${s}|${String(value.code ?? '')}`);
+  if (type === 'quantity' && isJsonObject(value)) return [String(value.system ?? ''), ''].map((s) => `${s}|${String(value.code ?? '')}`);
   if (type === 'string') return stringParts(value).map(normalizeString);
   if (type === 'reference') {
     const ref = referenceValue(value);
@@ -302,7 +300,7 @@ export function collectStrings(resource: unknown): string[] {
       for (const item of node) walk(item, key);
       return;
     }
-    if (!isObject(node)) return;
+    if (!isJsonObject(node)) return;
     if (typeof node.contentType === 'string' && typeof node.data === 'string') {
       const text = attachmentText(node.contentType, node.data);
       if (text) out.push(text);

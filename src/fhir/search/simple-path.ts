@@ -1,5 +1,6 @@
 import { r4Model } from '../fhirpath-r4';
 import { splitTopLevelUnion } from './search-parameter-registry';
+import { isJsonObject } from '../validation/json-values';
 
 /** Evaluates an expression on a resource's JSON: the values it selects, arrays flattened. */
 export type CompiledPath = (resource: unknown) => unknown[];
@@ -109,7 +110,7 @@ function nextModelPath(model: ModelTables, elementPath: string): string | undefi
 }
 
 function walk(path: PlainPath, resource: unknown): unknown[] {
-  if (!isObject(resource) || typeof resource.resourceType !== 'string') return [];
+  if (!isJsonObject(resource) || typeof resource.resourceType !== 'string') return [];
   if (path.type !== 'Resource' && resource.resourceType !== path.type) return [];
   let current: unknown[] = [resource];
   for (const step of path.steps) {
@@ -124,14 +125,14 @@ function walk(path: PlainPath, resource: unknown): unknown[] {
       current = next;
     } else if (step.kind === 'equals') {
       current = current.filter((node) => {
-        const value = isObject(node) ? node[step.name] : undefined;
+        const value = isJsonObject(node) ? node[step.name] : undefined;
         // A repeated element equals a literal only as a collection of one item.
         const single = Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
         return single === step.literal;
       });
     } else {
       current = current.filter((r) => {
-        const reference = isObject(r) ? r.reference : undefined;
+        const reference = isJsonObject(r) ? r.reference : undefined;
         return typeof reference === 'string' && (reference.startsWith(step.prefix) || reference.includes(step.inside));
       });
     }
@@ -149,8 +150,4 @@ function distinct(values: unknown[]): unknown[] {
     seen.add(key);
     return true;
   });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -13,6 +13,7 @@
  * tree-shortcuts.ts.
  */
 import { treeShortcutFor } from './tree-shortcuts';
+import { isJsonObject } from './json-values';
 
 /** True only when the invariant certainly holds on `node` (`resource`: the resource it is in). */
 export type InvariantShortcut = (node: unknown, resource?: unknown) => boolean;
@@ -39,18 +40,18 @@ export function shortcutFor(expression: string): InvariantShortcut | undefined {
   if (tree) return tree;
   if (REF_1.test(text)) {
     return (node) => {
-      const reference = isObject(node) ? node.reference : undefined;
+      const reference = isJsonObject(node) ? node.reference : undefined;
       return typeof reference === 'string' && !reference.startsWith('#');
     };
   }
   if (/['"`\\]/.test(text)) return undefined;
-  if (CONTAINED_ONLY.test(text)) return (node) => isObject(node) && isAbsent(node, 'contained');
+  if (CONTAINED_ONLY.test(text)) return (node) => isJsonObject(node) && isAbsent(node, 'contained');
 
   const implication = splitTopLevel(text, ' implies ');
   if (implication.length === 2) {
     const names = conditionNames(implication[0]);
     if (!names) return undefined;
-    return (node) => isObject(node) && names.every((name) => isAbsent(node, name));
+    return (node) => isJsonObject(node) && names.every((name) => isAbsent(node, name));
   }
   if (implication.length > 2) return undefined;
 
@@ -66,12 +67,12 @@ function termShortcut(term: string): InvariantShortcut | undefined {
   const absent = ABSENT_TERM.exec(term);
   if (absent) {
     const name = absent[1];
-    return (node) => isObject(node) && isAbsent(node, name);
+    return (node) => isJsonObject(node) && isAbsent(node, name);
   }
   const notBoth = NOT_BOTH_TERM.exec(term);
   if (notBoth) {
     const [, a, b] = notBoth;
-    return (node) => isObject(node) && (isAbsent(node, a) || isAbsent(node, b));
+    return (node) => isJsonObject(node) && (isAbsent(node, a) || isAbsent(node, b));
   }
   return undefined;
 }
@@ -105,8 +106,4 @@ function splitTopLevel(text: string, separator: string): string[] {
 /** Neither the element nor its primitive extension (`_name`) is in the JSON object. */
 function isAbsent(node: Record<string, unknown>, name: string): boolean {
   return node[name] === undefined && node[`_${name}`] === undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,6 +10,7 @@
  */
 
 import type { InvariantShortcut } from './invariant-shortcuts';
+import { isJsonObject } from './json-values';
 
 const FOLLOW_UP_RULE = 'https://patient-education.dev/fhir/StructureDefinition/follow-up-rule';
 
@@ -23,7 +24,7 @@ const SHORTCUTS: Record<string, InvariantShortcut> = {
     (node) =>
       everyNested(node, 'item', (item) =>
         listOf(item.answerOption).every(
-          (option) => isObject(option.valueCoding) && isString(option.valueCoding.system) && isString(option.valueCoding.code),
+          (option) => isJsonObject(option.valueCoding) && isString(option.valueCoding.system) && isString(option.valueCoding.code),
         ),
       ),
   // pe-pd-2 (our education PlanDefinition profile): every action, at any depth, has a title and a description.
@@ -31,10 +32,10 @@ const SHORTCUTS: Record<string, InvariantShortcut> = {
     everyNested(node, 'action', (action) => isString(action.title) && isString(action.description)),
   // pe-dr-2 (our education DocumentReference profile), on a CodeableConcept: codings, each with a system and a code.
   'coding.exists() and coding.all(system.exists() and code.exists())': (node) =>
-    isObject(node) &&
+    isJsonObject(node) &&
     Array.isArray(node.coding) &&
     node.coding.length > 0 &&
-    node.coding.every((c) => isObject(c) && isString(c.system) && isString(c.code)),
+    node.coding.every((c) => isJsonObject(c) && isString(c.system) && isString(c.code)),
   // pe-q-3: an item without a code that a follow-up rule names sits inside an item with a code.
   [`repeat(item).where(code.empty() and %resource.extension('${FOLLOW_UP_RULE}').extension('expression').value.expression.join(' ').contains('\\'' + linkId + '\\'')).all(%resource.repeat(item).where(code.exists()).repeat(item).linkId contains linkId)`]:
     (node, resource) => namedUncodedItemsAreCovered(node, resource),
@@ -54,7 +55,7 @@ function distinctLinkIds(root: unknown): boolean {
       for (const v of value) visit(v);
       return;
     }
-    if (!isObject(value)) return;
+    if (!isJsonObject(value)) return;
     if (value !== root) {
       if (value._linkId !== undefined) certain = false;
       const linkId = value.linkId;
@@ -71,7 +72,7 @@ function distinctLinkIds(root: unknown): boolean {
 
 /** `repeat(name).all(test)`: every object reached through `name`, at any depth, passes. */
 function everyNested(node: unknown, name: string, test: (child: Record<string, unknown>) => boolean): boolean {
-  if (!isObject(node)) return false;
+  if (!isJsonObject(node)) return false;
   for (const child of listOf(node[name])) {
     if (!test(child) || !everyNested(child, name, test)) return false;
   }
@@ -80,11 +81,11 @@ function everyNested(node: unknown, name: string, test: (child: Record<string, u
 
 /** pe-q-3 on the Questionnaire itself (`node` is `%resource`). */
 function namedUncodedItemsAreCovered(node: unknown, resource: unknown): boolean {
-  if (!isObject(node) || node !== resource) return false;
+  if (!isJsonObject(node) || node !== resource) return false;
   const rulesText = listOf(node.extension)
     .filter((e) => e.url === FOLLOW_UP_RULE)
     .flatMap((e) => listOf(e.extension).filter((x) => x.url === 'expression'))
-    .map((x) => (isObject(x.valueExpression) ? x.valueExpression.expression : undefined))
+    .map((x) => (isJsonObject(x.valueExpression) ? x.valueExpression.expression : undefined))
     .filter(isString)
     .join(' ');
   const named: string[] = [];
@@ -105,14 +106,10 @@ function namedUncodedItemsAreCovered(node: unknown, resource: unknown): boolean 
 
 /** The objects of a JSON array (or the single object) under a name; nothing else. */
 function listOf(value: unknown): Record<string, unknown>[] {
-  if (Array.isArray(value)) return value.filter(isObject);
-  return isObject(value) ? [value] : [];
+  if (Array.isArray(value)) return value.filter(isJsonObject);
+  return isJsonObject(value) ? [value] : [];
 }
 
 function isString(value: unknown): value is string {
   return typeof value === 'string';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
