@@ -3,6 +3,7 @@ import { FhirError } from '../fhir/fhir-error';
 import { operationOutcome } from '../fhir/operation-outcome';
 import { decodeCursor, encodeCursor } from '../fhir/search/cursor';
 import { parseSearchRequest, type ParseOptions } from '../fhir/search/parse-search-request';
+import { matchesReferenceFilter } from '../fhir/search/reference-match';
 import type { Filter, IncludeRequest, SearchRequest } from '../fhir/search/search-request';
 import type { SearchParameterRegistry } from '../fhir/search/search-parameter-registry';
 import { typesReadBy } from '../fhir/search/types-read';
@@ -74,6 +75,32 @@ export class SearchService {
     const filters = await expandTokenFilters(store, this, request.filters);
     const rows = await searchPage(store.db, { resourceTypes: [resourceType], filters, sort: [], limit: 2 });
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Every live resource of a type whose reference parameter names a target: what the search
+   * `<type>?<param>=<reference>` finds, without flushing a buffered transaction. The resources
+   * the buffer has changed are matched on their new index values, the others in the database;
+   * a write hook that looks up a few related resources after each write of a Bundle keeps the
+   * Bundle's writes together this way (a flush per entry cost half of a bulk load's time).
+   */
+  async findReferencing(store: ResourceStore, resourceType: string, param: string, reference: string): Promise<string[]> {
+    const { request } = this.parse([resourceType], [[param, reference]], true);
+    const [filter] = request.filters;
+    if (request.filters.length !== 1 || filter.kind !== 'reference') {
+      throw new Error(`${resourceType}?${param}=${reference} is not a search by one reference`);
+    }
+    const found: string[] = [];
+    const pageSize = 200;
+    let after: { keys: string[]; backwards: boolean } | undefined;
+    do {
+      const rows = await searchPage(store.db, { resourceTypes: [resourceType], filters: [filter], sort: [], limit: pageSize + 1, after });
+      const page = rows.slice(0, pageSize);
+      for (const row of page) if (!store.holdsChangeOf(resourceType, row.id)) found.push(row.content);
+      after = rows.length > pageSize ? { keys: page[page.length - 1].keys, backwards: false } : undefined;
+    } while (after !== undefined);
+    for (const held of store.heldMatching(resourceType, (index) => matchesReferenceFilter(index.reference, filter))) found.push(held.content);
+    return found;
   }
 
   /** Full search: returns the searchset Bundle text. `path` is e.g. `Task` or `` (all types). */

@@ -101,6 +101,16 @@ export class ResourceStore {
     await this.flush();
   }
 
+  /** Whether a buffered transaction holds an unflushed change of the resource (then its database row is stale). */
+  holdsChangeOf(resourceType: string, id: string): boolean {
+    return this.buffer?.holdsChangeOf(resourceType, id) ?? false;
+  }
+
+  /** The live resources of a type that a buffered transaction changed and has not flushed, whose new index values pass the test. */
+  heldMatching(resourceType: string, test: (index: IndexValues) => boolean): StoredResource[] {
+    return (this.buffer?.heldMatching(resourceType, test) ?? []).map(fromBuffer);
+  }
+
   /**
    * Reads and locks (FOR UPDATE, in key order) the rows of many resources in one statement,
    * so that the reads for update that follow are answered by the buffer. Only for a buffered store.

@@ -76,6 +76,20 @@ export class WriteBuffer {
     return false;
   }
 
+  /** Whether this transaction changed the resource and has not flushed the change (the database's row of it is stale). */
+  holdsChangeOf(resourceType: string, id: string): boolean {
+    return this.pending.has(keyOf(resourceType, id));
+  }
+
+  /** The live resources of a type changed and not flushed whose pending index values pass the test. */
+  heldMatching(resourceType: string, test: (index: IndexValues) => boolean): BufferedRow[] {
+    const found: BufferedRow[] = [];
+    for (const row of this.pending.values()) {
+      if (row.resourceType === resourceType && row.index !== undefined && test(row.index)) found.push(row);
+    }
+    return found;
+  }
+
   /** The row as this transaction sees it: undefined when unknown here, null when absent. */
   lookup(resourceType: string, id: string): BufferedRow | null | undefined {
     const key = keyOf(resourceType, id);

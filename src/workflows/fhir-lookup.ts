@@ -16,25 +16,6 @@ export async function searchResources<T extends Resource>(
   return (await searchOnePage<T>(service, resourceType, params)).matches;
 }
 
-/**
- * Every matching resource of a search, page after page (its `next` links). For lookups that must
- * not miss a match, such as a patient's Tasks; meant for searches with few matches.
- */
-export async function searchAllResources<T extends Resource>(
-  service: ResourceService,
-  resourceType: string,
-  params: [string, string][],
-): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await searchOnePage<T>(service, resourceType, cursor === undefined ? params : [...params, ['_cursor', cursor]]);
-    all.push(...page.matches);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return all;
-}
-
 async function searchOnePage<T extends Resource>(
   service: ResourceService,
   resourceType: string,
@@ -48,6 +29,21 @@ async function searchOnePage<T extends Resource>(
     .map((e) => e.resource as T);
   const next = bundle.link?.find((l) => l.relation === 'next')?.url;
   return { matches, nextCursor: next === undefined ? undefined : (new URL(next).searchParams.get('_cursor') ?? undefined) };
+}
+
+/**
+ * Every resource of a type whose reference parameter names a target (`Task`, `subject`,
+ * `Patient/1`): the search `Task?subject=Patient/1`, all pages, answered inside a buffered
+ * transaction without writing what it holds (SearchService.findReferencing).
+ */
+export async function findReferencing<T extends Resource>(
+  service: ResourceService,
+  resourceType: string,
+  param: string,
+  reference: string,
+): Promise<T[]> {
+  const found = await service.search.findReferencing(service.store, resourceType, param, reference);
+  return found.map((content) => JSON.parse(content) as T);
 }
 
 /** The resource a literal reference `Type/id` names, or undefined when it is not stored (or deleted). */

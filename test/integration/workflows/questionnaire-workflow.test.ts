@@ -409,6 +409,43 @@ describe('in one transaction Bundle (buffered writes)', () => {
   });
 });
 
+describe('a transaction that moves an assignment to another patient before the responses', () => {
+  test("each response finds the Tasks as the Bundle left them, not as they are stored: the moved Task is the new patient's", async () => {
+    const [fromId, toId] = ['moved-task-from', 'moved-task-to'];
+    const stored = { ...assignment(fromId, coordinatorId, '2026-06-01', '2026-06-10'), id: 'moved-task' };
+    const put = (resource: { resourceType: string; id?: string }) => ({
+      resource,
+      request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
+    });
+    const setUp = await server.fetch('/', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [put({ ...patient('Movedfrom', 'female'), id: fromId }), put({ ...patient('Movedto', 'male'), id: toId }), put(stored)],
+      }),
+    });
+    expect(setUp.status).toBe(200);
+
+    // The stored index rows say the Task is the first patient's; the Bundle moves it first.
+    const moved = { ...assignment(toId, coordinatorId, '2026-06-01', '2026-06-10'), id: stored.id };
+    const fromAnswer = { ...response(fromId, 'completed', answerItems({ sex: 'female', pregnant: false, smoking: false })), id: 'moved-task-r-from' };
+    const toAnswer = { ...response(toId, 'completed', answerItems({ sex: 'male', smoking: true })), id: 'moved-task-r-to' };
+    const r = await server.fetch('/', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [put(moved), put(fromAnswer), put(toAnswer)] }),
+    });
+    expect(r.status).toBe(200);
+
+    const task = await read<Task>(`/Task/${stored.id}`);
+    expect(task.for?.reference).toBe(`Patient/${toId}`);
+    expect(task.status).toBe('completed');
+    expect(task.output?.map((o) => o.valueReference?.reference)).toEqual([`QuestionnaireResponse/${toAnswer.id}`]);
+    expect(concernCodes(await followUpsOf(toAnswer.id))).toEqual(['smoking']);
+    expect(await followUpsOf(fromAnswer.id)).toHaveLength(0);
+  });
+});
+
 describe('a transaction that changes the Questionnaire between two responses', () => {
   test('the second response is checked against the new version (the per-transaction lookup is renewed)', async () => {
     const original = JSON.parse(
