@@ -1,4 +1,11 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
+import type {
+  Constraint,
+  InternalSchemaElement,
+  InternalTypeSchema,
+  TypedValue,
+  TypedValueWithPath,
+} from '@medplum/core';
 import {
   deepEquals,
   deepIncludes,
@@ -11,12 +18,7 @@ import {
   toTypedValue,
   tryGetDataType,
   validationRegexes,
-  type Constraint,
-  type InternalSchemaElement,
-  type InternalTypeSchema,
-  type TypedValue,
-  type TypedValueWithPath,
-} from '@medplum/core';
+} from './medplum-functions';
 import { checkRequiredBinding } from './binding-check';
 import { validationIssue } from './issues';
 import { PRIMITIVE_TYPES, choiceSuffixType, isJsonObject } from './json-values';
@@ -101,7 +103,7 @@ class BaseCheckWalk {
       const invariant = invariantFor(resourceType, resourceType, constraint.key, constraint.expression);
       this.reportIfFailed(invariant, constraint, this.resource, this.resource, resourceType);
     }
-    this.checkNulls(this.resource, resourceType);
+    if (holdsNull(this.resource)) this.checkNulls(this.resource, resourceType);
     const root = toTypedValue(this.resource);
     this.walkObject({ ...root, path: schema.path }, schema);
   }
@@ -109,10 +111,16 @@ class BaseCheckWalk {
   private walkObject(obj: TypedValueWithPath, schema: InternalTypeSchema): void {
     const objIsResource = obj.value !== this.resource && isResource(obj.value);
     if (objIsResource) this.resources.push(obj.value);
-    const present = isJsonObject(obj.value) ? presentNames(obj.value) : undefined;
-    for (const [key, element] of Object.entries(schema.elements)) {
-      if (present && !isPresent(key, element, present)) {
-        if (element.min > 0) this.issues.push(missingRequired(`${obj.path}.${key}`));
+    const elements = elementIndexOf(schema);
+    const object = isJsonObject(obj.value) ? obj.value : undefined;
+    // An object is walked by the elements its keys name, and the required ones, in the
+    // definition's order; anything else (an error reported elsewhere) by every element.
+    const named = object ? elementsNamedBy(object, elements) : undefined;
+    const visited = named ? withRequired(named, elements) : elements.entries.map((_, i) => i);
+    for (const i of visited) {
+      const [key, element] = elements.entries[i];
+      if (named && !named.has(i)) {
+        this.issues.push(missingRequired(`${obj.path}.${key}`));
         continue;
       }
       const propertyValue = typedPropertyValue(obj, key, element);
@@ -122,7 +130,7 @@ class BaseCheckWalk {
           this.walkObject(value, getDataType(value.type));
       }
     }
-    this.checkAdditionalProperties(obj, schema.elements);
+    if (object) this.checkAdditionalProperties(object, obj.path, schema.elements, elements);
     if (objIsResource) this.resources.pop();
   }
 
@@ -311,15 +319,15 @@ class BaseCheckWalk {
 
   /** Properties the type does not define (medplum's checkAdditionalProperties). */
   private checkAdditionalProperties(
-    parent: TypedValueWithPath,
+    object: Record<string, unknown>,
+    path: string,
     properties: Record<string, InternalSchemaElement>,
+    elements: ElementIndex,
   ): void {
-    const object = parent.value as Record<string, unknown> | undefined;
-    if (!object || typeof object !== 'object') return;
     const choiceElements: Record<string, string> = {};
     for (const key of Object.keys(object)) {
       if (key === 'resourceType') continue;
-      const choiceName = choiceElementName(object, key, properties);
+      const choiceName = elements.choiceNameOf(key);
       if (choiceName) {
         const related = choiceName.startsWith('_') ? choiceName.slice(1) : `_${choiceName}`;
         const requiredRelated = choiceName.startsWith('_') ? key.slice(1) : `_${key}`;
@@ -343,12 +351,72 @@ class BaseCheckWalk {
         !(key.startsWith('_') && key.slice(1) in properties) &&
         !/^\d+$/.test(key)
       ) {
-        this.issues.push(
-          validationIssue('structure', `Invalid additional property "${key}"`, `${parent.path}.${key}`),
-        );
+        this.issues.push(validationIssue('structure', `Invalid additional property "${key}"`, `${path}.${key}`));
       }
     }
   }
+}
+
+/**
+ * The elements of a type in the definition's order, with the JSON names each can take (`name`
+ * and `_name`; `valueString`, `_valueString`, ... for a choice `value[x]`): a walk finds the
+ * elements an object holds from its keys instead of trying every element of the type.
+ */
+class ElementIndex {
+  readonly entries: [string, InternalSchemaElement][];
+  /** Definition order of the required elements (min > 0). */
+  readonly required: number[] = [];
+  private readonly byJsonName = new Map<string, number>();
+
+  constructor(schema: InternalTypeSchema) {
+    this.entries = Object.entries(schema.elements);
+    this.entries.forEach(([key, element], i) => {
+      if (element.min > 0) this.required.push(i);
+      const names = key.endsWith('[x]') ? jsonNamesOf(element).map((n) => n.json) : [key];
+      for (const name of names) {
+        for (const jsonName of [name, `_${name}`]) if (!this.byJsonName.has(jsonName)) this.byJsonName.set(jsonName, i);
+      }
+    });
+  }
+
+  /** The element a JSON key is a value of (or the `_` extension part of), if any. */
+  elementOf(key: string): number | undefined {
+    return this.byJsonName.get(key);
+  }
+
+  /** The choice element (`value[x]`, `_value[x]`) a JSON key is a value of, if it is one of a type the element allows. */
+  choiceNameOf(key: string): string | undefined {
+    const i = this.byJsonName.get(key);
+    if (i === undefined) return undefined;
+    const elementKey = this.entries[i][0];
+    if (!elementKey.endsWith('[x]')) return undefined;
+    return key.startsWith('_') ? `_${elementKey}` : elementKey;
+  }
+}
+
+const elementIndexes = new WeakMap<InternalTypeSchema, ElementIndex>();
+
+function elementIndexOf(schema: InternalTypeSchema): ElementIndex {
+  let index = elementIndexes.get(schema);
+  if (!index) elementIndexes.set(schema, (index = new ElementIndex(schema)));
+  return index;
+}
+
+/** The elements the object's keys name (a value, or the `_` extension part of one). */
+function elementsNamedBy(object: Record<string, unknown>, elements: ElementIndex): Set<number> {
+  const named = new Set<number>();
+  for (const key of Object.keys(object)) {
+    const i = elements.elementOf(key);
+    if (i !== undefined) named.add(i);
+  }
+  return named;
+}
+
+/** These elements and the required ones, in the definition's order. */
+function withRequired(named: Set<number>, elements: ElementIndex): number[] {
+  const visit = [...named];
+  for (const i of elements.required) if (!named.has(i)) visit.push(i);
+  return visit.sort((a, b) => a - b);
 }
 
 /**
@@ -442,48 +510,20 @@ function invariantFor(typeName: string, modelPath: string, key: string, expressi
   return invariant;
 }
 
-function missingRequired(location: string): OperationOutcomeIssue {
-  return validationIssue('required', 'Missing required property', location);
-}
-
-/** The property names of a JSON object, primitive-extension `_` removed. */
-function presentNames(object: Record<string, unknown>): Set<string> {
-  const names = new Set<string>();
-  for (const key of Object.keys(object)) names.add(key.startsWith('_') ? key.slice(1) : key);
-  return names;
-}
-
-/** Whether medplum's property lookup can find a value for the element (a superset: it reads only these names). */
-function isPresent(key: string, element: InternalSchemaElement, present: Set<string>): boolean {
-  if (present.has(key)) return true;
-  const last = element.path.slice(element.path.lastIndexOf('.') + 1);
-  if (!last.endsWith('[x]')) return present.has(last);
-  const prefix = last.slice(0, -3);
-  for (const name of present) if (name.length > prefix.length && name.startsWith(prefix)) return true;
+/** Whether a null (or an undefined array item) is anywhere in the value: the rare case checkNulls looks into. */
+function holdsNull(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsNull(item)) return true;
+    return false;
+  }
+  for (const key in value) if (holdsNull((value as Record<string, unknown>)[key])) return true;
   return false;
 }
 
-/** The choice element (`value[x]`, `_value[x]`) a JSON key is a value of, if it is one. */
-function choiceElementName(
-  object: Record<string, unknown>,
-  key: string,
-  properties: Record<string, InternalSchemaElement>,
-): string | undefined {
-  const prefix = key.startsWith('_') ? '_' : '';
-  const name = prefix ? key.slice(1) : key;
-  const parts = name.split(/(?=[A-Z])/g);
-  let test = '';
-  for (const part of parts) {
-    test += part;
-    const element = properties[`${test}[x]`];
-    if (element) {
-      const known = element.type.some((t) => choiceSuffixType(name, test) === t.code);
-      return known && (object[name] !== undefined || object[`_${name}`] !== undefined)
-        ? `${prefix}${test}[x]`
-        : undefined;
-    }
-  }
-  return undefined;
+function missingRequired(location: string): OperationOutcomeIssue {
+  return validationIssue('required', 'Missing required property', location);
 }
 
 /**

@@ -1,10 +1,5 @@
-import {
-  evalFhirPathTyped,
-  parseFhirPath,
-  toTypedValue,
-  type FhirPathAtom,
-  type TypedValue,
-} from '@medplum/core';
+import { parseFhirPath, type FhirPathAtom, type TypedValue } from '@medplum/core';
+import { evalFhirPathTyped, toTypedValue } from './medplum-functions';
 import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 import { shortcutFor, type InvariantShortcut } from './invariant-shortcuts';
 

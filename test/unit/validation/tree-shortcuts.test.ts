@@ -29,7 +29,7 @@ const PE_Q_3 = profileConstraint('StructureDefinition-preop-questionnaire.json',
 const PE_PD_2 = profileConstraint('StructureDefinition-education-plandefinition.json', 'pe-pd-2');
 const PE_DR_2 = profileConstraint('StructureDefinition-education-documentreference.json', 'pe-dr-2');
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 function engineSays(base: string, expression: string, node: unknown, resource: unknown): boolean {
   const result = fhirpath.evaluate(node, { base, expression }, { resource, rootResource: resource }, r4Model) as unknown[];
