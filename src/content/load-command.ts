@@ -58,7 +58,8 @@ async function loadOverHttp(items: ReadItem[], url: string, token: string | unde
     };
     const response = await fetch(url.replace(/\/$/, ''), {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      // Only the entries' statuses and outcomes are read: no need to send the resources back.
+      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(bundle),
     });
     const body = (await response.json()) as Bundle;
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     try {
       registerSearchParameters(runtime.ctx, items);
       summary = await loadResources(runtime.ctx.service, items, (done) => bar.update(done), (bundle) =>
-        runtime.ctx.bundleService.process(runtime.ctx.service, bundle),
+        runtime.ctx.bundleService.process(runtime.ctx.service, bundle, 'minimal'),
       );
     } finally {
       await runtime.close();

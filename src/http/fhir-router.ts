@@ -105,7 +105,7 @@ export function fhirRouter(ctx: ServerContext): Router {
 
   // System level
   router.post('/', async (req, res) => {
-    const bundle = await ctx.bundleService.process(svc(res), requireJsonBody(req));
+    const bundle = await ctx.bundleService.process(svc(res), requireJsonBody(req), preferences(req).return);
     sendJson(res, 200, bundle, isPretty(req));
   });
   router.get('/', async (req, res) => {

@@ -80,16 +80,23 @@ function rewriteUrl(url: string, ids: Map<string, string>): string {
   return out;
 }
 
+/** What the entry of a write carries besides its response: the resource, nothing, or an OperationOutcome. */
+export type WriteReturn = 'representation' | 'minimal' | 'OperationOutcome';
+
 export class BundleService {
   constructor(
     private readonly settings: BundleSettings,
     private readonly read: (service: ResourceService, entry: { url: string }) => Promise<{ status: number; body: unknown }>,
   ) {}
 
-  async process(service: ResourceService, body: unknown): Promise<Bundle> {
+  /**
+   * `returned`: what a write's entry carries besides its response (the client's `Prefer:
+   * return=`, R4 http.html#ops): the resource (the default), nothing, or an OperationOutcome.
+   */
+  async process(service: ResourceService, body: unknown, returned: WriteReturn = 'representation'): Promise<Bundle> {
     const bundle = asResource(body, 'Bundle') as Bundle;
-    if (bundle.type === 'transaction') return this.transaction(service, bundle);
-    if (bundle.type === 'batch') return this.batch(service, bundle);
+    if (bundle.type === 'transaction') return this.transaction(service, bundle, returned);
+    if (bundle.type === 'batch') return this.batch(service, bundle, returned);
     throw FhirError.badRequest(`Only batch and transaction Bundles can be posted to the base, not "${bundle.type}"`, 'Bundle.type');
   }
 
@@ -99,7 +106,7 @@ export class BundleService {
    * read and locked in one statement, and the new versions, their history and index rows are
    * written a few statements at a time, whenever something must read them and at the end.
    */
-  private async transaction(service: ResourceService, bundle: Bundle): Promise<Bundle> {
+  private async transaction(service: ResourceService, bundle: Bundle, returned: WriteReturn): Promise<Bundle> {
     const entries = plan(bundle);
     const responses: BundleEntry[] = new Array(entries.length);
     await service.bufferedTransaction(async (tx) => {
@@ -141,7 +148,7 @@ export class BundleService {
         const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
         if (buffer) buffer.tag = entry.index;
         try {
-          responses[entry.index] = await this.execute(tx, entry, assigned?.split('/')[1]);
+          responses[entry.index] = await this.execute(tx, entry, assigned?.split('/')[1], returned);
         } catch (error) {
           throw located(entry.index, error);
         }
@@ -160,12 +167,12 @@ export class BundleService {
   }
 
   /** Each entry on its own: a failure becomes that entry's response, the rest go on. */
-  private async batch(service: ResourceService, bundle: Bundle): Promise<Bundle> {
+  private async batch(service: ResourceService, bundle: Bundle, returned: WriteReturn): Promise<Bundle> {
     const entries = plan(bundle);
     const out: BundleEntry[] = [];
     for (const e of entries) {
       try {
-        out.push(await service.transaction((tx) => this.execute(tx, e, undefined)));
+        out.push(await service.transaction((tx) => this.execute(tx, e, undefined, returned)));
       } catch (error) {
         if (!(error instanceof FhirError)) throw error;
         out.push({ response: { status: String(error.status), outcome: error.outcome } });
@@ -174,21 +181,34 @@ export class BundleService {
     return { resourceType: 'Bundle', type: 'batch-response', entry: out };
   }
 
-  private async execute(service: ResourceService, e: PlannedEntry, assignedId: string | undefined): Promise<BundleEntry> {
+  private async execute(
+    service: ResourceService,
+    e: PlannedEntry,
+    assignedId: string | undefined,
+    returned: WriteReturn,
+  ): Promise<BundleEntry> {
     const [path, query] = splitQuery(e.url);
     const segments = path.split('/').filter((s) => s !== '');
-    const written = (result: WriteResult): BundleEntry => ({
-      fullUrl: `${this.settings.baseUrl}/${result.resource.resourceType}/${result.resource.id}`,
-      resource: result.resource,
-      response: {
-        status: result.status === 201 ? '201 Created' : '200 OK',
-        location: `${result.resource.resourceType}/${result.resource.id}/_history/${result.versionId}`,
-        etag: `W/"${result.versionId}"`,
-        lastModified: result.lastUpdated,
-        // Says when an update changed nothing, so a loader can count unchanged resources.
-        ...(result.changed ? {} : { outcome: informationOutcome('unchanged: the content equals the stored version') }),
-      },
-    });
+    const written = (result: WriteResult): BundleEntry => {
+      const name = `${result.resource.resourceType}/${result.resource.id}`;
+      // Says when an update changed nothing, so a loader can count unchanged resources.
+      const outcome = !result.changed
+        ? informationOutcome('unchanged: the content equals the stored version')
+        : returned === 'OperationOutcome'
+          ? informationOutcome(`${name} stored as version ${result.versionId}`)
+          : undefined;
+      return {
+        fullUrl: `${this.settings.baseUrl}/${name}`,
+        ...(returned === 'representation' ? { resource: result.resource } : {}),
+        response: {
+          status: result.status === 201 ? '201 Created' : '200 OK',
+          location: `${name}/_history/${result.versionId}`,
+          etag: `W/"${result.versionId}"`,
+          lastModified: result.lastUpdated,
+          ...(outcome ? { outcome } : {}),
+        },
+      };
+    };
     switch (e.method) {
       case 'POST': {
         if (segments.length !== 1) throw FhirError.badRequest(`POST ${e.url} is not a create`, 'request.url');

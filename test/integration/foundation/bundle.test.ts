@@ -130,3 +130,44 @@ describe('batch', () => {
     expect(res.body.issue[0].expression).toEqual(['Bundle.type']);
   });
 });
+
+describe('Prefer: return= on a transaction or batch (R4 http.html#ops)', () => {
+  const bundleOf = (type: string, family: string) => ({
+    resourceType: 'Bundle',
+    type,
+    entry: [
+      { resource: { resourceType: 'Patient', id: `prefer-${family.toLowerCase()}`, name: [{ family }] }, request: { method: 'PUT', url: `Patient/prefer-${family.toLowerCase()}` } },
+      { request: { method: 'GET', url: `Patient/prefer-${family.toLowerCase()}` } },
+    ],
+  });
+  const post = (bundle: unknown, prefer?: string) =>
+    server.fetch('/', { method: 'POST', body: JSON.stringify(bundle), headers: prefer ? { prefer } : {} });
+
+  test('by default each write entry carries the stored resource', async () => {
+    const res = await post(bundleOf('transaction', 'Represented'));
+    expect(res.status).toBe(200);
+    expect(res.body.entry[0].resource).toMatchObject({ resourceType: 'Patient', id: 'prefer-represented', meta: { versionId: '1' } });
+    expect(res.body.entry[0].response).toMatchObject({ status: '201 Created', location: 'Patient/prefer-represented/_history/1', etag: 'W/"1"' });
+  });
+
+  test('return=minimal: the write entries carry only their response; a read entry keeps its resource', async () => {
+    const res = await post(bundleOf('transaction', 'Minimal'), 'return=minimal');
+    expect(res.status).toBe(200);
+    expect(res.body.entry[0].resource).toBeUndefined();
+    expect(res.body.entry[0].response).toMatchObject({ status: '201 Created', location: 'Patient/prefer-minimal/_history/1', etag: 'W/"1"' });
+    expect(res.body.entry[0].response.lastModified).toEqual(expect.any(String));
+    expect(res.body.entry[1].resource).toMatchObject({ resourceType: 'Patient', id: 'prefer-minimal' });
+    expect((await server.fetch('/Patient/prefer-minimal')).status).toBe(200);
+  });
+
+  test('return=OperationOutcome in a batch: each write entry carries an outcome instead of the resource', async () => {
+    const res = await post(bundleOf('batch', 'Outcome'), 'return=OperationOutcome');
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe('batch-response');
+    expect(res.body.entry[0].resource).toBeUndefined();
+    expect(res.body.entry[0].response.outcome).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'information', diagnostics: 'Patient/prefer-outcome stored as version 1' }],
+    });
+  });
+});
