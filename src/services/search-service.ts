@@ -99,7 +99,12 @@ export class SearchService {
       for (const row of page) if (!store.holdsChangeOf(resourceType, row.id)) found.push(row.content);
       after = rows.length > pageSize ? { keys: page[page.length - 1].keys, backwards: false } : undefined;
     } while (after !== undefined);
-    for (const held of store.heldMatching(resourceType, (index) => matchesReferenceFilter(index.reference, filter))) found.push(held.content);
+    // Only the buffered rows that refer to the target are tested (when every value names one).
+    const targets = filter.values.every((v) => v.targetType !== undefined && v.id !== undefined)
+      ? filter.values.map((v) => `${v.targetType}/${v.id}`)
+      : undefined;
+    const held = store.heldMatching(resourceType, (index) => matchesReferenceFilter(index.reference, filter), targets);
+    for (const row of held) found.push(row.content);
     return found;
   }
 

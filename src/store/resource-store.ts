@@ -106,9 +106,12 @@ export class ResourceStore {
     return this.buffer?.holdsChangeOf(resourceType, id) ?? false;
   }
 
-  /** The live resources of a type that a buffered transaction changed and has not flushed, whose new index values pass the test. */
-  heldMatching(resourceType: string, test: (index: IndexValues) => boolean): StoredResource[] {
-    return (this.buffer?.heldMatching(resourceType, test) ?? []).map(fromBuffer);
+  /**
+   * The live resources of a type that a buffered transaction changed and has not flushed, whose
+   * new index values pass the test; with `targets` (`Type/id`), only those referring to one.
+   */
+  heldMatching(resourceType: string, test: (index: IndexValues) => boolean, targets?: readonly string[]): StoredResource[] {
+    return (this.buffer?.heldMatching(resourceType, test, targets) ?? []).map(fromBuffer);
   }
 
   /**

@@ -81,13 +81,35 @@ export class WriteBuffer {
     return this.pending.has(keyOf(resourceType, id));
   }
 
-  /** The live resources of a type changed and not flushed whose pending index values pass the test. */
-  heldMatching(resourceType: string, test: (index: IndexValues) => boolean): BufferedRow[] {
+  /**
+   * The live resources of a type changed and not flushed whose pending index values pass the
+   * test. With `targets` (`Type/id`), only rows with a reference to one of them are tested.
+   */
+  heldMatching(resourceType: string, test: (index: IndexValues) => boolean, targets?: readonly string[]): BufferedRow[] {
     const found: BufferedRow[] = [];
-    for (const row of this.pending.values()) {
-      if (row.resourceType === resourceType && row.index !== undefined && test(row.index)) found.push(row);
+    const consider = (row: PendingRow | undefined) => {
+      if (row?.resourceType === resourceType && row.index !== undefined && test(row.index)) found.push(row);
+    };
+    if (targets === undefined) {
+      for (const row of this.pending.values()) consider(row);
+      return found;
     }
+    const keys = new Set(targets.flatMap((t) => [...(this.referencing.get(t) ?? [])]));
+    for (const key of this.pending.keys()) if (keys.has(key)) consider(this.pending.get(key));
     return found;
+  }
+
+  /** Which pending rows refer to a `Type/id` (any version written since the last flush: the rows are tested again). */
+  private readonly referencing = new Map<string, Set<string>>();
+
+  private noteReferences(key: string, index: IndexValues | undefined): void {
+    for (const ref of index?.reference ?? []) {
+      if (ref.targetType === null || ref.targetId === null) continue;
+      const target = `${ref.targetType}/${ref.targetId}`;
+      let keys = this.referencing.get(target);
+      if (keys === undefined) this.referencing.set(target, (keys = new Set()));
+      keys.add(key);
+    }
   }
 
   /** The row as this transaction sees it: undefined when unknown here, null when absent. */
@@ -104,6 +126,7 @@ export class WriteBuffer {
   insert(row: Omit<BufferedRow, 'rid' | 'deleted'>, index: IndexValues): void {
     const key = keyOf(row.resourceType, row.id);
     this.pending.set(key, { ...row, rid: undefined, deleted: false, index, clearIndex: false, tag: this.tag });
+    this.noteReferences(key, index);
     this.history.push({ ...row, method: 'POST' });
     this.count(row.resourceType);
   }
@@ -125,6 +148,7 @@ export class WriteBuffer {
     if (!current) throw new Error(`${key} is not known to this transaction's write buffer`);
     const clearIndex = current.rid !== undefined && ((current as Partial<PendingRow>).clearIndex ?? true);
     this.pending.set(key, { ...current, index: undefined, ...next, clearIndex, tag: this.tag });
+    this.noteReferences(key, next.index);
     this.count(resourceType);
   }
 
@@ -134,6 +158,7 @@ export class WriteBuffer {
     const rows = [...this.pending.values()];
     const history = this.history;
     this.pending.clear();
+    this.referencing.clear();
     this.history = [];
     const created = rows.filter((r) => r.rid === undefined);
     const updated = rows.filter((r) => r.rid !== undefined);
