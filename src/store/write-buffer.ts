@@ -50,6 +50,8 @@ export class WriteBuffer {
   private readonly known = new Map<string, BufferedRow | null>();
   private readonly pending = new Map<string, PendingRow>();
   private history: PendingHistory[] = [];
+  /** Which pending rows refer to a `Type/id` (any version written since the last flush: the rows are tested again). */
+  private readonly referencing = new Map<string, Set<string>>();
   /** Set by the caller (a Bundle entry's index) and recorded on every write it makes. */
   tag: number | undefined;
   /** Writes taken so far (a caller can tell whether some work wrote anything). */
@@ -95,12 +97,10 @@ export class WriteBuffer {
       return found;
     }
     const keys = new Set(targets.flatMap((t) => [...(this.referencing.get(t) ?? [])]));
+    // In the order the rows were first written, as without targets.
     for (const key of this.pending.keys()) if (keys.has(key)) consider(this.pending.get(key));
     return found;
   }
-
-  /** Which pending rows refer to a `Type/id` (any version written since the last flush: the rows are tested again). */
-  private readonly referencing = new Map<string, Set<string>>();
 
   private noteReferences(key: string, index: IndexValues | undefined): void {
     for (const ref of index?.reference ?? []) {
