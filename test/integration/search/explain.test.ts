@@ -96,7 +96,10 @@ const searches: [string, string][] = [
 test.each(searches)('%s?%s: no sequential scan of an idx_ table', async (type, query) => {
   const text = await plan(type, query);
   expect({ query, seqScans: seqScansOnIndexTables(text) }).toEqual({ query, seqScans: [] });
-  expect(text).toMatch(/Index (Only )?Scan using idx_/);
+  // An index of the idx_ table is used: scanned directly or through a bitmap. (With ~1,000 of
+  // 100,000 rows estimated for a prefix that matches 11, depending on ANALYZE's sample, the
+  // planner may read `family` through a bitmap and hash-join it to a scan of `resource`.)
+  expect(text).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) idx_/);
 });
 
 test('the searches find what they should on the generated data', async () => {
