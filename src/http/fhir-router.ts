@@ -5,7 +5,7 @@ import { informationOutcome } from '../fhir/operation-outcome';
 import { asResource } from '../fhir/resource-body';
 import type { Operation } from '../operations/operation';
 import type { ServerContext } from '../server-context';
-import type { ResourceService, WriteResult } from '../services/resource-service';
+import { storedVersionText, type ResourceService, type WriteResult } from '../services/resource-service';
 import { historyBundle } from '../services/history-service';
 import { httpDate, sendJson, versionETag } from './fhir-response';
 import { requireJsonBody } from './negotiation';
@@ -57,7 +57,7 @@ export function fhirRouter(ctx: ServerContext): Router {
       return;
     }
     if (prefer.return === 'OperationOutcome') {
-      const msg = result.changed ? `${result.resource.resourceType}/${result.resource.id} stored as version ${result.versionId}` : 'No change: the stored version is the same';
+      const msg = result.changed ? storedVersionText(result) : 'No change: the stored version is the same';
       sendJson(res, result.status, informationOutcome(msg), isPretty(req));
       return;
     }

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-
-export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';
+import type { ReturnPreference } from '../services/resource-service';
 
 /** R4 http.html#ops: `Prefer: return=...` and `Prefer: handling=strict|lenient`. */
 export function preferences(req: { headers: IncomingHttpHeaders }): { return: ReturnPreference; strict: boolean } {

@@ -5,7 +5,7 @@ import { asResource } from '../fhir/resource-body';
 import { informationOutcome } from '../fhir/operation-outcome';
 import { isValidId } from '../fhir/resource-types';
 import { FlushConflictError } from '../store/write-buffer';
-import type { ResourceService, WriteResult } from './resource-service';
+import { storedVersionText, type ResourceService, type ReturnPreference, type WriteResult } from './resource-service';
 
 export interface BundleSettings {
   baseUrl: string;
@@ -80,9 +80,6 @@ function rewriteUrl(url: string, ids: Map<string, string>): string {
   return out;
 }
 
-/** What the entry of a write carries besides its response: the resource, nothing, or an OperationOutcome. */
-export type WriteReturn = 'representation' | 'minimal' | 'OperationOutcome';
-
 export class BundleService {
   constructor(
     private readonly settings: BundleSettings,
@@ -93,7 +90,7 @@ export class BundleService {
    * `returned`: what a write's entry carries besides its response (the client's `Prefer:
    * return=`, R4 http.html#ops): the resource (the default), nothing, or an OperationOutcome.
    */
-  async process(service: ResourceService, body: unknown, returned: WriteReturn = 'representation'): Promise<Bundle> {
+  async process(service: ResourceService, body: unknown, returned: ReturnPreference = 'representation'): Promise<Bundle> {
     const bundle = asResource(body, 'Bundle') as Bundle;
     if (bundle.type === 'transaction') return this.transaction(service, bundle, returned);
     if (bundle.type === 'batch') return this.batch(service, bundle, returned);
@@ -106,7 +103,7 @@ export class BundleService {
    * read and locked in one statement, and the new versions, their history and index rows are
    * written a few statements at a time, whenever something must read them and at the end.
    */
-  private async transaction(service: ResourceService, bundle: Bundle, returned: WriteReturn): Promise<Bundle> {
+  private async transaction(service: ResourceService, bundle: Bundle, returned: ReturnPreference): Promise<Bundle> {
     const entries = plan(bundle);
     const responses: BundleEntry[] = new Array(entries.length);
     await service.bufferedTransaction(async (tx) => {
@@ -167,7 +164,7 @@ export class BundleService {
   }
 
   /** Each entry on its own: a failure becomes that entry's response, the rest go on. */
-  private async batch(service: ResourceService, bundle: Bundle, returned: WriteReturn): Promise<Bundle> {
+  private async batch(service: ResourceService, bundle: Bundle, returned: ReturnPreference): Promise<Bundle> {
     const entries = plan(bundle);
     const out: BundleEntry[] = [];
     for (const e of entries) {
@@ -185,7 +182,7 @@ export class BundleService {
     service: ResourceService,
     e: PlannedEntry,
     assignedId: string | undefined,
-    returned: WriteReturn,
+    returned: ReturnPreference,
   ): Promise<BundleEntry> {
     const [path, query] = splitQuery(e.url);
     const segments = path.split('/').filter((s) => s !== '');
@@ -195,7 +192,7 @@ export class BundleService {
       const outcome = !result.changed
         ? informationOutcome('unchanged: the content equals the stored version')
         : returned === 'OperationOutcome'
-          ? informationOutcome(`${name} stored as version ${result.versionId}`)
+          ? informationOutcome(storedVersionText(result))
           : undefined;
       return {
         fullUrl: `${this.settings.baseUrl}/${name}`,

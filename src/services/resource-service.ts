@@ -20,6 +20,14 @@ export interface WriteResult {
   changed: boolean;
 }
 
+/** What a client asks a write to send back (`Prefer: return=`, R4 http.html#ops). */
+export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';
+
+/** The text of the information outcome for a write that stored a new version. */
+export function storedVersionText(result: WriteResult): string {
+  return `${result.resource.resourceType}/${result.resource.id} stored as version ${result.versionId}`;
+}
+
 export interface ServiceDependencies {
   store: ResourceStore;
   extractor: IndexValueExtractor;
