@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { ENGINE, startTestServer, type TestServer } from '../../support/test-server';
 
 /**
@@ -69,6 +69,15 @@ describe(`prepared statements (${ENGINE})`, () => {
     expect((await server.fetch('/Patient/prep-a')).body.name[0].family).toBe('Alvarez');
     expect((await put('prep-c', 'Chen')).status).toBe(201);
     expect(ids((await server.fetch('/Patient?_id=prep-c')).body)).toEqual(['prep-c']);
+  });
+
+  test("a statement PostgreSQL rejects rejects the query with PostgreSQL's error, and the connection runs the next one", async () => {
+    const db = server.ctx.database.db;
+    // Named (a select) and unnamed (led by the custom-plan mark) statements both answer through the client's callback.
+    for (const text of ['select 1 / $1::int as quotient', '/* custom plan */ select 1 / $1::int as quotient']) {
+      await expect(db.executeQuery(CompiledQuery.raw(text, [0]))).rejects.toMatchObject({ code: '22012' });
+      expect((await db.executeQuery(CompiledQuery.raw(text, [1]))).rows).toEqual([{ quotient: 1 }]);
+    }
   });
 
   test('utility statements are not prepared; on PGlite nothing is', async () => {
