@@ -19,4 +19,4 @@ COPY content ./content
 USER node
 EXPOSE 8080
 # The same V8 heap limit as `npm start`: bounds the peaks of RSS under load (docs/benchmarks.md item 9).
-CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=32", "--heap-growing-percent=100", "dist/main.js"]
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=16", "--heap-growing-percent=100", "dist/main.js"]
