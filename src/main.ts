@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config';
+import { tuneHeapGrowth } from './heap-growth';
 import { createLogger, startServer } from './server';
 
 /** Process entry: config -> database -> app -> listen; SIGTERM/SIGINT shut down gracefully. */
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   if (config.auth === 'off') {
     logger.warn('AUTH=off: every request is allowed without a token. Use this for local development only, never in a deployment.');
   }
+  tuneHeapGrowth(config.databaseUrl === undefined);
   const running = await startServer(config, logger);
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
