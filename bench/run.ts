@@ -257,12 +257,15 @@ async function measureLoadCommand(options: Options, plan: LibraryPlan): Promise<
   const url = await createDatabase(options.postgresUrl, name);
   try {
     const started = performance.now();
+    let stderr = '';
     const code = await new Promise<number | null>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/content/load-command.ts', ndjson], {
         cwd: REPO_ROOT,
         env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
       });
+      // Only the end is kept: what the command said when it failed.
+      child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-400)));
       const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(120_000, plan.total * 10));
       child.once('exit', (c) => {
         clearTimeout(timer);
@@ -270,6 +273,10 @@ async function measureLoadCommand(options: Options, plan: LibraryPlan): Promise<
       });
     });
     const seconds = (performance.now() - started) / 1000;
+    if (code !== 0 && code !== 1) {
+      // 1 = some resources rejected (counted below); anything else: the command itself failed.
+      return { status: 'failed', seconds, detail: `exit code ${code}: ${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}` };
+    }
     const [row] = await queryDatabase<{ n: string }>(
       url,
       "select count(*) as n from resource where resource_type <> 'SearchParameter'",

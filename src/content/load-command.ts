@@ -4,7 +4,8 @@
  * Loads a directory of FHIR JSON files, a Bundle, or NDJSON. With --url it sends the
  * resources to a running server (batch Bundles of PUT-by-id / POST); without it, it writes
  * straight into the configured database (DATABASE_URL or PGLITE_DIR) through the same
- * validation and indexing as the server. Prints a progress bar and a summary.
+ * validation and indexing as the server. Prints a progress bar and a summary. Files are read
+ * as they load (NDJSON line by line), so a file of any size loads in bounded memory.
  */
 import cliProgress from 'cli-progress';
 import pino from 'pino';
@@ -12,7 +13,7 @@ import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import { loadConfig } from '../config';
 import { openRuntime } from '../runtime';
 import { loadResources, type LoadSummary } from './load-library';
-import { readResources, type ReadItem } from './read-resources';
+import { streamResources, type ReadItem } from './read-resources';
 import { registerSearchParameters } from './load-startup-content';
 
 interface Args {
@@ -39,66 +40,92 @@ function parseArgs(argv: string[]): Args {
 
 const BATCH_SIZE = 100;
 
-async function loadOverHttp(items: ReadItem[], url: string, token: string | undefined, tick: (n: number) => void): Promise<LoadSummary> {
-  const summary: LoadSummary = { created: 0, updated: 0, unchanged: 0, rejected: [] };
-  const readable = items.filter((i) => i.resource !== undefined);
-  for (const i of items) if (!i.resource) summary.rejected.push({ source: i.source, reason: i.error ?? 'unreadable' });
-  tick(items.length - readable.length);
-  for (let start = 0; start < readable.length; start += BATCH_SIZE) {
-    const chunk = readable.slice(start, start + BATCH_SIZE);
-    const bundle: Bundle = {
-      resourceType: 'Bundle',
-      type: 'batch',
-      entry: chunk.map((i): BundleEntry => {
-        const r = i.resource as Resource;
-        return r.id !== undefined
-          ? { resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } }
-          : { resource: r, request: { method: 'POST', url: r.resourceType } };
-      }),
-    };
-    const response = await fetch(url.replace(/\/$/, ''), {
-      method: 'POST',
-      // Only the entries' statuses and outcomes are read: no need to send the resources back.
-      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(bundle),
-    });
-    const body = (await response.json()) as Bundle;
-    if (!response.ok || body.resourceType !== 'Bundle') {
-      for (const i of chunk) summary.rejected.push({ source: i.source, reason: `server answered ${response.status}` });
+/** Sends one batch Bundle of PUT-by-id / POST entries and counts what the server answered for each. */
+async function sendBatch(chunk: { source: string; resource: Resource }[], url: string, token: string | undefined, summary: LoadSummary) {
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: chunk.map(({ resource: r }): BundleEntry =>
+      r.id !== undefined
+        ? { resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } }
+        : { resource: r, request: { method: 'POST', url: r.resourceType } },
+    ),
+  };
+  const response = await fetch(url.replace(/\/$/, ''), {
+    method: 'POST',
+    // Only the entries' statuses and outcomes are read: no need to send the resources back.
+    headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(bundle),
+  });
+  const body = (await response.json()) as Bundle;
+  if (!response.ok || body.resourceType !== 'Bundle') {
+    for (const i of chunk) summary.rejected.push({ source: i.source, reason: `server answered ${response.status}` });
+    return;
+  }
+  (body.entry ?? []).forEach((e, k) => {
+    const status = e.response?.status ?? '';
+    const outcome = e.response?.outcome as { issue?: { diagnostics?: string }[] } | undefined;
+    if (status.startsWith('201')) summary.created++;
+    else if (status.startsWith('200')) {
+      if (outcome?.issue?.[0]?.diagnostics?.startsWith('unchanged')) summary.unchanged++;
+      else summary.updated++;
     } else {
-      (body.entry ?? []).forEach((e, k) => {
-        const status = e.response?.status ?? '';
-        if (status.startsWith('201')) summary.created++;
-        else if (status.startsWith('200')) {
-          const outcome = e.response?.outcome as { issue?: { diagnostics?: string }[] } | undefined;
-          if (outcome?.issue?.[0]?.diagnostics?.startsWith('unchanged')) summary.unchanged++;
-          else summary.updated++;
-        } else {
-          const outcome = e.response?.outcome as { issue?: { diagnostics?: string }[] } | undefined;
-          summary.rejected.push({ source: chunk[k].source, reason: outcome?.issue?.map((x) => x.diagnostics).join('; ') ?? status });
-        }
-      });
+      summary.rejected.push({ source: chunk[k].source, reason: outcome?.issue?.map((x) => x.diagnostics).join('; ') ?? status });
     }
+  });
+}
+
+async function loadOverHttp(items: AsyncIterable<ReadItem>, url: string, token: string | undefined, tick: (n: number) => void): Promise<LoadSummary> {
+  const summary: LoadSummary = { created: 0, updated: 0, unchanged: 0, rejected: [] };
+  let chunk: { source: string; resource: Resource }[] = [];
+  for await (const item of items) {
+    if (!item.resource) {
+      summary.rejected.push({ source: item.source, reason: item.error ?? 'unreadable' });
+      tick(1);
+      continue;
+    }
+    chunk.push({ source: item.source, resource: item.resource });
+    if (chunk.length < BATCH_SIZE) continue;
+    await sendBatch(chunk, url, token, summary);
+    tick(chunk.length);
+    chunk = [];
+  }
+  if (chunk.length > 0) {
+    await sendBatch(chunk, url, token, summary);
     tick(chunk.length);
   }
   return summary;
 }
 
+/**
+ * A first pass over the input: how many items it holds (for the progress bar) and its
+ * SearchParameters, registered before anything is indexed. Reads as it goes, like the load.
+ */
+async function survey(target: string): Promise<{ total: number; searchParameters: ReadItem[] }> {
+  let total = 0;
+  const searchParameters: ReadItem[] = [];
+  for await (const item of streamResources(target)) {
+    total++;
+    if (item.resource?.resourceType === 'SearchParameter') searchParameters.push(item);
+  }
+  return { total, searchParameters };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const items = await readResources(args.path);
+  const { total, searchParameters } = await survey(args.path);
   const bar = new cliProgress.SingleBar({ format: 'loading [{bar}] {value}/{total} resources' }, cliProgress.Presets.shades_classic);
-  bar.start(items.length, 0);
+  bar.start(total, 0);
   let summary: LoadSummary;
   if (args.url) {
     let done = 0;
-    summary = await loadOverHttp(items, args.url, args.token, (n) => bar.update((done += n)));
+    summary = await loadOverHttp(streamResources(args.path), args.url, args.token, (n) => bar.update((done += n)));
   } else {
     const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
     const runtime = await openRuntime(config, pino({ level: 'warn' }), { readContent: false });
     try {
-      registerSearchParameters(runtime.ctx, items);
-      summary = await loadResources(runtime.ctx.service, items, (done) => bar.update(done), (bundle) =>
+      registerSearchParameters(runtime.ctx, searchParameters);
+      summary = await loadResources(runtime.ctx.service, streamResources(args.path), (done) => bar.update(done), (bundle) =>
         runtime.ctx.bundleService.process(runtime.ctx.service, bundle, 'minimal'),
       );
     } finally {

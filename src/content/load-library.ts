@@ -81,8 +81,9 @@ async function writeChunk(service: ResourceService, items: { source: string; res
  */
 export async function loadResources(
   service: ResourceService,
-  items: ReadItem[],
-  onProgress?: (done: number, total: number) => void,
+  /** An array, or a stream (streamResources): read as loading goes, never held whole. */
+  items: Iterable<ReadItem> | AsyncIterable<ReadItem>,
+  onProgress?: (done: number) => void,
   /** Runs a batch or transaction Bundle as the server would (POST to the base). */
   processBundle?: (bundle: Bundle) => Promise<Bundle>,
 ): Promise<LoadSummary> {
@@ -95,11 +96,11 @@ export async function loadResources(
     outcomes.forEach((outcome, i) => {
       if (typeof outcome === 'string') summary[outcome]++;
       else summary.rejected.push({ source: chunk[i].source, reason: outcome.rejected });
-      onProgress?.(++done, items.length);
+      onProgress?.(++done);
     });
     chunk = [];
   };
-  for (const item of items) {
+  for await (const item of items) {
     const resource = item.resource;
     const bundle = resource as Bundle | undefined;
     const isBundle = processBundle && resource?.resourceType === 'Bundle' && (bundle!.type === 'transaction' || bundle!.type === 'batch');
@@ -112,7 +113,7 @@ export async function loadResources(
     done++;
     if (!resource) {
       summary.rejected.push({ source: item.source, reason: item.error ?? 'unreadable' });
-      onProgress?.(done, items.length);
+      onProgress?.(done);
       continue;
     }
     try {
@@ -128,7 +129,7 @@ export async function loadResources(
     } catch (error) {
       summary.rejected.push({ source: item.source, reason: reasonOf(error) });
     }
-    onProgress?.(done, items.length);
+    onProgress?.(done);
   }
   await writeHeld();
   return summary;

@@ -1,5 +1,7 @@
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Bundle, Resource } from 'fhir/r4';
 
 export interface ReadItem {
@@ -9,42 +11,54 @@ export interface ReadItem {
 }
 
 /**
- * Reads FHIR JSON from a file or directory: one resource per .json file, a Bundle's
- * entries, or NDJSON (.ndjson, one resource per line). A file that cannot be read is
- * reported as an item with an error, and reading goes on.
+ * Reads FHIR JSON from a file or directory, one item at a time: one resource per .json file,
+ * a Bundle's entries, or NDJSON (.ndjson, one resource per line). NDJSON is read line by line,
+ * so a file of any size (a million resources is over a gigabyte, more than one JavaScript
+ * string can hold) loads in bounded memory. A file or line that cannot be read is yielded as
+ * an item with an error, and reading goes on.
  */
-export async function readResources(target: string): Promise<ReadItem[]> {
+export async function* streamResources(target: string): AsyncGenerator<ReadItem> {
   const info = await stat(target);
-  if (info.isDirectory()) {
-    const names = (await readdir(target)).filter((n) => n !== 'package.json' && !n.startsWith('.')).sort();
-    const out: ReadItem[] = [];
-    for (const name of names) {
-      const full = path.join(target, name);
-      const s = await stat(full);
-      if (s.isDirectory()) out.push(...(await readResources(full)));
-      else if (/\.(json|ndjson)$/i.test(name)) out.push(...(await readFileItems(full)));
-    }
-    return out;
+  if (!info.isDirectory()) {
+    yield* streamFileItems(target);
+    return;
   }
-  return readFileItems(target);
+  const names = (await readdir(target)).filter((n) => n !== 'package.json' && !n.startsWith('.')).sort();
+  for (const name of names) {
+    const full = path.join(target, name);
+    const s = await stat(full);
+    if (s.isDirectory()) yield* streamResources(full);
+    else if (/\.(json|ndjson)$/i.test(name)) yield* streamFileItems(full);
+  }
 }
 
-async function readFileItems(file: string): Promise<ReadItem[]> {
-  const text = await readFile(file, 'utf8');
+/** Every item of streamResources, in one array: for what is small (the library of profiles/ and content/). */
+export async function readResources(target: string): Promise<ReadItem[]> {
+  const out: ReadItem[] = [];
+  for await (const item of streamResources(target)) out.push(item);
+  return out;
+}
+
+async function* streamFileItems(file: string): AsyncGenerator<ReadItem> {
   if (file.toLowerCase().endsWith('.ndjson')) {
-    return text
-      .split('\n')
-      .map((line, i) => ({ line: line.trim(), i }))
-      .filter(({ line }) => line !== '')
-      .map(({ line, i }) => parseItem(`${file}:${i + 1}`, line));
+    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    let number = 0;
+    for await (const raw of lines) {
+      number++;
+      const line = raw.trim();
+      if (line !== '') yield parseItem(`${file}:${number}`, line);
+    }
+    return;
   }
-  const item = parseItem(file, text);
+  const item = parseItem(file, await readFile(file, 'utf8'));
   if (item.resource?.resourceType === 'Bundle' && !['transaction', 'batch'].includes((item.resource as Bundle).type)) {
-    return ((item.resource as Bundle).entry ?? []).map((e, i) =>
-      e.resource ? { source: `${file}#entry[${i}]`, resource: e.resource } : { source: `${file}#entry[${i}]`, error: 'entry has no resource' },
-    );
+    const entries = (item.resource as Bundle).entry ?? [];
+    for (const [i, e] of entries.entries()) {
+      yield e.resource ? { source: `${file}#entry[${i}]`, resource: e.resource } : { source: `${file}#entry[${i}]`, error: 'entry has no resource' };
+    }
+    return;
   }
-  return [item];
+  yield item;
 }
 
 function parseItem(source: string, text: string): ReadItem {
