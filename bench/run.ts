@@ -89,7 +89,7 @@ const HELP = `npm run bench -- [options]
   --ingest-concurrency 2  transaction Bundles in flight during ingest
   --log-level warn        LOG_LEVEL of the server (info logs every request)
   --cpu-prof              run the query phase of the server under --cpu-prof (bench/.data/profiles)
-  --no-load-command       skip timing \`npm run load\` (one resource per transaction: slow at 100k+)
+  --no-load-command       skip timing \`npm run load\` (its own fresh database per size: about 7 minutes at 1M)
   --no-write              print the results only (no bench/results/<date>.md)`;
 
 function parseOptions(argv: string[]): Options {
