@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dropTestDatabase, startTestServer } from '../../support/test-server';
@@ -66,6 +66,62 @@ test('loads in chunks: one bad resource is rejected alone, a rerun changes nothi
       expect(await count('identifier=urn:test:load|520')).toBe(0);
       expect((await server.fetch('/Patient/load-10/_history')).body.total).toBe(2);
       expect((await server.fetch('/Patient/load-11/_history')).body.total).toBe(1);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    if (first.databaseUrl) await dropTestDatabase(first.databaseUrl);
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+test('a transaction Bundle in a directory is run as the server runs it: its entries are stored, urn:uuid references resolved, not a Bundle', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'load-command-tx-'));
+  const first = await startTestServer({ pgliteDir: dir, keepDatabase: true });
+  await first.stop();
+  const env = first.databaseUrl ? { DATABASE_URL: first.databaseUrl } : { DATABASE_URL: '', PGLITE_DIR: dir };
+  try {
+    const input = path.join(dir, 'input');
+    await mkdir(input);
+    await writeFile(
+      path.join(input, 'a-transaction.json'),
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            fullUrl: 'urn:uuid:4b0f8f6e-1c39-4a43-9d0e-6b7c1e0e2a11',
+            resource: { resourceType: 'Patient', name: [{ family: 'Txload' }] },
+            request: { method: 'POST', url: 'Patient' },
+          },
+          {
+            resource: {
+              resourceType: 'Task',
+              id: 'txload-task',
+              status: 'requested',
+              intent: 'order',
+              for: { reference: 'urn:uuid:4b0f8f6e-1c39-4a43-9d0e-6b7c1e0e2a11' },
+            },
+            request: { method: 'PUT', url: 'Task/txload-task' },
+          },
+        ],
+      }),
+    );
+    await writeFile(path.join(input, 'b-patient.json'), JSON.stringify({ resourceType: 'Patient', id: 'txload-plain', name: [{ family: 'Plainload' }] }));
+
+    const run = await runLoad(input, env);
+    expect(run.stdout).toContain('created 3, updated 0, unchanged 0, rejected 0');
+    expect(run.code).toBe(0);
+
+    const server = await startTestServer({ pgliteDir: dir, databaseUrl: first.databaseUrl, keepDatabase: true });
+    try {
+      expect((await server.fetch('/Bundle?_summary=count')).body.total).toBe(0);
+      const patients = await server.fetch('/Patient?family=Txload');
+      expect(patients.body.total).toBe(1);
+      const patientId = patients.body.entry[0].resource.id as string;
+      const task = await server.fetch('/Task/txload-task');
+      expect(task.body.for).toEqual({ reference: `Patient/${patientId}` });
+      expect((await server.fetch('/Patient/txload-plain')).status).toBe(200);
     } finally {
       await server.stop();
     }
