@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { dropTestDatabase, startTestServer } from '../../support/test-server';
+import { dropTestDatabase, startTestServer, type TestServer } from '../../support/test-server';
 
 /**
  * `npm run load -- <file>` writes 500 resources per transaction: a rejected resource is still
@@ -11,7 +11,10 @@ import { dropTestDatabase, startTestServer } from '../../support/test-server';
  */
 const ROOT = path.resolve(__dirname, '../../..');
 
-function runLoad(file: string, env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string }> {
+function runLoad(
+  file: string,
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/content/load-command.ts', file], {
       cwd: ROOT,
@@ -26,6 +29,45 @@ function runLoad(file: string, env: Record<string, string | undefined>): Promise
   });
 }
 
+/**
+ * A fresh database (PostgreSQL or a PGlite directory, as the suite runs) with the schema made by
+ * one server start, the environment that points the load command at it, and a way to start a
+ * server on it afterwards to check over HTTP what the command stored.
+ */
+async function withLoadTarget(
+  prefix: string,
+  work: (target: {
+    dir: string;
+    env: Record<string, string>;
+    inspect: (check: (server: TestServer) => Promise<void>) => Promise<void>;
+  }) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const first = await startTestServer({ pgliteDir: dir, keepDatabase: true });
+  await first.stop();
+  const env: Record<string, string> = first.databaseUrl
+    ? { DATABASE_URL: first.databaseUrl }
+    : { DATABASE_URL: '', PGLITE_DIR: dir };
+  const inspect = async (check: (server: TestServer) => Promise<void>) => {
+    const server = await startTestServer({
+      pgliteDir: dir,
+      databaseUrl: first.databaseUrl,
+      keepDatabase: true,
+    });
+    try {
+      await check(server);
+    } finally {
+      await server.stop();
+    }
+  };
+  try {
+    await work({ dir, env, inspect });
+  } finally {
+    if (first.databaseUrl) await dropTestDatabase(first.databaseUrl);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 const patient = (i: number) => ({
   resourceType: 'Patient',
   id: `load-${i}`,
@@ -35,11 +77,7 @@ const patient = (i: number) => ({
 });
 
 test('loads in chunks: one bad resource is rejected alone, a rerun changes nothing', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'load-command-'));
-  const first = await startTestServer({ pgliteDir: dir, keepDatabase: true });
-  await first.stop();
-  const env = first.databaseUrl ? { DATABASE_URL: first.databaseUrl } : { DATABASE_URL: '', PGLITE_DIR: dir };
-  try {
+  await withLoadTarget('load-command-', async ({ dir, env, inspect }) => {
     const lines = Array.from({ length: 700 }, (_, i) => JSON.stringify(patient(i)));
     lines.splice(300, 0, JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Noid' }] }));
     const file = path.join(dir, 'patients.ndjson');
@@ -56,8 +94,7 @@ test('loads in chunks: one bad resource is rejected alone, a rerun changes nothi
     // The resource without an id is created again; load-10 changed; the rest is as it was.
     expect(run2.stdout).toContain('created 1, updated 1, unchanged 698, rejected 1');
 
-    const server = await startTestServer({ pgliteDir: dir, databaseUrl: first.databaseUrl, keepDatabase: true });
-    try {
+    await inspect(async (server) => {
       const count = async (q: string) => (await server.fetch(`/Patient?${q}&_summary=count`)).body.total;
       expect(await count('family=Evenload')).toBe(348); // 350 even ids, less load-10 (renamed) and load-520 (rejected)
       expect(await count('family=Oddload')).toBe(350);
@@ -66,21 +103,12 @@ test('loads in chunks: one bad resource is rejected alone, a rerun changes nothi
       expect(await count('identifier=urn:test:load|520')).toBe(0);
       expect((await server.fetch('/Patient/load-10/_history')).body.total).toBe(2);
       expect((await server.fetch('/Patient/load-11/_history')).body.total).toBe(1);
-    } finally {
-      await server.stop();
-    }
-  } finally {
-    if (first.databaseUrl) await dropTestDatabase(first.databaseUrl);
-    await rm(dir, { recursive: true, force: true });
-  }
+    });
+  });
 }, 120_000);
 
 test('a transaction Bundle in a directory is run as the server runs it: its entries are stored, urn:uuid references resolved, not a Bundle', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'load-command-tx-'));
-  const first = await startTestServer({ pgliteDir: dir, keepDatabase: true });
-  await first.stop();
-  const env = first.databaseUrl ? { DATABASE_URL: first.databaseUrl } : { DATABASE_URL: '', PGLITE_DIR: dir };
-  try {
+  await withLoadTarget('load-command-tx-', async ({ dir, env, inspect }) => {
     const input = path.join(dir, 'input');
     await mkdir(input);
     await writeFile(
@@ -107,14 +135,16 @@ test('a transaction Bundle in a directory is run as the server runs it: its entr
         ],
       }),
     );
-    await writeFile(path.join(input, 'b-patient.json'), JSON.stringify({ resourceType: 'Patient', id: 'txload-plain', name: [{ family: 'Plainload' }] }));
+    await writeFile(
+      path.join(input, 'b-patient.json'),
+      JSON.stringify({ resourceType: 'Patient', id: 'txload-plain', name: [{ family: 'Plainload' }] }),
+    );
 
     const run = await runLoad(input, env);
     expect(run.stdout).toContain('created 3, updated 0, unchanged 0, rejected 0');
     expect(run.code).toBe(0);
 
-    const server = await startTestServer({ pgliteDir: dir, databaseUrl: first.databaseUrl, keepDatabase: true });
-    try {
+    await inspect(async (server) => {
       expect((await server.fetch('/Bundle?_summary=count')).body.total).toBe(0);
       const patients = await server.fetch('/Patient?family=Txload');
       expect(patients.body.total).toBe(1);
@@ -122,11 +152,6 @@ test('a transaction Bundle in a directory is run as the server runs it: its entr
       const task = await server.fetch('/Task/txload-task');
       expect(task.body.for).toEqual({ reference: `Patient/${patientId}` });
       expect((await server.fetch('/Patient/txload-plain')).status).toBe(200);
-    } finally {
-      await server.stop();
-    }
-  } finally {
-    if (first.databaseUrl) await dropTestDatabase(first.databaseUrl);
-    await rm(dir, { recursive: true, force: true });
-  }
+    });
+  });
 }, 120_000);
