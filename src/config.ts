@@ -59,6 +59,10 @@ export interface ServerConfig {
   authCapabilities: string[];
   /** Resource types that anyone may read and search without a token (comma separated). */
   authPublicTypes: string[];
+  /** Days a patient link keeps working after its Task's due date. */
+  patientLinkDaysAfterDue: number;
+  /** Lifetime in days of a patient link whose Task has no due date. */
+  patientLinkDaysWithoutDue: number;
 }
 
 export class ConfigError extends Error {}
@@ -169,5 +173,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     authAuthorizationEndpoint: readUrl(env, 'AUTH_AUTHORIZATION_ENDPOINT'),
     authCapabilities: readList(env, 'AUTH_CAPABILITIES', []),
     authPublicTypes: readList(env, 'AUTH_PUBLIC_TYPES', DEFAULT_PUBLIC_TYPES),
+    patientLinkDaysAfterDue: readInteger(env, 'PATIENT_LINK_DAYS_AFTER_DUE', 1, 0, 365),
+    patientLinkDaysWithoutDue: readInteger(env, 'PATIENT_LINK_DAYS_WITHOUT_DUE', 30, 1, 365),
   };
 }

@@ -7,6 +7,7 @@ import type { ContextOptions, ServerContext } from './server-context';
 import { workflowParts } from './workflows';
 import { buildSecurity } from './auth/security';
 import { createValidator } from './fhir/validation';
+import { patientPages } from './web/patient';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -26,15 +27,30 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
   const workflows = workflowParts({ logger, baseUrl: () => config.baseUrl });
   // Security (issue 8): SMART authorization, audit trail, rate limit; nothing with AUTH=off.
   const security = buildSecurity(config, logger);
+  // Patient pages: the handout page and PDF, /my/plan, /my/questionnaire, Task/$patient-link.
+  const patient = patientPages(config);
   return {
     context: {
       validator,
       profiles: validator.resourceProfiles,
-      operations: [...workflows.operations],
+      operations: [...workflows.operations, ...patient.operations],
       hooks: workflows.hooks,
       security: security.capability,
     },
-    app: (ctx) => ({ ...security.app(ctx) }),
+    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx)),
     close: () => security.close(),
   };
+}
+
+/** Extensions of several parts in one: their routes and middleware in order, the first search service and gate. */
+function mergeApps(...parts: AppExtensions[]): AppExtensions {
+  return parts.reduce<AppExtensions>(
+    (all, part) => ({
+      ...part,
+      ...all,
+      routes: [...(all.routes ?? []), ...(part.routes ?? [])],
+      beforeFhir: [...(all.beforeFhir ?? []), ...(part.beforeFhir ?? [])],
+    }),
+    {},
+  );
 }

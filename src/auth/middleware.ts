@@ -70,6 +70,8 @@ export interface AuthenticateDependencies {
   limiter: TokenBucketLimiter;
   publicTypes: ReadonlySet<string>;
   auditTrail: AuditTrail;
+  /** Checks of a verified token against stored data (a patient link's Task still open). */
+  checkPrincipal?: (principal: Principal) => Promise<void>;
 }
 
 /**
@@ -113,6 +115,7 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
       }
       try {
         state.principal = await deps.verifier.verify(match[1]);
+        await deps.checkPrincipal?.(state.principal);
       } catch (error) {
         // Failed attempts count against the caller's address.
         const retryAfter = deps.limiter.take(ipKey);

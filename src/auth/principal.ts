@@ -16,4 +16,6 @@ export interface Principal {
   scopes: ResourceScope[];
   /** The token's `jti`, for the audit trail. */
   tokenId: string | undefined;
+  /** The assignment Task of a patient-link token (checked to be still open on each request). */
+  patientLinkTask?: string;
 }

@@ -11,6 +11,7 @@ import { AuthorizingSearchService } from './authorizing-search-service';
 import { auditService, dependenciesOf } from './authorized-resource-service';
 import { ClientRegistry } from './client-registry';
 import { authenticate, authorize } from './middleware';
+import { checkPatientLink } from './patient-link-token';
 import { TokenBucketLimiter } from './rate-limit';
 import { SigningKeys } from './signing-keys';
 import { authBaseUrl, capabilitySecurity, smartConfiguration } from './smart-configuration';
@@ -61,7 +62,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
       router.get('/.well-known/smart-configuration', sendConfiguration);
       router.get('/fhir/.well-known/smart-configuration', sendConfiguration);
       if (config.authBuiltinServer) router.use(tokenEndpointRouter({ config: ctx.config, clients: new ClientRegistry(ctx.database.db), keys, limiter, logger }));
-      router.use('/fhir', authenticate({ verifier, limiter, publicTypes, auditTrail: trail }));
+      router.use('/fhir', authenticate({ verifier, limiter, publicTypes, auditTrail: trail, checkPrincipal: (principal) => checkPatientLink(ctx.service, principal) }));
       return {
         routes: [router],
         beforeFhir: [

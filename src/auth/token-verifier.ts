@@ -11,6 +11,7 @@ import {
 } from 'jose';
 import type { FhirError } from '../fhir/fhir-error';
 import { unauthorized } from './auth-errors';
+import { PATIENT_LINK_TASK_CLAIM } from './patient-link-token';
 import type { Principal } from './principal';
 import { parseScopes } from './scopes';
 import { ALLOWED_ALGORITHMS, type SigningKeys } from './signing-keys';
@@ -112,6 +113,7 @@ export class TokenVerifier {
       patient: stringClaim(payload, 'patient'),
       scopes: parseScopes(scope).resources,
       tokenId: stringClaim(payload, 'jti'),
+      patientLinkTask: stringClaim(payload, PATIENT_LINK_TASK_CLAIM),
     };
   }
 }
