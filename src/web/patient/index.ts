@@ -110,6 +110,7 @@ function surgeryDayOf(order: ServiceRequest | Procedure): string | undefined {
 function patientShell(res: Response, title: string, body: string, scripts: string[], extra: { styles?: string[]; inlineStyles?: boolean } = {}): void {
   const main = `<h1>${escapeHtml(title)}</h1>
 <noscript><p>${escapeHtml(TEXTS.needsScript)}</p></noscript>
+<div id="link-expired" hidden>${expiredFragment()}</div>
 ${body}`;
   sendPage(res, { title, main, scripts, private: true, ...extra });
 }

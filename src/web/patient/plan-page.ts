@@ -19,6 +19,8 @@ export interface PlanStep {
 
 export interface PlanPhase {
   title: string;
+  /** The phase's own days, when its action has a timing. */
+  when: string;
   steps: PlanStep[];
 }
 
@@ -81,14 +83,15 @@ export async function planPhases(carePlan: CarePlan, service: ResourceService): 
   return actions.map((phase) => {
     const children = phase.action && phase.action.length > 0 ? phase.action : [phase];
     const steps = children.map((a) => stepOf(a, sections)).sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
-    return { title: phase.title ?? '', steps };
+    return { title: phase.title ?? '', when: dateLabel(stepOf(phase, sections)), steps };
   });
 }
 
 /** Today's steps (the day falls within their days) and the next step (the first that starts after today). */
 export function highlights(phases: PlanPhase[], today: string): { today: Set<string>; next: string | undefined } {
   const steps = phases.flatMap((p) => p.steps);
-  const current = new Set(steps.filter((s) => s.start !== undefined && s.start <= today && (s.end === undefined || s.end >= today)).map((s) => s.id));
+  // A step is today's when today falls in its days; "by a day" steps are today's until that day.
+  const current = new Set(steps.filter((s) => (s.start !== undefined || s.end !== undefined) && (s.start ?? today) <= today && (s.end === undefined || s.end >= today)).map((s) => s.id));
   const upcoming = steps.filter((s) => s.start !== undefined && s.start > today).sort((a, b) => sortKey(a).localeCompare(sortKey(b)))[0];
   return { today: current, next: upcoming?.id };
 }
@@ -115,7 +118,7 @@ ${step.section ? `<p class="checklist__more"><a href="${escapeHtml(`${handout}#$
 </li>`;
         })
         .join('\n');
-      return `<section class="plan-phase" aria-labelledby="phase-${p}"><h2 id="phase-${p}">${escapeHtml(phase.title)}</h2>\n<ul class="checklist">\n${items}\n</ul></section>`;
+      return `<section class="plan-phase" aria-labelledby="phase-${p}"><h2 id="phase-${p}">${escapeHtml(phase.title)}</h2>\n${phase.when ? `<p class="plan-phase__date">${escapeHtml(phase.when)}</p>\n` : ''}<ul class="checklist">\n${items}\n</ul></section>`;
     })
     .join('\n');
   const surgery = options.surgeryDay ? `<p class="plan-surgery">${escapeHtml(TEXTS.planSurgeryDay)} <strong>${escapeHtml(shortDay(options.surgeryDay))}</strong>.</p>` : '';

@@ -3,15 +3,8 @@
   'use strict';
   var target = document.getElementById('plan-content');
   function expired() {
-    target.innerHTML = '';
-    var card = document.createElement('div');
-    card.className = 'card card--warning';
-    card.setAttribute('role', 'alert');
-    var h = document.createElement('h2');
-    h.textContent = 'This link has expired';
-    var p = document.createElement('p');
-    p.textContent = 'This link has expired — contact your care team. They can send you a new link.';
-    card.appendChild(h); card.appendChild(p); target.appendChild(card);
+    target.hidden = true;
+    document.getElementById('link-expired').hidden = false;
   }
   function keepTicks(taskId) {
     var key = 'plan-ticks-' + taskId;
@@ -30,6 +23,7 @@
   window.patientLink.fetch('/my/plan/content', { headers: { Accept: 'text/html' } })
     .then(function (response) {
       return response.text().then(function (html) {
+        if (response.status === 401) { expired(); return; }
         target.innerHTML = html;
         if (response.ok) {
           var claims = window.patientLink.claims();

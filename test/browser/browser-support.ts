@@ -1,0 +1,106 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AxeResults } from 'axe-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install -y chromium`); Playwright's own browser download is not used. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const HAS_CHROMIUM = existsSync(CHROMIUM);
+
+/** Screenshots and printed PDFs of the runs (git-ignored). */
+export const ARTIFACTS = join(__dirname, '..', '..', 'artifacts', 'browser');
+
+/**
+ * `describe` when Chromium is installed; otherwise the suite is skipped and says so on the
+ * console, so that a machine without a browser never passes these tests silently.
+ */
+export const describeInBrowser: jest.Describe = HAS_CHROMIUM
+  ? describe
+  : (((name: string, fn: () => void) => {
+      console.warn(`SKIPPED browser tests "${name}": ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`);
+      describe.skip(`${name} [SKIPPED: no Chromium at ${CHROMIUM}]`, fn);
+    }) as unknown as jest.Describe);
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export function artifactPath(name: string): string {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return join(ARTIFACTS, name);
+}
+
+/** A context that lets the tests inject axe-core (the pages' CSP would refuse it otherwise). */
+export function axeContext(browser: Browser, options: { width?: number; javaScriptEnabled?: boolean } = {}): Promise<BrowserContext> {
+  return browser.newContext({
+    bypassCSP: true,
+    viewport: { width: options.width ?? 1024, height: 800 },
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+  });
+}
+
+const AXE_SOURCE = require.resolve('axe-core/axe.min.js');
+
+/** The WCAG 2.1 A and AA violations axe-core finds on the page as it is now. */
+export async function axeViolations(page: Page): Promise<{ id: string; help: string; nodes: string[] }[]> {
+  await page.addScriptTag({ path: AXE_SOURCE });
+  // Runs in the page (a string: the test program has no DOM types).
+  const results = (await page.evaluate(
+    "window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })",
+  )) as AxeResults;
+  return results.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+}
+
+/** Layout at a phone's width: sideways overflow, and the smallest font size of any visible text. */
+export async function phoneLayout(page: Page): Promise<{ overflow: number; smallestText: number; smallestElement: string }> {
+  return page.evaluate(PHONE_LAYOUT) as Promise<{ overflow: number; smallestText: number; smallestElement: string }>;
+}
+
+/** Runs in the page: visually hidden (screen-reader only) text has no size to read and is left out. */
+const PHONE_LAYOUT = `(() => {
+  const overflow = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+  let smallest = Infinity;
+  let where = '';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+    if ((node.textContent || '').trim() === '') continue;
+    const element = node.parentElement;
+    if (element === null) continue;
+    const rect = element.getBoundingClientRect();
+    const style = getComputedStyle(element);
+    if (rect.width <= 1 || rect.height <= 1 || style.visibility === 'hidden' || style.display === 'none') continue;
+    const size = parseFloat(style.fontSize);
+    if (size < smallest) {
+      smallest = size;
+      where = element.tagName.toLowerCase() + '.' + element.className + ': ' + (node.textContent || '').trim().slice(0, 40);
+    }
+  }
+  return { overflow, smallestText: smallest, smallestElement: where };
+})()`;
+
+/** Bytes the page loaded (document and everything it fetched), counted from the responses' bodies. */
+export function trackWeight(page: Page): () => Promise<number> {
+  const sizes: Promise<number>[] = [];
+  page.on('response', (response) => {
+    sizes.push(
+      response
+        .body()
+        .then((b) => b.length)
+        .catch(() => 0),
+    );
+  });
+  return async () => (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
+}
+
+/** Console messages about refused content (CSP), collected for a page. */
+export function collectCspErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) errors.push(message.text());
+  });
+  return errors;
+}
