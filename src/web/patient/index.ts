@@ -24,10 +24,25 @@ import { TEXTS } from './texts';
 const LFORMS_DIR = join(dirname(require.resolve('lforms/package.json')), 'dist', 'lforms');
 const LFORMS_FILES = new Map([
   ['styles.css', join(LFORMS_DIR, 'webcomponent', 'styles.css')],
+  ['zone.min.js', join(LFORMS_DIR, 'webcomponent', 'assets', 'lib', 'zone.min.js')],
+  ['down_arrow_gray_10_10.png', join(LFORMS_DIR, 'webcomponent', 'down_arrow_gray_10_10.png')],
+  ['magnifying_glass.png', join(LFORMS_DIR, 'webcomponent', 'magnifying_glass.png')],
   ['lhc-forms.js', join(LFORMS_DIR, 'webcomponent', 'lhc-forms.js')],
   ['lformsFHIR.min.js', join(LFORMS_DIR, 'fhir', 'R4', 'lformsFHIR.min.js')],
 ]);
 const ASSETS_DIR = join(__dirname, 'assets');
+
+/** The texts the form's script shows (kept with the others in texts.ts). */
+const FORM_TEXTS = {
+  loading: TEXTS.loading,
+  saved: TEXTS.saved,
+  errorSummaryTitle: TEXTS.errorSummaryTitle,
+  fixAnswers: TEXTS.fixAnswers,
+  requiredAnswer: TEXTS.requiredAnswer,
+  tooLong: TEXTS.tooLong,
+  checkAnswer: TEXTS.checkAnswer,
+  sendFailed: TEXTS.sendFailed,
+};
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -221,12 +236,12 @@ export function patientPages(config: ServerConfig): { operations: Operation[]; a
           `<p>${escapeHtml(TEXTS.questionnaireIntro)}</p>
 <div id="form-errors" tabindex="-1"></div>
 <div id="form-status" role="status" aria-live="polite"><p>${escapeHtml(TEXTS.loading)}</p></div>
-<div id="questionnaire-form"></div>
+<div id="questionnaire-form" data-texts="${escapeHtml(JSON.stringify(FORM_TEXTS))}"></div>
 <div id="form-actions" class="form-actions" hidden>
 <button type="button" class="button" id="submit-answers">${escapeHtml(TEXTS.submit)}</button>
 <button type="button" class="button button--secondary" id="save-answers">${escapeHtml(TEXTS.save)}</button>
 </div>`,
-          ['lforms/lhc-forms.js', 'lforms/lformsFHIR.min.js', 'patient-link.js', 'questionnaire.js'],
+          ['lforms/zone.min.js', 'lforms/lhc-forms.js', 'lforms/lformsFHIR.min.js', 'patient-link.js', 'questionnaire.js'],
           { styles: ['lforms/styles.css'], inlineStyles: true },
         );
       });

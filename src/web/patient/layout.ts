@@ -37,7 +37,7 @@ export interface PageOptions {
   status?: number;
   /** Script files under ASSETS_PATH, loaded deferred. */
   scripts?: string[];
-  /** Extra style sheets under ASSETS_PATH. */
+  /** Style sheets of a library under ASSETS_PATH (ours load after them, then the form overrides). */
   styles?: string[];
   inlineStyles?: boolean;
   /** Pages that show a patient's own data must not be kept by shared caches. */
@@ -46,7 +46,7 @@ export interface PageOptions {
 
 /** The page frame after the NHS.UK frontend's template: skip link, header, one main column, footer. */
 export function renderPage(options: PageOptions): string {
-  const styles = ['patient.css', ...(options.styles ?? [])].map((s) => `<link rel="stylesheet" href="${ASSETS_PATH}/${escapeHtml(s)}">`).join('\n');
+  const styles = [...(options.styles ?? []), 'patient.css', ...(options.styles?.length ? ['patient-form.css'] : [])].map((s) => `<link rel="stylesheet" href="${ASSETS_PATH}/${escapeHtml(s)}">`).join('\n');
   const scripts = (options.scripts ?? []).map((s) => `<script src="${ASSETS_PATH}/${escapeHtml(s)}" defer></script>`).join('\n');
   return `<!DOCTYPE html>
 <html lang="${escapeHtml(options.lang ?? 'en')}">
@@ -54,6 +54,7 @@ export function renderPage(options: PageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(options.title)} – ${escapeHtml(TEXTS.serviceName)}</title>
 ${styles}
 ${scripts}

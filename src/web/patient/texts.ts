@@ -39,6 +39,8 @@ export const TEXTS = {
   errorSummaryTitle: 'There is a problem',
   fixAnswers: 'Please check the answers marked below.',
   requiredAnswer: 'Please answer this question.',
+  tooLong: 'This answer is too long. Please make it shorter.',
+  checkAnswer: 'Please check this answer.',
   sendFailed: 'We could not send your answers. Please try again.',
   thanksTitle: 'Thank you, your answers are sent',
   thanksBody: 'Your care team will read your answers before your surgery.',

@@ -1,0 +1,187 @@
+/**
+ * The pre-op questionnaire page in Chromium: LHC-Forms from our origin, filled with the keyboard
+ * alone and submitted through the FHIR API (the Task becomes completed, the follow-up Tasks
+ * appear), saved in progress and resumed, a refusal of the server shown next to its question,
+ * axe-core clean in every state, readable at 375 px, and within its own CSP.
+ */
+import type { QuestionnaireResponse, Task } from 'fhir/r4';
+import type { Browser, Page } from 'playwright-core';
+import { startSecureServer, type SecureServer } from '../integration/security/security-helpers';
+import { createPatientCase, makeLink } from '../integration/web/patient-fixtures';
+import { artifactPath, axeContext, axeViolations, collectCspErrors, describeInBrowser, launchBrowser, phoneLayout } from './browser-support';
+
+const WORKFLOW_TASK = 'https://patient-education.dev/fhir/CodeSystem/workflow-task';
+
+let secure: SecureServer;
+let admin: ReturnType<SecureServer['as']>;
+let browser: Browser;
+let origin: string;
+
+function onThisServer(link: string): string {
+  const url = new URL(link);
+  return `${origin}${url.pathname}${url.hash}`;
+}
+
+async function openForm(page: Page, taskId: string): Promise<void> {
+  const link = await makeLink(admin, taskId);
+  await page.goto(onThisServer(link.url));
+  await page.locator('#form-actions').waitFor({ state: 'visible', timeout: 30_000 });
+}
+
+interface Focused {
+  id: string;
+  type: string;
+  label: string;
+  checked: string;
+}
+
+/**
+ * What has the keyboard focus: its id and type and, for a radio, the id of its option and of
+ * the option checked in its group (the form library marks the checked option on its label).
+ */
+const FOCUSED = `(() => {
+  const el = document.activeElement;
+  if (!el) return { id: '', type: '', label: '', checked: '' };
+  const label = el.closest('label');
+  let checked = '';
+  if (el.type === 'radio' && label && label.id) {
+    const group = label.id.split('|')[0];
+    const on = document.querySelector('label[id^="' + group + '|"].ant-radio-wrapper-checked');
+    checked = on ? on.id : '';
+  }
+  return { id: el.id || '', type: el.type || el.tagName.toLowerCase(), label: label ? label.id : '', checked };
+})()`;
+
+/**
+ * Tabs through the form and answers each question with the keyboard: the sex question by
+ * typing, every yes/no question with the arrow keys (No, except the ones given as Yes), until
+ * the "Send my answers" button has the focus.
+ */
+async function answerWithKeyboard(page: Page, yes: Set<string>): Promise<string[]> {
+  const answered: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    await page.keyboard.press('Tab');
+    const focused = (await page.evaluate(FOCUSED)) as Focused;
+    if (focused.id === 'submit-answers') return answered;
+    if (focused.id.startsWith('sex/')) {
+      await page.keyboard.type('Female');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      answered.push('sex');
+      continue;
+    }
+    if (focused.type === 'radio' && focused.label !== '') {
+      const linkId = focused.label.split('/')[0];
+      if (answered.includes(linkId)) continue;
+      const want = yes.has(linkId) ? '|true' : '|false';
+      for (let step = 0; step < 3; step++) {
+        const now = (await page.evaluate(FOCUSED)) as Focused;
+        if (now.checked.endsWith(want)) break;
+        await page.keyboard.press('ArrowLeft');
+      }
+      answered.push(linkId);
+    }
+  }
+  throw new Error(`The keyboard never reached the submit button (answered ${answered.join(', ')})`);
+}
+
+describeInBrowser('the questionnaire page in Chromium', () => {
+  beforeAll(async () => {
+    secure = await startSecureServer();
+    origin = secure.server.origin;
+    admin = secure.as(await secure.token({ scope: 'system/*.cruds' }));
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await secure?.close();
+  });
+
+  test('is filled and sent with the keyboard alone: the Task is completed and the follow-ups exist; the thank-you page follows', async () => {
+    const c = await createPatientCase(secure, admin, { family: 'Ito' });
+    const context = await axeContext(browser);
+    const page = await context.newPage();
+    const cspErrors = collectCspErrors(page);
+    await openForm(page, c.taskId);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('questionnaire-1024.png') });
+    const answered = await answerWithKeyboard(page, new Set(['smoking', 'ride-home', 'home-prepared']));
+    expect(answered).toEqual(expect.arrayContaining(['sex', 'pregnant', 'takes-medicines', 'smoking', 'ride-home']));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${origin}/my/thanks`);
+    expect(await page.locator('h1').innerText()).toBe('Thank you, your answers are sent');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('thanks.png') });
+    expect(cspErrors).toEqual([]);
+
+    const task = (await admin(`/Task/${c.taskId}`)).body as Task;
+    expect(task.status).toBe('completed');
+    const responseRef = task.output?.find((o) => o.valueReference?.reference?.startsWith('QuestionnaireResponse/'))?.valueReference?.reference;
+    expect(responseRef).toBeDefined();
+    const response = (await admin(`/${responseRef}`)).body as QuestionnaireResponse;
+    expect(response.status).toBe('completed');
+    expect(response.subject?.reference).toBe(`Patient/${c.patientId}`);
+    const followUps = (await admin(`/Task?focus=${responseRef}&code=${encodeURIComponent(`${WORKFLOW_TASK}|review-preop-concern`)}`)).body;
+    const concerns = (followUps.entry ?? []).map((e: { resource: Task }) => e.resource.reasonCode?.coding?.[0]?.code);
+    expect(concerns).toEqual(['smoking']);
+    await context.close();
+  });
+
+  test('saves the answers in progress and shows them again when the patient comes back', async () => {
+    const c = await createPatientCase(secure, admin, { family: 'Jones' });
+    const context = await axeContext(browser);
+    const page = await context.newPage();
+    await openForm(page, c.taskId);
+    await page.locator('[id="takes-medicines/1/1|true"]').click();
+    await page.locator('#save-answers').click();
+    await page.getByText('Your answers are saved.').waitFor();
+    const task = (await admin(`/Task/${c.taskId}`)).body as Task;
+    expect(task.status).toBe('in-progress');
+    const responseRef = task.output?.[0]?.valueReference?.reference;
+    expect(((await admin(`/${responseRef}`)).body as QuestionnaireResponse).status).toBe('in-progress');
+    // The token stays in this tab: coming back to the page finds the saved answer.
+    await page.goto(`${origin}/my/questionnaire`);
+    await page.locator('#form-actions').waitFor({ state: 'visible' });
+    expect(await page.locator('[id="takes-medicines/1/1|true"] input').isChecked()).toBe(true);
+    await context.close();
+  });
+
+  test('a refusal of the server is shown next to its question, in plain words, with a summary at the top', async () => {
+    const c = await createPatientCase(secure, admin, { family: 'Khan' });
+    const context = await axeContext(browser);
+    const page = await context.newPage();
+    await openForm(page, c.taskId);
+    // The server, not the form, refuses: the answer to "Do you smoke?" is dropped on its way.
+    await page.route('**/fhir/QuestionnaireResponse**', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as QuestionnaireResponse;
+      const strip = (items: QuestionnaireResponse['item']): QuestionnaireResponse['item'] => items?.filter((i) => i.linkId !== 'smoking').map((i) => ({ ...i, item: strip(i.item) }));
+      if (body.status === 'completed') body.item = strip(body.item);
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    await answerWithKeyboard(page, new Set());
+    await page.keyboard.press('Enter');
+    const message = page.locator('[id^="item-smoking/"] .error-message[data-server]');
+    await message.waitFor();
+    expect(await message.innerText()).toBe('Please answer this question.');
+    expect(await page.locator('.error-summary h2').innerText()).toBe('There is a problem');
+    expect(await page.locator('.error-summary a').first().innerText()).toContain('Please answer this question.');
+    expect(page.url()).toBe(`${origin}/my/questionnaire`);
+    expect(((await admin(`/Task/${c.taskId}`)).body as Task).status).not.toBe('completed');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('questionnaire-refused.png') });
+    await context.close();
+  });
+
+  test('at 375 px nothing scrolls sideways and no text is smaller than 16 px', async () => {
+    const c = await createPatientCase(secure, admin, { family: 'Lopez' });
+    const context = await axeContext(browser, { width: 375 });
+    const page = await context.newPage();
+    await openForm(page, c.taskId);
+    const layout = await phoneLayout(page);
+    expect(layout.overflow).toBeLessThanOrEqual(0);
+    expect(layout.smallestText).toBeGreaterThanOrEqual(16);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('questionnaire-375.png') });
+    await context.close();
+  });
+});
