@@ -141,7 +141,10 @@
 
   function showRefusal(outcome, sent) {
     clearErrors();
-    var issues = (outcome && outcome.issue) || [];
+    var all = ((outcome && outcome.issue) || []).filter(function (i) { return i.severity === undefined || i.severity === 'error' || i.severity === 'fatal'; });
+    var located = all.filter(function (i) { return i.expression && i.expression.length > 0; });
+    // Problems the server could not place add nothing a patient can act on when others are placed.
+    var issues = located.length > 0 ? located : all;
     var summary = document.createElement('div');
     summary.className = 'error-summary';
     summary.setAttribute('role', 'alert');
@@ -155,7 +158,9 @@
     summary.appendChild(intro);
     var list = document.createElement('ul');
     issues.forEach(function (issue, n) {
-      var linkId = (issue.expression || []).map(function (e) { return linkIdAt(sent, e); }).filter(Boolean)[0];
+      // A missing answer is located at its parent item; the question itself is named in the message.
+      var named = /'([A-Za-z0-9\-._]+)'/.exec(issue.diagnostics || '');
+      var linkId = named && questionElement(named[1]) ? named[1] : (issue.expression || []).map(function (e) { return linkIdAt(sent, e); }).filter(Boolean)[0];
       var words = plainWords(issue);
       var target = linkId ? questionElement(linkId) : null;
       var li = document.createElement('li');
@@ -172,7 +177,7 @@
         var a = document.createElement('a');
         a.href = '#' + target.field.id;
         var label = target.row.querySelector('label');
-        a.textContent = (label ? label.textContent.trim() + ': ' : '') + words;
+        a.textContent = (label ? label.textContent.replace(/\s*\*\s*$/, '').trim() + ': ' : '') + words;
         a.addEventListener('click', function (event) { event.preventDefault(); target.field.focus(); });
         li.appendChild(a);
       } else {
