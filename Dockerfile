@@ -13,6 +13,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
+# The patient pages' style sheets and scripts (served from our origin).
+COPY src/web/patient/assets ./dist/web/patient/assets
 COPY sql ./sql
 COPY profiles ./profiles
 COPY content ./content
