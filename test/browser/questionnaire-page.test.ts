@@ -172,6 +172,26 @@ describeInBrowser('the questionnaire page in Chromium', () => {
     await context.close();
   });
 
+  test('shows a question only when its condition holds, and repeats a group on request', async () => {
+    const c = await createPatientCase(secure, admin, { family: 'Mills' });
+    const context = await axeContext(browser);
+    const page = await context.newPage();
+    await openForm(page, c.taskId);
+    expect(await page.locator('[id^="item-medicines/"]').count()).toBe(0);
+    await page.locator('[id="takes-medicines/1/1|true"]').click();
+    await page.locator('[id="medicine-name/1/1/1"]').fill('Aspirin');
+    await page.locator('[id="add-medicines/1/1"]').click();
+    await page.locator('[id="medicine-name/1/2/1"]').fill('Vitamin E');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.locator('#save-answers').click();
+    await page.getByText('Your answers are saved.').waitFor();
+    const task = (await admin(`/Task/${c.taskId}`)).body as Task;
+    const saved = (await admin(`/${task.output?.[0]?.valueReference?.reference}`)).body as QuestionnaireResponse;
+    const names = JSON.stringify(saved.item).match(/"valueString":"[^"]*"/g);
+    expect(names).toEqual(['"valueString":"Aspirin"', '"valueString":"Vitamin E"']);
+    await context.close();
+  });
+
   test('at 375 px nothing scrolls sideways and no text is smaller than 16 px', async () => {
     const c = await createPatientCase(secure, admin, { family: 'Lopez' });
     const context = await axeContext(browser, { width: 375 });

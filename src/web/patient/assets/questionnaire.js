@@ -126,9 +126,10 @@
     ['aria-controls', 'aria-describedby', 'aria-labelledby'].forEach(function (name) {
       var found = container.querySelectorAll('[' + name + ']');
       Array.prototype.forEach.call(found, function (el) {
-        var ids = el.getAttribute(name).split(/\s+/).filter(function (id) { return id && document.getElementById(id); });
+        var value = el.getAttribute(name);
+        var ids = value.split(/\s+/).filter(function (id) { return id && document.getElementById(id); });
         if (ids.length === 0) el.removeAttribute(name);
-        else el.setAttribute(name, ids.join(' '));
+        else if (ids.join(' ') !== value) el.setAttribute(name, ids.join(' '));
       });
     });
   }
@@ -245,6 +246,13 @@
     })
     .then(function () {
       dropDanglingReferences();
+      // Items the form adds later (a repeated group, an enabled question) get the same care.
+      var pending = false;
+      new MutationObserver(function () {
+        if (pending) return;
+        pending = true;
+        window.setTimeout(function () { pending = false; dropDanglingReferences(); }, 0);
+      }).observe(container, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-controls', 'aria-describedby', 'aria-labelledby'] });
       statusBox.textContent = '';
       actions.hidden = false;
       container.addEventListener('input', function () { state.dirty = true; });
