@@ -84,6 +84,16 @@ describeInBrowser('patient pages in Chromium', () => {
       await context.close();
     });
 
+    test('the "not found" and "no guide" pages have no WCAG 2.1 A/AA violation', async () => {
+      const context = await axeContext(browser);
+      const page = await context.newPage();
+      for (const path of ['/education/no-such-plan', `/education?procedure=${encodeURIComponent('http://www.ama-assn.org/go/cpt|99999')}`, '/education']) {
+        await page.goto(`${origin}${path}`);
+        expect(await axeViolations(page)).toEqual([]);
+      }
+      await context.close();
+    });
+
     test('prints on A4 and Letter with every section and without the navigation', async () => {
       const context = await browser.newContext();
       const page = await context.newPage();

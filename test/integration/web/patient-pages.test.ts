@@ -206,3 +206,28 @@ describe('the plan behind the link', () => {
     }
   });
 });
+
+describe('a link past its expiry', () => {
+  let short: SecureServer;
+  afterAll(async () => {
+    await short?.close();
+  });
+
+  test('is refused by the API and by the plan page once its time is up', async () => {
+    short = await startSecureServer({ PATIENT_LINK_DAYS_AFTER_DUE: '0', AUTH_CLOCK_SKEW_SECONDS: '0' });
+    const careTeam = short.as(await short.token({ scope: 'system/*.cruds' }));
+    const due = new Date(Date.now() + 3000).toISOString();
+    const c = await createPatientCase(short, careTeam, { family: 'Ford', due });
+    const link = await makeLink(careTeam, c.taskId);
+    expect(Date.parse(link.expires)).toBe(Date.parse(due));
+    const api = short.as(link.token);
+    expect((await api(`/Task/${c.taskId}`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(due) - Date.now()) + 1500));
+    const refused = await api(`/Task/${c.taskId}`);
+    expect(refused.status).toBe(401);
+    expect(refused.body.issue[0].diagnostics).toContain('expired');
+    const res = await fetch(`${short.server.origin}/my/plan/content`, { headers: { authorization: `Bearer ${link.token}` } });
+    expect(res.status).toBe(401);
+    expect(await res.text()).toContain('This link has expired — contact your care team');
+  });
+});
