@@ -33,7 +33,7 @@ describe('the three questions of an EHR, one query each', () => {
     const docs = await search(`/DocumentReference?procedure=${encodeURIComponent(code)}&type=${encodeURIComponent(`${SECTION}|handout`)}`);
     expect(docs).toHaveLength(1);
     expect(docs[0].id).toBe('foraminotomy-handout');
-    expect(docs[0].content.map((c: any) => c.attachment.contentType).sort()).toEqual(['text/html', 'text/plain']);
+    expect(docs[0].content.map((c: any) => c.attachment.contentType).sort()).toEqual(['application/pdf', 'text/html', 'text/plain']);
   });
 
   test('the risks section for the procedure', async () => {
