@@ -53,6 +53,17 @@ describe('the handout page', () => {
     expect(csp).toContain("frame-ancestors 'none'");
   });
 
+  test('the plan and questionnaire pages allow no inline script either, and are not cached', async () => {
+    for (const path of ['/my/plan', '/my/questionnaire', '/my/thanks']) {
+      const res = await page(path);
+      expect(res.status).toBe(200);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toMatch(/script-src 'self'(;|$)/);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+  });
+
   test('a procedure code with one plan redirects to its page; an unknown code answers a friendly 404 page; a malformed one a 400 page', async () => {
     const one = await page(`/education?procedure=${encodeURIComponent('http://www.ama-assn.org/go/cpt|63047')}`);
     expect(one.status).toBe(303);
