@@ -146,6 +146,26 @@ describeInBrowser('the questionnaire page in Chromium', () => {
     await context.close();
   });
 
+  test('saves the answers in progress when the patient leaves the page', async () => {
+    const c = await createPatientCase(secure, admin, { family: 'Novak' });
+    const context = await axeContext(browser);
+    const page = await context.newPage();
+    await openForm(page, c.taskId);
+    await page.locator('[id="alcohol/1/1|true"]').click();
+    await page.goto(`${origin}/education/foraminotomy`);
+    let task = (await admin(`/Task/${c.taskId}`)).body as Task;
+    for (let i = 0; i < 50 && task.status !== 'in-progress'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      task = (await admin(`/Task/${c.taskId}`)).body as Task;
+    }
+    expect(task.status).toBe('in-progress');
+    const saved = (await admin(`/${task.output?.[0]?.valueReference?.reference}`)).body as QuestionnaireResponse;
+    expect(saved.status).toBe('in-progress');
+    const alcohol = saved.item?.flatMap((i) => i.item ?? []).find((i) => i.linkId === 'alcohol');
+    expect(alcohol?.answer).toEqual([{ valueBoolean: true }]);
+    await context.close();
+  });
+
   test('a refusal of the server is shown next to its question, in plain words, with a summary at the top', async () => {
     const c = await createPatientCase(secure, admin, { family: 'Khan' });
     const context = await axeContext(browser);

@@ -10,7 +10,7 @@
   var actions = document.getElementById('form-actions');
   var texts = JSON.parse(container.getAttribute('data-texts'));
   var link = window.patientLink;
-  var state = { task: null, questionnaire: null, responseId: null, dirty: false, sending: false };
+  var state = { task: null, questionnaire: null, responseId: null, savedItems: null, sending: false };
 
   function expired() {
     container.hidden = true;
@@ -85,7 +85,7 @@
     return request.then(function (r) {
       if (r.status === 200 || r.status === 201) {
         if (r.body && r.body.id) state.responseId = r.body.id;
-        state.dirty = false;
+        state.savedItems = JSON.stringify(response.item || []);
       }
       r.sent = response;
       return r;
@@ -204,7 +204,8 @@
     store('completed').then(function (r) {
       state.sending = false;
       if (r.status === 200 || r.status === 201) {
-        window.removeEventListener('visibilitychange', saveOnLeave);
+        document.removeEventListener('visibilitychange', saveOnLeave);
+        window.removeEventListener('pagehide', saveOnLeave);
         window.location.assign('/my/thanks');
         return;
       }
@@ -223,8 +224,15 @@
     }).catch(function (e) { if (e.message !== 'expired') say(texts.sendFailed); });
   }
 
-  function saveOnLeave() {
-    if (document.visibilityState === 'hidden' && state.dirty && !state.sending) store('in-progress', { keepalive: true }).catch(function () { /* tried */ });
+  function answersNow() {
+    return JSON.stringify(window.LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4', container).item || []);
+  }
+
+  /* Leaving the page (another page, closing the tab) or hiding it (switching apps on a phone). */
+  function saveOnLeave(event) {
+    var leaving = event.type === 'pagehide' || document.visibilityState === 'hidden';
+    if (!leaving || state.sending || state.savedItems === answersNow()) return;
+    store('in-progress', { keepalive: true }).catch(function () { /* tried */ });
   }
 
   if (!link.token() || !link.claims() || !link.claims().patient_link_task) { expired(); return; }
@@ -255,11 +263,11 @@
       }).observe(container, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-controls', 'aria-describedby', 'aria-labelledby'] });
       statusBox.textContent = '';
       actions.hidden = false;
-      container.addEventListener('input', function () { state.dirty = true; });
-      container.addEventListener('change', function () { state.dirty = true; });
+      state.savedItems = answersNow();
       document.getElementById('submit-answers').addEventListener('click', submit);
       document.getElementById('save-answers').addEventListener('click', save);
-      window.addEventListener('visibilitychange', saveOnLeave);
+      document.addEventListener('visibilitychange', saveOnLeave);
+      window.addEventListener('pagehide', saveOnLeave);
     })
     .catch(function (e) { if (e.message !== 'expired') say(texts.sendFailed); });
 })();
