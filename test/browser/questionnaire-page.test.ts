@@ -68,6 +68,8 @@ async function answerWithKeyboard(page: Page, yes: Set<string>): Promise<string[
       await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Enter');
       answered.push('sex');
+      // The pregnancy question depends on this answer: wait until the form shows it.
+      await page.locator('[id^="item-pregnant/"]').waitFor();
       continue;
     }
     if (focused.type === 'radio' && focused.label !== '') {
