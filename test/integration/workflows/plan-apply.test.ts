@@ -144,7 +144,7 @@ describe('a smoker on blood thinners having neck surgery (CPT 63045) on 2026-03-
       resourceType: 'CarePlan',
       status: 'draft',
       intent: 'plan',
-      instantiatesCanonical: [`${PLAN_URL}|1.0.0`],
+      instantiatesCanonical: [`${PLAN_URL}|2.0.0`],
       subject: { reference: `Patient/${smokerId}` },
       author: { reference: `Practitioner/${coordinatorId}` },
       period: { start: '2026-03-09', end: '2026-04-13' },
@@ -317,7 +317,7 @@ describe('other ways to give day 0 and the order', () => {
       `/PlanDefinition/$apply?planDefinition=${PLAN_URL}&subject=Patient/${plainId}&procedureDate=2026-07-01`,
     );
     expect(r.status).toBe(200);
-    expect(r.body.instantiatesCanonical).toEqual([`${PLAN_URL}|1.0.0`]);
+    expect(r.body.instantiatesCanonical).toEqual([`${PLAN_URL}|2.0.0`]);
   });
 });
 

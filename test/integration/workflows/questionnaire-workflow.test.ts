@@ -255,7 +255,7 @@ describe('answering: in progress, then completed', () => {
       status: 'in-progress',
       subject: { reference: `Patient/${patientId}` },
     });
-    expect(populated.questionnaire).toBe(`${QUESTIONNAIRE_URL}|1.0.0`);
+    expect(populated.questionnaire).toBe(`${QUESTIONNAIRE_URL}|2.0.0`);
     const [aboutYou, meds, health] = populated.item!;
     expect(aboutYou.item![0]).toMatchObject({
       linkId: 'sex',
