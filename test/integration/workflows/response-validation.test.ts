@@ -134,6 +134,14 @@ const cases: Case[] = [
     diagnostics: /Required question 'alcohol'/,
   },
   {
+    rule: 'pregnancy left unanswered by a patient recorded as male (it is asked of everyone)',
+    subject: () => maleId,
+    items: () => edited((items) => group(items, 'about-you').splice(1, 1), { sex: 'male' }),
+    code: 'required',
+    expression: 'QuestionnaireResponse.item[0]',
+    diagnostics: /Required question 'pregnant'/,
+  },
+  {
     rule: 'a required question enabled by an answer (the illnesses, once recent-illness is yes)',
     items: () =>
       edited((items) => (question(items, 'health', 'recent-illness').answer = [{ valueBoolean: true }])),
