@@ -9,7 +9,7 @@
  * - Words: runs of letters and digits, joined by an apostrophe or a hyphen inside a word
  *   ("COVID-19", "don't"); a URL counts as the words between its punctuation.
  * - Syllables: groups of vowels (a e i o u y) after dropping a silent final "e", "es" or
- *   "ed"; at least one per word; a number counts as one.
+ *   "ed"; at least one per word; a number counts as one ("COVID-19": 2 + 1).
  * An empty text (no words) has grade 0.
  */
 export function fleschKincaidGrade(text: string): number {
@@ -34,13 +34,12 @@ const WORD = /[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*/g;
 
 /** Syllables of one word (the usual vowel-group estimate). */
 export function syllableCount(word: string): number {
-  const lower = word.toLowerCase();
-  if (!/[a-z]/.test(lower)) return 1;
-  return lower
+  return word
+    .toLowerCase()
     .split(/['’-]/)
-    .filter((part) => /[a-z]/.test(part))
+    .filter((part) => part.length > 0)
     .reduce((sum, part) => {
-      if (part.length <= 3) return sum + 1;
+      if (part.length <= 3 || !/[a-z]/.test(part)) return sum + 1;
       const stem = part.replace(/(?:[^laeiouy]es|[^laeiouy]ed|[^laeiouy]e)$/, (m) => m[0]).replace(/^y/, '');
       return sum + Math.max(1, (stem.match(/[aeiouy]{1,2}/g) ?? []).length);
     }, 0);
