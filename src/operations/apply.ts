@@ -1,5 +1,6 @@
 import type {
   DocumentReference,
+  ValueSet,
   Patient,
   PlanDefinition,
   PlanDefinitionAction,
@@ -9,6 +10,7 @@ import type {
   ServiceRequest,
 } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
+import { Terminology, type ValueSetCodes } from '../fhir/validation/terminology';
 import type { ResourceService } from '../services/resource-service';
 import { isReferenceMoment } from '../workflows/action-timing';
 import { applyPlanDefinition } from '../workflows/apply-plan';
@@ -101,6 +103,7 @@ export function applyOperation(options: { baseUrl: () => string; now?: () => str
         ? await latestCompletedResponse(service, `Patient/${patient.id}`, firstQuestionnaire.url)
         : undefined;
       const documents = await findDocuments(service, actions, options.baseUrl());
+      const valueSets = await findConditionValueSets(service, actions);
 
       const { carePlan, problems } = applyPlanDefinition({
         plan,
@@ -111,6 +114,7 @@ export function applyOperation(options: { baseUrl: () => string; now?: () => str
         practitioner,
         encounter,
         questionnaires,
+        valueSets,
         documents,
         now: now(),
       });
@@ -275,4 +279,28 @@ async function findDocuments(service: ResourceService, actions: PlanDefinitionAc
     });
   }
   return documents;
+}
+
+/**
+ * The ValueSets the plan's conditions name in `memberOf('url')`, expanded (enumerated codes).
+ * One that is not stored, or cannot be expanded from its own content, is left out: the
+ * condition naming it then fails with a message saying which.
+ */
+async function findConditionValueSets(
+  service: ResourceService,
+  actions: PlanDefinitionAction[],
+): Promise<Map<string, ValueSetCodes>> {
+  const urls = new Set(
+    actions
+      .flatMap((a) => a.condition ?? [])
+      .flatMap((c) => [...(c.expression?.expression ?? '').matchAll(/memberOf\(\s*'([^']+)'\s*\)/g)])
+      .map((m) => m[1].split('|')[0]),
+  );
+  const expansions = new Map<string, ValueSetCodes>();
+  for (const url of urls) {
+    const [valueSet] = await searchResources<ValueSet>(service, 'ValueSet', [['url', url]]);
+    const codes = valueSet ? new Terminology([valueSet]).expand(url) : undefined;
+    if (codes) expansions.set(url, codes);
+  }
+  return expansions;
 }

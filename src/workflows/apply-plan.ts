@@ -16,6 +16,7 @@ import type {
   Task,
 } from 'fhir/r4';
 import { issue } from '../fhir/operation-outcome';
+import type { ValueSetCodes } from '../fhir/validation/terminology';
 import { concreteTiming, span, TimingError } from './action-timing';
 import {
   COMPLETE_QUESTIONNAIRE,
@@ -40,6 +41,8 @@ export interface ApplyContext {
   encounter?: Reference;
   /** Questionnaires of this server, by the canonical an action's definitionCanonical uses. */
   questionnaires: ReadonlyMap<string, Questionnaire>;
+  /** Expansions of the ValueSets the plan's conditions name in `memberOf(url)`, by url. */
+  valueSets?: ReadonlyMap<string, ValueSetCodes>;
   /** Education documents of this server, by the url an action's documentation cites. */
   documents: ReadonlyMap<string, { reference: string; url: string; display?: string }>;
   now: string;
@@ -56,8 +59,10 @@ export interface ApplyResult {
  * PlanDefinition-apply): a CarePlan that instantiates the plan, with a contained RequestGroup
  * whose actions mirror the plan's actions that apply to this patient.
  * - Applicability: every `condition` of kind `applicability` (FHIRPath, with %patient,
- *   %response and %order) must be true (R4: several conditions combine with AND); a group that
- *   does not apply takes its sub-actions with it, and a group left without sub-actions is dropped.
+ *   %response and %order; `memberOf(url)` answered from `valueSets`) must be true (R4: several
+ *   conditions combine with AND); a group that does not apply takes its sub-actions with it, and
+ *   a group left without sub-actions is dropped. The library writes conditions on answers so
+ *   that a step stays in while there is no completed response (docs/content.md).
  * - Timing: offsets from day 0 become dates (action-timing.ts).
  * - Each leaf action gets a contained Task as its `resource` (R4 RequestGroup invariant rqg-1
  *   wants a resource or sub-actions): for a `definitionCanonical` Questionnaire, the
@@ -188,11 +193,12 @@ class PlanApplier {
         return;
       }
       // %patient, %response and %order must all be present, even when empty (fhirpath throws on an unknown variable).
-      const result = evaluateCondition(expression.expression, patient, {
+      const result = evaluateCondition(
+        expression.expression,
         patient,
-        response: response ?? null,
-        order: order ?? null,
-      });
+        { patient, response: response ?? null, order: order ?? null },
+        this.context.valueSets,
+      );
       if (!result.ok) {
         this.problems.push(
           issue(

@@ -1,4 +1,6 @@
+import type { Coding } from 'fhir/r4';
 import { fhirpathEngine, r4Model } from '../fhir/fhirpath-r4';
+import type { ValueSetCodes } from '../fhir/validation/terminology';
 
 export type ConditionResult = { ok: true; value: boolean } | { ok: false; message: string };
 
@@ -9,6 +11,10 @@ export type ConditionResult = { ok: true; value: boolean } | { ok: false; messag
  * names must be a key of `variables`, even when its value is null (an absent key throws).
  * The inputs are copied first: fhirpath may annotate the objects it walks.
  *
+ * `memberOf(url)` (FHIRPath R4 terminology function) is answered from `valueSets`, the
+ * expansions the caller looked up beforehand, so that a condition names a ValueSet instead of
+ * repeating its codes; a ValueSet not among them is an error, not a silent false.
+ *
  * The result is true only for a single `true`; an empty result or `false` is false; anything
  * else (several values, a non-boolean, a syntax or runtime error) is an error.
  */
@@ -16,6 +22,7 @@ export function evaluateCondition(
   expression: string,
   context: unknown,
   variables: Record<string, unknown>,
+  valueSets: ReadonlyMap<string, ValueSetCodes> = new Map(),
 ): ConditionResult {
   let result: unknown;
   try {
@@ -24,7 +31,7 @@ export function evaluateCondition(
       expression,
       structuredClone(variables),
       r4Model(),
-      { async: false },
+      { async: false, userInvocationTable: { memberOf: { fn: memberOf(valueSets), arity: { 1: ['Any'] } } } },
     );
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
@@ -35,6 +42,34 @@ export function evaluateCondition(
   return {
     ok: false,
     message: `the expression must give one boolean, it gave ${JSON.stringify(result).slice(0, 200)}`,
+  };
+}
+
+/** The plain value of an item fhirpath hands a function (it wraps resource elements in nodes). */
+function plain(item: unknown): unknown {
+  return typeof item === 'object' && item !== null && 'data' in item ? (item as { data: unknown }).data : item;
+}
+
+/**
+ * `memberOf`: true when the input (one code, Coding or CodeableConcept) has a coding in the
+ * value set, false when it has none, empty for an empty input (FHIRPath R4 §terminology).
+ */
+function memberOf(valueSets: ReadonlyMap<string, ValueSetCodes>) {
+  return (input: unknown[], urls: unknown[]): boolean[] => {
+    const url = urls.map(plain)[0];
+    if (urls.length !== 1 || typeof url !== 'string') throw new Error('memberOf() takes one ValueSet URL');
+    const codes = valueSets.get(url.split('|')[0]);
+    if (codes === undefined) throw new Error(`memberOf(): the ValueSet ${url} is not known to this server`);
+    if (input.length === 0) return [];
+    if (input.length > 1) throw new Error('memberOf() takes one code, Coding or CodeableConcept');
+    const value = plain(input[0]);
+    const codings: Coding[] =
+      typeof value === 'string'
+        ? [{ code: value }]
+        : typeof value === 'object' && value !== null && 'coding' in value
+          ? ((value as { coding?: Coding[] }).coding ?? [])
+          : [value as Coding];
+    return [codings.some((c) => c.code !== undefined && codes.contains(c.system, c.code))];
   };
 }
 

@@ -53,9 +53,10 @@ describe('the three questions of an EHR, one query each', () => {
     expect(byMode('include')).toContain('foraminotomy-preop');
   });
 
-  test('every section is one document with its own type', async () => {
+  test('every section is one document with its own type: LOINC Education note first, our section code second', async () => {
     const docs = await search(`/DocumentReference?procedure=${encodeURIComponent(`${CPT}|63048`)}&_count=50`);
-    const types = docs.map((d: any) => d.type.coding[0].code).sort();
+    for (const d of docs) expect(d.type.coding[0]).toEqual({ system: 'http://loinc.org', code: '34895-3', display: 'Education note' });
+    const types = docs.map((d: any) => d.type.coding[1].code).sort();
     expect(types).toEqual(['day-of-surgery', 'handout', 'indications', 'outlook', 'overview', 'preparation', 'procedure', 'recovery', 'risks']);
   });
 });

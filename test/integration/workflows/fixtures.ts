@@ -69,7 +69,8 @@ export function assignment(
 
 export interface Answers {
   sex: 'female' | 'male' | 'other' | 'unknown';
-  pregnant?: boolean;
+  /** Asked of everyone: true = yes, false = no (the default), or "does not apply to me". */
+  pregnant?: boolean | 'not-applicable';
   medicines?: { name: string; kind?: string }[];
   alcohol?: boolean;
   bloodThinners?: string[];
@@ -79,6 +80,9 @@ export interface Answers {
   heartDisease?: boolean;
   otherConditions?: string;
   smoking?: boolean;
+  /** preop-answer code for the ride home and the home (default yes). */
+  rideHome?: 'yes' | 'no' | 'not-needed-or-not-sure';
+  homePrepared?: 'yes' | 'no' | 'not-needed-or-not-sure';
 }
 
 const bool = (linkId: string, value: boolean): QuestionnaireResponseItem => ({
@@ -92,8 +96,11 @@ const coded = (linkId: string, system: string, codes: string[]): QuestionnaireRe
 
 /** A complete set of answers, as a form filler would send them (only enabled items). */
 export function answerItems(a: Answers): QuestionnaireResponseItem[] {
-  const aboutYou: QuestionnaireResponseItem[] = [coded('sex', GENDER, [a.sex])];
-  if (a.sex !== 'male') aboutYou.push(bool('pregnant', a.pregnant ?? false));
+  const pregnant = a.pregnant === true ? 'yes' : a.pregnant === 'not-applicable' ? 'not-applicable' : 'no';
+  const aboutYou: QuestionnaireResponseItem[] = [
+    coded('sex', GENDER, [a.sex]),
+    coded('pregnant', PREOP_ANSWER, [pregnant]),
+  ];
   const meds: QuestionnaireResponseItem[] = [bool('takes-medicines', (a.medicines?.length ?? 0) > 0)];
   for (const m of a.medicines ?? []) {
     const entry: QuestionnaireResponseItem[] = [
@@ -121,7 +128,13 @@ export function answerItems(a: Answers): QuestionnaireResponseItem[] {
     { linkId: 'about-you', item: aboutYou },
     { linkId: 'medicines-and-alcohol', item: meds },
     { linkId: 'health', item: health },
-    { linkId: 'planning', item: [bool('ride-home', true), bool('home-prepared', true)] },
+    {
+      linkId: 'planning',
+      item: [
+        coded('ride-home', PREOP_ANSWER, [a.rideHome ?? 'yes']),
+        coded('home-prepared', PREOP_ANSWER, [a.homePrepared ?? 'yes']),
+      ],
+    },
   ];
 }
 

@@ -122,11 +122,11 @@ describe('a smoker on blood thinners having neck surgery (CPT 63045) on 2026-03-
       'before-prepare-home': { end: '2026-03-15' },
       'before-arrange-ride': { end: '2026-03-15' },
       'week-before': { start: '2026-03-09', end: '2026-03-15' },
-      'week-before-stop-blood-thinners': '2026-03-09',
+      'week-before-stop-blood-thinners': { start: '2026-03-09', end: '2026-03-15' },
       'week-before-ask-medicines': { start: '2026-03-09', end: '2026-03-15' },
       'week-before-report-illness': { start: '2026-03-09', end: '2026-03-15' },
       'day-of-surgery': '2026-03-16',
-      'day-of-surgery-stop-eating': '2026-03-16',
+      'day-of-surgery-stop-eating': { end: '2026-03-16' },
       'day-of-surgery-medicines': '2026-03-16',
       'day-of-surgery-arrive': '2026-03-16',
       after: { start: '2026-03-16', end: '2026-04-13' },
@@ -144,7 +144,7 @@ describe('a smoker on blood thinners having neck surgery (CPT 63045) on 2026-03-
       resourceType: 'CarePlan',
       status: 'draft',
       intent: 'plan',
-      instantiatesCanonical: [`${PLAN_URL}|1.0.0`],
+      instantiatesCanonical: [`${PLAN_URL}|2.0.0`],
       subject: { reference: `Patient/${smokerId}` },
       author: { reference: `Practitioner/${coordinatorId}` },
       period: { start: '2026-03-09', end: '2026-04-13' },
@@ -187,7 +187,7 @@ describe('a smoker on blood thinners having neck surgery (CPT 63045) on 2026-03-
       status: 'draft',
       intent: 'plan',
       owner: { reference: `Patient/${smokerId}` },
-      executionPeriod: { start: '2026-03-09', end: '2026-03-09' },
+      executionPeriod: { start: '2026-03-09', end: '2026-03-15' },
     });
     expect(stop.reasonCode?.coding?.[0].code).toBe('blood-thinners');
   });
@@ -233,7 +233,7 @@ describe('a patient with none of those, lumbar surgery (CPT 63047) at 2026-04-02
       'week-before-ask-medicines': { start: t('2026-03-26'), end: t('2026-04-01') },
       'week-before-report-illness': { start: t('2026-03-26'), end: t('2026-04-01') },
       'day-of-surgery': t('2026-04-02'),
-      'day-of-surgery-stop-eating': t('2026-04-02'),
+      'day-of-surgery-stop-eating': { end: t('2026-04-02') },
       'day-of-surgery-medicines': t('2026-04-02'),
       'day-of-surgery-arrive': t('2026-04-02'),
       after: { start: t('2026-04-02'), end: t('2026-04-30') },
@@ -261,7 +261,7 @@ describe('other ways to give day 0 and the order', () => {
     const s = schedule(r.body);
     expect(s['after-soft-neck-collar']).toBeUndefined();
     expect(s['before-smoking']).toEqual({ end: '2026-05-03' });
-    expect(s['week-before-stop-blood-thinners']).toBe('2026-04-27');
+    expect(s['week-before-stop-blood-thinners']).toEqual({ start: '2026-04-27', end: '2026-05-03' });
   });
 
   test('a Procedure coded ICD-10-PCS 01N10ZZ (cervical) as the order; procedureDate wins over its date', async () => {
@@ -283,24 +283,46 @@ describe('other ways to give day 0 and the order', () => {
     expect(schedule(overridden.body)['after-soft-neck-collar']).toBe('2026-06-08');
   });
 
-  test('a patient without any response: the answer-based steps are left out', async () => {
+  test('a patient without any completed response: every answer-based step stays in', async () => {
     const newcomer = await create<{ id: string }>(server, patient('Newcomer', 'unknown'));
+    // An answer in progress does not count: only a completed response may leave a step out.
+    await create(server, response(newcomer.id, 'in-progress', answerItems({ sex: 'unknown' })));
     const r = await server.fetch(
       `/PlanDefinition/foraminotomy/$apply?subject=Patient/${newcomer.id}&procedureDate=2026-07-01`,
     );
     expect(r.status).toBe(200);
     const s = schedule(r.body);
-    expect(
-      [
-        'before-smoking',
-        'before-see-condition-provider',
-        'week-before-stop-blood-thinners',
-        'after-soft-neck-collar',
-      ].filter((id) => id in s),
-    ).toEqual([]);
+    expect(s).toMatchObject({
+      'before-smoking': { end: '2026-06-30' },
+      'before-see-condition-provider': { end: '2026-06-30' },
+      'week-before-stop-blood-thinners': { start: '2026-06-24', end: '2026-06-30' },
+    });
+    expect('after-soft-neck-collar' in s).toBe(false);
     expect(
       (r.body as CarePlan).supportingInfo?.some((i) => i.reference?.startsWith('QuestionnaireResponse/')),
     ).toBe(false);
+  });
+
+  test('a completed response saying no blood thinners, no conditions and no smoking leaves those steps out', async () => {
+    const healthy = await create<{ id: string }>(server, patient('Healthy', 'female'));
+    await create(server, response(healthy.id, 'completed', answerItems({ sex: 'female' })));
+    const r = await server.fetch(
+      `/PlanDefinition/foraminotomy/$apply?subject=Patient/${healthy.id}&procedureDate=2026-07-01`,
+    );
+    expect(r.status).toBe(200);
+    const s = schedule(r.body);
+    for (const id of ['before-smoking', 'before-see-condition-provider', 'week-before-stop-blood-thinners'])
+      expect(s[id]).toBeUndefined();
+    expect(s['week-before-ask-medicines']).toEqual({ start: '2026-06-24', end: '2026-06-30' });
+  });
+
+  test('another condition alone brings the see-your-provider step', async () => {
+    const other = await create<{ id: string }>(server, patient('Asthma', 'female'));
+    await create(server, response(other.id, 'completed', answerItems({ sex: 'female', otherConditions: 'Asthma' })));
+    const r = await server.fetch(
+      `/PlanDefinition/foraminotomy/$apply?subject=Patient/${other.id}&procedureDate=2026-07-01`,
+    );
+    expect(schedule(r.body)['before-see-condition-provider']).toEqual({ end: '2026-06-30' });
   });
 
   test('diabetes brings the see-your-provider step', async () => {
@@ -317,7 +339,57 @@ describe('other ways to give day 0 and the order', () => {
       `/PlanDefinition/$apply?planDefinition=${PLAN_URL}&subject=Patient/${plainId}&procedureDate=2026-07-01`,
     );
     expect(r.status).toBe(200);
-    expect(r.body.instantiatesCanonical).toEqual([`${PLAN_URL}|1.0.0`]);
+    expect(r.body.instantiatesCanonical).toEqual([`${PLAN_URL}|2.0.0`]);
+  });
+});
+
+describe('the neck collar comes with every cervical code (ValueSet foraminotomy-cervical-procedure)', () => {
+  const PCS = 'http://www.cms.gov/Medicare/Coding/ICD10';
+  test.each([
+    [CPT, '63020', true],
+    [CPT, '63040', true],
+    [CPT, '63043', true],
+    [CPT, '63045', true],
+    [PCS, '01N10ZZ', true],
+    [PCS, '01N14ZZ', true],
+    [CPT, '63030', false],
+    [CPT, '62380', false],
+    [CPT, '63035', false],
+    [CPT, '63048', false],
+    [PCS, '01NB4ZZ', false],
+  ])('%s|%s: collar step %s', async (system, code, collar) => {
+    const order = await create<{ id: string }>(server, {
+      resourceType: 'ServiceRequest',
+      status: 'active',
+      intent: 'order',
+      code: { coding: [{ system, code }] },
+      subject: { reference: `Patient/${plainId}` },
+      occurrenceDateTime: '2026-08-03',
+    });
+    const r = await server.fetch(
+      `/PlanDefinition/foraminotomy/$apply?subject=Patient/${plainId}&order=ServiceRequest/${order.id}`,
+    );
+    expect(r.status).toBe(200);
+    expect(schedule(r.body)['after-soft-neck-collar']).toEqual(collar ? '2026-08-03' : undefined);
+  });
+
+  test('a plan whose condition names a ValueSet this server does not hold is refused, naming it', async () => {
+    const plan = (await server.fetch('/PlanDefinition/foraminotomy')).body;
+    const collar = plan.action[3].action[0];
+    collar.condition[0].expression.expression = "%order.code.memberOf('https://example.org/ValueSet/none')";
+    const r = await server.fetch('/PlanDefinition/$apply', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'planDefinition', resource: plan },
+          { name: 'subject', valueReference: { reference: `Patient/${plainId}` } },
+          { name: 'procedureDate', valueDate: '2026-08-03' },
+        ],
+      }),
+    });
+    expect(r.status).toBe(422);
+    expect(r.body.issue[0].diagnostics).toContain('https://example.org/ValueSet/none is not known');
   });
 });
 

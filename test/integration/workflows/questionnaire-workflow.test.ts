@@ -255,7 +255,7 @@ describe('answering: in progress, then completed', () => {
       status: 'in-progress',
       subject: { reference: `Patient/${patientId}` },
     });
-    expect(populated.questionnaire).toBe(`${QUESTIONNAIRE_URL}|1.0.0`);
+    expect(populated.questionnaire).toBe(`${QUESTIONNAIRE_URL}|2.0.0`);
     const [aboutYou, meds, health] = populated.item!;
     expect(aboutYou.item![0]).toMatchObject({
       linkId: 'sex',
@@ -376,6 +376,37 @@ describe('a patient with more Tasks than one page of the lookup', () => {
     expect(task.output?.[0].valueReference).toEqual({ reference: `QuestionnaireResponse/${responseId}` });
     expect((await read<Task>(`/Task/${closed[0].id}`)).meta.versionId).toBe('1');
     expect(concernCodes(await followUpsOf(responseId))).toEqual(['smoking']);
+  });
+});
+
+describe('questions asked of everyone, and answers that need the coordinator', () => {
+  test('a patient recorded as male who could be pregnant, has no ride home and another condition raises those three follow-ups', async () => {
+    const patientId = (await create(server, patient('Everyone', 'male'))).id;
+    await create(server, assignment(patientId, coordinatorId, '2026-05-01', '2026-05-10'));
+    const answers = answerItems({ sex: 'male', pregnant: true, rideHome: 'no', otherConditions: 'Asthma' });
+    const r = await server.fetch('/QuestionnaireResponse', {
+      method: 'POST',
+      body: JSON.stringify(response(patientId, 'completed', answers)),
+    });
+    expect(r.status).toBe(201);
+    expect(concernCodes(await followUpsOf(r.body.id))).toEqual(['no-ride-home', 'other-conditions', 'pregnancy']);
+  });
+
+  test('"does not apply to me", "not needed or not sure" and no other condition raise nothing', async () => {
+    const patientId = (await create(server, patient('Unsure', 'female'))).id;
+    await create(server, assignment(patientId, coordinatorId, '2026-05-01', '2026-05-10'));
+    const answers = answerItems({
+      sex: 'female',
+      pregnant: 'not-applicable',
+      rideHome: 'not-needed-or-not-sure',
+      homePrepared: 'not-needed-or-not-sure',
+    });
+    const r = await server.fetch('/QuestionnaireResponse', {
+      method: 'POST',
+      body: JSON.stringify(response(patientId, 'completed', answers)),
+    });
+    expect(r.status).toBe(201);
+    expect(await followUpsOf(r.body.id)).toEqual([]);
   });
 });
 

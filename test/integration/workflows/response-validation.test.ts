@@ -134,6 +134,14 @@ const cases: Case[] = [
     diagnostics: /Required question 'alcohol'/,
   },
   {
+    rule: 'pregnancy left unanswered by a patient recorded as male (it is asked of everyone)',
+    subject: () => maleId,
+    items: () => edited((items) => group(items, 'about-you').splice(1, 1), { sex: 'male' }),
+    code: 'required',
+    expression: 'QuestionnaireResponse.item[0]',
+    diagnostics: /Required question 'pregnant'/,
+  },
+  {
     rule: 'a required question enabled by an answer (the illnesses, once recent-illness is yes)',
     items: () =>
       edited((items) => (question(items, 'health', 'recent-illness').answer = [{ valueBoolean: true }])),
@@ -142,16 +150,17 @@ const cases: Case[] = [
     diagnostics: /Required question 'illnesses'/,
   },
   {
-    rule: 'an answer to a disabled item (pregnancy for a male patient)',
+    rule: 'an answer to a disabled item (details of other conditions after answering no)',
     subject: () => maleId,
     items: () =>
       edited(
-        (items) => group(items, 'about-you').push({ linkId: 'pregnant', answer: [{ valueBoolean: false }] }),
+        (items) =>
+          group(items, 'health').splice(4, 0, { linkId: 'other-conditions-details', answer: [{ valueString: 'Asthma' }] }),
         { sex: 'male' },
       ),
     code: 'business-rule',
-    expression: 'QuestionnaireResponse.item[0].item[1]',
-    diagnostics: /'pregnant' is not enabled/,
+    expression: 'QuestionnaireResponse.item[2].item[4]',
+    diagnostics: /'other-conditions-details' is not enabled/,
   },
   {
     rule: 'an answer to an item disabled by enableBehavior any (details without a prescription or other thinner)',
@@ -236,7 +245,7 @@ describe('rules of a completed response that do not apply in progress (R4 questi
   test('an in-progress response may omit required items, answer a disabled item and exceed maxLength', async () => {
     const items = edited(
       (all) => {
-        group(all, 'about-you').push({ linkId: 'pregnant', answer: [{ valueBoolean: false }] });
+        group(all, 'health').splice(4, 0, { linkId: 'other-conditions-details', answer: [{ valueString: 'Asthma' }] });
         group(all, 'medicines-and-alcohol').splice(1, 1);
         question(all, 'medicines-and-alcohol', 'blood-thinner-details').answer = [
           { valueString: 'W'.repeat(201) },

@@ -1,4 +1,7 @@
-import type { CarePlan, Patient, PlanDefinition, Questionnaire, ServiceRequest } from 'fhir/r4';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CarePlan, Patient, PlanDefinition, Questionnaire, ServiceRequest, ValueSet } from 'fhir/r4';
+import { Terminology } from '../../../src/fhir/validation/terminology';
 import { applyPlanDefinition, type ApplyContext } from '../../../src/workflows/apply-plan';
 import { answerItems, QUESTIONNAIRE_URL, response } from '../../integration/workflows/fixtures';
 import { foraminotomyPlan, preopQuestionnaire, validationErrors } from './fixtures';
@@ -18,6 +21,12 @@ const order: ServiceRequest = {
   code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '63045' }] },
 };
 
+const CERVICAL = 'https://patient-education.dev/fhir/ValueSet/foraminotomy-cervical-procedure';
+const cervicalValueSet = JSON.parse(
+  readFileSync(join(__dirname, '../../../profiles/ValueSet-foraminotomy-cervical-procedure.json'), 'utf8'),
+) as ValueSet;
+const valueSets = new Map([[CERVICAL, new Terminology([cervicalValueSet]).expand(CERVICAL)!]]);
+
 function context(overrides: Partial<ApplyContext> = {}): ApplyContext {
   return {
     plan: foraminotomyPlan(),
@@ -28,6 +37,7 @@ function context(overrides: Partial<ApplyContext> = {}): ApplyContext {
       id: 'qr1',
     },
     dayZero: '2026-03-16',
+    valueSets,
     practitioner: { reference: 'Practitioner/c1' },
     questionnaires: new Map<string, Questionnaire>([
       [QUESTIONNAIRE_URL, { ...preopQuestionnaire(), id: 'foraminotomy-preop' }],
@@ -74,7 +84,7 @@ test('the documentation of a known document points at this server and is listed 
         system: 'urn:ietf:rfc:3986',
         value: 'https://patient-education.dev/fhir/DocumentReference/foraminotomy-preparation',
       },
-      display: 'Foraminotomy - Before the procedure',
+      display: 'Foraminotomy - Before the surgery',
     },
   ]);
   const text = JSON.stringify(carePlan.contained);
@@ -187,4 +197,30 @@ test('conditions see %patient too, and all applicability conditions must hold', 
         .carePlan,
     ),
   ).toEqual(['both']);
+});
+
+test('memberOf(url) in a condition is answered from the ValueSet expansions of the context', () => {
+  const plan: PlanDefinition = {
+    resourceType: 'PlanDefinition',
+    status: 'active',
+    action: [
+      {
+        id: 'neck',
+        title: 'Neck',
+        condition: [
+          { kind: 'applicability', expression: { language: 'text/fhirpath', expression: `%order.code.memberOf('${CERVICAL}')` } },
+        ],
+      },
+    ],
+  };
+  const coded = (system: string, code: string): ServiceRequest => ({ ...order, code: { coding: [{ system, code }] } });
+  const cpt = 'http://www.ama-assn.org/go/cpt';
+  expect(ids(applyPlanDefinition(context({ plan, order: coded(cpt, '63020') })).carePlan)).toEqual(['neck']);
+  expect(ids(applyPlanDefinition(context({ plan, order: coded('http://www.cms.gov/Medicare/Coding/ICD10', '01N14ZZ') })).carePlan)).toEqual(['neck']);
+  expect(ids(applyPlanDefinition(context({ plan, order: coded(cpt, '63030') })).carePlan)).toEqual([]);
+  // The same code in another system is not a member.
+  expect(ids(applyPlanDefinition(context({ plan, order: coded('http://snomed.info/sct', '63020') })).carePlan)).toEqual([]);
+  expect(ids(applyPlanDefinition(context({ plan, order: undefined })).carePlan)).toEqual([]);
+  const unknown = applyPlanDefinition(context({ plan, valueSets: new Map() }));
+  expect(unknown.problems.map((p) => p.diagnostics)).toEqual([expect.stringContaining(`the ValueSet ${CERVICAL} is not known`)]);
 });

@@ -22,6 +22,8 @@ test('the pre-op questionnaire carries one rule per concern, in its own data', (
     'diabetes',
     'heart-disease',
     'smoking',
+    'other-conditions',
+    'no-ride-home',
   ]);
 });
 
@@ -37,15 +39,24 @@ test('every concern answered yes raises every rule; nothing to tell raises none'
     heartDisease: true,
     otherConditions: 'asthma',
     smoking: true,
+    rideHome: 'no',
   });
-  expect(raised(preopQuestionnaire(), qr(all))).toHaveLength(8);
-  expect(
-    raised(
-      preopQuestionnaire(),
-      qr(answerItems({ sex: 'female', pregnant: false, otherConditions: 'asthma' })),
-    ),
-  ).toEqual([]);
+  expect(raised(preopQuestionnaire(), qr(all))).toHaveLength(10);
+  expect(raised(preopQuestionnaire(), qr(answerItems({ sex: 'female', pregnant: false })))).toEqual([]);
   expect(raised(preopQuestionnaire(), qr([]))).toEqual([]);
+});
+
+test('pregnancy is raised by a yes whatever the recorded sex; "does not apply to me" raises nothing', () => {
+  expect(raised(preopQuestionnaire(), qr(answerItems({ sex: 'male', pregnant: true })))).toEqual(['pregnancy']);
+  expect(raised(preopQuestionnaire(), qr(answerItems({ sex: 'female', pregnant: 'not-applicable' })))).toEqual([]);
+});
+
+test('"no" to a ride home and another condition raise follow-ups; "not needed or not sure" does not', () => {
+  expect(raised(preopQuestionnaire(), qr(answerItems({ sex: 'female', rideHome: 'no' })))).toEqual(['no-ride-home']);
+  expect(
+    raised(preopQuestionnaire(), qr(answerItems({ sex: 'female', rideHome: 'not-needed-or-not-sure', homePrepared: 'not-needed-or-not-sure' }))),
+  ).toEqual([]);
+  expect(raised(preopQuestionnaire(), qr(answerItems({ sex: 'female', otherConditions: 'asthma' })))).toEqual(['other-conditions']);
 });
 
 test('a rule that cannot be evaluated is reported, not raised; the others still run', () => {
