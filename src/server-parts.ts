@@ -7,6 +7,7 @@ import type { ContextOptions, ServerContext } from './server-context';
 import { workflowParts } from './workflows';
 import { buildSecurity } from './auth/security';
 import { createValidator } from './fhir/validation';
+import { terminologyOperations } from './operations/terminology-operations';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -30,7 +31,7 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
     context: {
       validator,
       profiles: validator.resourceProfiles,
-      operations: [...workflows.operations],
+      operations: [...workflows.operations, ...terminologyOperations],
       hooks: workflows.hooks,
       security: security.capability,
     },

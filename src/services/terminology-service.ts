@@ -87,8 +87,7 @@ export class StoredTerminology implements TerminologySource {
   async loadCodeSystem(canonical: string): Promise<CodeSystem | undefined> {
     const url = canonicalUrl(canonical);
     if (!this.codeSystems.has(url)) {
-      const found = (await findByUrl<CodeSystem>(this.store, this.search, 'CodeSystem', url)) ?? asCodeSystem(coreDefinition(url));
-      this.codeSystems.set(url, found);
+      this.codeSystems.set(url, await findCodeSystem(this.store, this.search, url));
     }
     return this.codeSystems.get(url);
   }
@@ -99,6 +98,16 @@ export class StoredTerminology implements TerminologySource {
     const expander = new ValueSetExpander(this, this.limits);
     return typeof root === 'string' ? expander.expand(root) : expander.expandValueSet(root);
   }
+}
+
+/** An R4 core value set (administrative-gender, ...). */
+export function coreValueSet(url: string): ValueSet | undefined {
+  return asValueSet(coreDefinition(url));
+}
+
+/** A stored code system, or an R4 core one. */
+export async function findCodeSystem(store: ResourceStore, search: SearchService, url: string): Promise<CodeSystem | undefined> {
+  return (await findByUrl<CodeSystem>(store, search, 'CodeSystem', url)) ?? asCodeSystem(coreDefinition(canonicalUrl(url)));
 }
 
 function asValueSet(resource: ValueSet | CodeSystem | undefined): ValueSet | undefined {
