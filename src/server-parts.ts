@@ -8,6 +8,7 @@ import { workflowParts } from './workflows';
 import { buildSecurity } from './auth/security';
 import { createValidator } from './fhir/validation';
 import { terminologyOperations } from './operations/terminology-operations';
+import { infobuttonRouter } from './web/infobutton/router';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -35,7 +36,10 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
       hooks: workflows.hooks,
       security: security.capability,
     },
-    app: (ctx) => ({ ...security.app(ctx) }),
+    app: (ctx) => {
+      const parts = security.app(ctx);
+      return { ...parts, routes: [...(parts.routes ?? []), infobuttonRouter(ctx)] };
+    },
     close: () => security.close(),
   };
 }
