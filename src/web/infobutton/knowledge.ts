@@ -6,6 +6,21 @@ import type { InfobuttonRequest, SearchCriterion } from './infobutton-request';
 const SECTION = `${BASE}/CodeSystem/education-section`;
 /** Matches listed at most per request (MedlinePlus Connect lists up to three topics per code). */
 const MAX_MATCHES = 10;
+/**
+ * How long a plan's summaries are reused. Which plans match is searched on every request (a new
+ * or deleted ConceptMap or plan counts at once, on every instance); only the summaries, taken
+ * from the plan's sections, are kept per plan version, so an edited section shows after at most
+ * this long.
+ */
+const SUMMARY_TTL_MS = 60_000;
+const MAX_CACHED_PLANS = 1000;
+
+interface Summaries {
+  PAT: string;
+  PROV: string;
+  expires: number;
+}
+const summaryCache = new Map<string, Summaries>();
 
 /** One entry of the knowledge response: a handout and its summary for the recipient. */
 export interface KnowledgeEntry {
@@ -35,7 +50,7 @@ async function searchBundle(ctx: ServerContext, type: string, params: [string, s
  * a display name is given.
  */
 function criterionSearches(ctx: ServerContext, criterion: SearchCriterion): [string, string][][] {
-  const common: [string, string][] = [['status', 'active'], ['_count', String(MAX_MATCHES)]];
+  const common: [string, string][] = [['_count', String(MAX_MATCHES)]];
   if (criterion.code !== undefined) return [[['procedure', `${escape(criterion.system!)}|${escape(criterion.code)}`], ...common]];
   const text = criterion.displayName!;
   const searches: [string, string][][] = [[['title:contains', text], ...common]];
@@ -54,20 +69,45 @@ export async function findKnowledge(ctx: ServerContext, request: InfobuttonReque
   for (const criterion of request.criteria) {
     for (const params of criterionSearches(ctx, criterion)) {
       for (const resource of await searchBundle(ctx, 'PlanDefinition', params)) {
-        if (plans.size < MAX_MATCHES && resource.id) plans.set(resource.id, resource as PlanDefinition);
+        // Only published material is offered (the status filter stays out of the search so it
+        // remains a one-code lookup).
+        const plan = resource as PlanDefinition;
+        if (plans.size < MAX_MATCHES && plan.id && plan.status === 'active') plans.set(plan.id, plan);
       }
     }
   }
   if (plans.size === 0) return [];
-  const documents = await sectionDocuments(ctx, [...plans.values()]);
+  const summaries = await summariesOf(ctx, [...plans.values()]);
   const origin = publicOrigin(ctx.config.baseUrl);
   return [...plans.values()].map((plan) => ({
     id: `${ctx.config.baseUrl}/PlanDefinition/${plan.id!}`,
     title: plan.title ?? plan.name ?? plan.id!,
     link: `${origin}/education/${encodeURIComponent(plan.id!)}`,
     updated: plan.meta?.lastUpdated ?? plan.date ?? new Date().toISOString(),
-    summary: request.recipient === 'PAT' ? patientSummary(plan, documents) : clinicianSummary(plan, documents),
+    summary: summaries.get(plan.id!)![request.recipient],
   }));
+}
+
+/** Both summaries of each plan: from the cache while fresh, else from its sections (one search for all). */
+async function summariesOf(ctx: ServerContext, plans: PlanDefinition[]): Promise<Map<string, Summaries>> {
+  const now = Date.now();
+  const key = (plan: PlanDefinition) => `${plan.id!}|${plan.meta?.versionId ?? ''}|${plan.meta?.lastUpdated ?? ''}`;
+  const out = new Map<string, Summaries>();
+  const missing: PlanDefinition[] = [];
+  for (const plan of plans) {
+    const cached = summaryCache.get(key(plan));
+    if (cached && cached.expires > now) out.set(plan.id!, cached);
+    else missing.push(plan);
+  }
+  if (missing.length === 0) return out;
+  const documents = await sectionDocuments(ctx, missing);
+  for (const plan of missing) {
+    const summaries = { PAT: patientSummary(plan, documents), PROV: clinicianSummary(plan, documents), expires: now + SUMMARY_TTL_MS };
+    if (summaryCache.size >= MAX_CACHED_PLANS) summaryCache.clear();
+    summaryCache.set(key(plan), summaries);
+    out.set(plan.id!, summaries);
+  }
+  return out;
 }
 
 /** The overview, indications and risks sections the plans point to, by section code (one search). */
