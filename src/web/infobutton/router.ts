@@ -20,7 +20,6 @@ export function infobuttonRouter(ctx: ServerContext): express.Router {
     const origin = publicOrigin(ctx.config.baseUrl);
     const head = feedHead(request, entries, origin);
     res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Vary', 'Accept');
     if (request.responseType === 'text/html') {
       if (entries.length === 1) {
         res.redirect(302, entries[0].link);

@@ -182,3 +182,17 @@ describe('a site ConceptMap makes the infobutton match its codes', () => {
     expect(readMedlinePlusJson(await json(query))).toEqual([]);
   });
 });
+
+describe('with authorization on (the default)', () => {
+  test('the responder answers without a token, as the public library does', async () => {
+    const secured = await startTestServer({ env: { LOAD_CONTENT: 'true', AUTH: 'on' } });
+    try {
+      const securedOrigin = secured.base.replace(/\/fhir$/, '');
+      const res = await fetch(`${securedOrigin}/infobutton?mainSearchCriteria.v.c=63047&mainSearchCriteria.v.cs=${CPT_OID}&knowledgeResponseType=application/json`);
+      expect(res.status).toBe(200);
+      expect(readMedlinePlusJson(await res.json())).toHaveLength(1);
+    } finally {
+      await secured.close();
+    }
+  });
+});
