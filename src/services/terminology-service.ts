@@ -2,7 +2,9 @@ import type { CodeSystem, CodeSystemConcept, ConceptMap, ValueSet } from 'fhir/r
 import { FhirError } from '../fhir/fhir-error';
 import type { Filter, TokenFilter, TokenMatch } from '../fhir/search/search-request';
 import {
+  allConcepts,
   canonicalUrl,
+  findConcept,
   DEFAULT_EXPANSION_LIMITS,
   Expansion,
   ExpansionError,
@@ -135,14 +137,7 @@ async function valueSetMatches(store: ResourceStore, search: SearchService, filt
   return matches;
 }
 
-function flatten(concepts: CodeSystemConcept[] | undefined): CodeSystemConcept[] {
-  return (concepts ?? []).flatMap((c) => [c, ...flatten(c.concept)]);
-}
-
-function descendants(concept: CodeSystemConcept): string[] {
-  return [concept.code, ...(concept.concept ?? []).flatMap(descendants)];
-}
-
+/** The codes on the path from a root of the hierarchy down to this code (for :above). */
 function ancestors(concepts: CodeSystemConcept[] | undefined, code: string, path: string[] = []): string[] | undefined {
   for (const c of concepts ?? []) {
     if (c.code === code) return [...path, c.code];
@@ -164,8 +159,8 @@ async function hierarchy(store: ResourceStore, search: SearchService, filter: To
       continue;
     }
     if (filter.modifier === 'below') {
-      const root = flatten(cs.concept).find((c) => c.code === value.code);
-      const codes = root ? descendants(root) : [value.code];
+      const root = findConcept(cs.concept ?? [], value.code);
+      const codes = root ? [root.code, ...allConcepts(root.concept ?? []).map((c) => c.code)] : [value.code];
       out.push(...codes.map((code) => ({ system: value.system, code })));
     } else {
       const codes = ancestors(cs.concept, value.code) ?? [value.code];
