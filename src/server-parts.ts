@@ -8,6 +8,8 @@ import { workflowParts } from './workflows';
 import { buildSecurity } from './auth/security';
 import { createValidator } from './fhir/validation';
 import { patientPages } from './web/patient';
+import { terminologyOperations } from './operations/terminology-operations';
+import { infobuttonRouter } from './web/infobutton/router';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -33,11 +35,11 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
     context: {
       validator,
       profiles: validator.resourceProfiles,
-      operations: [...workflows.operations, ...patient.operations],
+      operations: [...workflows.operations, ...terminologyOperations, ...patient.operations],
       hooks: workflows.hooks,
       security: security.capability,
     },
-    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx)),
+    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx), { routes: [infobuttonRouter(ctx)] }),
     close: () => security.close(),
   };
 }

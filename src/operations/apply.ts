@@ -10,7 +10,8 @@ import type {
   ServiceRequest,
 } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
-import { Terminology, type ValueSetCodes } from '../fhir/validation/terminology';
+import { Terminology } from '../fhir/validation/terminology';
+import type { Expansion } from '../fhir/terminology/value-set-expander';
 import type { ResourceService } from '../services/resource-service';
 import { isReferenceMoment } from '../workflows/action-timing';
 import { applyPlanDefinition } from '../workflows/apply-plan';
@@ -289,14 +290,14 @@ async function findDocuments(service: ResourceService, actions: PlanDefinitionAc
 async function findConditionValueSets(
   service: ResourceService,
   actions: PlanDefinitionAction[],
-): Promise<Map<string, ValueSetCodes>> {
+): Promise<Map<string, Expansion>> {
   const urls = new Set(
     actions
       .flatMap((a) => a.condition ?? [])
       .flatMap((c) => [...(c.expression?.expression ?? '').matchAll(/memberOf\(\s*'([^']+)'\s*\)/g)])
       .map((m) => m[1].split('|')[0]),
   );
-  const expansions = new Map<string, ValueSetCodes>();
+  const expansions = new Map<string, Expansion>();
   for (const url of urls) {
     const [valueSet] = await searchResources<ValueSet>(service, 'ValueSet', [['url', url]]);
     const codes = valueSet ? new Terminology([valueSet]).expand(url) : undefined;

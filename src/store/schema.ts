@@ -63,6 +63,12 @@ export interface CompositeIndexTable extends IndexRowBase {
   component_2: string;
   value_2: string | null;
 }
+export interface TranslationIndexTable extends IndexRowBase {
+  source_system: string;
+  source_code: string;
+  target_system: string;
+  target_code: string;
+}
 export interface FulltextIndexTable {
   rid: string;
   resource_type: string;
@@ -86,6 +92,7 @@ export interface DatabaseSchema {
   idx_number: NumberIndexTable;
   idx_quantity: QuantityIndexTable;
   idx_composite: CompositeIndexTable;
+  idx_translation: TranslationIndexTable;
   idx_fulltext: FulltextIndexTable;
   schema_migration: MigrationTable;
 }

@@ -16,7 +16,7 @@ import type {
   Task,
 } from 'fhir/r4';
 import { issue } from '../fhir/operation-outcome';
-import type { ValueSetCodes } from '../fhir/validation/terminology';
+import type { Expansion } from '../fhir/terminology/value-set-expander';
 import { concreteTiming, span, TimingError } from './action-timing';
 import {
   COMPLETE_QUESTIONNAIRE,
@@ -42,7 +42,7 @@ export interface ApplyContext {
   /** Questionnaires of this server, by the canonical an action's definitionCanonical uses. */
   questionnaires: ReadonlyMap<string, Questionnaire>;
   /** Expansions of the ValueSets the plan's conditions name in `memberOf(url)`, by url. */
-  valueSets?: ReadonlyMap<string, ValueSetCodes>;
+  valueSets?: ReadonlyMap<string, Expansion>;
   /** Education documents of this server, by the url an action's documentation cites. */
   documents: ReadonlyMap<string, { reference: string; url: string; display?: string }>;
   now: string;

@@ -1,6 +1,6 @@
 import type { Coding } from 'fhir/r4';
 import { fhirpathEngine, r4Model } from '../fhir/fhirpath-r4';
-import type { ValueSetCodes } from '../fhir/validation/terminology';
+import type { Expansion } from '../fhir/terminology/value-set-expander';
 
 export type ConditionResult = { ok: true; value: boolean } | { ok: false; message: string };
 
@@ -22,7 +22,7 @@ export function evaluateCondition(
   expression: string,
   context: unknown,
   variables: Record<string, unknown>,
-  valueSets: ReadonlyMap<string, ValueSetCodes> = new Map(),
+  valueSets: ReadonlyMap<string, Expansion> = new Map(),
 ): ConditionResult {
   let result: unknown;
   try {
@@ -54,7 +54,7 @@ function plain(item: unknown): unknown {
  * `memberOf`: true when the input (one code, Coding or CodeableConcept) has a coding in the
  * value set, false when it has none, empty for an empty input (FHIRPath R4 §terminology).
  */
-function memberOf(valueSets: ReadonlyMap<string, ValueSetCodes>) {
+function memberOf(valueSets: ReadonlyMap<string, Expansion>) {
   return (input: unknown[], urls: unknown[]): boolean[] => {
     const url = urls.map(plain)[0];
     if (urls.length !== 1 || typeof url !== 'string') throw new Error('memberOf() takes one ValueSet URL');
@@ -69,7 +69,7 @@ function memberOf(valueSets: ReadonlyMap<string, ValueSetCodes>) {
         : typeof value === 'object' && value !== null && 'coding' in value
           ? ((value as { coding?: Coding[] }).coding ?? [])
           : [value as Coding];
-    return [codings.some((c) => c.code !== undefined && codes.contains(c.system, c.code))];
+    return [codings.some((c) => c.code !== undefined && codes.contains(c.system, c.code) === true)];
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Resource } from 'fhir/r4';
+import type { ConceptMap, Resource } from 'fhir/r4';
 import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 import { parseDateRange, timestampText } from './date-range';
 import { emptyIndexValues, type IndexValues, type TokenValue } from './index-values';
@@ -6,6 +6,7 @@ import { normalizeString } from './normalize';
 import { compileSimplePath } from './simple-path';
 import type { SearchParameterDefinition, SearchParameterRegistry } from './search-parameter-registry';
 import { isJsonObject } from '../validation/json-values';
+import { conceptMapTranslations } from '../terminology/concept-map';
 
 type Compiled = (resource: unknown, context?: Record<string, unknown>) => unknown[];
 
@@ -34,6 +35,7 @@ export class IndexValueExtractor {
       if (results.length === 0) continue;
       this.addValues(values, param, results, resource);
     }
+    if (resource.resourceType === 'ConceptMap') values.translation = conceptMapTranslations(resource as ConceptMap);
     values.narrative = narrativeText(resource);
     values.content = [values.narrative, ...collectStrings(resource)].join(' ');
     return values;

@@ -44,6 +44,14 @@ export interface CompositeValue {
   component2: string;
   value2: number | null;
 }
+/** One mapping of a ConceptMap, source code onto target code (code translation in search). */
+export interface TranslationValue {
+  param: string;
+  sourceSystem: string;
+  sourceCode: string;
+  targetSystem: string;
+  targetCode: string;
+}
 
 export interface IndexValues {
   token: TokenValue[];
@@ -54,6 +62,7 @@ export interface IndexValues {
   number: NumberValue[];
   quantity: QuantityValue[];
   composite: CompositeValue[];
+  translation: TranslationValue[];
   /** Text of the narrative only (_text). */
   narrative: string;
   /** Narrative, every string of the resource and text attachments (_content). */
@@ -70,6 +79,7 @@ export function emptyIndexValues(): IndexValues {
     number: [],
     quantity: [],
     composite: [],
+    translation: [],
     narrative: '',
     content: '',
   };

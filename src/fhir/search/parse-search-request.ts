@@ -265,6 +265,13 @@ function parseBoolean(value: string, name: string): boolean {
   throw FhirError.badRequest(`:missing takes true or false, got "${value}"`, name);
 }
 
+/**
+ * Token parameters whose plain searches also match through stored ConceptMaps: `procedure=S|C`
+ * finds material coded with any code a ConceptMap maps S|C onto, so a site's own order codes
+ * find the library once it has posted its map (docs/terminology.md).
+ */
+export const TRANSLATED_TOKEN_PARAMS: ReadonlySet<string> = new Set(['procedure']);
+
 const TOKEN_MODIFIERS = ['not', 'text', 'of-type', 'in', 'not-in', 'below', 'above', 'identifier'] as const;
 
 function parseToken(code: string, modifier: string | undefined, values: string[], name: string): TokenFilter {
@@ -299,6 +306,7 @@ function parseToken(code: string, modifier: string | undefined, values: string[]
     return filter;
   }
   filter.values = values.map((v) => parseTokenMatch(v, name));
+  if (filter.modifier === 'none' && TRANSLATED_TOKEN_PARAMS.has(code)) filter.translated = true;
   return filter;
 }
 

@@ -22,6 +22,8 @@ export interface TokenFilter {
   texts: string[];
   /** For :in / :not-in / :below / :above: the canonical of the ValueSet or the code to expand. */
   valueSets: string[];
+  /** Also match the codes the values map onto through any stored ConceptMap (TRANSLATED_TOKEN_PARAMS). */
+  translated?: boolean;
 }
 
 export interface StringFilter {

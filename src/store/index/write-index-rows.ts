@@ -91,6 +91,16 @@ const VALUE_TABLES = [
       ['value_2', 'numeric', (v) => (v.value2 === null ? null : numeric(v.value2))],
     ],
   }),
+  spec({
+    table: 'idx_translation',
+    key: 'translation',
+    columns: [
+      ['source_system', 'text', (v) => v.sourceSystem],
+      ['source_code', 'text', (v) => v.sourceCode],
+      ['target_system', 'text', (v) => v.targetSystem],
+      ['target_code', 'text', (v) => v.targetCode],
+    ],
+  }),
 ] as const;
 
 /**

@@ -190,8 +190,25 @@ function compileToken(filter: TokenFilter, types: string[], rid: RawBuilder<unkn
     case 'not-in':
       return sql`not ${lookup(tokenMatches(filter.values))}`;
     default:
-      return lookup(tokenMatches(filter.values));
+      return filter.translated ? compileTranslatedToken(filter, types, rid) : lookup(tokenMatches(filter.values));
   }
+}
+
+/**
+ * A token search that also matches through stored ConceptMaps: the resources coded with a value,
+ * and those coded with a target that a current ConceptMap maps a value onto (idx_translation,
+ * written with the ConceptMap in its transaction, so every instance sees a map from its commit on).
+ * The second branch starts from the source code's index, then the target's.
+ */
+function compileTranslatedToken(filter: TokenFilter, types: string[], rid: RawBuilder<unknown>): Condition {
+  const direct = sql`select t.rid from idx_token t where ${typeCondition('t.resource_type', types)} and t.param = ${filter.param} and ${tokenMatches(filter.values)}`;
+  const sources = filter.values
+    .filter((v) => v.code !== undefined && v.system !== null)
+    .map((v) => (typeof v.system === 'string' ? sql`(m.source_code = ${v.code} and m.source_system = ${v.system})` : sql`m.source_code = ${v.code}`));
+  if (sources.length === 0) return sql`${rid} in (${direct})`;
+  return sql`${rid} in (${direct} union all
+    select t.rid from idx_translation m join idx_token t on t.code = m.target_code and t.system = m.target_system
+      where ${or(sources)} and ${typeCondition('t.resource_type', types)} and t.param = ${filter.param})`;
 }
 
 function compileString(filter: StringFilter, types: string[], rid: RawBuilder<unknown>): Condition {

@@ -146,7 +146,7 @@ describe('terminology of the package', () => {
 
   it('the concept map only maps codes of the foraminotomy-procedure value set', () => {
     const procedures = terminology.expand(`${CANONICAL}/ValueSet/foraminotomy-procedure`);
-    const [conceptMap] = byType<ConceptMap>('ConceptMap');
+    const conceptMap = byType<ConceptMap>('ConceptMap').find((m) => m.id === 'foraminotomy-procedure-codes')!;
     for (const group of conceptMap.group ?? []) {
       for (const element of group.element ?? []) {
         expect(procedures?.contains(group.source, element.code ?? '')).toBe(true);

@@ -76,8 +76,14 @@ describe('value set expansion for required bindings', () => {
     );
   });
 
-  it('declines what it cannot expand exactly: unknown systems, other filters, cycles, unknown value sets', () => {
-    for (const id of ['snomed', 'regex', 'cycle-a', 'missing'])
+  it('expands a regex filter on the codes', () => {
+    const regex = terminology.expand('http://example.org/vs/regex');
+    expect(regex?.contains(codeSystem.url, 'bleeding')).toBe(true);
+    expect(regex?.contains(codeSystem.url, 'general')).toBe(false);
+  });
+
+  it('declines what it cannot expand exactly: unknown systems, cycles, unknown value sets', () => {
+    for (const id of ['snomed', 'cycle-a', 'missing'])
       expect(terminology.expand(`http://example.org/vs/${id}`)).toBeUndefined();
   });
 });
