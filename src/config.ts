@@ -59,6 +59,12 @@ export interface ServerConfig {
   authCapabilities: string[];
   /** Resource types that anyone may read and search without a token (comma separated). */
   authPublicTypes: string[];
+  /** Most entries one batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES). */
+  bundleMaxEntries: number;
+  /** Bytes of matched resources one search page holds at most; the rest follows the `next` link (SEARCH_PAGE_MAX_BYTES). */
+  searchPageMaxBytes: number;
+  /** Longest accepted lifetime (exp - iat) of an access token, in seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS). */
+  authMaxTokenLifetimeSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -169,5 +175,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     authAuthorizationEndpoint: readUrl(env, 'AUTH_AUTHORIZATION_ENDPOINT'),
     authCapabilities: readList(env, 'AUTH_CAPABILITIES', []),
     authPublicTypes: readList(env, 'AUTH_PUBLIC_TYPES', DEFAULT_PUBLIC_TYPES),
+    bundleMaxEntries: readInteger(env, 'BUNDLE_MAX_ENTRIES', 1000, 1, 1_000_000),
+    searchPageMaxBytes: readInteger(env, 'SEARCH_PAGE_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    authMaxTokenLifetimeSeconds: readInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 3600, 60, 31 * 86400),
   };
 }

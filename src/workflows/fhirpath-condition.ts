@@ -1,3 +1,5 @@
+import { FhirError } from '../fhir/fhir-error';
+import { budgetOptions, checkFhirPathExpression } from '../fhir/fhirpath-limits';
 import { fhirpathEngine, r4Model } from '../fhir/fhirpath-r4';
 
 export type ConditionResult = { ok: true; value: boolean } | { ok: false; message: string };
@@ -10,13 +12,16 @@ export type ConditionResult = { ok: true; value: boolean } | { ok: false; messag
  * The inputs are copied first: fhirpath may annotate the objects it walks.
  *
  * The result is true only for a single `true`; an empty result or `false` is false; anything
- * else (several values, a non-boolean, a syntax or runtime error) is an error.
+ * else (several values, a non-boolean, a syntax or runtime error) is an error. Conditions come
+ * from clients: an expression over the FHIRPath limits (fhirpath-limits.ts) throws a 400
+ * FhirError instead.
  */
 export function evaluateCondition(
   expression: string,
   context: unknown,
   variables: Record<string, unknown>,
 ): ConditionResult {
+  checkFhirPathExpression(expression);
   let result: unknown;
   try {
     result = fhirpathEngine().evaluate(
@@ -24,9 +29,10 @@ export function evaluateCondition(
       expression,
       structuredClone(variables),
       r4Model(),
-      { async: false },
+      { async: false, ...budgetOptions() },
     );
   } catch (error) {
+    if (error instanceof FhirError) throw error;
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
   }
   if (!Array.isArray(result)) return { ok: false, message: 'the expression did not give a collection' };
@@ -43,14 +49,17 @@ export function evaluateValues(
   expression: string,
   input: unknown,
 ): { ok: true; values: unknown[] } | { ok: false; message: string } {
+  checkFhirPathExpression(expression);
   try {
     const result: unknown = fhirpathEngine().evaluate(structuredClone(input), expression, {}, r4Model(), {
       async: false,
+      ...budgetOptions(),
     });
     return Array.isArray(result)
       ? { ok: true, values: result }
       : { ok: false, message: 'the expression did not give a collection' };
   } catch (error) {
+    if (error instanceof FhirError) throw error;
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -1,13 +1,22 @@
 import type { Resource } from 'fhir/r4';
+import { FhirError } from '../fhir-error';
+import { budgetOptions } from '../fhirpath-limits';
 import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 import { parseDateRange, timestampText } from './date-range';
 import { emptyIndexValues, type IndexValues, type TokenValue } from './index-values';
 import { normalizeString } from './normalize';
 import { compileSimplePath } from './simple-path';
-import type { SearchParameterDefinition, SearchParameterRegistry } from './search-parameter-registry';
+import { CORE_SEARCH_PARAMETER_BASE, type SearchParameterDefinition, type SearchParameterRegistry } from './search-parameter-registry';
 import { isJsonObject } from '../validation/json-values';
 
-type Compiled = (resource: unknown, context?: Record<string, unknown>) => unknown[];
+type Compiled = (resource: unknown, context?: Record<string, unknown>, options?: Record<string, unknown>) => unknown[];
+
+
+/**
+ * Characters of a resource's text that `_text` and `_content` index: PostgreSQL refuses a
+ * tsvector over 1 MB, which 200,000 characters cannot reach (150,000 identifiers would).
+ */
+export const MAX_TEXT_INDEX_CHARS = 200_000;
 
 const CONTACT_POINT_SYSTEMS = new Set(['phone', 'fax', 'email', 'pager', 'url', 'sms', 'other']);
 const INFINITY_START = '-infinity';
@@ -26,20 +35,22 @@ export class IndexValueExtractor {
     private readonly options: { simplePaths?: boolean } = {},
   ) {}
 
+  /** The R4 core parameters are the specification's own; every other expression is a client's and runs within the FHIRPath limits. */
   extract(resource: Resource): IndexValues {
     const values = emptyIndexValues();
     for (const param of this.registry.indexedForType(resource.resourceType)) {
       // A composite's values are evaluated again by the engine (its components): they stay the engine's.
-      const results = this.evaluate(param.expression!, resource, param.type !== 'composite');
+      const results = this.evaluate(param.expression!, resource, param.type !== 'composite', !param.url.startsWith(CORE_SEARCH_PARAMETER_BASE) ? param.url : undefined);
       if (results.length === 0) continue;
       this.addValues(values, param, results, resource);
     }
-    values.narrative = narrativeText(resource);
-    values.content = [values.narrative, ...collectStrings(resource)].join(' ');
+    values.narrative = narrativeText(resource).slice(0, MAX_TEXT_INDEX_CHARS);
+    values.content = [values.narrative, ...collectStrings(resource)].join(' ').slice(0, MAX_TEXT_INDEX_CHARS);
     return values;
   }
 
-  private evaluate(expression: string, input: unknown, simple = false): unknown[] {
+  /** `limitedAs`: the SearchParameter a client defined, evaluated within the FHIRPath limits (over them: a 400 FhirError). */
+  private evaluate(expression: string, input: unknown, simple = false, limitedAs?: string): unknown[] {
     const walk = simple && this.options.simplePaths !== false;
     const key = walk ? `simple:${expression}` : expression;
     let fn = this.compiled.get(key);
@@ -48,8 +59,9 @@ export class IndexValueExtractor {
       this.compiled.set(key, fn);
     }
     try {
-      return fn(input);
-    } catch {
+      return limitedAs === undefined ? fn(input) : fn(input, {}, budgetOptions(undefined, `The expression of SearchParameter ${limitedAs}`));
+    } catch (error) {
+      if (error instanceof FhirError) throw error;
       // A core expression that this engine cannot evaluate for this resource indexes nothing.
       return [];
     }

@@ -301,7 +301,9 @@ function compileReference(filter: ReferenceFilter, types: string[], rid: RawBuil
     if (v.localBase !== undefined) parts.push(isLocalReference('f', v.localBase));
     return and(parts);
   });
-  return sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = ${filter.param} and ${or(matches)})`;
+  const param = filter.anyOfParams !== undefined ? sql`f.param = any(${[...filter.anyOfParams]})` : sql`f.param = ${filter.param}`;
+  const found = sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and ${param} and ${or(matches)})`;
+  return filter.not ? sql`not ${found}` : found;
 }
 
 function compileUri(filter: UriFilter, types: string[], rid: RawBuilder<unknown>): Condition {
