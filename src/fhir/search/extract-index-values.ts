@@ -18,6 +18,9 @@ type Compiled = (resource: unknown, context?: Record<string, unknown>, options?:
  */
 export const MAX_TEXT_INDEX_CHARS = 200_000;
 
+/** Search index values one resource may give (identifiers, codes, references...): each is a row written with it. */
+export const MAX_INDEX_VALUES = 50_000;
+
 const CONTACT_POINT_SYSTEMS = new Set(['phone', 'fax', 'email', 'pager', 'url', 'sms', 'other']);
 const INFINITY_START = '-infinity';
 const INFINITY_END = 'infinity';
@@ -43,6 +46,10 @@ export class IndexValueExtractor {
       const results = this.evaluate(param.expression!, resource, param.type !== 'composite', !param.url.startsWith(CORE_SEARCH_PARAMETER_BASE) ? param.url : undefined);
       if (results.length === 0) continue;
       this.addValues(values, param, results, resource);
+    }
+    const count = values.token.length + values.string.length + values.date.length + values.reference.length + values.number.length + values.quantity.length + values.uri.length + values.composite.length;
+    if (count > MAX_INDEX_VALUES) {
+      throw FhirError.of(422, 'too-costly', `The ${resource.resourceType} gives ${count} search index values; at most ${MAX_INDEX_VALUES} are accepted for one resource`);
     }
     values.narrative = narrativeText(resource).slice(0, MAX_TEXT_INDEX_CHARS);
     values.content = [values.narrative, ...collectStrings(resource)].join(' ').slice(0, MAX_TEXT_INDEX_CHARS);
