@@ -260,10 +260,9 @@ function checkBundle(state: SecurityState, limiter: TokenBucketLimiter, body: un
   const bundle = parsedBody(body) as Bundle | undefined;
   if (bundle?.type === 'transaction') state.request.interaction = 'transaction';
   const entries = Array.isArray(bundle?.entry) ? bundle.entry.length : 0;
-  for (let i = 1; i < entries; i++) {
-    const retryAfter = limiter.take(state.rateKey);
-    if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
-  }
+  // All of the entries at once or none (a refused Bundle leaves the caller's allowance as it was).
+  const retryAfter = entries > 1 ? limiter.take(state.rateKey, entries - 1) : undefined;
+  if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
 }
 
 /** Definitions that make the server evaluate what they contain (FHIRPath conditions, expressions, invariants). */
