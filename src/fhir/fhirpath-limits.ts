@@ -5,8 +5,8 @@ import { FhirError } from './fhir-error';
  * expressions, stored SearchParameters): an expression is checked before it is parsed, and
  * its evaluation is stopped once it runs longer than the time budget or builds a collection
  * larger than allowed. Evaluation is synchronous and holds the event loop, so the budget is
- * also the longest time one evaluation can hold up every other request. Over a limit: 400
- * `too-costly`.
+ * also the longest time one evaluation can hold up every other request; the evaluations of one
+ * request (a plan's conditions) share a request budget besides. Over a limit: 400 `too-costly`.
  */
 export interface FhirPathLimits {
   /** Characters of one expression. */
@@ -15,8 +15,15 @@ export interface FhirPathLimits {
   maxNesting: number;
   /** Items of any collection the evaluation builds. */
   maxCollection: number;
-  /** Milliseconds one evaluation may run. */
+  /** Milliseconds (CPU time) one evaluation may run. */
   timeBudgetMs: number;
+  /** Milliseconds all the evaluations of one request may run together (a plan's conditions). */
+  requestBudgetMs: number;
+}
+
+/** A time budget shared by the evaluations of one request. */
+export interface FhirPathBudget {
+  remainingMs: number;
 }
 
 export const FHIRPATH_LIMITS: Readonly<FhirPathLimits> = {
@@ -24,7 +31,13 @@ export const FHIRPATH_LIMITS: Readonly<FhirPathLimits> = {
   maxNesting: 32,
   maxCollection: 10_000,
   timeBudgetMs: 250,
+  requestBudgetMs: 1000,
 };
+
+/** The budget of one request's evaluations: each stops at its own limit or when this one is spent, whichever comes first. */
+export function requestBudget(limits: FhirPathLimits = FHIRPATH_LIMITS): FhirPathBudget {
+  return { remainingMs: limits.requestBudgetMs };
+}
 
 function tooCostly(diagnostics: string, location: string | undefined): FhirError {
   return FhirError.of(400, 'too-costly', diagnostics, location);
@@ -53,28 +66,51 @@ export function checkFhirPathExpression(expression: string, location?: string, l
   }
 }
 
+/** CPU time of this process in milliseconds: unlike the wall clock, it does not run on while the machine serves others. */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+type Debugger = (ctx: unknown, input: unknown, result: unknown) => void;
+
 /**
- * Options for one evaluation by the `fhirpath` package: its `debugger` hook runs after every
- * node of the expression is evaluated, and stops the evaluation (by throwing) past the time
- * budget or on a collection over the size limit. Build a new one for each evaluation: the
- * clock starts here.
+ * Runs one evaluation by the `fhirpath` package within the limits: `evaluate` gets options
+ * whose `debugger` hook runs after every node of the expression is evaluated and stops the
+ * evaluation (by throwing) past the time budget or on a collection over the size limit. Parse
+ * the expression before (compile), so that only evaluation is timed. Time is the process's CPU
+ * time, so a busy machine does not turn ordinary expressions into refusals. With `shared`, the
+ * time spent also counts against the request's budget.
  */
-export function budgetOptions(
-  location?: string,
-  subject = 'The FHIRPath expression',
+export function withinBudget<T>(
+  evaluate: (options: { debugger: Debugger }) => T,
+  context: { location?: string; subject?: string; shared?: FhirPathBudget } = {},
   limits: FhirPathLimits = FHIRPATH_LIMITS,
-): { debugger: (ctx: unknown, input: unknown, result: unknown) => void } {
-  const deadline = Date.now() + limits.timeBudgetMs;
+): T {
+  const { location, subject = 'The FHIRPath expression', shared } = context;
+  const started = cpuMs();
+  const fromRequest = shared !== undefined && shared.remainingMs < limits.timeBudgetMs;
+  const allowed = fromRequest ? shared.remainingMs : limits.timeBudgetMs;
   let steps = 0;
-  return {
-    debugger: (_ctx, _input, result) => {
+  const options = {
+    debugger: (_ctx: unknown, _input: unknown, result: unknown) => {
       if (Array.isArray(result) && result.length > limits.maxCollection) {
         throw tooCostly(`${subject} built a collection of more than ${limits.maxCollection} items`, location);
       }
       // Reading the clock at every node would cost more than most evaluations.
-      if ((++steps & 63) === 0 && Date.now() > deadline) {
-        throw tooCostly(`${subject} ran longer than its budget of ${limits.timeBudgetMs} ms and was stopped`, location);
+      if ((++steps & 63) === 0 && cpuMs() - started > allowed) {
+        throw tooCostly(
+          fromRequest
+            ? `The FHIRPath expressions of this request ran longer than their budget of ${limits.requestBudgetMs} ms together; evaluation was stopped`
+            : `${subject} ran longer than its budget of ${limits.timeBudgetMs} ms and was stopped`,
+          location,
+        );
       }
     },
   };
+  try {
+    return evaluate(options);
+  } finally {
+    if (shared !== undefined) shared.remainingMs -= cpuMs() - started;
+  }
 }

@@ -1,5 +1,5 @@
 import { FhirError } from '../fhir/fhir-error';
-import { budgetOptions, checkFhirPathExpression } from '../fhir/fhirpath-limits';
+import { checkFhirPathExpression, withinBudget, type FhirPathBudget } from '../fhir/fhirpath-limits';
 import { fhirpathEngine, r4Model } from '../fhir/fhirpath-r4';
 
 export type ConditionResult = { ok: true; value: boolean } | { ok: false; message: string };
@@ -20,17 +20,15 @@ export function evaluateCondition(
   expression: string,
   context: unknown,
   variables: Record<string, unknown>,
+  budget?: FhirPathBudget,
 ): ConditionResult {
   checkFhirPathExpression(expression);
   let result: unknown;
   try {
-    result = fhirpathEngine().evaluate(
-      structuredClone(context ?? {}),
-      expression,
-      structuredClone(variables),
-      r4Model(),
-      { async: false, ...budgetOptions() },
-    );
+    const compiled = fhirpathEngine().compile(expression, r4Model(), { async: false });
+    const input = structuredClone(context ?? {});
+    const env = structuredClone(variables);
+    result = withinBudget((options) => compiled(input, env, options), { shared: budget });
   } catch (error) {
     if (error instanceof FhirError) throw error;
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
@@ -51,10 +49,9 @@ export function evaluateValues(
 ): { ok: true; values: unknown[] } | { ok: false; message: string } {
   checkFhirPathExpression(expression);
   try {
-    const result: unknown = fhirpathEngine().evaluate(structuredClone(input), expression, {}, r4Model(), {
-      async: false,
-      ...budgetOptions(),
-    });
+    const compiled = fhirpathEngine().compile(expression, r4Model(), { async: false });
+    const data = structuredClone(input);
+    const result: unknown = withinBudget((options) => compiled(data, {}, options));
     return Array.isArray(result)
       ? { ok: true, values: result }
       : { ok: false, message: 'the expression did not give a collection' };

@@ -1,6 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../fhir-error';
-import { budgetOptions } from '../fhirpath-limits';
+import { withinBudget } from '../fhirpath-limits';
 import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 import { parseDateRange, timestampText } from './date-range';
 import { emptyIndexValues, type IndexValues, type TokenValue } from './index-values';
@@ -66,7 +66,7 @@ export class IndexValueExtractor {
       this.compiled.set(key, fn);
     }
     try {
-      return limitedAs === undefined ? fn(input) : fn(input, {}, budgetOptions(undefined, `The expression of SearchParameter ${limitedAs}`));
+      return limitedAs === undefined ? fn(input) : withinBudget((options) => fn(input, {}, options), { subject: `The expression of SearchParameter ${limitedAs}` });
     } catch (error) {
       if (error instanceof FhirError) throw error;
       // A core expression that this engine cannot evaluate for this resource indexes nothing.
