@@ -63,6 +63,12 @@ export interface ServerConfig {
   patientLinkDaysAfterDue: number;
   /** Lifetime in days of a patient link whose Task has no due date. */
   patientLinkDaysWithoutDue: number;
+  /** Most entries one batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES). */
+  bundleMaxEntries: number;
+  /** Bytes of matched resources one search page holds at most; the rest follows the `next` link (SEARCH_PAGE_MAX_BYTES). */
+  searchPageMaxBytes: number;
+  /** Longest accepted lifetime (exp - iat) of an access token, in seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS). */
+  authMaxTokenLifetimeSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -175,5 +181,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     authPublicTypes: readList(env, 'AUTH_PUBLIC_TYPES', DEFAULT_PUBLIC_TYPES),
     patientLinkDaysAfterDue: readInteger(env, 'PATIENT_LINK_DAYS_AFTER_DUE', 1, 0, 365),
     patientLinkDaysWithoutDue: readInteger(env, 'PATIENT_LINK_DAYS_WITHOUT_DUE', 30, 1, 365),
+    bundleMaxEntries: readInteger(env, 'BUNDLE_MAX_ENTRIES', 1000, 1, 1_000_000),
+    searchPageMaxBytes: readInteger(env, 'SEARCH_PAGE_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    authMaxTokenLifetimeSeconds: readInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 3600, 60, 31 * 86400),
   };
 }

@@ -28,7 +28,7 @@ export interface ServerContext {
   hooks: Map<string, WriteHook[]>;
   /** Profiles per resource type, from profiles/ (for supportedProfile). */
   supportedProfiles: Map<string, string[]>;
-  historySettings: { baseUrl: string; defaultCount: number; maxCount: number };
+  historySettings: { baseUrl: string; defaultCount: number; maxCount: number; maxPageBytes?: number };
   capabilityStatement(): CapabilityStatement;
 }
 
@@ -46,9 +46,14 @@ export interface ContextOptions {
 export function createServerContext(config: ServerConfig, database: Database, logger: Logger, options: ContextOptions = {}): ServerContext {
   const registry = SearchParameterRegistry.withCoreParameters(RESOURCE_TYPES);
   const extractor = new IndexValueExtractor(registry);
-  const settings = { baseUrl: config.baseUrl, defaultCount: config.defaultPageSize, maxCount: config.maxPageSize };
+  const settings = { baseUrl: config.baseUrl, defaultCount: config.defaultPageSize, maxCount: config.maxPageSize, maxPageBytes: config.searchPageMaxBytes };
   const searchService = new SearchService(registry, settings);
   const hooks = options.hooks ?? new Map<string, WriteHook[]>();
+  // Stored SearchParameters add parameters; they never redefine the specification's (authorization rests on those).
+  hooks.set('SearchParameter', [
+    ...(hooks.get('SearchParameter') ?? []),
+    { validate: async (resource) => registry.storedParameterIssues(resource as SearchParameter) },
+  ]);
   // A SearchParameter written through the API joins the registry at once (reindex for old data).
   hooks.set('SearchParameter', [
     ...(hooks.get('SearchParameter') ?? []),
@@ -75,7 +80,7 @@ export function createServerContext(config: ServerConfig, database: Database, lo
   const store = new ResourceStore(database.db);
   const service = new ResourceService({ store, extractor, validator: options.validator, hooks, search: searchService });
   const operations = new Map([reindexOperation(extractor), validateOperation, ...(options.operations ?? [])].map((o) => [o.name, o]));
-  const bundleService = new BundleService({ baseUrl: config.baseUrl }, async (svc, { url }) => {
+  const bundleService = new BundleService({ baseUrl: config.baseUrl, maxEntries: config.bundleMaxEntries }, async (svc, { url }) => {
     const [path, query] = url.split('?');
     const segments = path.split('/').filter((s) => s !== '');
     if (segments.length === 2 && query === undefined) {
@@ -84,8 +89,10 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     }
     if (segments.length === 1) {
       svc.assertType(segments[0]);
-      const { request, warnings } = searchService.parse([segments[0]], [...new URLSearchParams(query ?? '')], false);
-      const result = await searchService.search(svc.store, segments[0], request, warnings);
+      // The service's own search service: under authorization it is the one a direct search runs on.
+      const search = svc.dependencies.search;
+      const { request, warnings } = search.parse([segments[0]], [...new URLSearchParams(query ?? '')], false);
+      const result = await search.search(svc.store, segments[0], request, warnings);
       return { status: 200, body: JSON.parse(result.body) as unknown };
     }
     if (segments.length === 4 && segments[2] === '_history') {

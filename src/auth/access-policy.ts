@@ -1,7 +1,8 @@
 import { forbidden, unauthorized } from './auth-errors';
-import { isCompartmentType } from './patient-compartment';
+import type { Filter } from '../fhir/search/search-request';
+import { isCompartmentType, publicLibraryFilter } from './patient-compartment';
 import type { Principal } from './principal';
-import { canonicalQuery, scopeAppliesToType, type Permission } from './scopes';
+import { canonicalQuery, CONFORMANCE_WRITE_TYPES, scopeAppliesToType, scopeGrants, type Permission } from './scopes';
 
 /** One way a grant reaches resources of a type: within a patient's compartment, matching a query, or both. */
 export interface AccessAlternative {
@@ -9,6 +10,8 @@ export interface AccessAlternative {
   patient: string | undefined;
   /** SMART v2 granular constraint (`patient/Task.rs?status=requested`). */
   query: [string, string][] | undefined;
+  /** Filters of the server's own making (public library material: no patient referenced). */
+  filters?: Filter[];
   /** The scope it comes from, for messages. */
   scope: string;
 }
@@ -42,7 +45,8 @@ const NONE: Access = { kind: 'none' };
  *   can hold anyone's data, they do not reach at all; they never write the public types;
  * - `patient/` scopes without a `patient` claim in the token reach nothing of the compartment types;
  * - `user/` scopes are treated like `system/` ones: this server keeps no per-user permissions;
- * - a `*` scope does not reach AuditEvent (see scopeAppliesToType).
+ * - a `*` scope does not reach AuditEvent (see scopeAppliesToType), and does not write
+ *   SearchParameter or StructureDefinition (see scopeGrants).
  */
 export class AccessPolicy {
   constructor(
@@ -60,13 +64,16 @@ export class AccessPolicy {
 
   /** The union of what the listed permissions reach on a type. */
   access(resourceType: string, ...permissions: Permission[]): Access {
-    if (this.isPublic(resourceType) && permissions.some((p) => p === 'r' || p === 's')) return ALL;
+    // Public reading reaches the library material only: of a type that can hold patient data
+    // (DocumentReference), the resources that reference no patient.
+    const library = this.isPublic(resourceType) && permissions.some((p) => p === 'r' || p === 's') ? publicLibraryFilter(resourceType) : undefined;
+    if (library === null) return ALL;
+    const alternatives: AccessAlternative[] = library !== undefined ? [{ patient: undefined, query: undefined, filters: [library], scope: 'public library material' }] : [];
     const principal = this.principal;
-    if (!principal) return NONE;
-    const alternatives: AccessAlternative[] = [];
+    if (!principal) return alternatives.length === 0 ? NONE : { kind: 'some', alternatives };
     for (const scope of principal.scopes) {
       if (!scopeAppliesToType(scope, resourceType)) continue;
-      const granted = permissions.filter((p) => scope.permissions.has(p));
+      const granted = permissions.filter((p) => scope.permissions.has(p) && scopeGrants(scope, resourceType, p));
       if (granted.length === 0) continue;
       let patient: string | undefined;
       if (scope.context === 'patient') {
@@ -114,6 +121,7 @@ export class AccessPolicy {
   }
 
   private scopeHint(resourceType: string, permission: Permission): string {
+    if (CONFORMANCE_WRITE_TYPES.has(resourceType) && permission !== 'r' && permission !== 's') return `a scope that names the type, system/${resourceType}.${permission} (a * scope does not write conformance resources)`;
     return `a scope such as system/${resourceType}.${permission} or user/${resourceType}.${permission}`;
   }
 }

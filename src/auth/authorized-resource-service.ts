@@ -114,6 +114,7 @@ export class AuthorizedResourceService extends ResourceService {
   }
 
   private async createWithin(resource: Resource, options: { ifNoneExist?: string; id?: string }, access: Access): Promise<WriteResult> {
+    await this.access.assertReferencesWithin(this.store, resource, access, 'Create');
     const result = await super.create(resource, options);
     if (!result.changed) {
       // If-None-Exist found it; reading it back went through read(), which checked `r`.
@@ -133,6 +134,7 @@ export class AuthorizedResourceService extends ResourceService {
   }
 
   private async updateWithin(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string }, access: Access): Promise<WriteResult> {
+    await this.access.assertReferencesWithin(this.store, resource, access, 'Update');
     if (access.kind !== 'all') {
       const current = await this.store.read(resourceType, id, true);
       if (current && !(await this.access.storedMeets(this.store, JSON.parse(current.content) as Resource, access))) {

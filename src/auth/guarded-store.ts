@@ -34,8 +34,12 @@ export class GuardedStore extends ResourceStore {
     if (forUpdate) return super.read(resourceType, id, true);
     const access = this.access.policy.require(resourceType, 'r', 'Read');
     const stored = await super.read(resourceType, id);
-    if (!stored || access.kind === 'all') return stored;
-    return (await this.access.storedMeets(this, JSON.parse(stored.content) as Resource, access)) ? stored : undefined;
+    if (!stored) return stored;
+    const resource = JSON.parse(stored.content) as Resource;
+    if (access.kind !== 'all' && !(await this.access.storedMeets(this, resource, access))) return undefined;
+    // What operations and workflows read through the store is audited like a read.
+    if (!stored.deleted) this.access.touch(resource);
+    return stored;
   }
 
   override async readMany(keys: { resourceType: string; id: string }[]): Promise<StoredResource[]> {
@@ -43,7 +47,11 @@ export class GuardedStore extends ResourceStore {
     const out: StoredResource[] = [];
     for (const row of rows) {
       const access = this.access.policy.access(row.resourceType, 'r');
-      if (access.kind === 'all' || (await this.access.storedMeets(this, JSON.parse(row.content) as Resource, access))) out.push(row);
+      const resource = JSON.parse(row.content) as Resource;
+      if (access.kind === 'all' || (await this.access.storedMeets(this, resource, access))) {
+        out.push(row);
+        this.access.touch(resource);
+      }
     }
     return out;
   }

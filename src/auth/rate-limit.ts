@@ -14,8 +14,11 @@ export class TokenBucketLimiter {
     this.refillPerMs = perMinute / 60_000;
   }
 
-  /** Takes one token: undefined when allowed, else the whole seconds until a token is back. */
-  take(key: string): number | undefined {
+  /**
+   * Takes `cost` tokens at once (a Bundle's entries), or none: undefined when allowed, else the
+   * whole seconds until they are back. A cost over a minute's allowance costs the whole minute.
+   */
+  take(key: string, cost = 1): number | undefined {
     if (this.perMinute <= 0) return undefined;
     const now = this.now();
     let bucket = this.buckets.get(key);
@@ -27,11 +30,13 @@ export class TokenBucketLimiter {
       bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.updatedAt) * this.refillPerMs);
       bucket.updatedAt = now;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    const wanted = Math.min(cost, this.perMinute);
+    if (wanted <= 0) return undefined;
+    if (bucket.tokens >= wanted) {
+      bucket.tokens -= wanted;
       return undefined;
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.refillPerMs / 1000));
+    return Math.max(1, Math.ceil((wanted - bucket.tokens) / this.refillPerMs / 1000));
   }
 
   /** Forgets the buckets that would be full again anyway (idle a minute or more). */

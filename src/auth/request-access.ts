@@ -13,7 +13,7 @@ import { accessCondition, compartmentCondition, rowMeets, selectIds, selectMatch
 import type { RequestAudit } from './audit';
 import { GuardedStore } from './guarded-store';
 import { forbidden } from './auth-errors';
-import { compartmentParams, compartmentPatients } from './patient-compartment';
+import { compartmentParams, compartmentPatients, isCompartmentType, localReferences } from './patient-compartment';
 import type { Permission } from './scopes';
 
 /** Most resources an access check turns into an id list (a compartment, a chain's targets). */
@@ -77,7 +77,7 @@ export class RequestAccess {
     const resolved: ResolvedAlternative[] = [];
     for (const alt of alternatives) {
       if (alt.query === undefined) {
-        resolved.push({ ...alt, filters: [] });
+        resolved.push({ ...alt, filters: alt.filters ?? [] });
         continue;
       }
       try {
@@ -129,6 +129,33 @@ export class RequestAccess {
     }
   }
 
+  /**
+   * Under patient scopes, before a write: every local reference the resource holds (any
+   * element, contained resources included) names the patient in context when it names a
+   * Patient, and a resource of the Patient compartment only when that resource belongs to no
+   * other patient. So a write cannot place anything in, or point anything at, another
+   * patient's compartment, and the server's hooks that follow it act for this patient only.
+   */
+  async assertReferencesWithin(store: ResourceStore, resource: Resource, access: Access, what: string): Promise<void> {
+    if (access.kind !== 'some' || access.alternatives.some((a) => a.patient === undefined)) return;
+    const allowed = new Set(access.alternatives.map((a) => a.patient!));
+    const others: { resourceType: string; id: string; path: string }[] = [];
+    for (const ref of localReferences(resource, this.baseUrl)) {
+      if (ref.resourceType === 'Patient') {
+        if (!allowed.has(ref.id)) throw forbidden(`${what}: ${ref.path} references Patient/${ref.id}, outside the compartment of the patient in context`);
+      } else if (isCompartmentType(ref.resourceType)) others.push(ref);
+    }
+    if (others.length === 0) return;
+    const rows = await unguarded(store).readMany(others.map(({ resourceType, id }) => ({ resourceType, id })));
+    for (const row of rows) {
+      const patients = this.patientsOf(JSON.parse(row.content) as Resource);
+      if ([...patients].some((p) => !allowed.has(p))) {
+        const ref = others.find((o) => o.resourceType === row.resourceType && o.id === row.id)!;
+        throw forbidden(`${what}: ${ref.path} references ${row.resourceType}/${row.id}, which belongs to another patient's compartment`);
+      }
+    }
+  }
+
   // ---- search ----
 
   /**
@@ -169,8 +196,10 @@ export class RequestAccess {
       const out: Filter[] = [...alt.filters];
       if (alt.patient !== undefined) {
         const params = compartmentParams(resourceType);
-        if (resourceType !== 'Patient' && params.length === 1) {
-          out.push({ kind: 'reference', param: params[0], values: [{ targetType: 'Patient', id: alt.patient, localBase: this.baseUrl }] });
+        if (resourceType !== 'Patient' && params.length > 0) {
+          // One condition on the reference index, whatever the number of parameters: no id list
+          // that other patients' resources could grow past the materialization limit.
+          out.push({ kind: 'reference', param: params[0], anyOfParams: params, values: [{ targetType: 'Patient', id: alt.patient, localBase: this.baseUrl }] });
         } else {
           out.push(idFilter(await this.materialize(store, resourceType, compartmentCondition(resourceType, alt.patient, this.baseUrl), 'The patient compartment')));
         }

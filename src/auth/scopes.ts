@@ -90,6 +90,19 @@ export function scopeAppliesToType(scope: Pick<ResourceScope, 'resourceType'>, r
 }
 
 /**
+ * Conformance resources that change how the server indexes, searches and validates (and so
+ * who is in which compartment): writing them needs a scope that names the type
+ * (`system/SearchParameter.cu`); a `*` scope reads them but does not write them.
+ */
+export const CONFORMANCE_WRITE_TYPES: ReadonlySet<string> = new Set(['SearchParameter', 'StructureDefinition']);
+
+/** Whether a scope's permission reaches a type: a `*` scope writes no conformance resource. */
+export function scopeGrants(scope: Pick<ResourceScope, 'resourceType'>, resourceType: string, permission: Permission): boolean {
+  if (!scopeAppliesToType(scope, resourceType)) return false;
+  return scope.resourceType !== '*' || permission === 'r' || permission === 's' || !CONFORMANCE_WRITE_TYPES.has(resourceType);
+}
+
+/**
  * True when `allowed` (a scope a client was registered with) covers all of `requested`:
  * same context, type covered, no permission beyond it, and a granular constraint that is
  * absent from `allowed` or identical to the one requested.
@@ -97,7 +110,10 @@ export function scopeAppliesToType(scope: Pick<ResourceScope, 'resourceType'>, r
 export function scopeCovers(allowed: ResourceScope, requested: ResourceScope): boolean {
   if (allowed.context !== requested.context) return false;
   if (requested.resourceType === '*' ? allowed.resourceType !== '*' : !scopeAppliesToType(allowed, requested.resourceType)) return false;
-  for (const p of requested.permissions) if (!allowed.permissions.has(p)) return false;
+  for (const p of requested.permissions) {
+    if (!allowed.permissions.has(p)) return false;
+    if (requested.resourceType !== '*' && !scopeGrants(allowed, requested.resourceType, p)) return false;
+  }
   if (allowed.query === undefined) return true;
   return canonicalQuery(allowed.query) === canonicalQuery(requested.query);
 }

@@ -6,12 +6,14 @@ import type { ServerConfig } from '../config';
 import type { AppExtensions } from '../http/app';
 import type { FastPathGate } from '../http/fast-path';
 import type { ServerContext } from '../server-context';
+import type { ReferenceFilter } from '../fhir/search/search-request';
 import { AuditTrail } from './audit';
 import { AuthorizingSearchService } from './authorizing-search-service';
 import { auditService, dependenciesOf } from './authorized-resource-service';
 import { ClientRegistry } from './client-registry';
 import { authenticate, authorize } from './middleware';
 import { checkPatientLink } from './patient-link-token';
+import { publicLibraryFilter } from './patient-compartment';
 import { TokenBucketLimiter } from './rate-limit';
 import { SigningKeys } from './signing-keys';
 import { authBaseUrl, capabilitySecurity, smartConfiguration } from './smart-configuration';
@@ -49,6 +51,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
       const verifier = new TokenVerifier({
         audience: () => ctx.config.baseUrl,
         clockSkewSeconds: config.authClockSkewSeconds,
+        maxLifetimeSeconds: config.authMaxTokenLifetimeSeconds,
         builtin: config.authBuiltinServer ? { issuer: authBaseUrl(config.baseUrl), keys } : undefined,
         external:
           config.authIssuer !== undefined ? { issuer: config.authIssuer, jwksUrl: config.authJwksUrl, jwksFile: config.authJwksFile } : undefined,
@@ -75,6 +78,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
             auditTrail: trail,
             baseUrl: () => ctx.config.baseUrl,
             operations: ctx.operations,
+            limiter,
           }),
         ],
         searchService,
@@ -93,11 +97,17 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
 export function anonymousPublicGate(publicTypes: ReadonlySet<string>, limiter: TokenBucketLimiter): FastPathGate {
   const withinLimit = (req: IncomingMessage) => limiter.take(`ip:${req.socket.remoteAddress ?? ''}`) === undefined;
   return {
-    read: (req, resourceType) => publicTypes.has(resourceType) && withinLimit(req),
+    // A read of a type that can also hold patient data is checked by the middleware.
+    read: (req, resourceType) => publicTypes.has(resourceType) && publicLibraryFilter(resourceType) === null && withinLimit(req),
     search: (req, request) =>
       request.resourceTypes.every((t) => publicTypes.has(t)) &&
       request.includes.length === 0 &&
       request.filters.every((f) => f.kind !== 'chain' && f.kind !== 'has') &&
       withinLimit(req),
+    // Confined to library material, exactly as AccessPolicy confines an anonymous search.
+    narrow: (request) => {
+      const library = request.resourceTypes.map(publicLibraryFilter).filter((f): f is ReferenceFilter => f !== null);
+      return library.length === 0 ? request : { ...request, filters: [...request.filters, ...library] };
+    },
   };
 }

@@ -103,6 +103,9 @@ export function tokenEndpointRouter(deps: TokenEndpointDependencies): Router {
     if (payload.exp! > now + MAX_ASSERTION_SECONDS + config.authClockSkewSeconds) {
       throw new OAuthError(401, 'invalid_client', 'client_assertion exp must be at most five minutes ahead');
     }
+    if (payload.iat !== undefined && (payload.iat > now + config.authClockSkewSeconds || payload.iat < now - MAX_ASSERTION_SECONDS - config.authClockSkewSeconds)) {
+      throw new OAuthError(401, 'invalid_client', 'client_assertion iat must be within the last five minutes, not in the future');
+    }
     const fresh = await deps.clients.useAssertion(clientId, String(payload.jti), new Date((payload.exp! + config.authClockSkewSeconds) * 1000));
     if (!fresh) throw new OAuthError(401, 'invalid_client', 'client_assertion was already used (jti replay)');
     return client;
@@ -112,7 +115,8 @@ export function tokenEndpointRouter(deps: TokenEndpointDependencies): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, string>;
-    const retryAfter = deps.limiter.take(`token:${body.client_id ?? req.ip ?? ''}`);
+    // Keyed on the caller's address first: rotating client_id gains no attempts (nor limiter keys).
+    const retryAfter = deps.limiter.take(`token-ip:${req.ip ?? ''}`) ?? deps.limiter.take(`token:${body.client_id ?? req.ip ?? ''}`);
     if (retryAfter !== undefined) {
       res.setHeader('Retry-After', String(retryAfter));
       res.status(429).json({ error: 'slow_down', error_description: `Too many token requests; retry after ${retryAfter} s` });

@@ -24,6 +24,8 @@ export interface TokenVerifierOptions {
   builtin: { issuer: string; keys: SigningKeys } | undefined;
   /** Tokens of an external authorization server, verified against its JWKS. */
   external: { issuer: string; jwksUrl: string | undefined; jwksFile: string | undefined } | undefined;
+  /** Longest lifetime (exp - iat) accepted from the external issuer, in seconds (the built-in endpoint's is TOKEN_LIFETIME_SECONDS). */
+  maxLifetimeSeconds?: number;
 }
 
 function invalid(description: string): FhirError {
@@ -100,6 +102,13 @@ export class TokenVerifier {
       }));
     } catch (error) {
       throw invalid(reasonOf(error));
+    }
+    // An external token that lives longer than allowed is refused even while valid: a leaked one would stay usable for that long.
+    const now = Math.floor(Date.now() / 1000);
+    const issuedAt = typeof payload.iat === 'number' ? Math.min(payload.iat, now) : now;
+    const maxLifetime = this.options.maxLifetimeSeconds;
+    if (maxLifetime !== undefined && issuer !== this.options.builtin?.issuer && payload.exp! - issuedAt > maxLifetime + this.options.clockSkewSeconds) {
+      throw invalid(`the access token's lifetime (exp - iat) exceeds the ${maxLifetime} s this server accepts (AUTH_MAX_TOKEN_LIFETIME_SECONDS)`);
     }
     const scopeClaim = payload.scope ?? payload.scp;
     const scope = typeof scopeClaim === 'string' ? scopeClaim : Array.isArray(scopeClaim) ? scopeClaim.filter((s): s is string => typeof s === 'string') : undefined;

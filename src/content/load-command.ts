@@ -39,6 +39,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 const BATCH_SIZE = 100;
+/** Times one batch is sent again after a 429 (the server's rate limit). */
+const MAX_RATE_LIMIT_RETRIES = 10;
 
 /** Sends one batch Bundle of PUT-by-id / POST entries and counts what the server answered for each. */
 async function sendBatch(chunk: { source: string; resource: Resource }[], url: string, token: string | undefined, summary: LoadSummary) {
@@ -51,12 +53,21 @@ async function sendBatch(chunk: { source: string; resource: Resource }[], url: s
         : { resource: r, request: { method: 'POST', url: r.resourceType } },
     ),
   };
-  const response = await fetch(url.replace(/\/$/, ''), {
-    method: 'POST',
-    // Only the entries' statuses and outcomes are read: no need to send the resources back.
-    headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(bundle),
-  });
+  const send = () =>
+    fetch(url.replace(/\/$/, ''), {
+      method: 'POST',
+      // Only the entries' statuses and outcomes are read: no need to send the resources back.
+      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(bundle),
+    });
+  let response = await send();
+  // Each entry counts against the server's rate limit: wait as long as it says, then send again.
+  for (let attempt = 0; response.status === 429 && attempt < MAX_RATE_LIMIT_RETRIES; attempt++) {
+    await response.arrayBuffer();
+    const seconds = Math.min(60, Math.max(1, Number(response.headers.get('retry-after')) || 1));
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    response = await send();
+  }
   const body = (await response.json()) as Bundle;
   if (!response.ok || body.resourceType !== 'Bundle') {
     for (const i of chunk) summary.rejected.push({ source: i.source, reason: `server answered ${response.status}` });

@@ -26,6 +26,10 @@ export function toFhirError(error: unknown): FhirError {
   if (type === 'entity.parse.failed' || type === 'charset.unsupported' || type === 'encoding.unsupported') {
     return FhirError.of(400, 'structure', 'The request body could not be read');
   }
+  // Other client errors of the body reader (a truncated or corrupt gzip/deflate body, an aborted upload).
+  if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
+    return FhirError.of(400, 'structure', 'The request body could not be read (is its Content-Encoding intact?)');
+  }
   if (code === '57014') {
     return FhirError.of(400, 'too-costly', 'The search took too long; narrow it with more selective parameters or a smaller _count');
   }

@@ -17,6 +17,8 @@ import { preferences } from './prefer';
 export interface FastPathGate {
   read(req: IncomingMessage, resourceType: string): boolean;
   search(req: IncomingMessage, request: SearchRequest): boolean;
+  /** The search as the gate lets it run (e.g. confined to what is public); unchanged when absent. */
+  narrow?(request: SearchRequest): SearchRequest;
 }
 
 export interface FastPathOptions {
@@ -116,7 +118,8 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
       return false;
     }
     if (options.gate && !options.gate.search(req, parsed.request)) return false;
-    ctx.searchService.search(ctx.service.store, target.resourceType, parsed.request, parsed.warnings).then(
+    const request = options.gate?.narrow?.(parsed.request) ?? parsed.request;
+    ctx.searchService.search(ctx.service.store, target.resourceType, request, parsed.warnings).then(
       (result) => respond(req, res, requestId, started, 200, result.body, {}),
       (error: unknown) => fail(req, res, requestId, started, error),
     );

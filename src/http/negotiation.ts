@@ -38,10 +38,44 @@ export function requireJsonBody(req: Request): unknown {
   }
   const raw = req.body;
   if (typeof raw !== 'string' || raw.trim() === '') throw FhirError.badRequest('The request has no body');
+  assertJsonDepth(raw);
   try {
-    return JSON.parse(raw);
+    // A `__proto__` key is refused while parsing (JSON.parse keeps it an own property, but any
+    // later Object.assign would set a prototype with it); other keys that are no element are
+    // the validator's 422.
+    return raw.includes('"__proto__"') ? JSON.parse(raw, refusePrototypeKey) : JSON.parse(raw);
   } catch (error) {
+    if (error instanceof FhirError) throw error;
     const detail = error instanceof SyntaxError ? error.message : 'invalid JSON';
     throw FhirError.of(400, 'structure', `The body is not valid JSON: ${detail}`);
   }
+}
+
+/** Deepest nesting of arrays and objects a JSON body may have (R4 resources need far fewer levels). */
+export const MAX_JSON_DEPTH = 100;
+
+/**
+ * Refuses a body nested deeper than MAX_JSON_DEPTH before it is parsed, so that nothing
+ * recursive (parsing, validation, indexing) ever sees it: one pass over the text.
+ */
+function assertJsonDepth(text: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw FhirError.of(400, 'structure', `The body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels, the most this server accepts`);
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+}
+
+function refusePrototypeKey(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw FhirError.of(422, 'structure', 'The key "__proto__" is not an element of any FHIR type');
+  return value;
 }

@@ -9,6 +9,8 @@ import { storedVersionText, type ResourceService, type ReturnPreference, type Wr
 
 export interface BundleSettings {
   baseUrl: string;
+  /** Most entries one Bundle may hold (BUNDLE_MAX_ENTRIES); more is 413 before any entry runs. */
+  maxEntries?: number;
 }
 
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -35,14 +37,22 @@ function fail(index: number, error: FhirError): FhirError {
   return error;
 }
 
-function plan(bundle: Bundle): PlannedEntry[] {
+function plan(bundle: Bundle, maxEntries: number | undefined): PlannedEntry[] {
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw FhirError.badRequest('Bundle.entry must be an array', 'Bundle.entry');
+  const count = bundle.entry?.length ?? 0;
+  if (maxEntries !== undefined && count > maxEntries) {
+    throw FhirError.of(413, 'too-costly', `The Bundle holds ${count} entries; at most ${maxEntries} are accepted (BUNDLE_MAX_ENTRIES): split it`, 'Bundle.entry');
+  }
   return (bundle.entry ?? []).map((entry, index) => {
     const request = entry.request;
     if (!request?.method || !request.url) {
       throw FhirError.badRequest(`Entry ${index} needs request.method and request.url`, `Bundle.entry[${index}].request`);
     }
+    // Own properties only: `toString`, `constructor`, `__proto__` are `in` every object.
+    if (typeof request.method !== 'string' || !Object.hasOwn(ORDER, request.method)) {
+      throw FhirError.badRequest(`Unsupported method "${String(request.method)}": R4 defines GET, HEAD, POST, PUT, DELETE and PATCH`, `Bundle.entry[${index}].request.method`);
+    }
     const method = request.method as Method;
-    if (!(method in ORDER)) throw FhirError.badRequest(`Unsupported method ${method}`, `Bundle.entry[${index}].request.method`);
     if (method === 'PATCH') throw FhirError.of(400, 'not-supported', 'PATCH is not supported', `Bundle.entry[${index}].request.method`);
     const resource = entry.resource !== undefined ? asResource(entry.resource) : undefined;
     if ((method === 'POST' || method === 'PUT') && resource === undefined) {
@@ -104,7 +114,7 @@ export class BundleService {
    * written a few statements at a time, whenever something must read them and at the end.
    */
   private async transaction(service: ResourceService, bundle: Bundle, returned: ReturnPreference): Promise<Bundle> {
-    const entries = plan(bundle);
+    const entries = plan(bundle, this.settings.maxEntries);
     const responses: BundleEntry[] = new Array(entries.length);
     await service.bufferedTransaction(async (tx) => {
       const located = (index: number, error: unknown): unknown => {
@@ -165,7 +175,7 @@ export class BundleService {
 
   /** Each entry on its own: a failure becomes that entry's response, the rest go on. */
   private async batch(service: ResourceService, bundle: Bundle, returned: ReturnPreference): Promise<Bundle> {
-    const entries = plan(bundle);
+    const entries = plan(bundle, this.settings.maxEntries);
     const out: BundleEntry[] = [];
     for (const e of entries) {
       try {
@@ -228,10 +238,13 @@ export class BundleService {
         } else throw FhirError.badRequest(`DELETE ${e.url} is not a delete`, 'request.url');
         return { response: { status: '204 No Content' } };
       }
-      default: {
+      case 'GET':
+      case 'HEAD': {
         const result = await this.read(service, { url: e.url });
         return { resource: result.body as Resource, response: { status: String(result.status) } };
       }
+      default:
+        throw FhirError.of(400, 'not-supported', `${e.method} is not supported in a Bundle`, 'request.method');
     }
   }
 }

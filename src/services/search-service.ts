@@ -15,6 +15,7 @@ import {
   fetchIncluded,
   fetchRevIncluded,
   searchPage,
+  searchPageWithin,
   searchPageAndIncluded,
   type IncludedRow,
   type PageInclude,
@@ -26,6 +27,8 @@ export interface SearchSettings {
   baseUrl: string;
   defaultCount: number;
   maxCount: number;
+  /** Bytes of matched resources one page holds at most (SEARCH_PAGE_MAX_BYTES); the rest follows `next`. */
+  maxPageBytes?: number;
 }
 
 export interface SearchOptions {
@@ -125,19 +128,22 @@ export class SearchService {
     }
     const cursor = request.cursor !== undefined ? decodeCursor(request.cursor) : undefined;
     let rows: SearchRow[];
+    // Ended early by the byte budget: the rest of the page follows the `next` link.
+    let cut: boolean;
     // One `_include` of the searched type is read with the page, in the same statement.
     const withPage = request.count > 0 ? this.includeWithPage(request) : undefined;
     let includedWithPage: IncludedRow[] | undefined;
     try {
-      const pageQuery = { ...query, sort: request.sort, limit: request.count + 1, after: cursor };
-      if (withPage === undefined) rows = await searchPage(store.db, pageQuery);
-      else ({ rows, included: includedWithPage } = await searchPageAndIncluded(store.db, pageQuery, withPage));
+      const pageQuery = { ...query, sort: request.sort, limit: request.count + 1, after: cursor, maxBytes: this.settings.maxPageBytes };
+      if (withPage === undefined) ({ rows, cut } = await searchPageWithin(store.db, pageQuery));
+      else ({ rows, cut, included: includedWithPage } = await searchPageAndIncluded(store.db, pageQuery, withPage));
     } catch (error) {
       if (error instanceof RangeError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
       throw error;
     }
-    const hasMore = rows.length > request.count;
-    if (hasMore) {
+    const full = rows.length > request.count;
+    const hasMore = full || cut;
+    if (full) {
       if (cursor?.backwards) rows = rows.slice(1);
       else rows = rows.slice(0, request.count);
     }

@@ -25,6 +25,7 @@ import {
   SDC_INPUT_QUESTIONNAIRE,
   WORKFLOW_TASK_SYSTEM,
 } from './codes';
+import { requestBudget } from '../fhir/fhirpath-limits';
 import { evaluateCondition } from './fhirpath-condition';
 
 /** What $apply knows when it applies a plan to one patient. */
@@ -82,6 +83,8 @@ class PlanApplier {
   private readonly patientReference: Reference;
   private readonly orderReference: Reference | undefined;
   private readonly canonical: string;
+  /** The plan's conditions together may hold the event loop no longer than one request budget. */
+  private readonly budget = requestBudget();
 
   constructor(private readonly context: ApplyContext) {
     const { patient, order, plan } = context;
@@ -198,6 +201,7 @@ class PlanApplier {
         patient,
         { patient, response: response ?? null, order: order ?? null },
         this.context.valueSets,
+        this.budget,
       );
       if (!result.ok) {
         this.problems.push(

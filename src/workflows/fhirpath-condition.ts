@@ -1,4 +1,6 @@
 import type { Coding } from 'fhir/r4';
+import { FhirError } from '../fhir/fhir-error';
+import { checkFhirPathExpression, withinBudget, type FhirPathBudget } from '../fhir/fhirpath-limits';
 import { fhirpathEngine, r4Model } from '../fhir/fhirpath-r4';
 import type { Expansion } from '../fhir/terminology/value-set-expander';
 
@@ -16,24 +18,29 @@ export type ConditionResult = { ok: true; value: boolean } | { ok: false; messag
  * repeating its codes; a ValueSet not among them is an error, not a silent false.
  *
  * The result is true only for a single `true`; an empty result or `false` is false; anything
- * else (several values, a non-boolean, a syntax or runtime error) is an error.
+ * else (several values, a non-boolean, a syntax or runtime error) is an error. Conditions come
+ * from clients: an expression over the FHIRPath limits (fhirpath-limits.ts) throws a 400
+ * FhirError instead.
  */
 export function evaluateCondition(
   expression: string,
   context: unknown,
   variables: Record<string, unknown>,
   valueSets: ReadonlyMap<string, Expansion> = new Map(),
+  budget?: FhirPathBudget,
 ): ConditionResult {
+  checkFhirPathExpression(expression);
   let result: unknown;
   try {
-    result = fhirpathEngine().evaluate(
-      structuredClone(context ?? {}),
-      expression,
-      structuredClone(variables),
-      r4Model(),
-      { async: false, userInvocationTable: { memberOf: { fn: memberOf(valueSets), arity: { 1: ['Any'] } } } },
-    );
+    const compiled = fhirpathEngine().compile(expression, r4Model(), {
+      async: false,
+      userInvocationTable: { memberOf: { fn: memberOf(valueSets), arity: { 1: ['Any'] } } },
+    });
+    const input = structuredClone(context ?? {});
+    const env = structuredClone(variables);
+    result = withinBudget((options) => compiled(input, env, options), { shared: budget });
   } catch (error) {
+    if (error instanceof FhirError) throw error;
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
   }
   if (!Array.isArray(result)) return { ok: false, message: 'the expression did not give a collection' };
@@ -78,14 +85,16 @@ export function evaluateValues(
   expression: string,
   input: unknown,
 ): { ok: true; values: unknown[] } | { ok: false; message: string } {
+  checkFhirPathExpression(expression);
   try {
-    const result: unknown = fhirpathEngine().evaluate(structuredClone(input), expression, {}, r4Model(), {
-      async: false,
-    });
+    const compiled = fhirpathEngine().compile(expression, r4Model(), { async: false });
+    const data = structuredClone(input);
+    const result: unknown = withinBudget((options) => compiled(data, {}, options));
     return Array.isArray(result)
       ? { ok: true, values: result }
       : { ok: false, message: 'the expression did not give a collection' };
   } catch (error) {
+    if (error instanceof FhirError) throw error;
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -1,5 +1,6 @@
 import type { Coding, Extension, Questionnaire, QuestionnaireResponse } from 'fhir/r4';
 import { FOLLOW_UP_RULE_URL } from './codes';
+import { requestBudget } from '../fhir/fhirpath-limits';
 import { evaluateCondition } from './fhirpath-condition';
 
 /**
@@ -54,8 +55,9 @@ export function evaluateFollowUpRules(
   response: QuestionnaireResponse,
 ): FollowUpEvaluation {
   const evaluation: FollowUpEvaluation = { raised: [], failed: [] };
+  const budget = requestBudget();
   for (const rule of readFollowUpRules(questionnaire)) {
-    const result = evaluateCondition(rule.expression, response, { resource: response });
+    const result = evaluateCondition(rule.expression, response, { resource: response }, undefined, budget);
     if (!result.ok) evaluation.failed.push({ rule, message: result.message });
     else if (result.value) evaluation.raised.push(rule);
   }

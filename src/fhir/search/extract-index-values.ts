@@ -1,14 +1,26 @@
 import type { ConceptMap, Resource } from 'fhir/r4';
+import { FhirError } from '../fhir-error';
+import { withinBudget } from '../fhirpath-limits';
 import { fhirpathEngine, r4Model } from '../fhirpath-r4';
 import { parseDateRange, timestampText } from './date-range';
 import { emptyIndexValues, type IndexValues, type TokenValue } from './index-values';
 import { normalizeString } from './normalize';
 import { compileSimplePath } from './simple-path';
-import type { SearchParameterDefinition, SearchParameterRegistry } from './search-parameter-registry';
+import { CORE_SEARCH_PARAMETER_BASE, type SearchParameterDefinition, type SearchParameterRegistry } from './search-parameter-registry';
 import { isJsonObject } from '../validation/json-values';
 import { conceptMapTranslations } from '../terminology/concept-map';
 
-type Compiled = (resource: unknown, context?: Record<string, unknown>) => unknown[];
+type Compiled = (resource: unknown, context?: Record<string, unknown>, options?: Record<string, unknown>) => unknown[];
+
+
+/**
+ * Characters of a resource's text that `_text` and `_content` index: PostgreSQL refuses a
+ * tsvector over 1 MB, which 200,000 characters cannot reach (150,000 identifiers would).
+ */
+export const MAX_TEXT_INDEX_CHARS = 200_000;
+
+/** Search index values one resource may give (identifiers, codes, references...): each is a row written with it. */
+export const MAX_INDEX_VALUES = 50_000;
 
 const CONTACT_POINT_SYSTEMS = new Set(['phone', 'fax', 'email', 'pager', 'url', 'sms', 'other']);
 const INFINITY_START = '-infinity';
@@ -27,21 +39,27 @@ export class IndexValueExtractor {
     private readonly options: { simplePaths?: boolean } = {},
   ) {}
 
+  /** The R4 core parameters are the specification's own; every other expression is a client's and runs within the FHIRPath limits. */
   extract(resource: Resource): IndexValues {
     const values = emptyIndexValues();
     for (const param of this.registry.indexedForType(resource.resourceType)) {
       // A composite's values are evaluated again by the engine (its components): they stay the engine's.
-      const results = this.evaluate(param.expression!, resource, param.type !== 'composite');
+      const results = this.evaluate(param.expression!, resource, param.type !== 'composite', !param.url.startsWith(CORE_SEARCH_PARAMETER_BASE) ? param.url : undefined);
       if (results.length === 0) continue;
       this.addValues(values, param, results, resource);
     }
+    const count = values.token.length + values.string.length + values.date.length + values.reference.length + values.number.length + values.quantity.length + values.uri.length + values.composite.length;
+    if (count > MAX_INDEX_VALUES) {
+      throw FhirError.of(422, 'too-costly', `The ${resource.resourceType} gives ${count} search index values; at most ${MAX_INDEX_VALUES} are accepted for one resource`);
+    }
     if (resource.resourceType === 'ConceptMap') values.translation = conceptMapTranslations(resource as ConceptMap);
-    values.narrative = narrativeText(resource);
-    values.content = [values.narrative, ...collectStrings(resource)].join(' ');
+    values.narrative = narrativeText(resource).slice(0, MAX_TEXT_INDEX_CHARS);
+    values.content = [values.narrative, ...collectStrings(resource)].join(' ').slice(0, MAX_TEXT_INDEX_CHARS);
     return values;
   }
 
-  private evaluate(expression: string, input: unknown, simple = false): unknown[] {
+  /** `limitedAs`: the SearchParameter a client defined, evaluated within the FHIRPath limits (over them: a 400 FhirError). */
+  private evaluate(expression: string, input: unknown, simple = false, limitedAs?: string): unknown[] {
     const walk = simple && this.options.simplePaths !== false;
     const key = walk ? `simple:${expression}` : expression;
     let fn = this.compiled.get(key);
@@ -50,8 +68,9 @@ export class IndexValueExtractor {
       this.compiled.set(key, fn);
     }
     try {
-      return fn(input);
-    } catch {
+      return limitedAs === undefined ? fn(input) : withinBudget((options) => fn(input, {}, options), { subject: `The expression of SearchParameter ${limitedAs}` });
+    } catch (error) {
+      if (error instanceof FhirError) throw error;
       // A core expression that this engine cannot evaluate for this resource indexes nothing.
       return [];
     }

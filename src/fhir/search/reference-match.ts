@@ -18,5 +18,7 @@ export function referenceMatches(value: ReferenceValue, wanted: ReferenceMatch):
 
 /** Whether any of a resource's reference index values matches the filter (its parameter, any of its values). */
 export function matchesReferenceFilter(values: readonly ReferenceValue[], filter: ReferenceFilter): boolean {
-  return values.some((v) => v.param === filter.param && filter.values.some((wanted) => referenceMatches(v, wanted)));
+  const params = filter.anyOfParams ?? [filter.param];
+  const found = values.some((v) => params.includes(v.param) && filter.values.some((wanted) => referenceMatches(v, wanted)));
+  return filter.not ? !found : found;
 }

@@ -1,7 +1,12 @@
-import type { SearchParameter } from 'fhir/r4';
+import type { OperationOutcomeIssue, SearchParameter } from 'fhir/r4';
 import { readCoreBundle } from '../core-definitions';
+import { FhirError } from '../fhir-error';
+import { checkFhirPathExpression } from '../fhirpath-limits';
 
 export type SearchParamType = SearchParameter['type'];
+
+/** Canonical base of the R4 core SearchParameters. */
+export const CORE_SEARCH_PARAMETER_BASE = 'http://hl7.org/fhir/SearchParameter/';
 
 export interface SearchParameterComponent {
   /** The component's own search parameter (for its type). */
@@ -60,6 +65,38 @@ export class SearchParameterRegistry {
       }
       params.set(sp.code, definition);
     }
+  }
+
+  /**
+   * Problems of a SearchParameter a client stores: it may add parameters, never redefine a
+   * core parameter's code on a type it applies to (compartment membership and granular
+   * scopes rest on those), and its expression is within the FHIRPath limits.
+   */
+  storedParameterIssues(sp: SearchParameter): OperationOutcomeIssue[] {
+    const issues: OperationOutcomeIssue[] = [];
+    if (typeof sp.expression === 'string') {
+      try {
+        checkFhirPathExpression(sp.expression, 'SearchParameter.expression');
+      } catch (error) {
+        if (!(error instanceof FhirError)) throw error;
+        issues.push(...error.outcome.issue);
+      }
+    }
+    if (sp.url?.startsWith(CORE_SEARCH_PARAMETER_BASE) || typeof sp.code !== 'string' || !Array.isArray(sp.base)) return issues;
+    const bases = sp.base.includes('Resource') || sp.base.includes('DomainResource') ? [...this.resourceTypes] : sp.base;
+    for (const base of bases) {
+      const existing = this.get(base, sp.code);
+      if (existing !== undefined && existing.url.startsWith(CORE_SEARCH_PARAMETER_BASE)) {
+        issues.push({
+          severity: 'error',
+          code: 'business-rule',
+          diagnostics: `"${sp.code}" is a search parameter of the specification on ${base} (${existing.url}); a stored SearchParameter cannot redefine it: choose another code`,
+          expression: ['SearchParameter.code'],
+        });
+        break;
+      }
+    }
+    return issues;
   }
 
   get(resourceType: string, code: string): SearchParameterDefinition | undefined {

@@ -77,6 +77,10 @@ export interface ReferenceFilter {
   kind: 'reference';
   param: string;
   values: ReferenceMatch[];
+  /** Matches through any of these parameters instead of `param` alone (a compartment's parameters). */
+  anyOfParams?: readonly string[];
+  /** Matches the resources without such a reference (filters of the server's own, not a search syntax). */
+  not?: boolean;
 }
 
 export interface UriFilter {

@@ -331,7 +331,7 @@ class BaseCheckWalk {
       if (choiceName) {
         const related = choiceName.startsWith('_') ? choiceName.slice(1) : `_${choiceName}`;
         const requiredRelated = choiceName.startsWith('_') ? key.slice(1) : `_${key}`;
-        if (related in choiceElements && choiceElements[related] !== requiredRelated) {
+        if (Object.hasOwn(choiceElements, related) && choiceElements[related] !== requiredRelated) {
           const name = choiceName.startsWith('_') ? choiceName.slice(1) : choiceName;
           this.issues.push(
             validationIssue(
@@ -347,8 +347,9 @@ class BaseCheckWalk {
         continue;
       }
       if (
-        !(key in properties) &&
-        !(key.startsWith('_') && key.slice(1) in properties) &&
+        // Own properties only: `toString`, `constructor`, `__proto__` are `in` every object.
+        !Object.hasOwn(properties, key) &&
+        !(key.startsWith('_') && Object.hasOwn(properties, key.slice(1))) &&
         !/^\d+$/.test(key)
       ) {
         this.issues.push(validationIssue('structure', `Invalid additional property "${key}"`, `${path}.${key}`));

@@ -318,7 +318,12 @@ function compileReference(filter: ReferenceFilter, types: string[], rid: RawBuil
     if (v.localBase !== undefined) parts.push(isLocalReference('f', v.localBase));
     return and(parts);
   });
-  return sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = ${filter.param} and ${or(matches)})`;
+  const param = filter.anyOfParams !== undefined ? sql`f.param = any(${[...filter.anyOfParams]})` : sql`f.param = ${filter.param}`;
+  if (filter.not) {
+    // Probed row by row through idx_reference_rid: the resources it rules out are never all read.
+    return sql`not exists (select 1 from idx_reference f where f.rid = ${rid} and ${typeCondition('f.resource_type', types)} and ${param} and ${or(matches)})`;
+  }
+  return sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and ${param} and ${or(matches)})`;
 }
 
 function compileUri(filter: UriFilter, types: string[], rid: RawBuilder<unknown>): Condition {

@@ -20,7 +20,7 @@ export function mayUseGenericPlan(filters: Filter[]): boolean {
     case 'token':
       return filter.modifier === 'none' && filter.values.length > 0 && filter.values.every((v) => v.code !== undefined);
     case 'reference':
-      return filter.values.length > 0 && filter.values.every((v) => v.id !== undefined && v.url === undefined);
+      return !filter.not && filter.values.length > 0 && filter.values.every((v) => v.id !== undefined && v.url === undefined);
     case 'id':
       return !filter.not && filter.values.length > 0;
     case 'uri':

@@ -26,6 +26,11 @@ export interface PageQuery {
   limit: number;
   /** Keyset position: rows strictly after (or before, for `previous`) these key values. */
   after?: { keys: string[]; backwards: boolean };
+  /**
+   * Bytes of resource bodies the page may hold: the database leaves out the bodies of the rows
+   * after the budget is spent (the first row always has its body) and the page ends before them.
+   */
+  maxBytes?: number;
 }
 
 interface SortColumn {
@@ -168,11 +173,17 @@ function pageStatements(query: PageQuery): PageStatements {
   const pageOrder = sql.join(columns.map((c, i) => sql`${column(`p.s${i}`)} ${direction(c)}`));
   const keyText = sql.join(columns.map((_, i) => sql`(${column(`p.s${i}`)})::text as ${column(`k${i}`)}`));
   const sortJoins = sql.join(joins, sql` `);
+  // Within the byte budget: a row's body only while the bodies before it (in page order) fit.
+  // octet_length reads the stored size, without reading (or decompressing) the body itself.
+  const content =
+    query.maxBytes === undefined
+      ? sql`r.content`
+      : sql`case when coalesce(sum(octet_length(r.content)) over (order by ${pageOrder} rows between unbounded preceding and 1 preceding), 0) < ${query.maxBytes} then r.content end as content`;
   // The page's keys, then its bodies by primary key.
   // Broad searches (no filter, or more matches than are collected) walk an index in sort order
   // or not depending on the values: always planned for them.
   const plain = () => sql<Record<string, string>>`${customPlan(true)}
-    select r.rid, r.resource_type, r.id, r.content, ${keyText}
+    select r.rid, r.resource_type, r.id, ${content}, ${keyText}
     from (select r.rid as page_rid, ${keys} from resource r ${sortJoins}
       where ${and([whereClause(query), ...keyset])} order by ${order} limit ${query.limit}) p
     join resource r on r.rid = p.page_rid
@@ -192,7 +203,7 @@ function pageStatements(query: PageQuery): PageStatements {
     select page.*, c.complete
     from (select count(*) <= ${COLLECTED_MATCHES_LIMIT} as complete from matched) c
     left join (
-      select r.rid, r.resource_type, r.id, r.content, ${pageKeys}, ${keyText}
+      select r.rid, r.resource_type, r.id, ${content}, ${pageKeys}, ${keyText}
       from (select * from (select r.rid as page_rid, ${keys} from matched r ${sortJoins}
           where ${and(collectAfterCursor ? [] : keyset)} and (select count(*) from matched) <= ${COLLECTED_MATCHES_LIMIT} offset 0) p
         order by ${pageOrder} limit ${query.limit}) p
@@ -223,7 +234,7 @@ function oneCodeShape(query: PageQuery): { key: string; values: string[]; withVa
   if (filter.kind !== 'token' || filter.modifier !== 'none' || filter.values.length !== 1) return undefined;
   const [{ system, code }] = filter.values;
   if (code === undefined || system === null) return undefined;
-  const key = [query.resourceTypes[0], filter.param, query.limit, system === undefined ? 'code' : 'system|code'].join('\u0001');
+  const key = [query.resourceTypes[0], filter.param, query.limit, system === undefined ? 'code' : 'system|code', query.maxBytes ?? ''].join('\u0001');
   const values = system === undefined ? [code] : [system, code];
   const withValues = (v: string[]): PageQuery => ({
     ...query,
@@ -240,6 +251,11 @@ export function compiledCollectedPage(db: Kysely<DatabaseSchema>, query: PageQue
 }
 
 export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<SearchRow[]> {
+  return (await searchPageWithin(db, query)).rows;
+}
+
+/** One page; `cut` when the byte budget (query.maxBytes) ended it before its row limit. */
+export async function searchPageWithin(db: Kysely<DatabaseSchema>, query: PageQuery): Promise<{ rows: SearchRow[]; cut: boolean }> {
   const precompiled = compiledCollectedPage(db, query);
   const statements = precompiled === undefined ? pageStatements(query) : undefined;
   const columns = statements?.columns ?? sortColumns(query.sort, query.resourceTypes).columns;
@@ -256,15 +272,18 @@ export async function searchPage(db: Kysely<DatabaseSchema>, query: PageQuery): 
   return pageRows(found, columns.length, query);
 }
 
-function pageRows(found: Record<string, unknown>[], keyCount: number, query: PageQuery): SearchRow[] {
-  const rows = found.map((row) => ({
+function pageRows(found: Record<string, unknown>[], keyCount: number, query: PageQuery): { rows: SearchRow[]; cut: boolean } {
+  // Rows past the byte budget come without a body: the page ends before the first of them.
+  const end = found.findIndex((row) => row.content === null);
+  const kept = end < 0 ? found : found.slice(0, end);
+  const rows = kept.map((row) => ({
     rid: String(row.rid),
     resourceType: row.resource_type as string,
     id: row.id as string,
     content: row.content as string,
     keys: Array.from({ length: keyCount }, (_, i) => row[`k${i}`] as string),
   }));
-  return query.after?.backwards ? rows.reverse() : rows;
+  return { rows: query.after?.backwards ? rows.reverse() : rows, cut: end >= 0 };
 }
 
 /** An `_include` answered with its page: what it follows, through which parameters, what is local. */
@@ -322,18 +341,18 @@ export async function searchPageAndIncluded(
   db: Kysely<DatabaseSchema>,
   query: PageQuery,
   include: PageInclude,
-): Promise<{ rows: SearchRow[]; included: IncludedRow[] | undefined }> {
+): Promise<{ rows: SearchRow[]; cut: boolean; included: IncludedRow[] | undefined }> {
   const compiled = include.referenceParams.length > 0 ? compiledPageWithIncluded(db, query, include) : undefined;
-  if (compiled === undefined) return { rows: await searchPage(db, query), included: undefined };
+  if (compiled === undefined) return { ...(await searchPageWithin(db, query)), included: undefined };
   const found = (await db.executeQuery<Record<string, unknown>>(compiled)).rows;
   const keyCount = sortColumns(query.sort, query.resourceTypes).columns.length;
   if (found.length === 1 && found[0].complete === false) {
     // More matches than are collected: the plain query pages them, and the caller includes.
-    return { rows: pageRows((await pageStatements(query).plain().execute(db)).rows, keyCount, query), included: undefined };
+    return { ...pageRows((await pageStatements(query).plain().execute(db)).rows, keyCount, query), included: undefined };
   }
   const page = found.filter((row) => row.included === false && row.rid !== null);
   const included = found.filter((row) => row.included === true).map(includedRow);
-  return { rows: pageRows(page, keyCount, query), included };
+  return { ...pageRows(page, keyCount, query), included };
 }
 
 export async function countMatches(db: Kysely<DatabaseSchema>, query: Pick<PageQuery, 'resourceTypes' | 'filters'>): Promise<number> {

@@ -33,12 +33,13 @@ export interface SecureServer {
 }
 
 /** A server with AUTH=on that trusts EXTERNAL_ISSUER (keys in a temporary JWKS file) and its own token endpoint. */
-export async function startSecureServer(env: Record<string, string> = {}): Promise<SecureServer> {
+export async function startSecureServer(env: Record<string, string> = {}, storage: { databaseUrl?: string; pgliteDir?: string } = {}): Promise<SecureServer> {
   const issuerKey = await newKey('ES256');
   const dir = mkdtempSync(path.join(tmpdir(), 'fhir-security-'));
   const jwksFile = path.join(dir, 'issuer-jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [issuerKey.publicJwk] }));
   const server = await startTestServer({
+    ...storage,
     env: {
       AUTH: 'on',
       BASE_URL,

@@ -20,6 +20,20 @@ describe('TokenBucketLimiter', () => {
     expect(limiter.take('a')).toBe(5);
   });
 
+  test('several tokens are taken at once or not at all (a Bundle\'s entries)', () => {
+    let now = 0;
+    const limiter = new TokenBucketLimiter(60, () => now);
+    expect(limiter.take('a', 50)).toBeUndefined();
+    expect(limiter.take('a', 20)).toBe(10);
+    // The refused request took nothing: the 10 tokens left are still there.
+    expect(limiter.take('a', 10)).toBeUndefined();
+    expect(limiter.take('a')).toBe(1);
+    now += 60_000;
+    // More than a minute's allowance costs the whole minute.
+    expect(limiter.take('a', 1000)).toBeUndefined();
+    expect(limiter.take('a')).toBe(1);
+  });
+
   test('keys are independent and 0 disables the limit', () => {
     const limiter = new TokenBucketLimiter(1, () => 0);
     expect(limiter.take('a')).toBeUndefined();
