@@ -26,6 +26,7 @@ import { resolveChoiceLocation } from './location';
 import type { Terminology } from './terminology';
 import { Invariant } from './invariants';
 import { xhtmlProblems } from './xhtml-check';
+import { isTemporalType, temporalProblem } from '../temporal';
 
 /**
  * Validation against the base R4 definitions, in one walk over the elements present in the
@@ -645,6 +646,11 @@ function referenceTypeCheck(
 function checkString(str: string, type: string, path: string, issues: OperationOutcomeIssue[]): void {
   if (!str.trim()) {
     issues.push(validationIssue('value', 'String must contain non-whitespace content', path));
+    return;
+  }
+  if (isTemporalType(type)) {
+    const problem = temporalProblem(str, type);
+    if (problem) issues.push(validationIssue('value', `Invalid ${type} format: "${str}" ${problem}`, path));
     return;
   }
   const regex = validationRegexes[type];
