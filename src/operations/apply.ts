@@ -212,7 +212,7 @@ function procedureDate(request: OperationRequest, order: ServiceRequest | Proced
       const parts = parseTemporal(given);
       const why = typeof parts === 'string' ? ` ("${given}" ${parts})` : `, got "${given}"`;
       throw FhirError.badRequest(
-        `procedureDate must be a calendar date (YYYY-MM-DD) or a dateTime with a time zone${why}`,
+        `procedureDate must be a date (YYYY-MM-DD) or a dateTime with a time zone${why}`,
         parameterLocation('procedureDate'),
       );
     }

@@ -42,9 +42,18 @@ import { isJsonObject, type JsonObject } from './json-values';
 import { compileProfile, type CompiledProfile } from './profile-check';
 import { Terminology } from './terminology';
 
-const BASE = 'https://patient-education.dev/fhir/StructureDefinition';
+/** The canonical base of the library: every url of our material starts with it. */
+export const LIBRARY_CANONICAL_BASE = 'https://patient-education.dev/fhir';
+const BASE = `${LIBRARY_CANONICAL_BASE}/StructureDefinition`;
+const EDUCATION_CODE_SYSTEMS = new Set([
+  `${LIBRARY_CANONICAL_BASE}/CodeSystem/document-category`,
+  `${LIBRARY_CANONICAL_BASE}/CodeSystem/education-section`,
+]);
 
-/** Our three education types are always checked against our profile, claimed or not (issue 4). */
+/**
+ * The education profile of each type, checked on education material of that type even when it
+ * does not claim it (see isEducationMaterial); other resources of these types are base R4.
+ */
 export const ENFORCED_PROFILES: Readonly<Record<string, string>> = {
   PlanDefinition: `${BASE}/education-plandefinition`,
   DocumentReference: `${BASE}/education-documentreference`,
@@ -254,9 +263,30 @@ function profileClaims(
       claims.set(canonical, { url: canonical, location: resourceType, explicit: true });
   }
   const always = enforced[resourceType];
-  if (always && !claims.has(always))
+  if (always && !claims.has(always) && isEducationMaterial(resource))
     claims.set(always, { url: always, location: resourceType, explicit: false });
   return [...claims.values()];
+}
+
+/**
+ * Education material: a resource whose canonical `url` is under the library's base, or that
+ * carries one of our education codes (the patient-education document category, an education
+ * section) in `category`, `type` or `topic`. A scanned consent or a clinic letter
+ * (DocumentReference), a hospital's own order set (PlanDefinition) or form (Questionnaire) is
+ * none of these and is checked against base R4 and the profiles it claims only.
+ */
+export function isEducationMaterial(resource: JsonObject): boolean {
+  if (typeof resource.url === 'string' && resource.url.startsWith(`${LIBRARY_CANONICAL_BASE}/`)) return true;
+  const concepts = ['category', 'type', 'topic'].flatMap((key) => {
+    const value = resource[key];
+    return Array.isArray(value) ? value : [value];
+  });
+  return concepts.some(
+    (concept) =>
+      isJsonObject(concept) &&
+      Array.isArray(concept.coding) &&
+      concept.coding.some((coding) => isJsonObject(coding) && typeof coding.system === 'string' && EDUCATION_CODE_SYSTEMS.has(coding.system)),
+  );
 }
 
 /** Checks every extension whose url is one of our extension definitions or a core one, wherever it is. */
