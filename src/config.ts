@@ -59,6 +59,8 @@ export interface ServerConfig {
   authCapabilities: string[];
   /** Resource types that anyone may read and search without a token (comma separated). */
   authPublicTypes: string[];
+  /** Referential integrity on write (REFERENTIAL_INTEGRITY, default on): a relative reference to a missing resource answers 422. */
+  referentialIntegrity: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -169,5 +171,6 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     authAuthorizationEndpoint: readUrl(env, 'AUTH_AUTHORIZATION_ENDPOINT'),
     authCapabilities: readList(env, 'AUTH_CAPABILITIES', []),
     authPublicTypes: readList(env, 'AUTH_PUBLIC_TYPES', DEFAULT_PUBLIC_TYPES),
+    referentialIntegrity: readBoolean(env, 'REFERENTIAL_INTEGRITY', true),
   };
 }

@@ -73,7 +73,14 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     },
   ]);
   const store = new ResourceStore(database.db);
-  const service = new ResourceService({ store, extractor, validator: options.validator, hooks, search: searchService });
+  const service = new ResourceService({
+    store,
+    extractor,
+    validator: options.validator,
+    hooks,
+    search: searchService,
+    referentialIntegrity: config.referentialIntegrity,
+  });
   const operations = new Map([reindexOperation(extractor), validateOperation, ...(options.operations ?? [])].map((o) => [o.name, o]));
   const bundleService = new BundleService({ baseUrl: config.baseUrl }, async (svc, { url }) => {
     const [path, query] = url.split('?');

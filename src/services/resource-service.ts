@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { issue } from '../fhir/operation-outcome';
+import { collectReferences, localReference } from '../fhir/references';
 import { contentChanged, nextLastUpdated, stampResource } from '../fhir/resource-meta';
 import { isResourceType, isValidId } from '../fhir/resource-types';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
@@ -34,6 +35,12 @@ export interface ServiceDependencies {
   validator?: ResourceValidator;
   hooks?: Map<string, WriteHook[]>;
   search: SearchService;
+  /**
+   * Referential integrity on write (REFERENTIAL_INTEGRITY): a relative reference `Type/id` must
+   * name a live resource when the write's transaction commits, else 422. Absolute URLs,
+   * canonicals, `urn:` and contained (`#id`) references are not checked.
+   */
+  referentialIntegrity?: boolean;
 }
 
 /**
@@ -113,6 +120,33 @@ export class ResourceService {
   private async assertValid(resource: Resource): Promise<void> {
     const issues = await this.validate(resource);
     if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw FhirError.unprocessable(issues);
+    await this.checkReferencesAtCommit(resource);
+  }
+
+  /**
+   * The relative references that name no stored resource now are checked again before the
+   * commit, so that the entries of a transaction may refer to one another in any order.
+   */
+  private async checkReferencesAtCommit(resource: Resource): Promise<void> {
+    if (!this.deps.referentialIntegrity) return;
+    const local = collectReferences(resource).flatMap((found) => {
+      const target = localReference(found.reference);
+      return target && isResourceType(target.resourceType) ? [{ ...target, ...found }] : [];
+    });
+    if (local.length === 0) return;
+    const missing = await this.deps.store.missingResources(local);
+    if (missing.length === 0) return;
+    const entry = this.deps.store.writeBuffer?.tag;
+    const prefix = entry === undefined ? '' : `Bundle.entry[${entry}].`;
+    await this.deps.store.beforeCommit(async (store) => {
+      const still = await store.missingResources(missing);
+      if (still.length === 0) return;
+      throw FhirError.unprocessable(
+        still.map((m) =>
+          issue('error', 'not-found', `${m.location} refers to ${m.reference}, which does not exist on this server`, `${prefix}${m.location}`),
+        ),
+      );
+    });
   }
 
   /** create; with `ifNoneExist`, the conditional create of R4 http.html#ccreate. */
