@@ -50,6 +50,8 @@ const LAST_UPDATED = sql<string>`to_json(last_updated)#>>'{}'`;
 
 /** Checks to run before a transaction (keyed by its connection) commits; see ResourceStore.beforeCommit. */
 const beforeCommit = new WeakMap<object, Array<(store: ResourceStore) => Promise<void>>>();
+/** Effects to run after a transaction (keyed by its connection) commits; see ResourceStore.afterCommit. */
+const afterCommit = new WeakMap<object, Array<() => void>>();
 
 /** Read by type and id, the hottest query of all: compiled once, then filled with each read's values. */
 const readStatement = new StatementTemplates(1);
@@ -139,14 +141,29 @@ export class ResourceStore {
 
   async transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this);
-    return this.db.transaction().execute(async (trx: Transaction<DatabaseSchema>) => {
+    const committed: Array<() => void> = [];
+    const result = await this.db.transaction().execute(async (trx: Transaction<DatabaseSchema>) => {
       const store = new ResourceStore(trx, true);
-      const result = await work(store);
+      afterCommit.set(trx, committed);
+      const value = await work(store);
       const checks = beforeCommit.get(trx) ?? [];
       beforeCommit.delete(trx);
       for (const check of checks) await check(store);
-      return result;
+      return value;
     });
+    for (const effect of committed) effect();
+    return result;
+  }
+
+  /**
+   * Runs `effect` once the transaction has committed (never when it rolls back); outside a
+   * transaction, at once. For changes of process-wide state (the search parameter registry, the
+   * supported profiles) that must not show what was never stored.
+   */
+  afterCommit(effect: () => void): void {
+    const list = this.inTransaction ? afterCommit.get(this.db) : undefined;
+    if (list) list.push(effect);
+    else effect();
   }
 
   /**
