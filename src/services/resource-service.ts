@@ -124,26 +124,38 @@ export class ResourceService {
   }
 
   /**
-   * The relative references that name no stored resource now are checked again before the
-   * commit, so that the entries of a transaction may refer to one another in any order.
+   * The relative references of a write must name live resources when its transaction commits,
+   * so that the entries of a transaction may refer to one another in any order. Unbuffered, the
+   * targets missing now are checked again before the commit; in a buffered transaction (a
+   * transaction Bundle, a load) every reference waits for the commit and all are checked in
+   * one statement.
    */
   private async checkReferencesAtCommit(resource: Resource): Promise<void> {
     if (!this.deps.referentialIntegrity) return;
-    const local = collectReferences(resource).flatMap((found) => {
-      const target = localReference(found.reference);
-      return target && isResourceType(target.resourceType) ? [{ ...target, ...found }] : [];
-    });
-    if (local.length === 0) return;
-    const missing = await this.deps.store.missingResources(local);
-    if (missing.length === 0) return;
     const entry = this.deps.store.writeBuffer?.tag;
     const prefix = entry === undefined ? '' : `Bundle.entry[${entry}].`;
-    await this.deps.store.beforeCommit(async (store) => {
-      const still = await store.missingResources(missing);
-      if (still.length === 0) return;
+    const local = collectReferences(resource).flatMap((found) => {
+      const target = localReference(found.reference);
+      return target && isResourceType(target.resourceType) ? [{ ...target, ...found, location: `${prefix}${found.location}` }] : [];
+    });
+    if (local.length === 0) return;
+    const store = this.deps.store;
+    const pending = store.writeBuffer === undefined ? await store.missingResources(local) : local;
+    if (pending.length === 0) return;
+    const batch = referencesAtCommit.get(store.db);
+    if (batch) {
+      batch.push(...pending);
+      return;
+    }
+    const references = [...pending];
+    referencesAtCommit.set(store.db, references);
+    await store.beforeCommit(async (committing) => {
+      referencesAtCommit.delete(store.db);
+      const missing = await committing.missingResources(references);
+      if (missing.length === 0) return;
       throw FhirError.unprocessable(
-        still.map((m) =>
-          issue('error', 'not-found', `${m.location} refers to ${m.reference}, which does not exist on this server`, `${prefix}${m.location}`),
+        missing.map((m) =>
+          issue('error', 'not-found', `${m.location} refers to ${m.reference}, which does not exist on this server`, m.location),
         ),
       );
     });
@@ -293,6 +305,9 @@ export class ResourceService {
     }
   }
 }
+
+/** The references waiting for their transaction's commit (keyed by its connection); see checkReferencesAtCommit. */
+const referencesAtCommit = new WeakMap<object, Array<{ resourceType: string; id: string; reference: string; location: string }>>();
 
 function existingResult(stored: StoredResource): WriteResult {
   const resource = JSON.parse(stored.content) as Resource;
