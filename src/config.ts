@@ -69,6 +69,8 @@ export interface ServerConfig {
   searchPageMaxBytes: number;
   /** Longest accepted lifetime (exp - iat) of an access token, in seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS). */
   authMaxTokenLifetimeSeconds: number;
+  /** Referential integrity on write (REFERENTIAL_INTEGRITY, default on): a relative reference to a missing resource answers 422. */
+  referentialIntegrity: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -184,5 +186,6 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     bundleMaxEntries: readInteger(env, 'BUNDLE_MAX_ENTRIES', 1000, 1, 1_000_000),
     searchPageMaxBytes: readInteger(env, 'SEARCH_PAGE_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     authMaxTokenLifetimeSeconds: readInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 3600, 60, 31 * 86400),
+    referentialIntegrity: readBoolean(env, 'REFERENTIAL_INTEGRITY', true),
   };
 }

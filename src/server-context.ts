@@ -54,31 +54,59 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     ...(hooks.get('SearchParameter') ?? []),
     { validate: async (resource) => registry.storedParameterIssues(resource as SearchParameter) },
   ]);
-  // A SearchParameter written through the API joins the registry at once (reindex for old data).
+  // A SearchParameter written through the API joins the registry once its write commits (a
+  // reindex covers older data); a deleted or retired one leaves it, and an update replaces it.
   hooks.set('SearchParameter', [
     ...(hooks.get('SearchParameter') ?? []),
     {
-      afterWrite: async (event) => {
+      afterWrite: async (event, service) => {
         const sp = event.resource as SearchParameter;
-        if (event.interaction !== 'delete' && sp.status !== 'retired' && sp.expression) registry.add(sp);
+        const previous = event.previous as SearchParameter | undefined;
+        service.store.afterCommit(() => {
+          if (previous) registry.remove(previous);
+          if (event.interaction === 'delete' || sp.status === 'retired' || !sp.expression) registry.remove(sp);
+          else registry.add(sp);
+        });
       },
     },
   ]);
   const supportedProfiles = new Map<string, string[]>();
   for (const p of options.profiles ?? []) supportedProfiles.set(p.type, [...(supportedProfiles.get(p.type) ?? []), p.url].sort());
+  const withdrawProfile = (sd: StructureDefinition | undefined) => {
+    if (sd?.type === undefined || sd.url === undefined) return;
+    const list = (supportedProfiles.get(sd.type) ?? []).filter((url) => url !== sd.url);
+    if (list.length > 0) supportedProfiles.set(sd.type, list);
+    else supportedProfiles.delete(sd.type);
+  };
+  // A resource profile written through the API is listed in supportedProfile once its write
+  // commits, and no longer once it is deleted.
   hooks.set('StructureDefinition', [
     ...(hooks.get('StructureDefinition') ?? []),
     {
-      afterWrite: async (event) => {
+      afterWrite: async (event, service) => {
         const sd = event.resource as StructureDefinition;
-        if (event.interaction === 'delete' || sd.derivation !== 'constraint' || sd.kind !== 'resource') return;
-        const list = supportedProfiles.get(sd.type) ?? [];
-        if (!list.includes(sd.url)) supportedProfiles.set(sd.type, [...list, sd.url].sort());
+        const previous = event.previous as StructureDefinition | undefined;
+        service.store.afterCommit(() => {
+          withdrawProfile(previous);
+          if (event.interaction === 'delete' || sd.derivation !== 'constraint' || sd.kind !== 'resource') {
+            withdrawProfile(sd);
+            return;
+          }
+          const list = supportedProfiles.get(sd.type) ?? [];
+          if (!list.includes(sd.url)) supportedProfiles.set(sd.type, [...list, sd.url].sort());
+        });
       },
     },
   ]);
   const store = new ResourceStore(database.db);
-  const service = new ResourceService({ store, extractor, validator: options.validator, hooks, search: searchService });
+  const service = new ResourceService({
+    store,
+    extractor,
+    validator: options.validator,
+    hooks,
+    search: searchService,
+    referentialIntegrity: config.referentialIntegrity,
+  });
   const operations = new Map([reindexOperation(extractor), validateOperation, ...(options.operations ?? [])].map((o) => [o.name, o]));
   const bundleService = new BundleService({ baseUrl: config.baseUrl, maxEntries: config.bundleMaxEntries }, async (svc, { url }) => {
     const [path, query] = url.split('?');

@@ -25,7 +25,7 @@ export function dependenciesOf(service: ResourceService): ServiceDependencies {
  * disagrees with the record of it (the record and the write commit together).
  */
 export function auditService(base: ServiceDependencies): ResourceService {
-  return new ResourceService({ ...base, validator: undefined, hooks: undefined });
+  return new ResourceService({ ...base, validator: undefined, hooks: undefined, referentialIntegrity: false });
 }
 
 /**

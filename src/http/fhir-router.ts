@@ -3,7 +3,7 @@ import type { Parameters, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { informationOutcome } from '../fhir/operation-outcome';
 import { asResource } from '../fhir/resource-body';
-import type { Operation } from '../operations/operation';
+import { assertTemporalParameters, type Operation } from '../operations/operation';
 import type { ServerContext } from '../server-context';
 import { storedVersionText, type ResourceService, type WriteResult } from '../services/resource-service';
 import { historyBundle } from '../services/history-service';
@@ -92,6 +92,7 @@ export function fhirRouter(ctx: ServerContext): Router {
       if (k === '_format' || k === '_pretty') continue;
       parameters.parameter = [...(parameters.parameter ?? []), { name: k, valueString: v }];
     }
+    assertTemporalParameters(parameters);
     const result = await operation.execute({ resourceType: type, id, parameters, body, service: svc(res), method: req.method as 'GET' | 'POST' });
     sendJson(res, result.status, result.body, isPretty(req));
   };

@@ -1,3 +1,4 @@
+import { parseTemporal } from '../fhir/temporal';
 import type {
   DocumentReference,
   ValueSet,
@@ -213,8 +214,10 @@ function procedureDate(request: OperationRequest, order: ServiceRequest | Proced
   const given = stringParameter(request.parameters, 'procedureDate');
   if (given !== undefined) {
     if (!isReferenceMoment(given)) {
+      const parts = parseTemporal(given);
+      const why = typeof parts === 'string' ? ` ("${given}" ${parts})` : `, got "${given}"`;
       throw FhirError.badRequest(
-        `procedureDate must be a date (YYYY-MM-DD) or a dateTime with a time zone, got "${given}"`,
+        `procedureDate must be a date (YYYY-MM-DD) or a dateTime with a time zone${why}`,
         parameterLocation('procedureDate'),
       );
     }

@@ -1,4 +1,6 @@
-import type { Parameters, Resource } from 'fhir/r4';
+import type { Parameters, ParametersParameter, Resource } from 'fhir/r4';
+import { FhirError } from '../fhir/fhir-error';
+import { temporalProblem, type TemporalType } from '../fhir/temporal';
 import type { ResourceService } from '../services/resource-service';
 
 /** What an operation receives: where it was invoked and its parameters. */
@@ -46,4 +48,33 @@ export function parameterValues(parameters: Parameters, name: string): unknown[]
   return (parameters.parameter ?? [])
     .filter((x) => x.name === name)
     .map((p) => p.resource ?? Object.entries(p).find(([k]) => k.startsWith('value'))?.[1]);
+}
+
+const TEMPORAL_VALUES: ReadonlyArray<[keyof ParametersParameter, TemporalType]> = [
+  ['valueDate', 'date'],
+  ['valueDateTime', 'dateTime'],
+  ['valueInstant', 'instant'],
+  ['valueTime', 'time'],
+];
+
+/**
+ * Refuses (400) a typed date, dateTime, instant or time parameter that is not a real calendar
+ * value in R4's format, at any depth of `part`: the same rule as resource content.
+ */
+export function assertTemporalParameters(parameters: Parameters): void {
+  const visit = (list: ParametersParameter[] | undefined, location: string): void => {
+    (list ?? []).forEach((p, i) => {
+      const here = `${location}[${i}]`;
+      for (const [key, type] of TEMPORAL_VALUES) {
+        const value = p[key];
+        if (value === undefined) continue;
+        const problem = typeof value === 'string' ? temporalProblem(value, type) : `is not a ${type} string`;
+        if (problem) {
+          throw FhirError.badRequest(`Parameter ${p.name}: "${String(value)}" ${problem}`, `${here}.${key}`);
+        }
+      }
+      visit(p.part, `${here}.part`);
+    });
+  };
+  visit(parameters.parameter, 'Parameters.parameter');
 }

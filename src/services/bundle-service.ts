@@ -3,6 +3,7 @@ import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { asResource } from '../fhir/resource-body';
 import { informationOutcome } from '../fhir/operation-outcome';
+import { collectReferences } from '../fhir/references';
 import { isValidId } from '../fhir/resource-types';
 import { FlushConflictError } from '../store/write-buffer';
 import { storedVersionText, type ResourceService, type ReturnPreference, type WriteResult } from './resource-service';
@@ -115,6 +116,7 @@ export class BundleService {
    */
   private async transaction(service: ResourceService, bundle: Bundle, returned: ReturnPreference): Promise<Bundle> {
     const entries = plan(bundle, this.settings.maxEntries);
+    assertUrnReferencesResolve(entries);
     const responses: BundleEntry[] = new Array(entries.length);
     await service.bufferedTransaction(async (tx) => {
       const located = (index: number, error: unknown): unknown => {
@@ -245,6 +247,24 @@ export class BundleService {
       }
       default:
         throw FhirError.of(400, 'not-supported', `${e.method} is not supported in a Bundle`, 'request.method');
+    }
+  }
+}
+
+/**
+ * A `urn:uuid:` reference must name the fullUrl of an entry of the same transaction
+ * (R4 bundle.html#references, http.html#trules): otherwise 400 and nothing is written.
+ */
+function assertUrnReferencesResolve(entries: PlannedEntry[]): void {
+  const defined = new Set(entries.flatMap((e) => (e.fullUrl ? [e.fullUrl] : [])));
+  for (const e of entries) {
+    if (!e.resource) continue;
+    const missing = collectReferences(e.resource).find((r) => r.reference.startsWith('urn:uuid:') && !defined.has(r.reference));
+    if (missing) {
+      throw FhirError.badRequest(
+        `Entry ${e.index}: ${missing.reference} is the fullUrl of no entry of this transaction`,
+        `Bundle.entry[${e.index}].resource${missing.location.slice(e.resource.resourceType.length)}`,
+      );
     }
   }
 }

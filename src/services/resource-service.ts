@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { issue } from '../fhir/operation-outcome';
+import { collectReferences, localReference } from '../fhir/references';
 import { contentChanged, nextLastUpdated, stampResource } from '../fhir/resource-meta';
 import { isResourceType, isValidId } from '../fhir/resource-types';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
@@ -34,6 +35,12 @@ export interface ServiceDependencies {
   validator?: ResourceValidator;
   hooks?: Map<string, WriteHook[]>;
   search: SearchService;
+  /**
+   * Referential integrity on write (REFERENTIAL_INTEGRITY): a relative reference `Type/id` must
+   * name a live resource when the write's transaction commits, else 422. Absolute URLs,
+   * canonicals, `urn:` and contained (`#id`) references are not checked.
+   */
+  referentialIntegrity?: boolean;
 }
 
 /**
@@ -113,6 +120,45 @@ export class ResourceService {
   private async assertValid(resource: Resource): Promise<void> {
     const issues = await this.validate(resource);
     if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw FhirError.unprocessable(issues);
+    await this.checkReferencesAtCommit(resource);
+  }
+
+  /**
+   * The relative references of a write must name live resources when its transaction commits,
+   * so that the entries of a transaction may refer to one another in any order. Unbuffered, the
+   * targets missing now are checked again before the commit; in a buffered transaction (a
+   * transaction Bundle, a load) every reference waits for the commit and all are checked in
+   * one statement.
+   */
+  private async checkReferencesAtCommit(resource: Resource): Promise<void> {
+    if (!this.deps.referentialIntegrity) return;
+    const entry = this.deps.store.writeBuffer?.tag;
+    const prefix = entry === undefined ? '' : `Bundle.entry[${entry}].`;
+    const local = collectReferences(resource).flatMap((found) => {
+      const target = localReference(found.reference);
+      return target && isResourceType(target.resourceType) ? [{ ...target, ...found, location: `${prefix}${found.location}` }] : [];
+    });
+    if (local.length === 0) return;
+    const store = this.deps.store;
+    const pending = store.writeBuffer === undefined ? await store.missingResources(local) : local;
+    if (pending.length === 0) return;
+    const batch = referencesAtCommit.get(store.db);
+    if (batch) {
+      batch.push(...pending);
+      return;
+    }
+    const references = [...pending];
+    referencesAtCommit.set(store.db, references);
+    await store.beforeCommit(async (committing) => {
+      referencesAtCommit.delete(store.db);
+      const missing = await committing.missingResources(references);
+      if (missing.length === 0) return;
+      throw FhirError.unprocessable(
+        missing.map((m) =>
+          issue('error', 'not-found', `${m.location} refers to ${m.reference}, which does not exist on this server`, m.location),
+        ),
+      );
+    });
   }
 
   /** create; with `ifNoneExist`, the conditional create of R4 http.html#ccreate. */
@@ -259,6 +305,9 @@ export class ResourceService {
     }
   }
 }
+
+/** The references waiting for their transaction's commit (keyed by its connection); see checkReferencesAtCommit. */
+const referencesAtCommit = new WeakMap<object, Array<{ resourceType: string; id: string; reference: string; location: string }>>();
 
 function existingResult(stored: StoredResource): WriteResult {
   const resource = JSON.parse(stored.content) as Resource;

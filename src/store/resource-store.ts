@@ -48,6 +48,11 @@ export class DuplicateResourceError extends Error {}
 
 const LAST_UPDATED = sql<string>`to_json(last_updated)#>>'{}'`;
 
+/** Checks to run before a transaction (keyed by its connection) commits; see ResourceStore.beforeCommit. */
+const beforeCommit = new WeakMap<object, Array<(store: ResourceStore) => Promise<void>>>();
+/** Effects to run after a transaction (keyed by its connection) commits; see ResourceStore.afterCommit. */
+const afterCommit = new WeakMap<object, Array<() => void>>();
+
 /** Read by type and id, the hottest query of all: compiled once, then filled with each read's values. */
 const readStatement = new StatementTemplates(1);
 
@@ -136,7 +141,60 @@ export class ResourceStore {
 
   async transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this);
-    return this.db.transaction().execute((trx: Transaction<DatabaseSchema>) => work(new ResourceStore(trx, true)));
+    const committed: Array<() => void> = [];
+    const result = await this.db.transaction().execute(async (trx: Transaction<DatabaseSchema>) => {
+      const store = new ResourceStore(trx, true);
+      afterCommit.set(trx, committed);
+      const value = await work(store);
+      const checks = beforeCommit.get(trx) ?? [];
+      beforeCommit.delete(trx);
+      for (const check of checks) await check(store);
+      return value;
+    });
+    for (const effect of committed) effect();
+    return result;
+  }
+
+  /**
+   * Runs `effect` once the transaction has committed (never when it rolls back); outside a
+   * transaction, at once. For changes of process-wide state (the search parameter registry, the
+   * supported profiles) that must not show what was never stored.
+   */
+  afterCommit(effect: () => void): void {
+    const list = this.inTransaction ? afterCommit.get(this.db) : undefined;
+    if (list) list.push(effect);
+    else effect();
+  }
+
+  /**
+   * Runs `check` when the transaction's work is done, before it commits (a throw rolls it back);
+   * outside a transaction, at once. Every store on the transaction's connection shares the list.
+   */
+  async beforeCommit(check: (store: ResourceStore) => Promise<void>): Promise<void> {
+    if (!this.inTransaction) return check(this);
+    const checks = beforeCommit.get(this.db) ?? [];
+    checks.push(check);
+    beforeCommit.set(this.db, checks);
+  }
+
+  /**
+   * The keys that name no live resource: neither written (and not deleted) in this transaction
+   * nor stored. An existence check, not a read: it reveals no content and is not guarded.
+   */
+  async missingResources<K extends { resourceType: string; id: string }>(keys: readonly K[]): Promise<K[]> {
+    const missing: K[] = [];
+    const ask: K[] = [];
+    for (const key of keys) {
+      const held = this.buffer?.lookup(key.resourceType, key.id);
+      if (held === undefined) ask.push(key);
+      else if (held === null || held.deleted) missing.push(key);
+    }
+    if (ask.length === 0) return missing;
+    const { rows } = await sql<{ resource_type: string; id: string }>`select resource_type, id from resource
+      where (resource_type, id) in (select * from unnest(${ask.map((k) => k.resourceType)}::text[], ${ask.map((k) => k.id)}::text[]))
+      and not deleted`.execute(this.db);
+    const live = new Set(rows.map((r) => `${r.resource_type}/${r.id}`));
+    return [...missing, ...ask.filter((k) => !live.has(`${k.resourceType}/${k.id}`))];
   }
 
   get isTransaction(): boolean {

@@ -1,3 +1,4 @@
+import { parseTemporal } from '../fhir/temporal';
 import type { Duration, Period, PlanDefinitionAction, Quantity, Range, RequestGroupAction } from 'fhir/r4';
 
 /**
@@ -52,7 +53,7 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?
 
 /** True for a FHIR date (YYYY-MM-DD) or a dateTime with time and zone: what day 0 may be. */
 export function isReferenceMoment(value: string): boolean {
-  return DATE.test(value) || DATE_TIME.test(value);
+  return (DATE.test(value) || DATE_TIME.test(value)) && typeof parseTemporal(value) !== 'string';
 }
 
 /** `moment` shifted by `amount` `unit`s, in the same form (date or dateTime) as `moment`. */

@@ -4,7 +4,8 @@ import { issue } from '../fhir/operation-outcome';
 import type { ResourceService } from '../services/resource-service';
 import type { WriteEvent, WriteHook } from '../services/write-hooks';
 import { buildFollowUpTask, chooseAssignment, raisedConcerns, recordResponse } from './assignment';
-import { findQuestionnaire, findReferencing, parseReference } from './fhir-lookup';
+import { BASE } from './codes';
+import { findQuestionnaire, findReferencing, parseReference, searchResources } from './fhir-lookup';
 import { evaluateFollowUpRules } from './follow-up-rules';
 import { isCompletedStatus, validateResponseAgainstQuestionnaire } from './response-validation';
 
@@ -27,10 +28,26 @@ export function questionnaireResponseHook(options: QuestionnaireResponseHookOpti
   return {
     async validate(resource, service) {
       const response = resource as QuestionnaireResponse;
-      if (response.questionnaire === undefined) return [];
-      const questionnaire = await findQuestionnaire(service, response.questionnaire);
+      if (response.questionnaire === undefined) {
+        const answered = await libraryQuestionnaireAnswered(service, response);
+        return answered === undefined ? [] : [unnamedQuestionnaire(answered)];
+      }
+      const questionnaire = response.questionnaire.startsWith('#')
+        ? containedQuestionnaire(response, response.questionnaire.slice(1))
+        : await findQuestionnaire(service, response.questionnaire);
       if (questionnaire === undefined) return [unknownQuestionnaire(response.questionnaire)];
-      return validateResponseAgainstQuestionnaire(questionnaire, response);
+      const issues = validateResponseAgainstQuestionnaire(questionnaire, response);
+      if (isLibraryQuestionnaire(questionnaire) && parseReference(response.subject?.reference)?.resourceType !== 'Patient') {
+        issues.push(
+          issue(
+            'error',
+            'required',
+            `A response to Questionnaire ${questionnaire.url} must name its patient in subject (a reference such as Patient/123): without it no assignment is recorded and no follow-up is raised`,
+            'QuestionnaireResponse.subject',
+          ),
+        );
+      }
+      return issues;
     },
     async afterWrite(event, service) {
       if (event.interaction === 'delete') return;
@@ -39,13 +56,62 @@ export function questionnaireResponseHook(options: QuestionnaireResponseHookOpti
   };
 }
 
+/**
+ * A Questionnaire this server cannot find is a warning, as in the HL7 reference validator: the
+ * response is stored unchecked (a `#id` that no contained Questionnaire has is the same).
+ */
 function unknownQuestionnaire(canonical: string): OperationOutcomeIssue {
   return issue(
-    'error',
+    'warning',
     'not-found',
-    `Questionnaire ${canonical} is not known to this server, so the answers cannot be checked against it`,
+    `Questionnaire ${canonical} is not known to this server, so the answers were not checked against it`,
     'QuestionnaireResponse.questionnaire',
   );
+}
+
+function unnamedQuestionnaire(questionnaire: Questionnaire): OperationOutcomeIssue {
+  return issue(
+    'error',
+    'required',
+    `The response answers items of Questionnaire ${questionnaire.url} but does not name it in questionnaire: its answers could not be checked nor its assignment recorded`,
+    'QuestionnaireResponse.questionnaire',
+  );
+}
+
+/** One of the library's Questionnaires (its url under the library's canonical base). */
+function isLibraryQuestionnaire(questionnaire: Questionnaire): boolean {
+  return questionnaire.url?.startsWith(`${BASE}/`) === true;
+}
+
+function containedQuestionnaire(response: QuestionnaireResponse, id: string): Questionnaire | undefined {
+  return response.contained?.find((r): r is Questionnaire => r.resourceType === 'Questionnaire' && r.id === id);
+}
+
+/** An item of a Questionnaire or of a QuestionnaireResponse, as far as its linkIds go. */
+interface LinkedItem {
+  linkId: string;
+  item?: LinkedItem[];
+  answer?: Array<{ item?: LinkedItem[] }>;
+}
+
+function linkIds(items: LinkedItem[] | undefined, into: Set<string>): Set<string> {
+  for (const item of items ?? []) {
+    into.add(item.linkId);
+    linkIds(item.item, into);
+    for (const answer of item.answer ?? []) linkIds(answer.item, into);
+  }
+  return into;
+}
+
+/** The library Questionnaire whose items a response without `questionnaire` answers, if any. */
+async function libraryQuestionnaireAnswered(
+  service: ResourceService,
+  response: QuestionnaireResponse,
+): Promise<Questionnaire | undefined> {
+  if (!response.item?.length) return undefined;
+  const answered = linkIds(response.item, new Set());
+  const library = await searchResources<Questionnaire>(service, 'Questionnaire', [['url:below', `${BASE}/Questionnaire`]]);
+  return library.find((q) => [...linkIds(q.item, new Set())].some((linkId) => answered.has(linkId)));
 }
 
 async function recordAndFollowUp(

@@ -3,33 +3,29 @@
  * year, `2024-11-07` the whole day, an instant is one millisecond. Ranges are half-open,
  * [start, end). Values without a time zone are taken as UTC.
  */
+import { parseTemporal } from '../temporal';
+
 export interface DateRange {
   start: Date;
   end: Date;
 }
 
-const DATE_PATTERN =
-  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
-
+/**
+ * The range a date or dateTime covers, or undefined when it is not a real calendar value (the
+ * rule of fhir/temporal.ts, shared with validation on write). A time without a zone is UTC.
+ */
 export function parseDateRange(value: string): DateRange | undefined {
-  const m = DATE_PATTERN.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac, tz] = m;
-  const year = Number(y);
-  const month = mo !== undefined ? Number(mo) : undefined;
-  const day = d !== undefined ? Number(d) : undefined;
-  if (month !== undefined && (month < 1 || month > 12)) return undefined;
-  if (day !== undefined && (day < 1 || day > daysInMonth(year, month!))) return undefined;
-  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 59)))
-    return undefined;
+  const parts = parseTemporal(value);
+  if (typeof parts === 'string') return undefined;
+  const { year, month, day } = parts;
   if (month === undefined) return { start: utc(year, 0, 1), end: utc(year + 1, 0, 1) };
   if (day === undefined) return { start: utc(year, month - 1, 1), end: utc(year, month, 1) };
-  if (h === undefined) return { start: utc(year, month - 1, day), end: utc(year, month - 1, day + 1) };
-  const offsetMinutes = tz === undefined || tz === 'Z' ? 0 : tzOffset(tz);
-  const ms = frac !== undefined ? Number(frac.padEnd(3, '0').slice(0, 3)) : 0;
-  const base = Date.UTC(year, month - 1, day, Number(h), Number(mi), s !== undefined ? Number(s) : 0, ms);
+  if (parts.hour === undefined) return { start: utc(year, month - 1, day), end: utc(year, month - 1, day + 1) };
+  const offsetMinutes = parts.zone === undefined || parts.zone === 'Z' ? 0 : tzOffset(parts.zone);
+  const ms = parts.fraction !== undefined ? Number(parts.fraction.padEnd(3, '0').slice(0, 3)) : 0;
+  const base = utc(year, month - 1, day).getTime() + ((parts.hour * 60 + parts.minute!) * 60 + (parts.second ?? 0)) * 1000 + ms;
   const start = new Date(base - offsetMinutes * 60_000);
-  const precisionMs = s === undefined ? 60_000 : frac === undefined ? 1_000 : 1;
+  const precisionMs = parts.second === undefined ? 60_000 : parts.fraction === undefined ? 1_000 : 1;
   return { start, end: new Date(start.getTime() + precisionMs) };
 }
 
@@ -42,10 +38,6 @@ function utc(year: number, monthIndex: number, day: number): Date {
   const date = new Date(0);
   date.setUTCFullYear(year, monthIndex, day);
   return date;
-}
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 function tzOffset(tz: string): number {

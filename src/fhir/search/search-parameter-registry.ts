@@ -99,6 +99,23 @@ export class SearchParameterRegistry {
     return issues;
   }
 
+  /**
+   * Withdraws a SearchParameter (deleted, retired, or replaced under another url): its code
+   * falls back to any other known parameter with that code on the same type, e.g. the core one
+   * it had replaced.
+   */
+  remove(sp: SearchParameter): void {
+    if (this.byUrl.get(sp.url) === undefined) return;
+    this.byUrl.delete(sp.url);
+    if (this.resourceLevel.get(sp.code)?.url === sp.url) this.resourceLevel.delete(sp.code);
+    for (const params of this.byType.values()) {
+      if (params.get(sp.code)?.url === sp.url) params.delete(sp.code);
+    }
+    for (const other of this.byUrl.values()) {
+      if (other.code === sp.code) this.add(other);
+    }
+  }
+
   get(resourceType: string, code: string): SearchParameterDefinition | undefined {
     return this.byType.get(resourceType)?.get(code);
   }

@@ -26,6 +26,7 @@ import { resolveChoiceLocation } from './location';
 import type { Terminology } from './terminology';
 import { Invariant } from './invariants';
 import { xhtmlProblems } from './xhtml-check';
+import { isTemporalType, temporalProblem } from '../temporal';
 
 /**
  * Validation against the base R4 definitions, in one walk over the elements present in the
@@ -648,9 +649,36 @@ function checkString(str: string, type: string, path: string, issues: OperationO
     issues.push(validationIssue('value', 'String must contain non-whitespace content', path));
     return;
   }
+  if (isTemporalType(type)) {
+    const problem = temporalProblem(str, type);
+    if (problem) issues.push(validationIssue('value', `Invalid ${type} format: "${str}" ${problem}`, path));
+    return;
+  }
   const regex = validationRegexes[type];
   if (regex && !regex.exec(str)) issues.push(validationIssue('value', `Invalid ${type} format`, path));
+  // R4 datatypes.html#string: "Strings SHALL NOT exceed 1MB in size" (1024 * 1024 characters).
+  if (STRING_TYPES.has(type) && str.length > MAX_STRING_LENGTH) {
+    issues.push(validationIssue('too-long', `The ${type} is ${str.length} characters long; R4 allows at most ${MAX_STRING_LENGTH} (1 MB)`, path));
+  }
+  // As in the HL7 reference validator (a warning by default): markdown is not HTML, and a
+  // presentation layer escapes what looks like a tag.
+  if (type === 'markdown') {
+    const tag = /<\/?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?\/?>/.exec(str);
+    if (tag) {
+      issues.push(
+        validationIssue(
+          'value',
+          `The markdown contains what looks like an embedded HTML tag (${tag[0]}); markdown is shown as text, so it will be escaped`,
+          path,
+          'warning',
+        ),
+      );
+    }
+  }
 }
+
+const MAX_STRING_LENGTH = 1024 * 1024;
+const STRING_TYPES = new Set(['string', 'markdown']);
 
 function checkNumber(n: number, type: string, path: string, issues: OperationOutcomeIssue[]): void {
   if (Number.isNaN(n) || !Number.isFinite(n)) {

@@ -9,9 +9,11 @@ import { shortcutFor, type InvariantShortcut } from './invariant-shortcuts';
  * encode/escape family are stubs that return an empty collection (so `repeat(item).all(...)`
  * is always true, and que-2 `descendants().linkId.isDistinct()` never fails), and backslash
  * escapes in string literals are kept as written (so the regular expressions of eld-16 and
- * eld-19 fail on every valid ElementDefinition).
+ * eld-19 fail on every valid ElementDefinition). It also compares two dateTimes as text, so
+ * per-1 (`start <= end`) holds for 10:00Z .. 10:30+01:00 (09:30Z): an ordering of two elements is
+ * left to the `fhirpath` package, which compares them as instants.
  */
-const NOT_FOR_MEDPLUM = /\b(repeat|descendants|children|trim|split|encode|decode|escape|unescape)\s*\(|\\/;
+const NOT_FOR_MEDPLUM = /\b(repeat|descendants|children|trim|split|encode|decode|escape|unescape)\s*\(|\\|\b[a-z][A-Za-z]* <=? [a-z][A-Za-z]*\)/;
 
 /** True when @medplum/core's engine evaluates the expression reliably (see NOT_FOR_MEDPLUM). */
 export function medplumCanEvaluate(expression: string): boolean {

@@ -9,7 +9,9 @@ export type ValidationIssueCode =
   | 'invariant'
   | 'code-invalid'
   | 'not-supported'
-  | 'processing';
+  | 'processing'
+  | 'too-long'
+  | 'business-rule';
 
 export function validationIssue(
   code: ValidationIssueCode,

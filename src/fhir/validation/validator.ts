@@ -33,18 +33,28 @@
  * code-invalid, not-supported, processing), `diagnostics`, and `expression` = the FHIRPath
  * location of the problem (`PlanDefinition.action[0].title`).
  */
-import type { CodeSystem, OperationOutcomeIssue, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
+import type { CodeSystem, ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition, ValueSet } from 'fhir/r4';
 import { indexStructureDefinitionBundle } from '@medplum/core';
 import { baseDefinitions, coreExtensionDefinitions, coreTypeSchema, indexResourceTypesIn } from './base-definitions';
 import { checkAgainstBase } from './base-checks';
+import { checkSpecRules } from './spec-rules';
 import { dedupeIssues, validationIssue } from './issues';
-import { isJsonObject, type JsonObject } from './json-values';
+import { choiceSuffixType, isJsonObject, type JsonObject } from './json-values';
 import { compileProfile, type CompiledProfile } from './profile-check';
 import { Terminology } from './terminology';
 
-const BASE = 'https://patient-education.dev/fhir/StructureDefinition';
+/** The canonical base of the library: every url of our material starts with it. */
+export const LIBRARY_CANONICAL_BASE = 'https://patient-education.dev/fhir';
+const BASE = `${LIBRARY_CANONICAL_BASE}/StructureDefinition`;
+const EDUCATION_CODE_SYSTEMS = new Set([
+  `${LIBRARY_CANONICAL_BASE}/CodeSystem/document-category`,
+  `${LIBRARY_CANONICAL_BASE}/CodeSystem/education-section`,
+]);
 
-/** Our three education types are always checked against our profile, claimed or not (issue 4). */
+/**
+ * The education profile of each type, checked on education material of that type even when it
+ * does not claim it (see isEducationMaterial); other resources of these types are base R4.
+ */
 export const ENFORCED_PROFILES: Readonly<Record<string, string>> = {
   PlanDefinition: `${BASE}/education-plandefinition`,
   DocumentReference: `${BASE}/education-documentreference`,
@@ -148,16 +158,16 @@ export function createValidator(
   };
 
   // Core extension definitions are compiled the first time an extension with their url is met.
-  // Their contexts are not checked: they name datatypes and `Element` as well as paths.
-  const coreExtensions = new Map<string, CompiledProfile | undefined>();
-  const findExtension = (url: string): CompiledProfile | undefined => {
+  // Their contexts name datatypes and `Element` as well as paths: checked by coreContextProblem.
+  const coreExtensions = new Map<string, ExtensionDefinition | undefined>();
+  const findExtension = (url: string): ExtensionDefinition | undefined => {
     const own = extensions.get(url);
     if (own || !url.startsWith('http://hl7.org/fhir/StructureDefinition/')) return own;
     if (!coreExtensions.has(url)) {
       const sd = coreExtensionDefinitions().get(url);
-      let compiled: CompiledProfile | undefined;
+      let compiled: ExtensionDefinition | undefined;
       try {
-        compiled = sd ? { ...compileProfile(sd, context), contexts: [] } : undefined;
+        compiled = sd ? { ...compileProfile(sd, context), contexts: [], coreContexts: elementContexts(sd) } : undefined;
       } catch {
         compiled = undefined;
       }
@@ -190,6 +200,7 @@ export function createValidator(
 
       indexResourceTypesIn(resource);
       const issues = checkAgainstBase(resource, terminology);
+      issues.push(...checkSpecRules(resource, resourceType));
       for (const claim of profileClaims(resource, resourceType, options, enforced)) {
         const profile = findProfile(claim.url);
         if (!profile) {
@@ -216,7 +227,7 @@ export function createValidator(
         }
         issues.push(...profile.check(resource, resourceType, resource));
       }
-      issues.push(...checkExtensions(resource, resourceType, findExtension));
+      issues.push(...checkExtensions(resource, resourceType, findExtension, base.elementsByPath));
       return dedupeIssues(issues);
     },
   };
@@ -254,27 +265,119 @@ function profileClaims(
       claims.set(canonical, { url: canonical, location: resourceType, explicit: true });
   }
   const always = enforced[resourceType];
-  if (always && !claims.has(always))
+  if (always && !claims.has(always) && isEducationMaterial(resource))
     claims.set(always, { url: always, location: resourceType, explicit: false });
   return [...claims.values()];
+}
+
+/**
+ * Education material: a resource whose canonical `url` is under the library's base, or that
+ * carries one of our education codes (the patient-education document category, an education
+ * section) in `category`, `type` or `topic`. A scanned consent or a clinic letter
+ * (DocumentReference), a hospital's own order set (PlanDefinition) or form (Questionnaire) is
+ * none of these and is checked against base R4 and the profiles it claims only.
+ */
+export function isEducationMaterial(resource: JsonObject): boolean {
+  if (typeof resource.url === 'string' && resource.url.startsWith(`${LIBRARY_CANONICAL_BASE}/`)) return true;
+  const concepts = ['category', 'type', 'topic'].flatMap((key) => {
+    const value = resource[key];
+    return Array.isArray(value) ? value : [value];
+  });
+  return concepts.some(
+    (concept) =>
+      isJsonObject(concept) &&
+      Array.isArray(concept.coding) &&
+      concept.coding.some((coding) => isJsonObject(coding) && typeof coding.system === 'string' && EDUCATION_CODE_SYSTEMS.has(coding.system)),
+  );
+}
+
+/**
+ * The element contexts of a core extension; undefined when any context is not an element
+ * (fhirpath, extension), and for the tooling extensions of StructureDefinitions, whose declared
+ * contexts R4's own snapshots do not follow (structuredefinition-fhir-type on
+ * ElementDefinition.type, structuredefinition-normative-version on the first element).
+ */
+function elementContexts(sd: StructureDefinition): string[] | undefined {
+  if (/\/(structuredefinition|elementdefinition)-/.test(sd.url)) return undefined;
+  const contexts = sd.context ?? [];
+  if (contexts.length === 0 || contexts.some((c) => c.type !== 'element')) return undefined;
+  return contexts.map((c) => c.expression);
+}
+
+type ExtensionDefinition = CompiledProfile & { coreContexts?: string[] };
+
+/** Where a value sits: its path in the resource, its path in the definitions, and its type. */
+interface ElementPlace {
+  /** `Patient.contact.name` */
+  path: string;
+  /** Path of its definition: `Patient.contact` for a backbone element, `HumanName` inside a datatype. */
+  definition: string;
+  /** Its type (`HumanName`, `string`, `BackboneElement`, or a resource type); undefined when unknown. */
+  type: string | undefined;
+}
+
+const QUANTITY_TYPES = new Set(['Age', 'Count', 'Distance', 'Duration', 'MoneyQuantity', 'SimpleQuantity']);
+
+function childPlace(parent: ElementPlace, name: string, elementsByPath: ReadonlyMap<string, ElementDefinition>): ElementPlace {
+  const path = `${parent.path}.${name}`;
+  if (parent.type === undefined) return { path, definition: path, type: undefined };
+  let element = elementsByPath.get(`${parent.definition}.${name}`);
+  let type = element?.type?.length === 1 ? element.type[0].code : undefined;
+  if (!element) {
+    for (let i = 1; i < name.length; i++) {
+      if (!/[A-Z]/.test(name.charAt(i))) continue;
+      element = elementsByPath.get(`${parent.definition}.${name.slice(0, i)}[x]`);
+      if (element) {
+        type = choiceSuffixType(name, name.slice(0, i));
+        break;
+      }
+    }
+  }
+  if (!element) return { path, definition: path, type: undefined };
+  if (element.contentReference) return { path, definition: element.contentReference.slice(1), type: 'BackboneElement' };
+  if (type === 'BackboneElement' || type === 'Element') return { path, definition: `${parent.definition}.${name}`, type };
+  return { path, definition: type ?? path, type };
+}
+
+/**
+ * Why a core extension may not sit at `place`, or undefined when one of its contexts allows it
+ * (R4 extensibility.html#context: an element path, or a type, `Element` meaning anywhere).
+ */
+function coreContextProblem(contexts: string[], place: ElementPlace, isResource: boolean): string | undefined {
+  if (place.type === undefined) return undefined;
+  const allowed = contexts.some(
+    (c) =>
+      c === 'Element' ||
+      c === place.path ||
+      c === place.definition ||
+      c === place.type ||
+      (isResource && (c === 'Resource' || c === 'DomainResource')) ||
+      (c === 'BackboneElement' && place.type === 'BackboneElement') ||
+      (c === 'Quantity' && QUANTITY_TYPES.has(place.type ?? '')),
+  );
+  return allowed ? undefined : contexts.join(', ');
 }
 
 /** Checks every extension whose url is one of our extension definitions or a core one, wherever it is. */
 function checkExtensions(
   resource: JsonObject,
   resourceType: string,
-  findExtension: (url: string) => CompiledProfile | undefined,
+  findExtension: (url: string) => ExtensionDefinition | undefined,
+  elementsByPath: ReadonlyMap<string, ElementDefinition>,
 ): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  const visit = (value: unknown, location: string, elementPath: string, owner: JsonObject): void => {
+  const visit = (value: unknown, location: string, place: ElementPlace, owner: JsonObject): void => {
     if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(item, `${location}[${i}]`, elementPath, owner));
+      value.forEach((item, i) => visit(item, `${location}[${i}]`, place, owner));
       return;
     }
     if (!isJsonObject(value)) return;
     const isResource = typeof value.resourceType === 'string' && value !== owner;
     const currentOwner = isResource ? value : owner;
-    const currentPath = isResource ? String(value.resourceType) : elementPath;
+    const here: ElementPlace = isResource
+      ? { path: String(value.resourceType), definition: String(value.resourceType), type: String(value.resourceType) }
+      : place;
+    const currentPath = here.path;
     for (const [key, child] of Object.entries(value)) {
       const name = key.startsWith('_') ? key.slice(1) : key;
       const childLocation = `${location}.${name}`;
@@ -284,11 +387,16 @@ function checkExtensions(
           const profile = findExtension(extension.url);
           if (!profile) return;
           const extensionLocation = `${childLocation}[${i}]`;
-          if (profile.contexts.length && !profile.contexts.includes(currentPath)) {
+          const outside = profile.coreContexts
+            ? coreContextProblem(profile.coreContexts, here, here.type === String(currentOwner.resourceType) && here.path === here.type)
+            : profile.contexts.length && !profile.contexts.includes(currentPath)
+              ? profile.contexts.join(', ')
+              : undefined;
+          if (outside !== undefined) {
             issues.push(
               validationIssue(
                 'structure',
-                `Extension ${profile.url} is not allowed on ${currentPath} (allowed on ${profile.contexts.join(', ')})`,
+                `Extension ${profile.url} is not allowed on ${currentPath} (allowed on ${outside})`,
                 extensionLocation,
               ),
             );
@@ -296,9 +404,10 @@ function checkExtensions(
           issues.push(...profile.check(extension, extensionLocation, currentOwner));
         });
       }
-      visit(child, childLocation, `${currentPath}.${name}`, currentOwner);
+      visit(child, childLocation, childPlace(here, name, elementsByPath), currentOwner);
     }
   };
-  visit(resource, resourceType, resourceType, resource);
+  const root = { path: resourceType, definition: resourceType, type: resourceType };
+  visit(resource, resourceType, root, resource);
   return issues;
 }

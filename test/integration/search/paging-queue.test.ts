@@ -41,7 +41,8 @@ async function expectedQueue(owner: string): Promise<string[]> {
 
 beforeAll(async () => {
   server = await startTestServer();
-  const resources: Resource[] = [];
+  // The owners the Tasks refer to, stored first (referential integrity on write).
+  const resources: Resource[] = ['coordinator', 'other'].map((id) => ({ resourceType: 'Practitioner', id }) as Resource);
   for (let i = 0; i < 60; i++) {
     // Most requested; some other statuses and another owner's Tasks interleaved.
     const status = i % 5 === 3 ? 'completed' : i % 7 === 4 ? 'in-progress' : 'requested';

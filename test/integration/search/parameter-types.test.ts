@@ -481,7 +481,12 @@ let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
   const riskCodeSystem = JSON.parse(readFileSync(path.join(__dirname, '../../../content/CodeSystem-procedure-risk.json'), 'utf8')) as Resource;
-  await putAll(server, [riskCodeSystem, ...fixtures]);
+  // The resources the fixtures refer to, stored first (referential integrity on write).
+  const referenced: Resource[] = [
+    ...['p1', 'p2', 'p9'].map((id) => ({ resourceType: 'Patient', id }) as Resource),
+    { resourceType: 'Group', id: 'p1', type: 'person', actual: true } as Resource,
+  ];
+  await putAll(server, [riskCodeSystem, ...referenced, ...fixtures]);
 });
 
 afterAll(async () => {

@@ -124,6 +124,7 @@ test('searches inside a batch are narrowed to the grant like direct searches', a
 
 test('AuditEvents are append-only, whatever the scope', async () => {
   const auditor = secure.as(await secure.token({ scope: 'system/AuditEvent.cruds' }));
+  expect((await admin('/Device/ehr', json('PUT', { resourceType: 'Device', id: 'ehr' }))).status).toBeLessThan(300);
   const created = await auditor('/AuditEvent', json('POST', {
     resourceType: 'AuditEvent',
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },

@@ -55,8 +55,8 @@ describe('every write is validated; an invalid one changes nothing', () => {
     expect((await server.fetch('/Patient?family=TxValid')).body.entry ?? []).toHaveLength(0);
   });
 
-  test('our three education types are checked against our profiles even when they do not claim them', async () => {
-    const res = await server.fetch('/PlanDefinition', json('POST', { resourceType: 'PlanDefinition', status: 'draft' }));
+  test('education material (a url under the library base) is checked against our profile even when it does not claim it', async () => {
+    const res = await server.fetch('/PlanDefinition', json('POST', { resourceType: 'PlanDefinition', status: 'draft', url: `${BASE}/PlanDefinition/unclaimed` }));
     expect(res.status).toBe(422);
     const text = JSON.stringify(res.body);
     expect(text).toContain('education-plandefinition');

@@ -319,18 +319,16 @@ describe('an update that breaks a rule', () => {
     );
   });
 
-  test('a response to a Questionnaire the server does not know is refused', async () => {
-    const r = await server.fetch('/QuestionnaireResponse', {
-      method: 'POST',
-      body: JSON.stringify({
-        ...response(patientId, 'completed', []),
-        questionnaire: `${QUESTIONNAIRE_URL}-unknown`,
-      }),
-    });
-    expect(r.status).toBe(422);
-    expect(r.body.issue[0]).toMatchObject({
-      code: 'not-found',
-      expression: ['QuestionnaireResponse.questionnaire'],
-    });
+  test('a Questionnaire the server does not know is a warning, as in the HL7 reference validator', async () => {
+    const unknown = { ...response(patientId, 'completed', []), questionnaire: `${QUESTIONNAIRE_URL}-unknown` };
+    const r = await server.fetch('/QuestionnaireResponse/$validate', { method: 'POST', body: JSON.stringify(unknown) });
+    expect(r.status).toBe(200);
+    expect(r.body.issue).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ severity: 'warning', code: 'not-found', expression: ['QuestionnaireResponse.questionnaire'] }),
+      ]),
+    );
+    expect(r.body.issue.filter((i: { severity: string }) => i.severity === 'error')).toEqual([]);
   });
+
 });
