@@ -8,6 +8,7 @@ import type { ServerContext } from '../server-context';
 import { storedVersionText, type ResourceService, type WriteResult } from '../services/resource-service';
 import { historyBundle } from '../services/history-service';
 import { httpDate, sendJson, versionETag } from './fhir-response';
+import { patchOf } from './patch-body';
 import { requireJsonBody } from './negotiation';
 import { preferences } from './prefer';
 
@@ -156,6 +157,13 @@ export function fhirRouter(ctx: ServerContext): Router {
     const resource = asResource(requireJsonBody(req), type);
     sendWrite(req, res, await svc(res).conditionalUpdate(type, criteria, resource, { ifMatch: header(req, 'if-match') }));
   });
+  router.patch('/:type', async (req, res) => {
+    const type = param(req, 'type');
+    svc(res).assertType(type);
+    const criteria = queryString(req);
+    if (criteria === undefined) throw FhirError.badRequest('PATCH on a type needs search criteria (conditional patch)');
+    sendWrite(req, res, await svc(res).conditionalPatch(type, criteria, patchOf(req), { ifMatch: header(req, 'if-match') }));
+  });
   router.delete('/:type', async (req, res) => {
     const type = param(req, 'type');
     svc(res).assertType(type);
@@ -182,6 +190,11 @@ export function fhirRouter(ctx: ServerContext): Router {
     svc(res).assertType(type);
     const resource = asResource(requireJsonBody(req), type);
     sendWrite(req, res, await svc(res).update(type, param(req, 'id'), resource, { ifMatch: header(req, 'if-match') }));
+  });
+  router.patch('/:type/:id', async (req, res) => {
+    const type = param(req, 'type');
+    svc(res).assertType(type);
+    sendWrite(req, res, await svc(res).patch(type, param(req, 'id'), patchOf(req), { ifMatch: header(req, 'if-match') }));
   });
   router.delete('/:type/:id', async (req, res) => {
     await svc(res).delete(param(req, 'type'), param(req, 'id'), { ifMatch: header(req, 'if-match') });
