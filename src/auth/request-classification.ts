@@ -56,7 +56,10 @@ export function classifyFhirRequest(method: string, path: string): FhirRequest {
       if (verb === 'DELETE') return { interaction: 'delete', resourceType: type, id: second };
       return unknown;
     case 3:
-      return third === '_history' && verb === 'GET' ? { interaction: 'history-instance', resourceType: type, id: second } : unknown;
+      if (verb !== 'GET') return unknown;
+      if (third === '_history') return { interaction: 'history-instance', resourceType: type, id: second };
+      // A Patient compartment search is a search of its type, narrowed to the patient.
+      return type === 'Patient' && /^[A-Z][A-Za-z]+$/.test(third) ? { interaction: 'search-type', resourceType: third } : unknown;
     case 4:
       return third === '_history' && verb === 'GET' ? { interaction: 'vread', resourceType: type, id: second } : unknown;
     default:
