@@ -4,6 +4,7 @@ import { FhirError } from '../fhir/fhir-error';
 import { informationOutcome, issue } from '../fhir/operation-outcome';
 import { asResource } from '../fhir/resource-body';
 import { ID_PATTERN } from '../fhir/resource-types';
+import { shapeRead } from '../fhir/summary';
 import { patientCompartmentFilter } from '../fhir/search/compartment';
 import type { Operation } from '../operations/operation';
 import type { ServerContext } from '../server-context';
@@ -111,7 +112,7 @@ export function fhirRouter(ctx: ServerContext): Router {
     const groups = req.params as unknown as Record<string, string | undefined>;
     await runOperation(req, res, groups[2]!, groups[0], groups[1]);
   });
-  router.get('/metadata', (req, res) => sendJson(res, 200, ctx.capabilityStatement(), isPretty(req)));
+  router.get('/metadata', (req, res) => sendJson(res, 200, shapeRead(JSON.stringify(ctx.capabilityStatement()), queryPairs(req)), isPretty(req)));
   router.all('/metadata', methodNotAllowed);
 
   // System level
@@ -193,7 +194,7 @@ export function fhirRouter(ctx: ServerContext): Router {
       res.status(304).end();
       return;
     }
-    sendJson(res, 200, stored.content, isPretty(req));
+    sendJson(res, 200, shapeRead(stored.content, queryPairs(req)), isPretty(req));
   });
   router.put('/:type/:id', async (req, res) => {
     const type = param(req, 'type');
@@ -234,7 +235,7 @@ export function fhirRouter(ctx: ServerContext): Router {
     const row = await svc(res).vread(param(req, 'type'), param(req, 'id'), param(req, 'vid'));
     res.setHeader('ETag', versionETag(row.versionId));
     res.setHeader('Last-Modified', httpDate(row.lastUpdated));
-    sendJson(res, 200, row.content!, isPretty(req));
+    sendJson(res, 200, shapeRead(row.content!, queryPairs(req)), isPretty(req));
   });
 
   router.all('/{*rest}', methodNotAllowed);
