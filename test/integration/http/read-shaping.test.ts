@@ -110,7 +110,8 @@ describe('_summary and _elements on read, compression, fhirVersion negotiation',
   });
 
   it('answers uncompressed without Accept-Encoding, with identity, and for small bodies', async () => {
-    for (const headers of [{}, { 'accept-encoding': 'identity' }, { 'accept-encoding': 'br;q=0, gzip;q=0' }]) {
+    const variants: Record<string, string>[] = [{}, { 'accept-encoding': 'identity' }, { 'accept-encoding': 'br;q=0, gzip;q=0' }];
+    for (const headers of variants) {
       const r = await rawGet(`${server.base}/Observation/${observationId}`, headers);
       expect(r.headers['content-encoding']).toBeUndefined();
       expect(JSON.parse(r.body.toString('utf8')).id).toBe(observationId);
