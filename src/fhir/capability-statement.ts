@@ -86,6 +86,7 @@ export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilitySt
     implementation: { description: 'FHIR R4 server for patient-education content', url: inputs.baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
     rest: [rest],
   };
 }

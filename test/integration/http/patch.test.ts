@@ -175,5 +175,6 @@ describe('PATCH (JSON Patch and FHIRPath Patch)', () => {
     const metadata = await server.fetch('/metadata');
     const patient = metadata.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
     expect(patient.interaction.map((i: { code: string }) => i.code)).toContain('patch');
+    expect(metadata.body.patchFormat).toEqual(['application/json-patch+json', 'application/fhir+json']);
   });
 });
