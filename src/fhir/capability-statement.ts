@@ -72,6 +72,8 @@ export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilitySt
     mode: 'server',
     resource: resources,
     interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }, { code: 'history-system' }],
+    // GET [base]/Patient/[id]/[type] (fhir-router).
+    compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
     searchParam: SEARCH_RESULT_PARAMS.map((name) => ({ name, type: name === '_count' ? 'number' : 'string' })),
     operation: inputs.operations.filter((o) => o.system).map((o) => ({ name: o.name, definition: o.definition })),
   };

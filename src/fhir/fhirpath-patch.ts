@@ -23,7 +23,7 @@ interface PatchOperation {
   type: 'add' | 'insert' | 'delete' | 'replace' | 'move';
   path: string;
   name?: string;
-  value?: unknown;
+  value?: ParametersParameter;
   index?: number;
   source?: number;
   destination?: number;
@@ -44,16 +44,32 @@ function unprocessable(where: string, message: string): FhirError {
   return new FhirError(422, [{ severity: 'error', code: 'processing', diagnostics: `FHIRPath Patch: ${message}`, expression: [where] }]);
 }
 
-/** The value of a part: its value[x], a resource, or (anonymous types) an object built from its own parts. */
-function partValue(part: ParametersParameter): unknown {
-  if (part.resource) return part.resource;
-  for (const [key, value] of Object.entries(part)) if (key.startsWith('value')) return value;
+/** Whether the element at any of these paths (`Patient.contact`, `HumanName.given`) repeats in R4. */
+function repeatsAt(paths: ReadonlyArray<string | null>): boolean {
+  const elements = baseDefinitions().elementsByPath;
+  for (const path of paths) {
+    const definition = path ? elements.get(path) : undefined;
+    if (definition) return definition.max === '*' || Number(definition.max) > 1;
+  }
+  return false;
+}
+
+/**
+ * The value of a part: its value[x], a resource, or (anonymous types such as Patient.contact) an
+ * object built from its own parts, each a list where the element repeats at `paths`.
+ */
+function partValue(part: ParametersParameter, paths: ReadonlyArray<string | null>): unknown {
+  if (part.resource) return structuredClone(part.resource);
+  for (const [key, value] of Object.entries(part)) if (key.startsWith('value')) return structuredClone(value);
   if (part.part) {
     const out: JsonObject = {};
     for (const p of part.part) {
-      const value = partValue(p);
-      if (Object.hasOwn(out, p.name)) out[p.name] = [...(Array.isArray(out[p.name]) ? (out[p.name] as unknown[]) : [out[p.name]]), value];
-      else out[p.name] = value;
+      const childPaths = paths.map((base) => (base ? `${base}.${p.name}` : null));
+      const value = partValue(p, childPaths);
+      const existing = out[p.name];
+      if (Array.isArray(existing)) existing.push(value);
+      else if (existing !== undefined) out[p.name] = [existing, value];
+      else out[p.name] = repeatsAt(childPaths) ? [value] : value;
     }
     return out;
   }
@@ -81,8 +97,8 @@ export function parseFhirPathPatch(body: unknown): PatchOperation[] {
     const op: PatchOperation = { type: type as PatchOperation['type'], path, where };
     const value = parts.get('value');
     if (type === 'add' || type === 'insert' || type === 'replace') {
-      op.value = value ? partValue(value) : undefined;
-      if (op.value === undefined) throw invalid(where, `operation ${i} (${type}) needs a value`);
+      if (value === undefined || partValue(value, []) === undefined) throw invalid(where, `operation ${i} (${type}) needs a value`);
+      op.value = value;
     }
     if (type === 'add') {
       op.name = parts.get('name')?.valueString;
@@ -151,13 +167,14 @@ function removeSlot({ parent, key, index }: Slot): void {
   }
 }
 
-function repeats(container: FoundNode, name: string): boolean {
-  const elements = baseDefinitions().elementsByPath;
-  for (const base of [container.path, container.fhirNodeDataType]) {
-    const definition = base ? elements.get(`${base}.${name}`) : undefined;
-    if (definition) return definition.max === '*' || Number(definition.max) > 1;
-  }
-  return false;
+function childPaths(node: FoundNode, name: string): Array<string | null> {
+  return [node.path, node.fhirNodeDataType].map((base) => (base ? `${base}.${name}` : null));
+}
+
+/** The element paths of a found node (`Patient.contact`; for an element of a datatype, its parent's type path). */
+function nodePaths(node: FoundNode): Array<string | null> {
+  const parent = node.parentResNode;
+  return [node.path, parent && node.propName ? `${parent.fhirNodeDataType ?? ''}.${node.propName}` : null];
 }
 
 function listAt(resource: Resource, op: PatchOperation): { list: unknown[]; slot: Slot } {
@@ -175,16 +192,18 @@ function applyOne(resource: Resource, op: PatchOperation): void {
       const container = single(resource, op);
       if (!isObject(container.data)) throw unprocessable(op.where, `"${op.path}" is a primitive value; add needs an element to add "${op.name}" to`);
       const target = container.data;
+      const paths = childPaths(container, op.name!);
+      const value = partValue(op.value!, paths);
       const existing = target[op.name!];
-      if (Array.isArray(existing)) existing.push(structuredClone(op.value));
+      if (Array.isArray(existing)) existing.push(value);
       else if (existing !== undefined) throw unprocessable(op.where, `${op.path}.${op.name} already has a value and does not repeat; use replace`);
-      else target[op.name!] = repeats(container, op.name!) ? [structuredClone(op.value)] : structuredClone(op.value);
+      else target[op.name!] = repeatsAt(paths) ? [value] : value;
       return;
     }
     case 'insert': {
       const { list, slot } = listAt(resource, op);
       if (op.index! > list.length) throw unprocessable(op.where, `index ${op.index} is past the end of "${op.path}" (${list.length} elements)`);
-      list.splice(op.index!, 0, structuredClone(op.value));
+      list.splice(op.index!, 0, partValue(op.value!, nodePaths(find(resource, op)[0])));
       const extras = slot.parent[`_${slot.key}`];
       if (Array.isArray(extras)) extras.splice(op.index!, 0, null);
       return;
@@ -197,8 +216,9 @@ function applyOne(resource: Resource, op: PatchOperation): void {
       return;
     }
     case 'replace': {
-      const slot = slotOf(single(resource, op), op);
-      const value = structuredClone(op.value);
+      const node = single(resource, op);
+      const slot = slotOf(node, op);
+      const value = partValue(op.value!, nodePaths(node));
       if (slot.index !== null) (slot.parent[slot.key] as unknown[])[slot.index] = value;
       else slot.parent[slot.key] = value;
       return;

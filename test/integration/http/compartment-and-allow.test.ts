@@ -41,6 +41,7 @@ describe('Patient compartment search and the Allow header of 405 answers', () =>
     expect(all.body.link.find((l: { relation: string }) => l.relation === 'self').url).toContain(`Patient/${ann}/Observation`);
     const bobs = await server.fetch(`/Patient/${bob}/Observation`);
     expect(bobs.body.entry).toHaveLength(1);
+    expect((await server.fetch('/metadata')).body.rest[0].compartment).toEqual(['http://hl7.org/fhir/CompartmentDefinition/patient']);
     expect((await server.fetch(`/Patient/${ann}/Condition`)).body.entry).toHaveLength(1);
   });
 

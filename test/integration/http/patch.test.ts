@@ -125,6 +125,7 @@ describe('PATCH (JSON Patch and FHIRPath Patch)', () => {
           { type: 'move', path: 'Patient.telecom', source: 1, destination: 0 },
           { type: 'delete', path: "Patient.telecom.where(value='1')" },
           { type: 'delete', path: 'Patient.active' },
+          { type: 'add', path: 'Patient', name: 'contact', value: { part: [{ name: 'gender', valueCode: 'male' }, { name: 'telecom', valueContactPoint: { system: 'phone', value: '3' } }] } },
         ),
       ),
     });
@@ -135,6 +136,7 @@ describe('PATCH (JSON Patch and FHIRPath Patch)', () => {
       identifier: [{ system: 'urn:x', value: 'A1' }],
       name: [{ given: ['Dr', 'Ana'] }],
       telecom: [{ system: 'phone', value: '2' }],
+      contact: [{ gender: 'male', telecom: [{ system: 'phone', value: '3' }] }],
     });
     expect(patched.body.active).toBeUndefined();
   });
