@@ -51,7 +51,13 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       close: () =>
         (closing ??= (async () => {
           await new Promise<void>((resolve) => {
-            server.close(() => resolve());
+            // A response finished after this point leaves its keep-alive connection idle, and
+            // nothing would close it but the client: closed here as each becomes idle.
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
+            server.close(() => {
+              clearInterval(sweep);
+              resolve();
+            });
             server.closeIdleConnections();
           });
           await runtime.close();

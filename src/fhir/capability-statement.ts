@@ -16,6 +16,7 @@ const INTERACTIONS: CapabilityStatementRestResource['interaction'] = [
   { code: 'read' },
   { code: 'vread' },
   { code: 'update' },
+  { code: 'patch' },
   { code: 'delete' },
   { code: 'history-instance' },
   { code: 'history-type' },
@@ -24,6 +25,24 @@ const INTERACTIONS: CapabilityStatementRestResource['interaction'] = [
 ];
 
 const SEARCH_RESULT_PARAMS = ['_sort', '_count', '_include', '_revinclude', '_summary', '_total', '_elements'];
+
+/** What this server's full-text parameters search; R4 defines both for every type (Resource-content, Resource-text). */
+const FULL_TEXT: Record<string, string> = {
+  _text: 'Full-text search of the narrative (English stemming)',
+  _content: 'Full-text search of the whole resource and its text attachments',
+};
+
+/** One entry per parameter name (cpb-12): the registry's, with our own documentation of full-text search. */
+function searchParams(params: ReturnType<SearchParameterRegistry['forType']>): NonNullable<CapabilityStatementRestResource['searchParam']> {
+  const out: NonNullable<CapabilityStatementRestResource['searchParam']> = params.map((p) => {
+    const documentation = FULL_TEXT[p.code] ?? p.description;
+    return { name: p.code, definition: p.url, type: p.type, ...(documentation.trim() !== '' ? { documentation } : {}) };
+  });
+  for (const [name, documentation] of Object.entries(FULL_TEXT)) {
+    if (!out.some((p) => p.name === name)) out.push({ name, type: 'string', documentation });
+  }
+  return out;
+}
 
 /** The CapabilityStatement, generated from what the server really has: never hand-written. */
 export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilityStatement {
@@ -41,11 +60,7 @@ export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilitySt
       conditionalUpdate: true,
       conditionalDelete: 'single',
       searchInclude: params.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`),
-      searchParam: [
-        ...params.map((p) => ({ name: p.code, definition: p.url, type: p.type, documentation: p.description })),
-        { name: '_text', type: 'string' as const, documentation: 'Full-text search of the narrative (English stemming)' },
-        { name: '_content', type: 'string' as const, documentation: 'Full-text search of the whole resource and its text attachments' },
-      ],
+      searchParam: searchParams(params),
     };
     const profiles = inputs.supportedProfiles.get(type);
     if (profiles && profiles.length > 0) resource.supportedProfile = profiles;
@@ -57,6 +72,8 @@ export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilitySt
     mode: 'server',
     resource: resources,
     interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }, { code: 'history-system' }],
+    // GET [base]/Patient/[id]/[type] (fhir-router).
+    compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
     searchParam: SEARCH_RESULT_PARAMS.map((name) => ({ name, type: name === '_count' ? 'number' : 'string' })),
     operation: inputs.operations.filter((o) => o.system).map((o) => ({ name: o.name, definition: o.definition })),
   };
@@ -71,6 +88,7 @@ export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilitySt
     implementation: { description: 'FHIR R4 server for patient-education content', url: inputs.baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
     rest: [rest],
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { SearchRequest } from '../fhir/search/search-request';
 import { ID_PATTERN, isResourceType } from '../fhir/resource-types';
 import type { ServerContext } from '../server-context';
+import { compressBody, encodingFor } from './compression';
 import { errorResponse } from './error-handler';
 import { FHIR_JSON, httpDate, versionETag } from './fhir-response';
 import { acceptsJson } from './negotiation';
@@ -55,7 +56,7 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
     if (req.method !== 'GET') return undefined;
     const h = req.headers;
     if (h.authorization !== undefined || h.origin !== undefined || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) return undefined;
-    if (h.accept !== undefined && h.accept !== '' && !acceptsJson(h.accept)) return undefined;
+    if (h.accept !== undefined && h.accept !== '' && (!acceptsJson(h.accept) || /fhirversion/i.test(h.accept))) return undefined;
     const url = req.url ?? '';
     if (!url.startsWith(prefix)) return undefined;
     const q = url.indexOf('?');
@@ -74,7 +75,7 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
   // The fixed headers as one flat list: writeHead with a flat array writes them straight into the
   // head, without the per-header bookkeeping of setHeader.
   const fixed = options.headers.flatMap(([name, value]) => [name, value]);
-  const respond = (req: IncomingMessage, res: ServerResponse, requestId: string, started: number, status: number, body: string, extra: Record<string, string>) => {
+  const write = (req: IncomingMessage, res: ServerResponse, requestId: string, started: number, status: number, body: string | Buffer, extra: Record<string, string>) => {
     const head = ['X-Request-Id', requestId, ...fixed];
     for (const name in extra) head.push(name, extra[name]);
     head.push('Content-Type', FHIR_JSON, 'Content-Length', String(Buffer.byteLength(body)));
@@ -86,6 +87,19 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
         'request completed',
       );
     }
+  };
+
+  // Compressed only when the client asks for it and the body is large enough; otherwise written as it is.
+  const respond = (req: IncomingMessage, res: ServerResponse, requestId: string, started: number, status: number, body: string, extra: Record<string, string>) => {
+    const encoding = encodingFor(req.headers['accept-encoding'], body);
+    if (encoding === undefined) {
+      write(req, res, requestId, started, status, body, extra);
+      return;
+    }
+    compressBody(body, encoding).then(
+      (compressed) => write(req, res, requestId, started, status, compressed, { ...extra, 'Content-Encoding': encoding, Vary: 'Accept-Encoding' }),
+      () => write(req, res, requestId, started, status, body, extra),
+    );
   };
 
   const fail = (req: IncomingMessage, res: ServerResponse, requestId: string, started: number, error: unknown) => {

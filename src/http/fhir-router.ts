@@ -1,13 +1,18 @@
 import { Router, type Request, type Response } from 'express';
 import type { Parameters, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
-import { informationOutcome } from '../fhir/operation-outcome';
+import { informationOutcome, issue } from '../fhir/operation-outcome';
 import { asResource } from '../fhir/resource-body';
+import { ID_PATTERN } from '../fhir/resource-types';
+import { shapeRead } from '../fhir/summary';
+import { patientCompartmentFilter } from '../fhir/search/compartment';
 import { assertTemporalParameters, type Operation } from '../operations/operation';
 import type { ServerContext } from '../server-context';
 import { storedVersionText, type ResourceService, type WriteResult } from '../services/resource-service';
 import { historyBundle } from '../services/history-service';
 import { httpDate, sendJson, versionETag } from './fhir-response';
+import { allowHeader } from './allowed-methods';
+import { patchOf } from './patch-body';
 import { requireJsonBody } from './negotiation';
 import { preferences } from './prefer';
 
@@ -39,6 +44,12 @@ function param(req: Request, name: string): string {
 function header(req: Request, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** 405 with the Allow header of the URL (R4 http.html: an interaction the URL does not support). */
+function methodNotAllowed(req: Request): never {
+  const allow = allowHeader(req.path);
+  throw new FhirError(405, [issue('error', 'not-supported', `${req.method} is not supported at this URL; it allows ${allow.Allow || 'no method'}`)], allow);
 }
 
 export function fhirRouter(ctx: ServerContext): Router {
@@ -79,7 +90,7 @@ export function fhirRouter(ctx: ServerContext): Router {
     }
     if (type !== undefined) svc(res).assertType(type);
     if (req.method === 'GET' && operation.affectsState) {
-      throw FhirError.of(405, 'not-supported', `$${name} changes state and must be invoked with POST`);
+      throw new FhirError(405, [issue('error', 'not-supported', `$${name} changes state and must be invoked with POST`)], { Allow: 'POST' });
     }
     let parameters: Parameters = { resourceType: 'Parameters', parameter: [] };
     let body: Resource | undefined;
@@ -102,7 +113,8 @@ export function fhirRouter(ctx: ServerContext): Router {
     const groups = req.params as unknown as Record<string, string | undefined>;
     await runOperation(req, res, groups[2]!, groups[0], groups[1]);
   });
-  router.get('/metadata', (req, res) => sendJson(res, 200, ctx.capabilityStatement(), isPretty(req)));
+  router.get('/metadata', (req, res) => sendJson(res, 200, shapeRead(JSON.stringify(ctx.capabilityStatement()), queryPairs(req)), isPretty(req)));
+  router.all('/metadata', methodNotAllowed);
 
   // System level
   router.post('/', async (req, res) => {
@@ -157,6 +169,13 @@ export function fhirRouter(ctx: ServerContext): Router {
     const resource = asResource(requireJsonBody(req), type);
     sendWrite(req, res, await svc(res).conditionalUpdate(type, criteria, resource, { ifMatch: header(req, 'if-match') }));
   });
+  router.patch('/:type', async (req, res) => {
+    const type = param(req, 'type');
+    svc(res).assertType(type);
+    const criteria = queryString(req);
+    if (criteria === undefined) throw FhirError.badRequest('PATCH on a type needs search criteria (conditional patch)');
+    sendWrite(req, res, await svc(res).conditionalPatch(type, criteria, patchOf(req), { ifMatch: header(req, 'if-match') }));
+  });
   router.delete('/:type', async (req, res) => {
     const type = param(req, 'type');
     svc(res).assertType(type);
@@ -176,13 +195,18 @@ export function fhirRouter(ctx: ServerContext): Router {
       res.status(304).end();
       return;
     }
-    sendJson(res, 200, stored.content, isPretty(req));
+    sendJson(res, 200, shapeRead(stored.content, queryPairs(req)), isPretty(req));
   });
   router.put('/:type/:id', async (req, res) => {
     const type = param(req, 'type');
     svc(res).assertType(type);
     const resource = asResource(requireJsonBody(req), type);
     sendWrite(req, res, await svc(res).update(type, param(req, 'id'), resource, { ifMatch: header(req, 'if-match') }));
+  });
+  router.patch('/:type/:id', async (req, res) => {
+    const type = param(req, 'type');
+    svc(res).assertType(type);
+    sendWrite(req, res, await svc(res).patch(type, param(req, 'id'), patchOf(req), { ifMatch: header(req, 'if-match') }));
   });
   router.delete('/:type/:id', async (req, res) => {
     await svc(res).delete(param(req, 'type'), param(req, 'id'), { ifMatch: header(req, 'if-match') });
@@ -194,15 +218,27 @@ export function fhirRouter(ctx: ServerContext): Router {
     const bundle = await historyBundle(svc(res).store, { resourceType: type, id: param(req, 'id'), params: queryPairs(req) }, ctx.historySettings);
     sendJson(res, 200, bundle, isPretty(req));
   });
+  // Compartment search: [base]/Patient/[id]/[type]?… (R4 http.html#vsearch, Patient compartment).
+  router.get('/:type/:id/:target', async (req, res, next) => {
+    const [type, id, target] = [param(req, 'type'), param(req, 'id'), param(req, 'target')];
+    if (type !== 'Patient' || target === '_history' || !ID_PATTERN.test(id)) {
+      next('route');
+      return;
+    }
+    svc(res).assertType(target);
+    const compartment = patientCompartmentFilter(target, id, ctx.config.baseUrl);
+    const { request, warnings } = ctx.searchService.parse([target], queryPairs(req), preferences(req).strict);
+    request.filters = [compartment, ...request.filters];
+    const result = await ctx.searchService.search(svc(res).store, `Patient/${id}/${target}`, request, warnings);
+    sendJson(res, 200, result.body, isPretty(req));
+  });
   router.get('/:type/:id/_history/:vid', async (req, res) => {
     const row = await svc(res).vread(param(req, 'type'), param(req, 'id'), param(req, 'vid'));
     res.setHeader('ETag', versionETag(row.versionId));
     res.setHeader('Last-Modified', httpDate(row.lastUpdated));
-    sendJson(res, 200, row.content!, isPretty(req));
+    sendJson(res, 200, shapeRead(row.content!, queryPairs(req)), isPretty(req));
   });
 
-  router.all('/{*rest}', () => {
-    throw FhirError.of(405, 'not-supported', 'This interaction is not supported at this URL');
-  });
+  router.all('/{*rest}', methodNotAllowed);
   return router;
 }

@@ -19,7 +19,24 @@ export function negotiateFormat(req: Request, _res: Response, next: NextFunction
       throw FhirError.of(406, 'not-supported', `Cannot answer in ${accept}; this server returns application/fhir+json`, 'Accept');
     }
   }
+  const versions = requestedFhirVersions(req.headers.accept);
+  if (versions.length > 0 && !versions.some((v) => v === '4.0' || v.startsWith('4.0.'))) {
+    throw FhirError.of(406, 'not-supported', `This server speaks FHIR R4 (fhirVersion=4.0); the Accept header asks for fhirVersion ${versions.join(', ')}`, 'Accept');
+  }
   next();
+}
+
+/** The `fhirVersion` parameters of an Accept header (R4 http.html#version-parameter), e.g. ['3.0']. */
+export function requestedFhirVersions(accept: string | undefined): string[] {
+  if (accept === undefined || !accept.toLowerCase().includes('fhirversion')) return [];
+  const versions: string[] = [];
+  for (const range of accept.split(',')) {
+    for (const param of range.split(';').slice(1)) {
+      const [name, value] = param.split('=').map((s) => s.trim());
+      if (name.toLowerCase() === 'fhirversion' && value !== undefined) versions.push(value.replace(/^"|"$/g, ''));
+    }
+  }
+  return versions;
 }
 
 export function acceptsJson(accept: string): boolean {

@@ -73,7 +73,7 @@ export function applyOperation(options: { baseUrl: () => string; now?: () => str
     system: false,
     type: true,
     instance: true,
-    definition: 'http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply',
+    definition: 'https://patient-education.dev/fhir/OperationDefinition/apply',
     affectsState: false,
     documentation:
       'R4 $apply for one Patient subject; returns a CarePlan with a contained RequestGroup (dated actions) and Tasks, not stored. Extra parameters: order (ServiceRequest/Procedure of the surgery) and procedureDate (date or dateTime); one of them gives day 0.',

@@ -53,7 +53,7 @@ export function populateOperation(options: { now?: () => string } = {}): Operati
     system: false,
     type: true,
     instance: true,
-    definition: 'http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-populate',
+    definition: 'https://patient-education.dev/fhir/OperationDefinition/populate',
     affectsState: false,
     documentation:
       'SDC $populate: subject (required), local=true to pre-fill from the server (Patient elements named by item.definition; carried-forward items of the previous completed response); questionnaire by instance, identifier, canonical, questionnaire or questionnaireRef.',

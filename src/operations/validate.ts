@@ -18,7 +18,7 @@ export const validateOperation: Operation = {
   system: false,
   type: true,
   instance: true,
-  definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+  definition: 'https://patient-education.dev/fhir/OperationDefinition/validate',
   affectsState: false,
   documentation: 'Validates a resource (body, or Parameters with resource/mode/profile) against the base spec and our profiles.',
   async execute(request) {

@@ -273,6 +273,40 @@ export class ResourceService {
     });
   }
 
+  /**
+   * patch (R4 http.html#patch): `apply` changes a copy of the current version, and the result is
+   * written as an update — validated like any — in the same transaction. `If-Match` names the
+   * version the patch was made against.
+   */
+  async patch(resourceType: string, id: string, apply: (current: Resource) => Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+    this.assertType(resourceType);
+    return this.transaction(async (service) => {
+      const current = await service.store.read(resourceType, id, true);
+      if (!current) throw FhirError.notFound(`${resourceType}/${id} is not known`);
+      if (current.deleted) throw FhirError.gone(`${resourceType}/${id} was deleted`);
+      const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
+      if (expected !== undefined && expected !== current.versionId) {
+        throw FhirError.preconditionFailed(`If-Match names version ${expected} but ${resourceType}/${id} is at version ${current.versionId}`, 'If-Match');
+      }
+      const patched = apply(JSON.parse(current.content) as Resource);
+      if (typeof patched !== 'object' || patched === null || patched.resourceType !== resourceType || patched.id !== id) {
+        throw FhirError.unprocessable([issue('error', 'processing', `A patch may not change the resource type or id of ${resourceType}/${id}`, `${resourceType}.id`)]);
+      }
+      return service.update(resourceType, id, patched, { ifMatch: String(current.versionId) });
+    });
+  }
+
+  /** Conditional patch (PATCH [type]?criteria): exactly one match is patched. */
+  async conditionalPatch(resourceType: string, criteria: string, apply: (current: Resource) => Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+    this.assertType(resourceType);
+    return this.transaction(async (service) => {
+      const matches = await service.search.findIds(service.store, resourceType, criteria);
+      if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
+      if (matches.length === 0) throw FhirError.notFound(`No ${resourceType} matches the criteria`);
+      return service.patch(resourceType, matches[0], apply, options);
+    });
+  }
+
   /** delete: a new version marks the resource deleted; reading it then answers 410. */
   async delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<{ deleted: boolean }> {
     this.assertType(resourceType);

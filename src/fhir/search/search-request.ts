@@ -146,7 +146,19 @@ export interface HasFilter {
   localBase: string;
 }
 
+/** Membership of a compartment: a reference to `targetType/id` through any of `params` (`self`: or being it). */
+export interface CompartmentFilter {
+  kind: 'compartment';
+  params: string[];
+  targetType: string;
+  id: string;
+  self: boolean;
+  /** References count only when relative or under this base. */
+  localBase: string;
+}
+
 export type Filter =
+  | CompartmentFilter
   | TokenFilter
   | StringFilter
   | DateFilter

@@ -92,6 +92,10 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
       return compileNumber(filter, types, rid);
     case 'reference':
       return compileReference(filter, types, rid);
+    case 'compartment': {
+      const byReference = sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = any(${filter.params}) and f.target_type = ${filter.targetType} and f.target_id = ${filter.id} and ${isLocalReference('f', filter.localBase)})`;
+      return filter.self ? sql`(${column(`${alias}.id`)} = ${filter.id} or ${byReference})` : byReference;
+    }
     case 'uri':
       return compileUri(filter, types, rid);
     case 'composite':

@@ -178,3 +178,44 @@ test('a disabled client gets no token; tokens of the built-in server for another
   await new ClientRegistry(secure.server.ctx.database.db).setEnabled('backend-5', false);
   expect((await requestToken(grant(await assertion('backend-5', key), 'system/*.rs'))).status).toBe(401);
 });
+
+test('a token request that names no scope is granted the scopes the client is registered for', async () => {
+  const key = await newKey('ES256');
+  await register('backend-6', key, 'system/Task.rs system/Patient.rs');
+  for (const form of [{ ...grant(await assertion('backend-6', key), '') }, (({ scope: _scope, ...rest }) => rest)(grant(await assertion('backend-6', key), ''))]) {
+    const res = await requestToken(form);
+    expect(res.status).toBe(200);
+    expect(res.body.scope.split(' ').sort()).toEqual(['system/Patient.rs', 'system/Task.rs']);
+    expect((await secure.as(res.body.access_token)('/Task')).status).toBe(200);
+  }
+  // A scope that names no SMART resource scope is still refused.
+  const other = await requestToken(grant(await assertion('backend-6', key), 'openid'));
+  expect(other.body.error).toBe('invalid_scope');
+});
+
+test('a refused client assertion names the check that failed (signature, aud, exp, jti) and no key material', async () => {
+  const key = await newKey('ES384');
+  await register('backend-7', key, 'system/*.rs');
+  const stranger = await newKey('ES384', key.kid);
+  const now = Math.floor(Date.now() / 1000);
+  const withoutJti = await new SignJWT({})
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .setIssuer('backend-7')
+    .setSubject('backend-7')
+    .setAudience(TOKEN_URL)
+    .setExpirationTime(now + 240)
+    .sign(key.privateKey);
+  const cases: [string, string, RegExp][] = [
+    ['signature', await assertion('backend-7', stranger), /signature/],
+    ['aud', await assertion('backend-7', key, { aud: BASE_URL }), /\baud\b.*token URL/],
+    ['exp', await assertion('backend-7', key, { exp: now - 600 }), /expired \(exp/],
+    ['jti', withoutJti, /\bjti\b/],
+  ];
+  const secrets = [key.publicJwk.x, key.publicJwk.y, stranger.publicJwk.x, stranger.publicJwk.y].filter((s): s is string => typeof s === 'string');
+  for (const [check, clientAssertion, description] of cases) {
+    const res = await requestToken(grant(clientAssertion, 'system/*.rs'));
+    expect({ check, status: res.status, error: res.body.error }).toEqual({ check, status: 401, error: 'invalid_client' });
+    expect(res.body.error_description).toMatch(description);
+    for (const secret of [...secrets, clientAssertion, clientAssertion.split('.')[2]]) expect(res.body.error_description).not.toContain(secret);
+  }
+});

@@ -134,7 +134,11 @@ test('AuditEvents are append-only, whatever the scope', async () => {
   }));
   expect(created.status).toBe(201);
   expect((await auditor(`/AuditEvent/${created.body.id}`, json('PUT', { ...created.body, outcome: '4' }))).status).toBe(405);
-  expect((await auditor(`/AuditEvent/${created.body.id}`, { method: 'DELETE' })).status).toBe(405);
-  expect((await auditor(`/AuditEvent?_id=${created.body.id}`, { method: 'DELETE' })).status).toBe(405);
+  const deleted = await auditor(`/AuditEvent/${created.body.id}`, { method: 'DELETE' });
+  expect(deleted.status).toBe(405);
+  expect(deleted.headers.get('allow')).toBe('GET, HEAD');
+  const conditional = await auditor(`/AuditEvent?_id=${created.body.id}`, { method: 'DELETE' });
+  expect(conditional.status).toBe(405);
+  expect(conditional.headers.get('allow')).toBe('GET, HEAD, POST');
   expect((await auditor(`/AuditEvent/${created.body.id}`)).body.outcome).toBeUndefined();
 });

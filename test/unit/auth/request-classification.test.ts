@@ -21,7 +21,10 @@ describe('classifyFhirRequest', () => {
     ['POST', '/$reindex', { interaction: 'operation', operation: 'reindex' }],
     ['GET', '/PlanDefinition/$apply', { interaction: 'operation', resourceType: 'PlanDefinition', operation: 'apply' }],
     ['POST', '/PlanDefinition/p1/$apply', { interaction: 'operation', resourceType: 'PlanDefinition', id: 'p1', operation: 'apply' }],
-    ['PATCH', '/Task/1', { interaction: 'unknown' }],
+    ['PATCH', '/Task/1', { interaction: 'patch', resourceType: 'Task', id: '1' }],
+    ['PATCH', '/Task', { interaction: 'patch', resourceType: 'Task' }],
+    ['GET', '/Patient/p1/Observation', { interaction: 'search-type', resourceType: 'Observation' }],
+    ['POST', '/Patient/p1/Observation', { interaction: 'unknown' }],
     ['GET', '/Task/1/x/y/z', { interaction: 'unknown' }],
   ])('%s %s', (method, path, expected) => {
     expect(classifyFhirRequest(method, path)).toEqual(expected);
