@@ -59,6 +59,10 @@ export interface ServerConfig {
   authCapabilities: string[];
   /** Resource types that anyone may read and search without a token (comma separated). */
   authPublicTypes: string[];
+  /** After SIGTERM, how long in-flight requests may take before their connections are closed, in milliseconds. */
+  shutdownTimeoutMs: number;
+  /** At start-up, write the library's files over resources edited through the API since the last load. */
+  replaceLocalEdits: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -169,5 +173,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     authAuthorizationEndpoint: readUrl(env, 'AUTH_AUTHORIZATION_ENDPOINT'),
     authCapabilities: readList(env, 'AUTH_CAPABILITIES', []),
     authPublicTypes: readList(env, 'AUTH_PUBLIC_TYPES', DEFAULT_PUBLIC_TYPES),
+    shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 0, 3600) * 1000,
+    replaceLocalEdits: readBoolean(env, 'REPLACE_LOCAL_EDITS', false),
   };
 }

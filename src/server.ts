@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { ServerConfig } from './config';
@@ -20,6 +20,44 @@ export function createLogger(config: ServerConfig): Logger {
   return pino({ level: config.logLevel, redact: ['req.headers.authorization', 'headers.authorization', 'token', 'access_token', 'client_assertion'] });
 }
 
+/**
+ * Graceful shutdown with keep-alive clients: once closing, every response not yet started says
+ * `Connection: close` (the socket closes after it), a connection that falls idle is closed at
+ * once, and at the deadline whatever is left is closed.
+ */
+class Drain {
+  private readonly open = new Set<ServerResponse>();
+  private closing = false;
+  private server: Server | undefined;
+
+  track(res: ServerResponse): void {
+    if (this.closing) res.shouldKeepAlive = false;
+    this.open.add(res);
+    res.once('close', () => {
+      this.open.delete(res);
+      // The socket of a response written with keep-alive before closing began is idle now.
+      if (this.closing) setImmediate(() => this.server?.closeIdleConnections());
+    });
+  }
+
+  close(server: Server, timeoutMs: number, onDeadline: () => void): Promise<void> {
+    this.closing = true;
+    this.server = server;
+    for (const res of this.open) if (!res.headersSent) res.shouldKeepAlive = false;
+    return new Promise<void>((resolve) => {
+      const deadline = setTimeout(() => {
+        onDeadline();
+        server.closeAllConnections();
+      }, timeoutMs);
+      server.close(() => {
+        clearTimeout(deadline);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+  }
+}
+
 /** config -> database -> migrations -> services -> library -> HTTP. */
 export async function startServer(config: ServerConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
   const startedAt = Date.now();
@@ -31,7 +69,12 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       for (const r of summary.rejected) logger.error({ source: r.source, reason: r.reason }, 'library resource rejected');
       logger.info({ created: summary.created, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected.length, skipped: summary.skipped }, summary.skipped ? 'library unchanged since its last load' : 'library loaded');
     }
-    const server = createServer(createRequestListener(ctx, runtime.parts.app(ctx)));
+    const listener = createRequestListener(ctx, runtime.parts.app(ctx));
+    const drain = new Drain();
+    const server = createServer((req, res) => {
+      drain.track(res);
+      listener(req, res);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -50,10 +93,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       origin,
       close: () =>
         (closing ??= (async () => {
-          await new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeIdleConnections();
-          });
+          await drain.close(server, config.shutdownTimeoutMs, () => logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached: closing the connections still open'));
           await runtime.close();
         })()),
     };

@@ -22,6 +22,12 @@ export interface TestServer extends RunningServer {
 export const TEST_DATABASE_URL: string | undefined = process.env.DATABASE_URL || undefined;
 export const ENGINE = TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
+/** A fresh, empty database on the test Postgres (DATABASE_URL); drop it with dropTestDatabase. */
+export async function createTestDatabase(): Promise<string> {
+  if (!TEST_DATABASE_URL) throw new Error('createTestDatabase needs DATABASE_URL');
+  return createDatabase(TEST_DATABASE_URL);
+}
+
 async function createDatabase(serverUrl: string): Promise<string> {
   const name = `fhir_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: serverUrl });
