@@ -83,3 +83,21 @@ export function spawnServer(options: { env?: Record<string, string | undefined>;
     listening: async (timeoutMs) => Number((await waitFor(/"port":(\d+)[^\n]*"msg":"server listening"/, timeoutMs))[1]),
   };
 }
+
+/** Runs a command to its end (e.g. ['--import', 'tsx', 'src/content/load-command.ts', file]): exit code and all output. */
+export function runCommand(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  cwd: string = ROOT,
+): Promise<{ code: number | null; output: string }> {
+  const merged: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn', ...env };
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
