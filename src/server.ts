@@ -2,7 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { ServerConfig } from './config';
-import { loadStartupContent } from './content/load-startup-content';
+import { loadStartupContent, logStartupLoad } from './content/load-startup-content';
 import { createRequestListener } from './http/app';
 import { openRuntime } from './runtime';
 import type { ServerContext } from './server-context';
@@ -65,9 +65,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   const { ctx } = runtime;
   try {
     if (config.loadContentOnStart) {
-      const summary = await loadStartupContent(ctx, runtime.startupItems);
-      for (const r of summary.rejected) logger.error({ source: r.source, reason: r.reason }, 'library resource rejected');
-      logger.info({ created: summary.created, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected.length, skipped: summary.skipped }, summary.skipped ? 'library unchanged since its last load' : 'library loaded');
+      logStartupLoad(logger, await loadStartupContent(ctx, runtime.startupItems, { replaceLocalEdits: config.replaceLocalEdits }));
     }
     const listener = createRequestListener(ctx, runtime.parts.app(ctx));
     const drain = new Drain();
