@@ -65,7 +65,13 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   const { ctx } = runtime;
   try {
     if (config.loadContentOnStart) {
-      logStartupLoad(logger, await loadStartupContent(ctx, runtime.startupItems, { replaceLocalEdits: config.replaceLocalEdits }));
+      logger.info({ resources: runtime.startupItems.length }, 'loading the library (profiles/ and content/)');
+      // A line per tenth of the library, when it is loaded rather than found unchanged.
+      const step = Math.max(1, Math.ceil(runtime.startupItems.length / 10));
+      const onProgress = (done: number, total: number) => {
+        if (done % step === 0 || done === total) logger.info(`loading the library ${done}/${total}`);
+      };
+      logStartupLoad(logger, await loadStartupContent(ctx, runtime.startupItems, { replaceLocalEdits: config.replaceLocalEdits, onProgress }));
     }
     const listener = createRequestListener(ctx, runtime.parts.app(ctx));
     const drain = new Drain();

@@ -55,7 +55,7 @@ export interface StartupLoadSummary extends LoadSummary {
 export async function loadStartupContent(
   ctx: ServerContext,
   items: ReadItem[],
-  options: { replaceLocalEdits?: boolean } = {},
+  options: { replaceLocalEdits?: boolean; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<StartupLoadSummary> {
   registerSearchParameters(ctx, items);
   const db = ctx.database.db as unknown as Kysely<unknown>;
@@ -68,7 +68,7 @@ export async function loadStartupContent(
     return { created: 0, updated: 0, unchanged: items.length - kept.length, rejected: [], skipped: true, kept, replaced };
   }
   const toLoad = kept.length > 0 ? items.filter((item) => !isOneOf(item, edited)) : items;
-  const summary = await loadResources(ctx.service, toLoad);
+  const summary = await loadResources(ctx.service, toLoad, options.onProgress && ((done) => options.onProgress!(done, toLoad.length)));
   await recordLibraryVersions(db, toLoad);
   if (summary.rejected.length === 0) await recordLibraryLoad(db, items);
   return { ...summary, skipped: false, kept, replaced };

@@ -6,6 +6,7 @@ import { PGliteDialect } from './pglite-dialect';
 import { AnalyzeScheduler } from './analyze-scheduler';
 import { namingClient, StatementNames } from './prepared-statements';
 import { lockDataDirectory } from './pglite-lock';
+import { createPGliteDirectory, isPGliteDirectory } from './pglite-create';
 
 /** Distinct SQL texts the pool prepares by name (see StatementNames). */
 const PREPARED_STATEMENT_LIMIT = 500;
@@ -105,6 +106,7 @@ async function openPGlite(dataDir: string, statementTimeoutMs: number | undefine
 }
 
 async function openLockedPGlite(dataDir: string, statementTimeoutMs: number | undefined, sharedBuffersMb: number, unlock: () => void): Promise<Database> {
+  if (dataDir !== 'memory://' && !isPGliteDirectory(dataDir)) await createPGliteDirectory(dataDir, sharedBuffersMb);
   let pglite = await startPGlite(dataDir);
   // A memory:// database cannot be restarted (it would start empty, with PGlite's default again).
   if (dataDir !== 'memory://' && sharedBuffersMb > 0 && (await setSharedBuffers(pglite, sharedBuffersMb))) {
