@@ -1,4 +1,5 @@
-// `npm start`: runs the server from src/ compiled by esbuild, in this process.
+// `npm start`: runs the server from src/ compiled by esbuild, in this process
+// (docs/decisions/start-bundle.md).
 //
 // Loading src/ through tsx costs about a second of start-up (each module transformed on an ESM
 // hook thread, on every start); esbuild bundles src/ (not node_modules) into one CommonJS file
