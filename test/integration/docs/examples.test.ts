@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -96,6 +96,7 @@ beforeAll(async () => {
   await server.listening(180_000);
   output += await runShell(blocks.filter((b) => !aboutTheRepository(b) && !registers(b)), port, work, env);
   results = statuses(output);
+  if (process.env.DOC_EXAMPLES_LOG) await writeFile(process.env.DOC_EXAMPLES_LOG, output);
 }, 600_000);
 
 afterAll(async () => {
