@@ -31,7 +31,10 @@ export function isPGliteDirectory(dir: string): boolean {
 
 export async function createPGliteDirectory(dir: string, sharedBuffersMb: number): Promise<void> {
   const temp = path.join(dir, `.creating-${process.pid}`);
-  await rm(temp, { recursive: true, force: true });
+  // Left by a creation that was stopped (this process holds the directory's lock: no other is running).
+  for (const entry of await readdir(dir)) {
+    if (entry.startsWith('.creating-')) await rm(path.join(dir, entry), { recursive: true, force: true });
+  }
   await new Promise<void>((resolve, reject) => {
     const child = execFile(
       process.execPath,

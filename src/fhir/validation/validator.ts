@@ -23,7 +23,7 @@ import { Terminology } from './terminology';
 
 const BASE = 'https://patient-education.dev/fhir/StructureDefinition';
 
-/** Our three education types are always checked against our profile, claimed or not (issue 4). */
+/** Our three education types are always checked against our profile, claimed or not. */
 export const ENFORCED_PROFILES: Readonly<Record<string, string>> = {
   PlanDefinition: `${BASE}/education-plandefinition`,
   DocumentReference: `${BASE}/education-documentreference`,

@@ -53,7 +53,7 @@ test('SIGTERM with 40 writes in flight over keep-alive: every write answered, ex
     // Patients with many identifiers: each write takes the database a few milliseconds to index.
     const patient = (i: number) => ({
       resourceType: 'Patient',
-      identifier: Array.from({ length: 300 }, (_, k) => ({ system: `urn:test:shutdown:${k}`, value: `${i}-${k}` })),
+      identifier: Array.from({ length: 40 }, (_, k) => ({ system: `urn:test:shutdown:${k}`, value: `${i}-${k}` })),
       name: [{ family: `Shutdown${i}` }],
     });
     let sent = 0;
