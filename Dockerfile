@@ -18,7 +18,13 @@ COPY src/web/patient/assets ./dist/web/patient/assets
 COPY sql ./sql
 COPY profiles ./profiles
 COPY content ./content
+# npm run client / load / reindex run dist/ here (scripts/run.mjs), npm start runs dist/main.js.
+COPY scripts ./scripts
+# Without DATABASE_URL the embedded database lives in /app/data (mount a volume there to keep it);
+# .cache holds the parsed FHIR core definitions after the first start.
+RUN mkdir -p data .cache && chown node:node data .cache
 USER node
 EXPOSE 8080
-# The same V8 heap limit as `npm start`: bounds the peaks of RSS under load (docs/benchmarks.md item 9).
+# The same V8 heap settings as `npm start` (docs/decisions/heap-settings.md). node itself, not npm,
+# is the container's main process, so SIGTERM reaches the server.
 CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=16", "--heap-growing-percent=100", "dist/main.js"]

@@ -1,4 +1,5 @@
-// `npm start`: runs the server from src/ compiled by esbuild, in this process.
+// `npm start`: runs the server from src/ compiled by esbuild, in this process
+// (docs/decisions/start-bundle.md).
 //
 // Loading src/ through tsx costs about a second of start-up (each module transformed on an ESM
 // hook thread, on every start); esbuild bundles src/ (not node_modules) into one CommonJS file
@@ -6,7 +7,8 @@
 // .cache/start-<hash of src/, tsconfig.json and the esbuild version>/main.js (git-ignored), so
 // a fresh clone, an edited file, a new or a deleted one all build a new bundle before starting;
 // an unchanged tree starts the cached one. Tests and the other commands still run the sources
-// through tsx or jest; `npm run build` (tsc -> dist/) is what the Docker image runs.
+// through tsx or jest; `npm run build` (tsc -> dist/) is what the Docker image runs, and where
+// there is no src/ (the image) this script starts dist/main.js.
 //
 // The bundle sits two directories below the repository, like src/<dir>/<file>.ts and
 // dist/<dir>/<file>.js, so that paths built from __dirname (src/store/migrate.ts: ../../sql) find
@@ -61,6 +63,7 @@ function bundle() {
   const main = path.join(dir, 'main.js');
   if (existsSync(main)) return main;
   const started = performance.now();
+  process.stderr.write('compiling src/ (first start after a change of the sources)\n');
   // Built beside its final place and renamed, so that a second server starting at the same
   // time never runs a half-written bundle.
   const building = path.join(cacheRoot, `${name}.building-${process.pid}`);
@@ -95,7 +98,9 @@ function bundle() {
 
 let main;
 try {
-  main = bundle();
+  // Without src/ (the Docker image: npm run build's output and production dependencies only)
+  // the compiled dist/ is what runs.
+  main = existsSync(path.join(root, 'src', 'main.ts')) ? bundle() : path.join(root, 'dist', 'main.js');
 } catch (error) {
   process.stderr.write(`Failed to compile src/: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

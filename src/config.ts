@@ -71,6 +71,10 @@ export interface ServerConfig {
   authMaxTokenLifetimeSeconds: number;
   /** Referential integrity on write (REFERENTIAL_INTEGRITY, default on): a relative reference to a missing resource answers 422. */
   referentialIntegrity: boolean;
+  /** After SIGTERM, how long in-flight requests may take before their connections are closed, in milliseconds. */
+  shutdownTimeoutMs: number;
+  /** At start-up, write the library's files over resources edited through the API since the last load. */
+  replaceLocalEdits: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -187,5 +191,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     searchPageMaxBytes: readInteger(env, 'SEARCH_PAGE_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     authMaxTokenLifetimeSeconds: readInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 3600, 60, 31 * 86400),
     referentialIntegrity: readBoolean(env, 'REFERENTIAL_INTEGRITY', true),
+    shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 0, 3600) * 1000,
+    replaceLocalEdits: readBoolean(env, 'REPLACE_LOCAL_EDITS', false),
   };
 }

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config';
 import { tuneHeapGrowth } from './heap-growth';
-import { createLogger, startServer } from './server';
+import { createLogger, startServer, type RunningServer } from './server';
 
 /** Process entry: config -> database -> app -> listen; SIGTERM/SIGINT shut down gracefully. */
 async function main(): Promise<void> {
@@ -15,12 +15,15 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
-  if (config.auth === 'off') {
-    logger.warn('AUTH=off: every request is allowed without a token. Use this for local development only, never in a deployment.');
-  }
-  tuneHeapGrowth(config.databaseUrl === undefined);
-  const running = await startServer(config, logger);
+  const started: { server?: RunningServer } = {};
   const shutdown = (signal: string) => {
+    const running = started.server;
+    if (running === undefined) {
+      // Migrations run in transactions and the library load is idempotent: stopping here
+      // leaves nothing half-done that the next start does not finish.
+      logger.info({ signal }, 'stopped during start-up');
+      process.exit(0);
+    }
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
     running
       .close()
@@ -35,6 +38,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  if (config.auth === 'off') {
+    logger.warn('AUTH=off: every request is allowed without a token. Use this for local development only, never in a deployment.');
+  }
+  tuneHeapGrowth(config.databaseUrl === undefined);
+  started.server = await startServer(config, logger);
 }
 
 main().catch((error: unknown) => {

@@ -7,7 +7,8 @@ import { registerStoredSearchParameters } from './content/register-stored-search
 import { createServerContext, type ServerContext } from './server-context';
 import { buildServerParts, type ServerParts } from './server-parts';
 import { openDatabase } from './store/database';
-import { migrate } from './store/migrate';
+import { isPGliteDirectory } from './store/pglite-create';
+import { migrate, migrationsAreApplied } from './store/migrate';
 
 export interface Runtime {
   ctx: ServerContext;
@@ -22,6 +23,13 @@ export interface Runtime {
  * search parameters of profiles/ and of the store. Shared by the server and the CLI commands.
  */
 export async function openRuntime(config: ServerConfig, logger: Logger, options: { readContent?: boolean } = {}): Promise<Runtime> {
+  if (config.databaseUrl === undefined) {
+    const fresh = config.pgliteDir === 'memory://' || !isPGliteDirectory(config.pgliteDir);
+    logger.info(
+      { dir: config.pgliteDir },
+      fresh ? 'creating the embedded database (PGlite initialises it once: seconds to half a minute)' : 'opening the embedded database',
+    );
+  }
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     pgliteDir: config.pgliteDir,
@@ -31,11 +39,13 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
     onPoolError: (error) => logger.warn({ err: error.message }, 'database connection lost; the pool will reconnect'),
   });
   try {
+    if (!(await migrationsAreApplied(database.db).catch(() => false))) logger.info('applying database migrations');
     const applied = await migrate(database.db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const readContent = options.readContent ?? config.loadContentOnStart;
     // profiles/ and content/ are read even when not loaded: the validator needs their profiles and code systems.
     const startupItems = await readStartupContent([config.profilesDir, config.contentDir]);
+    logger.info({ resources: startupItems.length }, 'preparing the validator from the FHIR R4 definitions and profiles/');
     const parts = await buildServerParts(config, logger, startupItems);
     const ctx = createServerContext(config, database, logger, parts.context);
     for (const item of startupItems) {

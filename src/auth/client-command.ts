@@ -3,7 +3,7 @@
  *
  * Manages the clients of the built-in SMART Backend Services token endpoint, in the
  * configured database (DATABASE_URL, or PGLITE_DIR: stop the server first, PGlite takes one
- * process at a time).
+ * process at a time and refuses a second, src/store/pglite-lock.ts).
  *
  *   register --id <client_id> (--jwks-file <file> | --jwks-url <url>) --scope "<scopes>"
  *            [--patient <Patient id>] [--fhir-user <Practitioner/123>]
@@ -97,6 +97,10 @@ async function clientAssertion(clientId: string, keyFile: string, tokenUrl: stri
 
 async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    out(USAGE.trimEnd());
+    return;
+  }
   const { values } = parseOptions(rest);
   if (command === 'keygen') return keygen(required(values.out, 'out'), values.alg ?? 'ES384', out);
   if (command === 'assertion') {

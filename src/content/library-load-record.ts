@@ -66,3 +66,41 @@ export async function recordLibraryLoad(db: Kysely<unknown>, items: readonly Rea
     insert into library_load (name, fingerprint, state) values (${RECORD_NAME}, ${fingerprint}, ${state})
     on conflict (name) do update set fingerprint = excluded.fingerprint, state = excluded.state, loaded_at = now()`.execute(db);
 }
+
+const keyOf = (type: string, id: string): string => `${type}/${id}`;
+
+/**
+ * The library resources whose stored version is not the one the last load from their file left
+ * (changed or deleted through the API since): key `Type/id` -> the file it came from. A resource
+ * never recorded (a new one, or a database from before the record) is not an edit.
+ */
+export async function locallyEditedResources(db: Kysely<unknown>, items: readonly ReadItem[]): Promise<Map<string, string>> {
+  const keys = libraryKeys(items);
+  const edited = new Map<string, string>();
+  if (keys.length === 0) return edited;
+  const rows = await sql<{ resource_type: string; id: string }>`
+    select r.resource_type, r.id from resource r
+    join library_resource l on l.resource_type = r.resource_type and l.id = r.id
+    where (r.resource_type, r.id) in (${sql.join(keys.map(([type, id]) => sql`(${type}, ${id})`))})
+      and r.version_id <> l.version_id`.execute(db);
+  const sources = new Map<string, string>();
+  for (const { source, resource } of items) if (resource?.id !== undefined) sources.set(keyOf(resource.resourceType, resource.id), source);
+  for (const row of rows.rows) edited.set(keyOf(row.resource_type, row.id), sources.get(keyOf(row.resource_type, row.id)) ?? '');
+  return edited;
+}
+
+/** Records the stored version of each of these items' resources as the one their files gave. */
+export async function recordLibraryVersions(db: Kysely<unknown>, items: readonly ReadItem[]): Promise<void> {
+  const keys = libraryKeys(items);
+  if (keys.length === 0) return;
+  await sql`
+    insert into library_resource (resource_type, id, version_id)
+    select resource_type, id, version_id from resource
+    where (resource_type, id) in (${sql.join(keys.map(([type, id]) => sql`(${type}, ${id})`))})
+    on conflict (resource_type, id) do update set version_id = excluded.version_id`.execute(db);
+}
+
+/** Whether an item is one of these resources (keys as locallyEditedResources gives them). */
+export function isOneOf(item: ReadItem, keys: ReadonlyMap<string, string>): boolean {
+  return item.resource?.id !== undefined && keys.has(keyOf(item.resource.resourceType, item.resource.id));
+}

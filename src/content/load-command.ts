@@ -1,11 +1,14 @@
 /**
  * npm run load -- <path> [--url <FHIR base>] [--token <bearer>]
+ * npm run load -- --replace-local-edits
  *
  * Loads a directory of FHIR JSON files, a Bundle, or NDJSON. With --url it sends the
  * resources to a running server (batch Bundles of PUT-by-id / POST); without it, it writes
  * straight into the configured database (DATABASE_URL or PGLITE_DIR) through the same
  * validation and indexing as the server. Prints a progress bar and a summary. Files are read
  * as they load (NDJSON line by line), so a file of any size loads in bounded memory.
+ * --replace-local-edits loads the library as a start-up does, but writes the files' content
+ * over library resources edited through the API since their last load (which start-ups keep).
  */
 import cliProgress from 'cli-progress';
 import pino from 'pino';
@@ -14,28 +17,44 @@ import { loadConfig } from '../config';
 import { openRuntime } from '../runtime';
 import { loadResources, type LoadSummary } from './load-library';
 import { streamResources, type ReadItem } from './read-resources';
-import { registerSearchParameters } from './load-startup-content';
+import { loadStartupContent, registerSearchParameters } from './load-startup-content';
 
 interface Args {
-  path: string;
+  path?: string;
   url?: string;
   token?: string;
+  replaceLocalEdits: boolean;
 }
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+const USAGE = `usage: npm run load -- <file-or-directory> [--url http://localhost:8080/fhir] [--token TOKEN]
+       npm run load -- --replace-local-edits
+  <file-or-directory>      FHIR JSON files, a Bundle, or NDJSON (one resource per line)
+  --url, --token           send the resources to a running server instead of writing to the database
+  --replace-local-edits    load the library (PROFILES_DIR, CONTENT_DIR) into the database, putting the
+                           files' content back over resources edited through the API since their last load`;
 
 function parseArgs(argv: string[]): Args {
-  const args: Partial<Args> = {};
+  const args: Args = { replaceLocalEdits: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--url') args.url = argv[++i];
     else if (a === '--token') args.token = argv[++i];
-    else if (!a.startsWith('--')) args.path = a;
+    else if (a === '--replace-local-edits') args.replaceLocalEdits = true;
+    else if (a === '--help' || a === '-h') throw new UsageError(USAGE, 0);
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}\n${USAGE}`);
+    else args.path = a;
   }
-  if (!args.path) {
-    throw new UsageError('usage: npm run load -- <file-or-directory> [--url http://localhost:8080/fhir] [--token TOKEN]');
-  }
-  return args as Args;
+  if (args.replaceLocalEdits ? args.path !== undefined || args.url !== undefined : args.path === undefined) throw new UsageError(USAGE);
+  return args;
 }
 
 const BATCH_SIZE = 100;
@@ -122,8 +141,30 @@ async function survey(target: string): Promise<{ total: number; searchParameters
   return { total, searchParameters };
 }
 
+/** The library (profiles/ and content/) loaded as at start-up, with local edits replaced by the files. */
+async function replaceLocalEdits(): Promise<void> {
+  const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
+  const runtime = await openRuntime(config, pino({ level: 'warn' }), { readContent: true });
+  try {
+    const summary = await loadStartupContent(runtime.ctx, runtime.startupItems, { replaceLocalEdits: true });
+    for (const r of summary.replaced) process.stdout.write(`replaced ${r.resource} with ${r.file}\n`);
+    report(summary);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function report(summary: LoadSummary): void {
+  process.stdout.write(
+    `created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, rejected ${summary.rejected.length}\n`,
+  );
+  for (const r of summary.rejected) process.stdout.write(`  rejected ${r.source}: ${r.reason}\n`);
+  process.exitCode = summary.rejected.length > 0 ? 1 : 0;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.path === undefined) return replaceLocalEdits();
   const { total, searchParameters } = await survey(args.path);
   const bar = new cliProgress.SingleBar({ format: 'loading [{bar}] {value}/{total} resources' }, cliProgress.Presets.shades_classic);
   bar.start(total, 0);
@@ -144,18 +185,13 @@ async function main(): Promise<void> {
     }
   }
   bar.stop();
-  process.stdout.write(
-    `created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, rejected ${summary.rejected.length}\n`,
-  );
-  for (const r of summary.rejected) process.stdout.write(`  rejected ${r.source}: ${r.reason}\n`);
-  process.exitCode = summary.rejected.length > 0 ? 1 : 0;
+  report(summary);
 }
 
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
-    process.stderr.write(`${error.message}
-`);
-    process.exitCode = 2;
+    (error.exitCode === 0 ? process.stdout : process.stderr).write(`${error.message}\n`);
+    process.exitCode = error.exitCode;
     return;
   }
   process.stderr.write(`load failed: ${error instanceof Error ? error.message : String(error)}

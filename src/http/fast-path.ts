@@ -45,7 +45,8 @@ interface Route {
  * `GET [base]/[type]?…`, answered straight from node:http: same service calls, same headers,
  * same bodies and same OperationOutcomes as the Express routes, without the middleware chain.
  * Anything else — another method or URL shape, a token, an Origin, a conditional read,
- * `_format`/`_pretty`, an Accept other than JSON — goes to Express unchanged.
+ * `_format`/`_pretty`, an Accept other than JSON — goes to Express unchanged
+ * (docs/decisions/http-fast-path.md).
  */
 export function createFastPath(ctx: ServerContext, options: FastPathOptions): FastPath {
   const logger: Logger = ctx.logger;

@@ -5,6 +5,8 @@ import type { DatabaseSchema } from './schema';
 import { PGliteDialect } from './pglite-dialect';
 import { AnalyzeScheduler } from './analyze-scheduler';
 import { namingClient, StatementNames } from './prepared-statements';
+import { lockDataDirectory } from './pglite-lock';
+import { createPGliteDirectory, isPGliteDirectory } from './pglite-create';
 
 /** Distinct SQL texts the pool prepares by name (see StatementNames). */
 const PREPARED_STATEMENT_LIMIT = 500;
@@ -94,6 +96,17 @@ async function setSharedBuffers(pglite: PGlite, megabytes: number): Promise<bool
 }
 
 async function openPGlite(dataDir: string, statementTimeoutMs: number | undefined, sharedBuffersMb: number): Promise<Database> {
+  const unlock = dataDir === 'memory://' ? () => undefined : lockDataDirectory(dataDir);
+  try {
+    return await openLockedPGlite(dataDir, statementTimeoutMs, sharedBuffersMb, unlock);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+async function openLockedPGlite(dataDir: string, statementTimeoutMs: number | undefined, sharedBuffersMb: number, unlock: () => void): Promise<Database> {
+  if (dataDir !== 'memory://' && !isPGliteDirectory(dataDir)) await createPGliteDirectory(dataDir, sharedBuffersMb);
   let pglite = await startPGlite(dataDir);
   // A memory:// database cannot be restarted (it would start empty, with PGlite's default again).
   if (dataDir !== 'memory://' && sharedBuffersMb > 0 && (await setSharedBuffers(pglite, sharedBuffersMb))) {
@@ -111,6 +124,12 @@ async function openPGlite(dataDir: string, statementTimeoutMs: number | undefine
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        unlock();
+      }
+    },
   };
 }

@@ -53,7 +53,8 @@ type UntypedQuery = (this: pg.Client, ...args: unknown[]) => unknown;
  * search at one connection promoted 4-5 MB per scavenge (about its last 150 responses' rows) and
  * forced a full mark-compact about once a second, pausing the server for 3-8 ms each time (our
  * p99 at one connection was ten times our p50). With a callback nothing is promoted; the same
- * query through `pool.query`, which passes one too, never had the problem (docs/benchmarks.md).
+ * query through `pool.query`, which passes one too, never had the problem
+ * (docs/decisions/prepared-statements.md).
  */
 export function namingClient(names: StatementNames): typeof pg.Client {
   class NamingClient extends pg.Client {}

