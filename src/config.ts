@@ -59,6 +59,10 @@ export interface ServerConfig {
   authCapabilities: string[];
   /** Resource types that anyone may read and search without a token (comma separated). */
   authPublicTypes: string[];
+  /** Origins allowed to call /cds-services from a browser (CDS_HOOKS_CORS_ORIGINS, comma separated; `*` = any). */
+  cdsHooksCorsOrigins: string[];
+  /** SMART app offered as a `smart` link on CDS Hooks cards (CDS_HOOKS_SMART_APP_URL); none by default. */
+  cdsHooksSmartAppUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -169,5 +173,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     authAuthorizationEndpoint: readUrl(env, 'AUTH_AUTHORIZATION_ENDPOINT'),
     authCapabilities: readList(env, 'AUTH_CAPABILITIES', []),
     authPublicTypes: readList(env, 'AUTH_PUBLIC_TYPES', DEFAULT_PUBLIC_TYPES),
+    // The JWT authenticates a CDS client, not its origin: any origin by default (docs/cds-hooks.md).
+    cdsHooksCorsOrigins: readList(env, 'CDS_HOOKS_CORS_ORIGINS', ['*']),
+    cdsHooksSmartAppUrl: readUrl(env, 'CDS_HOOKS_SMART_APP_URL'),
   };
 }

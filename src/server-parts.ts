@@ -7,6 +7,7 @@ import type { ContextOptions, ServerContext } from './server-context';
 import { workflowParts } from './workflows';
 import { buildSecurity } from './auth/security';
 import { createValidator } from './fhir/validation';
+import { cdsHooksRouter } from './web/cds-hooks/router';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -34,7 +35,11 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
       hooks: workflows.hooks,
       security: security.capability,
     },
-    app: (ctx) => ({ ...security.app(ctx) }),
+    app: (ctx) => {
+      const secured = security.app(ctx);
+      // CDS Hooks (docs/cds-hooks.md): authenticates its callers itself, with their own JWTs.
+      return { ...secured, routes: [...(secured.routes ?? []), cdsHooksRouter(ctx)] };
+    },
     close: () => security.close(),
   };
 }

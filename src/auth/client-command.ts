@@ -14,6 +14,13 @@
  *   disable --id <client_id> / enable --id <client_id>
  *   remove --id <client_id>
  *
+ * Trusted CDS Hooks clients (EHRs calling /cds-services; docs/cds-hooks.md), by the `iss` of
+ * their JWTs:
+ *   cds-register --iss <issuer> (--jwks-file <file> | --jwks-url <url>) [--jku <url>]...
+ *       Trusts an EHR, or replaces its registration. --jku lists the jku header values its
+ *       JWTs may carry (its --jwks-url is always allowed).
+ *   cds-list / cds-disable --iss <issuer> / cds-enable --iss <issuer> / cds-remove --iss <issuer>
+ *
  * Client-side helpers (no database), for trying the flow from a shell:
  *   keygen --out <prefix> [--alg ES384|RS384]
  *       Writes <prefix>.private.json (keep it) and <prefix>.jwks.json (register it).
@@ -25,6 +32,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { ConfigError, loadConfig } from '../config';
+import { CdsHooksStore } from '../store/cds-hooks-store';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { checkClientJwks, ClientRegistrationError, ClientRegistry } from './client-registry';
@@ -37,6 +45,9 @@ const USAGE = `Usage: npm run client -- <command> [options]
   disable --id <client_id>
   enable --id <client_id>
   remove --id <client_id>
+  cds-register --iss <issuer> (--jwks-file <file> | --jwks-url <url>) [--jku <url>]...
+  cds-list
+  cds-disable --iss <issuer> / cds-enable --iss <issuer> / cds-remove --iss <issuer>
   keygen --out <prefix> [--alg ES384|RS384]
   assertion --id <client_id> --key <prefix>.private.json --token-url <url>
 `;
@@ -63,6 +74,8 @@ function parseOptions(args: string[]) {
         alg: { type: 'string' },
         key: { type: 'string' },
         'token-url': { type: 'string' },
+        iss: { type: 'string' },
+        jku: { type: 'string', multiple: true },
       },
       strict: true,
     });
@@ -103,12 +116,14 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
     out(await clientAssertion(required(values.id, 'id'), required(values.key, 'key'), required(values['token-url'], 'token-url')));
     return;
   }
-  if (command === undefined || !['register', 'list', 'disable', 'enable', 'remove'].includes(command)) throw new UsageError(`Unknown command "${command ?? ''}"`);
+  const cdsCommand = command !== undefined && ['cds-register', 'cds-list', 'cds-disable', 'cds-enable', 'cds-remove'].includes(command);
+  if (command === undefined || (!cdsCommand && !['register', 'list', 'disable', 'enable', 'remove'].includes(command))) throw new UsageError(`Unknown command "${command ?? ''}"`);
 
   const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 1 });
   try {
     await migrate(database.db);
+    if (cdsCommand) return await runCdsCommand(command, values, new CdsHooksStore(database.db), out);
     const clients = new ClientRegistry(database.db);
     switch (command) {
       case 'register': {
@@ -159,6 +174,38 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   } finally {
     await database.close();
   }
+}
+
+type Options = ReturnType<typeof parseOptions>['values'];
+
+function checkUrl(value: string, name: string): string {
+  if (!/^https?:\/\/\S+$/.test(value)) throw new UsageError(`--${name} must be an http(s) URL, got "${value}"`);
+  return value;
+}
+
+async function runCdsCommand(command: string, values: Options, store: CdsHooksStore, out: (line: string) => void): Promise<void> {
+  if (command === 'cds-list') {
+    const all = await store.listClients();
+    if (all.length === 0) out('no CDS clients registered');
+    for (const c of all) {
+      const keys = c.jwksUrl ?? `${c.jwks?.keys.length ?? 0} key(s)`;
+      out(`${c.issuer}\t${c.enabled ? 'enabled' : 'DISABLED'}\t${keys}${c.jkuAllowList.length > 0 ? `\tjku: ${c.jkuAllowList.join(' ')}` : ''}`);
+    }
+    return;
+  }
+  const issuer = required(values.iss, 'iss');
+  if (command === 'cds-register') {
+    if ((values['jwks-file'] === undefined) === (values['jwks-url'] === undefined)) throw new UsageError('Give --jwks-file or --jwks-url');
+    const jwks = values['jwks-file'] !== undefined ? checkClientJwks(JSON.parse(await readFile(values['jwks-file'], 'utf8'))) : undefined;
+    const jwksUrl = values['jwks-url'] !== undefined ? checkUrl(values['jwks-url'], 'jwks-url') : undefined;
+    const jkuAllowList = (values.jku ?? []).map((u) => checkUrl(u, 'jku'));
+    await store.registerClient({ issuer, jwks, jwksUrl, jkuAllowList });
+    out(`registered CDS client ${issuer}${jkuAllowList.length > 0 ? `, jku allowed: ${jkuAllowList.join(' ')}` : ''}`);
+    return;
+  }
+  const done = command === 'cds-remove' ? await store.removeClient(issuer) : await store.setClientEnabled(issuer, command === 'cds-enable');
+  if (!done) throw new UsageError(`No CDS client ${issuer}`);
+  out(`${issuer} ${command.slice(4)}d`);
 }
 
 run(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).catch((error: unknown) => {

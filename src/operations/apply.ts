@@ -10,7 +10,7 @@ import type {
 } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import type { ResourceService } from '../services/resource-service';
-import { isReferenceMoment } from '../workflows/action-timing';
+import { isReferenceMoment, orderDate } from '../workflows/action-timing';
 import { applyPlanDefinition } from '../workflows/apply-plan';
 import {
   findQuestionnaire,
@@ -215,12 +215,7 @@ function procedureDate(request: OperationRequest, order: ServiceRequest | Proced
     }
     return given;
   }
-  const fromOrder =
-    order?.resourceType === 'ServiceRequest'
-      ? (order.occurrenceDateTime ?? order.occurrencePeriod?.start ?? order.occurrenceTiming?.event?.[0])
-      : order?.resourceType === 'Procedure'
-        ? (order.performedDateTime ?? order.performedPeriod?.start)
-        : undefined;
+  const fromOrder = order !== undefined ? orderDate(order) : undefined;
   if (fromOrder === undefined) {
     const why =
       order === undefined
