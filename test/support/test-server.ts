@@ -54,6 +54,8 @@ export interface TestServerOptions {
   databaseUrl?: string;
   pgliteDir?: string;
   keepDatabase?: boolean;
+  /** The server's logger (default: silent), e.g. one writing to a buffer the test reads. */
+  logger?: pino.Logger;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer & { databaseUrl?: string }> {
@@ -71,7 +73,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // The base URL must name the real port, known only after listen: start on port 0 first
   // and use a BASE_URL placeholder port, then rewrite it below.
   const config: ServerConfig = loadConfig(env);
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const placeholder = { ...config };
   const running = await startServer(placeholder, logger);
   const base = `${running.origin}/fhir`;

@@ -7,17 +7,10 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config';
-import { CdsHooksStore, type FeedbackCount } from '../../store/cds-hooks-store';
+import { CdsHooksStore } from '../../store/cds-hooks-store';
 import { openDatabase } from '../../store/database';
 import { migrate } from '../../store/migrate';
-
-export function formatReport(counts: FeedbackCount[], days: number): string[] {
-  const lines = [`CDS Hooks cards offered in the last ${days} day(s):`];
-  if (counts.length === 0) return [...lines, 'none'];
-  lines.push(['service', 'plan', 'offered', 'accepted', 'overridden', 'suggestions accepted'].join('\t'));
-  for (const c of counts) lines.push([c.serviceId, c.planId, c.offered, c.accepted, c.overridden, c.acceptedSuggestions].join('\t'));
-  return lines;
-}
+import { formatReport } from './feedback-report';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { days: { type: 'string' } }, strict: true });
