@@ -65,10 +65,11 @@ async function fetchKeySet(url: string): Promise<{ keys: unknown[] }> {
 
 /** Why jose refused a JWT, in words the client can act on (never the JWT itself). */
 function reasonOf(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return 'the JWT has expired (exp)';
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return 'the JWT\'s aud is not the URL of the endpoint called';
+  // maxTokenAge refuses an old iat with JWTExpired too: look at the claim first.
+  if (error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired) {
     if (error.claim === 'iat') return 'the JWT was issued too long ago or in the future (iat)';
+    if (error instanceof errors.JWTExpired) return 'the JWT has expired (exp)';
+    if (error.claim === 'aud') return 'the JWT\'s aud is not the URL of the endpoint called';
     return `the JWT's "${error.claim}" claim is missing or not acceptable (iss, aud, exp, iat and jti are required)`;
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return `the JWT's algorithm is not accepted (allowed: ${CDS_CLIENT_ALGORITHMS.join(', ')})`;

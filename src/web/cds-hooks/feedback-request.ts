@@ -62,7 +62,7 @@ export function parseFeedback(body: unknown): Feedback[] {
     if (outcome !== 'accepted' && outcome !== 'overridden') throw CdsHooksError.badRequest(`${where}.outcome must be "accepted" or "overridden"`);
     const timestamp = text(item.outcomeTimestamp, `${where}.outcomeTimestamp`, true)!;
     const when = new Date(timestamp);
-    if (!RFC3339.test(timestamp) || Number.isNaN(when.getTime())) throw CdsHooksError.badRequest(`${where}.outcomeTimestamp must be an RFC 3339 date-time such as 2026-12-07T10:05:31Z`);
+    if (!RFC3339.test(timestamp) || Number.isNaN(when.getTime()) || when.getUTCFullYear() < 1) throw CdsHooksError.badRequest(`${where}.outcomeTimestamp must be an RFC 3339 date-time such as 2026-12-07T10:05:31Z`);
     return {
       card: text(item.card, `${where}.card`, true)!,
       outcome,
