@@ -111,7 +111,8 @@ export class CdsClientAuthenticator {
     }
     if (typeof header.kid !== 'string' || header.kid === '') throw CdsHooksError.unauthorized('the JWT header needs a kid naming the signing key');
     if (header.typ !== undefined && String(header.typ).toUpperCase() !== 'JWT') throw CdsHooksError.unauthorized('the JWT header typ must be JWT');
-    const issuer = typeof claims.iss === 'string' ? claims.iss : undefined;
+    // PostgreSQL text holds no NUL: such an iss cannot be a registered one.
+    const issuer = typeof claims.iss === 'string' && !claims.iss.includes('\u0000') ? claims.iss : undefined;
     const client = issuer !== undefined ? await this.store.findClient(issuer) : undefined;
     if (issuer === undefined || client === undefined || !client.enabled) throw CdsHooksError.unauthorized('the JWT\'s iss is not a trusted CDS client');
     const jku = header.jku;
@@ -119,7 +120,7 @@ export class CdsClientAuthenticator {
       throw CdsHooksError.unauthorized('the JWT\'s jku is not on the allow-list of this CDS client');
     }
     const payload = await this.verify(token, client, jku, issuer, audiences);
-    if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256) throw CdsHooksError.unauthorized('the JWT needs a jti (a nonce of at most 256 characters)');
+    if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256 || payload.jti.includes('\u0000')) throw CdsHooksError.unauthorized('the JWT needs a jti (a nonce of at most 256 characters)');
     // Kept while the JWT could still be accepted: until exp, or until iat is too old, whichever comes first.
     const lastAccepted = Math.min(payload.exp!, payload.iat! + MAX_TOKEN_AGE_SECONDS) + 2 * this.clockSkewSeconds;
     if (!(await this.store.useJti(issuer, payload.jti, new Date(lastAccepted * 1000)))) {

@@ -24,6 +24,7 @@ function text(value: unknown, where: string, required: boolean): string | undefi
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string' || value === '') throw CdsHooksError.badRequest(`${where} must be a non-empty string`);
   if (value.length > MAX_TEXT) throw CdsHooksError.badRequest(`${where} is longer than ${MAX_TEXT} characters`);
+  if (value.includes('\u0000')) throw CdsHooksError.badRequest(`${where} must not contain a NUL character`);
   return value;
 }
 

@@ -30,6 +30,7 @@ function requiredString(object: Json, name: string, where: string): string {
   const value = object[name];
   if (typeof value !== 'string' || value.trim() === '') throw CdsHooksError.badRequest(`${where}${name} is required and must be a non-empty string`);
   if (value.length > MAX_ID_LENGTH) throw CdsHooksError.badRequest(`${where}${name} is longer than ${MAX_ID_LENGTH} characters`);
+  if (value.includes('\u0000')) throw CdsHooksError.badRequest(`${where}${name} must not contain a NUL character`);
   return value;
 }
 

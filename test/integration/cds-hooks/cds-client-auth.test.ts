@@ -123,6 +123,8 @@ test('a replayed jti is refused, also by another server instance on the same dat
 
 test('an unknown iss, even with a key that verifies; a disabled client', async () => {
   await expectRefused(await cds.jwt(SELECT, { iss: 'https://stranger.test' }), /iss is not a trusted CDS client/);
+  // Unsigned and with a NUL in iss: refused before any lookup, not a server error.
+  await expectRefused(`${b64({ alg: 'ES384', typ: 'JWT', kid: 'k' })}.${b64({ iss: 'https://x.test\u0000', aud: `${ORIGIN}${SELECT}` })}.c2ln`, /iss is not a trusted CDS client/);
   const key = await newKey('ES384');
   await cds.registerClient('https://ehr-disabled.test', key);
   await new CdsHooksStore(cds.server.ctx.database.db).setClientEnabled('https://ehr-disabled.test', false);
