@@ -26,6 +26,8 @@
  *       Writes <prefix>.private.json (keep it) and <prefix>.jwks.json (register it).
  *   assertion --id <client_id> --key <prefix>.private.json --token-url <url>
  *       Prints a fresh client_assertion (5 minutes, new jti) for POST /auth/token.
+ *   cds-jwt --iss <issuer> --key <prefix>.private.json --aud <endpoint URL>
+ *       Prints a CDS Hooks client JWT (5 minutes, new jti) for a call to that endpoint.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -50,6 +52,7 @@ const USAGE = `Usage: npm run client -- <command> [options]
   cds-disable --iss <issuer> / cds-enable --iss <issuer> / cds-remove --iss <issuer>
   keygen --out <prefix> [--alg ES384|RS384]
   assertion --id <client_id> --key <prefix>.private.json --token-url <url>
+  cds-jwt --iss <issuer> --key <prefix>.private.json --aud <endpoint URL>
 `;
 
 class UsageError extends Error {}
@@ -76,6 +79,7 @@ function parseOptions(args: string[]) {
         'token-url': { type: 'string' },
         iss: { type: 'string' },
         jku: { type: 'string', multiple: true },
+        aud: { type: 'string' },
       },
       strict: true,
     });
@@ -94,24 +98,34 @@ async function keygen(prefix: string, alg: string, out: (line: string) => void):
   out(`wrote ${prefix}.private.json (keep it secret) and ${prefix}.jwks.json (register it), kid ${kid}`);
 }
 
-/** client-confidential-asymmetric: iss = sub = client_id, aud = token URL, exp within five minutes, a fresh jti. */
-async function clientAssertion(clientId: string, keyFile: string, tokenUrl: string): Promise<string> {
+/** A JWT signed with a key written by keygen: alg and kid from the key, exp within five minutes, a fresh jti. */
+async function signedJwt(keyFile: string, claims: { iss: string; sub?: string; aud: string }): Promise<string> {
   const jwk = JSON.parse(await readFile(keyFile, 'utf8')) as JWK;
   if (typeof jwk.alg !== 'string' || typeof jwk.kid !== 'string') throw new UsageError(`${keyFile} needs "alg" and "kid" (as written by keygen)`);
-  return new SignJWT({})
+  const jwt = new SignJWT({})
     .setProtectedHeader({ alg: jwk.alg, kid: jwk.kid, typ: 'JWT' })
-    .setIssuer(clientId)
-    .setSubject(clientId)
-    .setAudience(tokenUrl)
+    .setIssuer(claims.iss)
+    .setAudience(claims.aud)
+    .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + 240)
-    .setJti(randomUUID())
-    .sign(await importJWK(jwk, jwk.alg));
+    .setJti(randomUUID());
+  if (claims.sub !== undefined) jwt.setSubject(claims.sub);
+  return jwt.sign(await importJWK(jwk, jwk.alg));
+}
+
+/** client-confidential-asymmetric: iss = sub = client_id, aud = token URL. */
+function clientAssertion(clientId: string, keyFile: string, tokenUrl: string): Promise<string> {
+  return signedJwt(keyFile, { iss: clientId, sub: clientId, aud: tokenUrl });
 }
 
 async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const [command, ...rest] = argv;
   const { values } = parseOptions(rest);
   if (command === 'keygen') return keygen(required(values.out, 'out'), values.alg ?? 'ES384', out);
+  if (command === 'cds-jwt') {
+    out(await signedJwt(required(values.key, 'key'), { iss: required(values.iss, 'iss'), aud: checkUrl(required(values.aud, 'aud'), 'aud') }));
+    return;
+  }
   if (command === 'assertion') {
     out(await clientAssertion(required(values.id, 'id'), required(values.key, 'key'), required(values['token-url'], 'token-url')));
     return;

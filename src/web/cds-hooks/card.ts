@@ -66,9 +66,12 @@ export interface CardInput {
   uuid: () => string;
 }
 
-/** GitHub Flavored Markdown: library text is shown as written, never as markup. */
+/**
+ * GitHub Flavored Markdown: library text is shown as written, never as markup. The text always
+ * follows other text on its line, so only the characters that act inline are escaped.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (ch) => `\\${ch}`).replace(/\s+/g, ' ').trim();
+  return text.replace(/[\\`*_[\]<>|~]/g, (ch) => `\\${ch}`).replace(/\s+/g, ' ').trim();
 }
 
 /** "foraminotomy": the procedure's plain name (the focus use context's text, else the title before a colon). */
