@@ -5,45 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseCurlExamples, shellBlockLines } from '../../support/curl-examples';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 const ROOT = path.join(__dirname, '../../..');
 const DOC_ORIGIN = 'http://localhost:8080';
 
-interface Example {
-  comment: string;
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string | undefined;
-  expectedStatus: number;
-}
-
-function shellBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n'));
-}
-
-function parseExamples(markdown: string): Example[] {
-  const examples: Example[] = [];
-  let comment = '';
-  for (const raw of shellBlocks(markdown)) {
-    const line = raw.trim();
-    if (line.startsWith('#')) comment = line;
-    if (!line.startsWith('curl ')) continue;
-    const url = [...line.matchAll(/'([^']*)'/g)].map((m) => m[1]).find((q) => q.startsWith(DOC_ORIGIN));
-    if (url === undefined) throw new Error(`no URL in ${line}`);
-    const headers: Record<string, string> = {};
-    for (const m of line.matchAll(/-H '([^:]+):\s*([^']*)'/g)) headers[m[1].toLowerCase()] = m[2];
-    const file = /--data @(\S+)/.exec(line)?.[1];
-    const data = file !== undefined ? readFileSync(path.join(ROOT, file), 'utf8') : /--data '([^']*)'/.exec(line)?.[1];
-    const method = /-X (\w+)/.exec(line)?.[1] ?? (data !== undefined ? 'POST' : 'GET');
-    const status = /^# (\d{3})\b/.exec(comment);
-    examples.push({ comment, method, url, headers, body: data, expectedStatus: status ? Number(status[1]) : 200 });
-  }
-  return examples;
-}
-
-const examples = parseExamples(readFileSync(path.join(ROOT, 'docs/cds-hooks.md'), 'utf8'));
+const examples = parseCurlExamples(shellBlockLines(readFileSync(path.join(ROOT, 'docs/cds-hooks.md'), 'utf8')), DOC_ORIGIN);
 let server: TestServer;
 
 beforeAll(async () => {
