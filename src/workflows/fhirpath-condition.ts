@@ -2,6 +2,22 @@ import { fhirpathEngine, r4Model } from '../fhir/fhirpath-r4';
 
 export type ConditionResult = { ok: true; value: boolean } | { ok: false; message: string };
 
+type CompiledExpression = (resource: unknown, variables: Record<string, unknown>) => unknown;
+
+/** Parsed expressions, most recent last: parsing costs about a millisecond, evaluating far less. */
+const compiledExpressions = new Map<string, CompiledExpression>();
+const MAX_COMPILED = 500;
+
+function compiled(expression: string): CompiledExpression {
+  let fn = compiledExpressions.get(expression);
+  if (fn === undefined) {
+    fn = fhirpathEngine().compile(expression, r4Model(), { async: false }) as CompiledExpression;
+    if (compiledExpressions.size >= MAX_COMPILED) compiledExpressions.delete(compiledExpressions.keys().next().value!);
+    compiledExpressions.set(expression, fn);
+  }
+  return fn;
+}
+
 /**
  * Evaluates a FHIRPath condition with the `fhirpath` package and the R4 model (needed for
  * choice types: `answer.value` finds valueBoolean/valueCoding). Synchronous, so `resolve()` is
@@ -19,13 +35,7 @@ export function evaluateCondition(
 ): ConditionResult {
   let result: unknown;
   try {
-    result = fhirpathEngine().evaluate(
-      structuredClone(context ?? {}),
-      expression,
-      structuredClone(variables),
-      r4Model(),
-      { async: false },
-    );
+    result = compiled(expression)(structuredClone(context ?? {}), structuredClone(variables));
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
   }

@@ -22,14 +22,18 @@ export interface EducationMatch {
  */
 export async function matchPlans(service: ResourceService, orders: Order[], hasDate: (order: Order) => boolean): Promise<Map<string, { plan: PlanDefinition; order: Order }>> {
   const matches = new Map<string, { plan: PlanDefinition; order: Order }>();
-  for (const order of orders) {
-    const codings = orderCodings(order);
-    if (codings.length === 0) continue;
-    const plans = await searchResources<PlanDefinition>(service, 'PlanDefinition', [
-      ['procedure', codings.map(tokenValue).join(',')],
-      ['status', 'active'],
-    ]);
-    for (const plan of plans) {
+  const coded = orders.map((order) => ({ order, codings: orderCodings(order) })).filter((o) => o.codings.length > 0);
+  const found = await Promise.all(
+    coded.map(({ codings }) =>
+      searchResources<PlanDefinition>(service, 'PlanDefinition', [
+        ['procedure', codings.map(tokenValue).join(',')],
+        ['status', 'active'],
+      ]),
+    ),
+  );
+  // In the order of the orders: the first matching order (the first dated one) wins.
+  for (const [i, { order }] of coded.entries()) {
+    for (const plan of found[i]) {
       const known = matches.get(plan.id!);
       if (known === undefined || (!hasDate(known.order) && hasDate(order))) matches.set(plan.id!, { plan, order });
     }
@@ -79,12 +83,38 @@ function leafConcepts(concepts: CodeSystemConcept[]): CodeSystemConcept[] {
   return concepts.flatMap((c) => ((c.concept?.length ?? 0) > 0 ? leafConcepts(c.concept!) : [c]));
 }
 
-/** Everything the cards for these orders need, one entry per plan. */
-export async function findEducation(service: ResourceService, orders: Order[], hasDate: (order: Order) => boolean): Promise<EducationMatch[]> {
-  const out: EducationMatch[] = [];
-  for (const { plan, order } of (await matchPlans(service, orders, hasDate)).values()) {
-    out.push({ plan, order, questionnaires: await planQuestionnaires(service, plan), risks: await planRisks(service, plan) });
+type PlanSupport = Pick<EducationMatch, 'questionnaires' | 'risks'>;
+
+/**
+ * A plan's questionnaires and risks, kept for a short while per plan version: an EHR calls for
+ * every order, and these change only when the library does (a changed Questionnaire or risk
+ * CodeSystem shows on cards within `ttlMs`; a changed plan at once).
+ */
+export class PlanSupportCache {
+  private readonly entries = new Map<string, { at: number; support: Promise<PlanSupport> }>();
+
+  constructor(
+    private readonly ttlMs = 30_000,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  get(service: ResourceService, plan: PlanDefinition): Promise<PlanSupport> {
+    const key = `${plan.id}|${plan.meta?.versionId ?? ''}|${plan.meta?.lastUpdated ?? ''}`;
+    const now = Date.now();
+    const known = this.entries.get(key);
+    if (known !== undefined && now - known.at < this.ttlMs) return known.support;
+    const support = Promise.all([planQuestionnaires(service, plan), planRisks(service, plan)]).then(([questionnaires, risks]) => ({ questionnaires, risks }));
+    // A failed lookup is not kept: the next call tries again.
+    support.catch(() => this.entries.delete(key));
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { at: now, support });
+    return support;
   }
-  return out;
+}
+
+/** Everything the cards for these orders need, one entry per plan. */
+export async function findEducation(service: ResourceService, orders: Order[], hasDate: (order: Order) => boolean, cache: PlanSupportCache): Promise<EducationMatch[]> {
+  const matched = [...(await matchPlans(service, orders, hasDate)).values()];
+  return Promise.all(matched.map(async ({ plan, order }) => ({ plan, order, ...(await cache.get(service, plan)) })));
 }
 

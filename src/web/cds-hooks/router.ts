@@ -6,7 +6,7 @@ import { CdsHooksStore } from '../../store/cds-hooks-store';
 import type { CdsCard } from './card';
 import { CdsClientAuthenticator, type CdsCaller } from './client-authentication';
 import { composeCard, type CardSettings } from './compose-card';
-import { findEducation } from './education-lookup';
+import { findEducation, PlanSupportCache } from './education-lookup';
 import { CdsHooksError } from './errors';
 import { parseFeedback } from './feedback-request';
 import { parseHookRequest } from './hook-request';
@@ -30,6 +30,7 @@ export function publicOrigin(baseUrl: string): string {
 export function cdsHooksRouter(ctx: ServerContext): Router {
   const store = new CdsHooksStore(ctx.database.db);
   const authenticator = new CdsClientAuthenticator(store, ctx.config.authClockSkewSeconds);
+  const planSupport = new PlanSupportCache();
   const origins = ctx.config.cdsHooksCorsOrigins;
   const router = express.Router();
   router.use(
@@ -57,7 +58,7 @@ export function cdsHooksRouter(ctx: ServerContext): Router {
     const caller = await authenticate(req, [endpoint(`/${req.params.id}`)]);
     const service = knownService(req.params.id);
     const request = parseHookRequest(parseJson(req.body), service.hook);
-    const matches = await findEducation(ctx.service, ordersInScope(request), (order) => orderDayZero(order) !== undefined);
+    const matches = await findEducation(ctx.service, ordersInScope(request), (order) => orderDayZero(order) !== undefined, planSupport);
     const now = new Date();
     const cards: CdsCard[] = matches.map((match) => composeCard(match, request, settings(), now, randomUUID));
     await store.recordCards(
