@@ -22,23 +22,39 @@ export interface EducationMatch {
  */
 export async function matchPlans(service: ResourceService, orders: Order[], hasDate: (order: Order) => boolean): Promise<Map<string, { plan: PlanDefinition; order: Order }>> {
   const matches = new Map<string, { plan: PlanDefinition; order: Order }>();
-  const coded = orders.map((order) => ({ order, codings: orderCodings(order) })).filter((o) => o.codings.length > 0);
-  const found = await Promise.all(
-    coded.map(({ codings }) =>
-      searchResources<PlanDefinition>(service, 'PlanDefinition', [
-        ['procedure', codings.map(tokenValue).join(',')],
-        ['status', 'active'],
-      ]),
-    ),
-  );
+  const coded = orders.map((order) => ({ order, value: orderCodings(order).map(tokenValue).join(',') })).filter((o) => o.value !== '');
+  // One search per distinct set of codes, a few at a time: a session of 100 orders must not take the whole pool.
+  const found = await mapWithConcurrency([...new Set(coded.map((o) => o.value))], SEARCH_CONCURRENCY, async (value) => {
+    const plans = await searchResources<PlanDefinition>(service, 'PlanDefinition', [
+      ['procedure', value],
+      ['status', 'active'],
+    ]);
+    return [value, plans] as const;
+  });
+  const plansFor = new Map(found);
   // In the order of the orders: the first matching order (the first dated one) wins.
-  for (const [i, { order }] of coded.entries()) {
-    for (const plan of found[i]) {
+  for (const { order, value } of coded) {
+    for (const plan of plansFor.get(value) ?? []) {
       const known = matches.get(plan.id!);
       if (known === undefined || (!hasDate(known.order) && hasDate(order))) matches.set(plan.id!, { plan, order });
     }
   }
   return matches;
+}
+
+const SEARCH_CONCURRENCY = 4;
+
+async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function tokenValue(coding: Coding): string {
