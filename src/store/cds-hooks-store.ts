@@ -134,12 +134,19 @@ export class CdsHooksStore {
     return inserted !== undefined;
   }
 
+  /**
+   * Records the cards a call returns. The commit does not wait for the WAL flush: the EHR waits
+   * on this call, and a crash can lose at most the last fraction of a second of these counts.
+   */
   async recordCards(cards: OfferedCard[]): Promise<void> {
     if (cards.length === 0) return;
-    await this.db
-      .insertInto('cds_card')
-      .values(cards.map((c) => ({ card_uuid: c.cardUuid, service_id: c.serviceId, hook_instance: c.hookInstance, plan_id: c.planId, issuer: c.issuer ?? null })))
-      .execute();
+    await this.db.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      await trx
+        .insertInto('cds_card')
+        .values(cards.map((c) => ({ card_uuid: c.cardUuid, service_id: c.serviceId, hook_instance: c.hookInstance, plan_id: c.planId, issuer: c.issuer ?? null })))
+        .execute();
+    });
   }
 
   async recordFeedback(rows: FeedbackRow[]): Promise<void> {
