@@ -135,18 +135,18 @@ export class CdsHooksStore {
   }
 
   /**
-   * Records the cards a call returns. The commit does not wait for the WAL flush: the EHR waits
-   * on this call, and a crash can lose at most the last fraction of a second of these counts.
+   * Records the cards a call returns, in one statement whose commit does not wait for the WAL
+   * flush (set_config(..., true) lasts until the end of that statement's own transaction): the
+   * EHR waits on this call, and a crash can lose at most the last fraction of a second of counts.
    */
   async recordCards(cards: OfferedCard[]): Promise<void> {
     if (cards.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      await sql`set local synchronous_commit = off`.execute(trx);
-      await trx
-        .insertInto('cds_card')
-        .values(cards.map((c) => ({ card_uuid: c.cardUuid, service_id: c.serviceId, hook_instance: c.hookInstance, plan_id: c.planId, issuer: c.issuer ?? null })))
-        .execute();
-    });
+    const rows = cards.map((c) => sql`(${c.cardUuid}, ${c.serviceId}, ${c.hookInstance}, ${c.planId}, ${c.issuer ?? null})`);
+    await sql`
+      with relaxed as (select set_config('synchronous_commit', 'off', true))
+      insert into cds_card (card_uuid, service_id, hook_instance, plan_id, issuer)
+      select v.card_uuid, v.service_id, v.hook_instance, v.plan_id, v.issuer
+      from (values ${sql.join(rows)}) as v(card_uuid, service_id, hook_instance, plan_id, issuer), relaxed`.execute(this.db);
   }
 
   async recordFeedback(rows: FeedbackRow[]): Promise<void> {
