@@ -148,7 +148,8 @@ test('a jku off the client\'s allow-list is refused; one on it is used to fetch 
 });
 
 test('a client publishing its keys at a URL, an ES256 key marked "use": "enc" (as the public CDS Hooks sandbox does)', async () => {
-  const key = await newKey('ES256', { use: 'enc' });
+  const signing = await newKey('ES256');
+  const key = { ...signing, publicJwk: { ...signing.publicJwk, use: 'enc' } };
   published.set('/sandbox.json', { keys: [key.publicJwk] });
   await cds.registerClient('https://sandbox.test', { jwksUrl: `${keyServerUrl}/sandbox.json` });
   const res = await cds.call('GET', '/cds-services', undefined, await cds.jwt('/cds-services', { iss: 'https://sandbox.test' }, { key }));

@@ -4,11 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import type { ServiceRequest } from 'fhir/r4';
 import type pino from 'pino';
 import { CdsHooksStore } from '../../../src/store/cds-hooks-store';
 import { startTestServer, type TestServer } from '../../support/test-server';
+import { newKey, type IssuerKey } from '../security/security-helpers';
 
 /** The public origin the server believes it has (BASE_URL without /fhir): the `aud` base of every JWT. */
 export const ORIGIN = 'https://cds.test';
@@ -16,18 +17,9 @@ export const BASE_URL = `${ORIGIN}/fhir`;
 export const EHR_ISSUER = 'https://ehr.test';
 export const CPT = 'http://www.ama-assn.org/go/cpt';
 
-export interface SigningKey {
-  privateKey: KeyLike;
-  publicJwk: JWK;
-  kid: string;
-  alg: string;
-}
-
-export async function newKey(alg = 'ES384', options: { use?: string } = {}): Promise<SigningKey> {
-  const kid = randomUUID();
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: options.use ?? 'sig' }, kid, alg };
-}
+/** A client key pair (public JWK with kid, alg and "use": "sig"), as the security tests make them. */
+export { newKey };
+export type SigningKey = IssuerKey;
 
 export interface CdsServer {
   server: TestServer & { databaseUrl?: string };
