@@ -26,6 +26,8 @@ export interface LoadResult {
 export interface LoadOptions {
   origin: string;
   paths: string[];
+  /** JSON bodies, one per path: the requests are POSTs (CDS Hooks calls); none: GETs. */
+  bodies?: string[];
   connections: number;
   durationSeconds: number;
 }
@@ -55,11 +57,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       headers: { accept: 'application/fhir+json' },
       requests: [
         {
-          method: 'GET',
+          method: options.bodies ? 'POST' : 'GET',
           setupRequest: (request) => {
             const path = options.paths[next];
+            const body = options.bodies?.[next];
             next = (next + 1) % options.paths.length;
-            return { ...request, path };
+            return body === undefined
+              ? { ...request, path }
+              : { ...request, path, method: 'POST', body, headers: { ...request.headers, 'content-type': 'application/json', accept: 'application/json' } };
           },
         },
       ],

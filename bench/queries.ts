@@ -28,6 +28,10 @@ export interface QueryDefinition {
   label: string;
   /** Request paths (with `/fhir`), in the order they are sent; prepared once per target. */
   paths(target: Target): Promise<string[]>;
+  /** JSON bodies, one per path, sent as POSTs (the CDS Hooks calls). */
+  bodies?: string[];
+  /** What the floor answers instead, when our request has no floor equivalent (the CDS calls: their matching search). */
+  floorPaths?: string[];
 }
 
 /** How many distinct values each query rotates through. */
@@ -204,7 +208,65 @@ export function benchmarkQueries(plan: LibraryPlan, walks: Map<string, PageWalk>
         ownerList.map((o) => `/fhir/Task?owner=${encodeURIComponent(o)}&status=requested&_summary=count`),
       ),
     },
+    cdsHookQuery(plan, 'order-select', seeded('cds-order-select')),
+    cdsHookQuery(plan, 'order-sign', seeded('cds-order-sign')),
   ];
+}
+
+/** A day in the coming year, as an order's occurrenceDateTime. */
+function orderDate(rng: Prng): string {
+  const day = new Date(Date.UTC(2027, 0, 1) + rng.int(0, 364) * 86_400_000);
+  return day.toISOString().slice(0, 10);
+}
+
+/**
+ * CDS Hooks calls (docs/cds-hooks.md) as an EHR sends them while a clinician orders: a dated
+ * procedure order (one in five the real foraminotomy plan, whose card has the dated timeline;
+ * the rest a generated procedure, by CPT or SNOMED) beside an unrelated medication order.
+ * The floor answers the call's matching search, PlanDefinition?procedure, the least database
+ * work a card needs. The server runs with AUTH=off, as for every query: no JWT is checked.
+ */
+function cdsHookQuery(plan: LibraryPlan, hook: 'order-select' | 'order-sign', rng: Prng): QueryDefinition {
+  const bodies: string[] = [];
+  const floorPaths: string[] = [];
+  for (let i = 0; i < VARIANTS; i++) {
+    const real = rng.chance(0.2);
+    const value = real ? `${CPT}|63047` : procedureParameter(plan, rng).value;
+    const [system, code] = value.split('|');
+    const order = {
+      resourceType: 'ServiceRequest',
+      id: `sr-${i}`,
+      status: 'draft',
+      intent: 'order',
+      code: { coding: [{ system, code }] },
+      subject: { reference: `Patient/bench-${i}` },
+      occurrenceDateTime: orderDate(rng),
+    };
+    const medication = {
+      resourceType: 'MedicationRequest',
+      id: `med-${i}`,
+      status: 'draft',
+      intent: 'order',
+      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '617993' }] },
+      subject: { reference: `Patient/bench-${i}` },
+    };
+    const context: Record<string, unknown> = {
+      userId: 'Practitioner/bench-clinician',
+      patientId: `bench-${i}`,
+      draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: order }, { resource: medication }] },
+    };
+    if (hook === 'order-select') context.selections = [`ServiceRequest/sr-${i}`, `MedicationRequest/med-${i}`];
+    bodies.push(JSON.stringify({ hook, hookInstance: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, context }));
+    floorPaths.push(`/fhir/PlanDefinition?procedure=${encodeURIComponent(value)}`);
+  }
+  const path = `/cds-services/${hook === 'order-select' ? 'procedure-education' : 'procedure-education-sign'}`;
+  return {
+    key: `cds-${hook}`,
+    label: `CDS Hooks ${hook} call (floor: PlanDefinition?procedure)`,
+    paths: async () => bodies.map(() => path),
+    bodies,
+    floorPaths,
+  };
 }
 
 export interface ResponseSummary {

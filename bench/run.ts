@@ -77,7 +77,7 @@ const HELP = `npm run bench -- [options]
   --duration 20           measured seconds per query and connection count
   --warmup 5              warm-up seconds before each measurement
   --connections 1,8,32
-  --queries read,procedure,...  only these, or none (keys: read procedure procedure-type include content tasks-page-1 tasks-page-20 count)
+  --queries read,procedure,...  only these, or none (keys: read procedure procedure-type include content tasks-page-1 tasks-page-20 count cds-order-select cds-order-sign)
   --seed bench  --patient-share 0.8
   --postgres-url URL      admin URL of the machine's PostgreSQL (default: its Unix socket
                           ${DEFAULT_SOCKET_DIR} when present, else 127.0.0.1:5432); the server
@@ -306,13 +306,15 @@ async function measure(
   connections: number,
   options: Options,
   rss?: { peak: number },
+  bodies?: string[],
 ): Promise<LoadResult> {
-  await runLoad({ origin: server.origin, paths, connections, durationSeconds: options.warmupSeconds });
+  await runLoad({ origin: server.origin, paths, bodies, connections, durationSeconds: options.warmupSeconds });
   const sampler = rss ? sampleRss(server) : undefined;
   const cpuBefore = await cpuSeconds(server.pid);
   const result = await runLoad({
     origin: server.origin,
     paths,
+    bodies,
     connections,
     durationSeconds: options.durationSeconds,
   });
@@ -330,6 +332,7 @@ async function compareAnswers(
   floorPaths: string[],
 ): Promise<string[]> {
   const problems: string[] = [];
+  if (query.bodies !== undefined) return checkCdsAnswers(query, ours, oursPaths);
   for (let i = 0; i < Math.min(3, oursPaths.length); i++) {
     const a = await summarize(ours, oursPaths[i]);
     if (a.status !== 200) problems.push(`${query.key}: our server answered ${a.status} to ${oursPaths[i]}`);
@@ -354,6 +357,17 @@ async function compareAnswers(
   return problems;
 }
 
+/** A CDS Hooks call answers 200 and one card (each body holds one procedure order with education). */
+async function checkCdsAnswers(query: QueryDefinition, ours: ChildServer, oursPaths: string[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (let i = 0; i < Math.min(3, oursPaths.length); i++) {
+    const response = await fetch(`${ours.origin}${oursPaths[i]}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query.bodies![i] });
+    const body = (await response.json()) as { cards?: unknown[] };
+    if (response.status !== 200 || body.cards?.length !== 1) problems.push(`${query.key}: ${response.status} with ${body.cards?.length ?? 0} card(s) for body ${i}`);
+  }
+  return problems;
+}
+
 async function runQueries(
   plan: LibraryPlan,
   options: Options,
@@ -369,7 +383,7 @@ async function runQueries(
   const floorRss = { peak: 0 };
   for (const query of queries) {
     const oursPaths = await query.paths(ours);
-    const floorPaths = floor ? await query.paths(floor) : [];
+    const floorPaths = floor ? (query.floorPaths ?? (await query.paths(floor))) : [];
     if (oursPaths.length === 0 || (floor !== undefined && floorPaths.length === 0)) {
       const depth = (origin: string) => walks.get(origin)?.minDepth ?? 'unknown';
       const problem = `${query.key}: not measured; following next links ended at page ${depth(ours.origin)} on our server${floor ? `, page ${depth(floor.origin)} on the floor` : ''} (the queues hold enough requested Tasks for 20 pages of 50)`;
@@ -382,7 +396,7 @@ async function runQueries(
     run.checks.push(...problems);
     for (const connections of options.connections) {
       const loadAverage = os.loadavg()[0];
-      const oursResult = await measure(ours, oursPaths, connections, options, rss);
+      const oursResult = await measure(ours, oursPaths, connections, options, rss, query.bodies);
       const floorResult = floor
         ? await measure(floor, floorPaths, connections, options, floorRss)
         : undefined;

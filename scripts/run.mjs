@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 const [command, ...args] = process.argv.slice(2);
-if (command === undefined || !/^[a-z]+\/[a-z-]+$/.test(command)) {
+if (command === undefined || !/^[a-z]+(\/[a-z-]+)+$/.test(command)) {
   process.stderr.write('usage: node scripts/run.mjs <dir>/<command> [arguments]\n');
   process.exit(2);
 }

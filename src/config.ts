@@ -75,6 +75,10 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** At start-up, write the library's files over resources edited through the API since the last load. */
   replaceLocalEdits: boolean;
+  /** Origins allowed to call /cds-services from a browser (CDS_HOOKS_CORS_ORIGINS, comma separated; `*` = any). */
+  cdsHooksCorsOrigins: string[];
+  /** SMART app offered as a `smart` link on CDS Hooks cards (CDS_HOOKS_SMART_APP_URL); none by default. */
+  cdsHooksSmartAppUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -193,5 +197,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     referentialIntegrity: readBoolean(env, 'REFERENTIAL_INTEGRITY', true),
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 0, 3600) * 1000,
     replaceLocalEdits: readBoolean(env, 'REPLACE_LOCAL_EDITS', false),
+    // The JWT authenticates a CDS client, not its origin: any origin by default (docs/cds-hooks.md).
+    cdsHooksCorsOrigins: readList(env, 'CDS_HOOKS_CORS_ORIGINS', ['*']),
+    cdsHooksSmartAppUrl: readUrl(env, 'CDS_HOOKS_SMART_APP_URL'),
   };
 }

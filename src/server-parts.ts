@@ -10,6 +10,7 @@ import { createValidator } from './fhir/validation';
 import { patientPages } from './web/patient';
 import { terminologyOperations } from './operations/terminology-operations';
 import { infobuttonRouter } from './web/infobutton/router';
+import { cdsHooksRouter } from './web/cds-hooks/router';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -39,7 +40,7 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
       hooks: workflows.hooks,
       security: security.capability,
     },
-    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx), { routes: [infobuttonRouter(ctx)] }),
+    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx), { routes: [infobuttonRouter(ctx), cdsHooksRouter(ctx)] }),
     close: () => security.close(),
   };
 }

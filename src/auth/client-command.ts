@@ -14,17 +14,27 @@
  *   disable --id <client_id> / enable --id <client_id>
  *   remove --id <client_id>
  *
+ * Trusted CDS Hooks clients (EHRs calling /cds-services; docs/cds-hooks.md), by the `iss` of
+ * their JWTs:
+ *   cds-register --iss <issuer> (--jwks-file <file> | --jwks-url <url>) [--jku <url>]...
+ *       Trusts an EHR, or replaces its registration. --jku lists the jku header values its
+ *       JWTs may carry (its --jwks-url is always allowed).
+ *   cds-list / cds-disable --iss <issuer> / cds-enable --iss <issuer> / cds-remove --iss <issuer>
+ *
  * Client-side helpers (no database), for trying the flow from a shell:
  *   keygen --out <prefix> [--alg ES384|RS384]
  *       Writes <prefix>.private.json (keep it) and <prefix>.jwks.json (register it).
  *   assertion --id <client_id> --key <prefix>.private.json --token-url <url>
  *       Prints a fresh client_assertion (5 minutes, new jti) for POST /auth/token.
+ *   cds-jwt --iss <issuer> --key <prefix>.private.json --aud <endpoint URL>
+ *       Prints a CDS Hooks client JWT (5 minutes, new jti) for a call to that endpoint.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { ConfigError, loadConfig } from '../config';
+import { CdsHooksStore } from '../store/cds-hooks-store';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { checkClientJwks, ClientRegistrationError, ClientRegistry } from './client-registry';
@@ -37,8 +47,12 @@ const USAGE = `Usage: npm run client -- <command> [options]
   disable --id <client_id>
   enable --id <client_id>
   remove --id <client_id>
+  cds-register --iss <issuer> (--jwks-file <file> | --jwks-url <url>) [--jku <url>]...
+  cds-list
+  cds-disable --iss <issuer> / cds-enable --iss <issuer> / cds-remove --iss <issuer>
   keygen --out <prefix> [--alg ES384|RS384]
   assertion --id <client_id> --key <prefix>.private.json --token-url <url>
+  cds-jwt --iss <issuer> --key <prefix>.private.json --aud <endpoint URL>
 `;
 
 class UsageError extends Error {}
@@ -63,6 +77,9 @@ function parseOptions(args: string[]) {
         alg: { type: 'string' },
         key: { type: 'string' },
         'token-url': { type: 'string' },
+        iss: { type: 'string' },
+        jku: { type: 'string', multiple: true },
+        aud: { type: 'string' },
       },
       strict: true,
     });
@@ -81,18 +98,24 @@ async function keygen(prefix: string, alg: string, out: (line: string) => void):
   out(`wrote ${prefix}.private.json (keep it secret) and ${prefix}.jwks.json (register it), kid ${kid}`);
 }
 
-/** client-confidential-asymmetric: iss = sub = client_id, aud = token URL, exp within five minutes, a fresh jti. */
-async function clientAssertion(clientId: string, keyFile: string, tokenUrl: string): Promise<string> {
+/** A JWT signed with a key written by keygen: alg and kid from the key, exp within five minutes, a fresh jti. */
+async function signedJwt(keyFile: string, claims: { iss: string; sub?: string; aud: string }): Promise<string> {
   const jwk = JSON.parse(await readFile(keyFile, 'utf8')) as JWK;
   if (typeof jwk.alg !== 'string' || typeof jwk.kid !== 'string') throw new UsageError(`${keyFile} needs "alg" and "kid" (as written by keygen)`);
-  return new SignJWT({})
+  const jwt = new SignJWT({})
     .setProtectedHeader({ alg: jwk.alg, kid: jwk.kid, typ: 'JWT' })
-    .setIssuer(clientId)
-    .setSubject(clientId)
-    .setAudience(tokenUrl)
+    .setIssuer(claims.iss)
+    .setAudience(claims.aud)
+    .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + 240)
-    .setJti(randomUUID())
-    .sign(await importJWK(jwk, jwk.alg));
+    .setJti(randomUUID());
+  if (claims.sub !== undefined) jwt.setSubject(claims.sub);
+  return jwt.sign(await importJWK(jwk, jwk.alg));
+}
+
+/** client-confidential-asymmetric: iss = sub = client_id, aud = token URL. */
+function clientAssertion(clientId: string, keyFile: string, tokenUrl: string): Promise<string> {
+  return signedJwt(keyFile, { iss: clientId, sub: clientId, aud: tokenUrl });
 }
 
 async function run(argv: string[], out: (line: string) => void): Promise<void> {
@@ -103,16 +126,22 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   }
   const { values } = parseOptions(rest);
   if (command === 'keygen') return keygen(required(values.out, 'out'), values.alg ?? 'ES384', out);
+  if (command === 'cds-jwt') {
+    out(await signedJwt(required(values.key, 'key'), { iss: required(values.iss, 'iss'), aud: checkUrl(required(values.aud, 'aud'), 'aud') }));
+    return;
+  }
   if (command === 'assertion') {
     out(await clientAssertion(required(values.id, 'id'), required(values.key, 'key'), required(values['token-url'], 'token-url')));
     return;
   }
-  if (command === undefined || !['register', 'list', 'disable', 'enable', 'remove'].includes(command)) throw new UsageError(`Unknown command "${command ?? ''}"`);
+  const cdsCommand = command !== undefined && ['cds-register', 'cds-list', 'cds-disable', 'cds-enable', 'cds-remove'].includes(command);
+  if (command === undefined || (!cdsCommand && !['register', 'list', 'disable', 'enable', 'remove'].includes(command))) throw new UsageError(`Unknown command "${command ?? ''}"`);
 
   const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 1 });
   try {
     await migrate(database.db);
+    if (cdsCommand) return await runCdsCommand(command, values, new CdsHooksStore(database.db), out);
     const clients = new ClientRegistry(database.db);
     switch (command) {
       case 'register': {
@@ -163,6 +192,38 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   } finally {
     await database.close();
   }
+}
+
+type Options = ReturnType<typeof parseOptions>['values'];
+
+function checkUrl(value: string, name: string): string {
+  if (!/^https?:\/\/\S+$/.test(value)) throw new UsageError(`--${name} must be an http(s) URL, got "${value}"`);
+  return value;
+}
+
+async function runCdsCommand(command: string, values: Options, store: CdsHooksStore, out: (line: string) => void): Promise<void> {
+  if (command === 'cds-list') {
+    const all = await store.listClients();
+    if (all.length === 0) out('no CDS clients registered');
+    for (const c of all) {
+      const keys = c.jwksUrl ?? `${c.jwks?.keys.length ?? 0} key(s)`;
+      out(`${c.issuer}\t${c.enabled ? 'enabled' : 'DISABLED'}\t${keys}${c.jkuAllowList.length > 0 ? `\tjku: ${c.jkuAllowList.join(' ')}` : ''}`);
+    }
+    return;
+  }
+  const issuer = required(values.iss, 'iss');
+  if (command === 'cds-register') {
+    if ((values['jwks-file'] === undefined) === (values['jwks-url'] === undefined)) throw new UsageError('Give --jwks-file or --jwks-url');
+    const jwks = values['jwks-file'] !== undefined ? checkClientJwks(JSON.parse(await readFile(values['jwks-file'], 'utf8'))) : undefined;
+    const jwksUrl = values['jwks-url'] !== undefined ? checkUrl(values['jwks-url'], 'jwks-url') : undefined;
+    const jkuAllowList = (values.jku ?? []).map((u) => checkUrl(u, 'jku'));
+    await store.registerClient({ issuer, jwks, jwksUrl, jkuAllowList });
+    out(`registered CDS client ${issuer}${jkuAllowList.length > 0 ? `, jku allowed: ${jkuAllowList.join(' ')}` : ''}`);
+    return;
+  }
+  const done = command === 'cds-remove' ? await store.removeClient(issuer) : await store.setClientEnabled(issuer, command === 'cds-enable');
+  if (!done) throw new UsageError(`No CDS client ${issuer}`);
+  out(`${issuer} ${command.slice(4)}d`);
 }
 
 run(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).catch((error: unknown) => {

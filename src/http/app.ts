@@ -62,7 +62,9 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
     for (const [name, value] of security) res.setHeader(name, value);
     next();
   });
-  app.use(cors(corsOptions(ctx.config)));
+  const fhirCors = cors(corsOptions(ctx.config));
+  // /cds-services answers its own preflights, with its own origins (CDS_HOOKS_CORS_ORIGINS).
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/cds-services') ? next() : fhirCors(req, res, next)));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

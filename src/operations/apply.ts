@@ -14,7 +14,7 @@ import { FhirError } from '../fhir/fhir-error';
 import { Terminology } from '../fhir/validation/terminology';
 import type { Expansion } from '../fhir/terminology/value-set-expander';
 import type { ResourceService } from '../services/resource-service';
-import { isReferenceMoment } from '../workflows/action-timing';
+import { isReferenceMoment, orderDate } from '../workflows/action-timing';
 import { applyPlanDefinition } from '../workflows/apply-plan';
 import {
   findQuestionnaire,
@@ -223,12 +223,7 @@ function procedureDate(request: OperationRequest, order: ServiceRequest | Proced
     }
     return given;
   }
-  const fromOrder =
-    order?.resourceType === 'ServiceRequest'
-      ? (order.occurrenceDateTime ?? order.occurrencePeriod?.start ?? order.occurrenceTiming?.event?.[0])
-      : order?.resourceType === 'Procedure'
-        ? (order.performedDateTime ?? order.performedPeriod?.start)
-        : undefined;
+  const fromOrder = order !== undefined ? orderDate(order) : undefined;
   if (fromOrder === undefined) {
     const why =
       order === undefined

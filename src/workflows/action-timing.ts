@@ -1,5 +1,5 @@
 import { parseTemporal } from '../fhir/temporal';
-import type { Duration, Period, PlanDefinitionAction, Quantity, Range, RequestGroupAction } from 'fhir/r4';
+import type { Duration, Period, PlanDefinitionAction, Procedure, Quantity, Range, RequestGroupAction, ServiceRequest } from 'fhir/r4';
 
 /**
  * Turns a PlanDefinition action's timing, written as an offset from a reference moment (here
@@ -54,6 +54,17 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?
 /** True for a FHIR date (YYYY-MM-DD) or a dateTime with time and zone: what day 0 may be. */
 export function isReferenceMoment(value: string): boolean {
   return (DATE.test(value) || DATE_TIME.test(value)) && typeof parseTemporal(value) !== 'string';
+}
+
+/**
+ * The date of an order, as written: a ServiceRequest's occurrence[x] (dateTime, the start of
+ * a Period, the first event of a Timing), a Procedure's performed[x]. Day 0 of the plan when
+ * isReferenceMoment() accepts it.
+ */
+export function orderDate(order: ServiceRequest | Procedure): string | undefined {
+  return order.resourceType === 'ServiceRequest'
+    ? (order.occurrenceDateTime ?? order.occurrencePeriod?.start ?? order.occurrenceTiming?.event?.[0])
+    : (order.performedDateTime ?? order.performedPeriod?.start);
 }
 
 /** `moment` shifted by `amount` `unit`s, in the same form (date or dateTime) as `moment`. */

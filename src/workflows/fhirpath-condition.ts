@@ -6,6 +6,33 @@ import type { Expansion } from '../fhir/terminology/value-set-expander';
 
 export type ConditionResult = { ok: true; value: boolean } | { ok: false; message: string };
 
+type CompiledExpression = (resource: unknown, variables: Record<string, unknown>, options?: object) => unknown;
+
+/**
+ * The expansions `memberOf` answers from during one evaluation. Compiled expressions are shared
+ * between calls, so the function they hold reads the expansions of the evaluation running now
+ * (evaluation is synchronous: no other one can interleave).
+ */
+const NO_VALUE_SETS: ReadonlyMap<string, Expansion> = new Map();
+let currentValueSets = NO_VALUE_SETS;
+const invocationTable = {
+  memberOf: { fn: (input: unknown[], urls: unknown[]) => memberOf(currentValueSets)(input, urls), arity: { 1: ['Any' as const] } },
+};
+
+/** Parsed expressions, most recent last: parsing costs about a millisecond, evaluating far less. */
+const compiledExpressions = new Map<string, CompiledExpression>();
+const MAX_COMPILED = 500;
+
+function compiled(expression: string): CompiledExpression {
+  let fn = compiledExpressions.get(expression);
+  if (fn === undefined) {
+    fn = fhirpathEngine().compile(expression, r4Model(), { async: false, userInvocationTable: invocationTable }) as CompiledExpression;
+    if (compiledExpressions.size >= MAX_COMPILED) compiledExpressions.delete(compiledExpressions.keys().next().value!);
+    compiledExpressions.set(expression, fn);
+  }
+  return fn;
+}
+
 /**
  * Evaluates a FHIRPath condition with the `fhirpath` package and the R4 model (needed for
  * choice types: `answer.value` finds valueBoolean/valueCoding). Synchronous, so `resolve()` is
@@ -32,16 +59,16 @@ export function evaluateCondition(
   checkFhirPathExpression(expression);
   let result: unknown;
   try {
-    const compiled = fhirpathEngine().compile(expression, r4Model(), {
-      async: false,
-      userInvocationTable: { memberOf: { fn: memberOf(valueSets), arity: { 1: ['Any'] } } },
-    });
+    currentValueSets = valueSets;
     const input = structuredClone(context ?? {});
     const env = structuredClone(variables);
-    result = withinBudget((options) => compiled(input, env, options), { shared: budget });
+    const evaluate = compiled(expression);
+    result = withinBudget((options) => evaluate(input, env, options), { shared: budget });
   } catch (error) {
     if (error instanceof FhirError) throw error;
     return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  } finally {
+    currentValueSets = NO_VALUE_SETS;
   }
   if (!Array.isArray(result)) return { ok: false, message: 'the expression did not give a collection' };
   if (result.length === 0) return { ok: true, value: false };

@@ -60,7 +60,7 @@ export interface TestServerOptions {
   databaseUrl?: string;
   pgliteDir?: string;
   keepDatabase?: boolean;
-  /** The server's logger (silent when not given). */
+  /** The server's logger (default: silent), e.g. one writing to a buffer the test reads. */
   logger?: pino.Logger;
 }
 

@@ -29,3 +29,8 @@ export function splitFirstEscaped(value: string, separator: '|' | '$'): [string,
   if (parts.length < 2) return undefined;
   return [parts[0], parts.slice(1).join(separator)];
 }
+
+/** The inverse of unescapeValue: a literal value written as one search parameter value part. */
+export function escapeValue(value: string): string {
+  return value.replace(/[,|$\\]/g, (ch) => `\\${ch}`);
+}

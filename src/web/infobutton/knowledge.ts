@@ -2,6 +2,7 @@ import type { Bundle, DocumentReference, PlanDefinition, Resource } from 'fhir/r
 import type { ServerContext } from '../../server-context';
 import { BASE } from '../../workflows/codes';
 import type { InfobuttonRequest, SearchCriterion } from './infobutton-request';
+import { publicOrigin } from '../public-origin';
 
 const SECTION = `${BASE}/CodeSystem/education-section`;
 /** Matches listed at most per request (MedlinePlus Connect lists up to three topics per code). */
@@ -32,10 +33,6 @@ export interface KnowledgeEntry {
   summary: string;
 }
 
-/** The public origin the patient pages are served from: BASE_URL without its FHIR path. */
-export function publicOrigin(baseUrl: string): string {
-  return baseUrl.replace(/\/fhir$/, '');
-}
 
 async function searchBundle(ctx: ServerContext, type: string, params: [string, string][]): Promise<Resource[]> {
   const { request, warnings } = ctx.searchService.parse([type], params, true);

@@ -2,7 +2,8 @@ import express from 'express';
 import type { ServerContext } from '../../server-context';
 import { atomFeed, feedHead, jsonFeed, listPage } from './feed';
 import { parseInfobuttonRequest } from './infobutton-request';
-import { findKnowledge, publicOrigin } from './knowledge';
+import { findKnowledge } from './knowledge';
+import { publicOrigin } from '../public-origin';
 
 /**
  * `GET /infobutton`: an Infobutton responder (HL7 URL-based implementation guide) that an EHR

@@ -9,13 +9,10 @@ import { FhirError } from '../../fhir/fhir-error';
 import type { Operation } from '../../operations/operation';
 import { parseReference } from '../../workflows/fhir-lookup';
 import { unknownParameters } from '../../workflows/operation-parameters';
+import { publicOrigin } from '../public-origin';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The public origin of the pages: BASE_URL without its FHIR path segment. */
-export function publicOrigin(baseUrl: string): string {
-  return baseUrl.replace(/\/[^/]*$/, '');
-}
 
 /**
  * When a link made now for this Task stops working: the end of the Task's due date plus the

@@ -1,7 +1,8 @@
 import type { Task } from 'fhir/r4';
 import { buildHandout, parseHandoutHtml, sectionAnchor } from '../../../src/web/patient/handout';
 import { renderHandoutMain } from '../../../src/web/patient/handout-page';
-import { linkExpiry, publicOrigin } from '../../../src/web/patient/patient-link-operation';
+import { linkExpiry } from '../../../src/web/patient/patient-link-operation';
+import { publicOrigin } from '../../../src/web/public-origin';
 import { dateLabel, highlights, type PlanPhase } from '../../../src/web/patient/plan-page';
 
 const settings = { patientLinkDaysAfterDue: 1, patientLinkDaysWithoutDue: 30 };
