@@ -45,7 +45,8 @@ test('a PGlite data directory gets the configured shared_buffers, keeps it and i
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-});
+  // Three openings of a data directory, the first running initdb: minutes on a loaded machine.
+}, 240_000);
 
 test('a memory:// database keeps PGlite’s default: it cannot be restarted without losing its data', async () => {
   const database = await openDatabase({ databaseUrl: undefined, pgliteDir: 'memory://', poolSize: 1, pgliteSharedBuffersMb: 16 });
