@@ -36,13 +36,14 @@ const page = await browser.newPage({ viewport: { width: 375, height: 667 } });
 const shots = [
   ['handout', `${origin}/education/foraminotomy`, 'main h1'],
   ['plan', link('plan'), '.checklist'],
-  ['questionnaire', link('url'), '#form-actions:not([hidden])'],
+  // LHC-Forms lays the form out for the phone's width (.lhc-item-view-sm) once it has measured it.
+  ['questionnaire', link('url'), '#form-actions:not([hidden])', '.lhc-item-view-sm'],
   ['thanks', `${origin}/my/thanks`, 'h1'],
   ['link-expired', `${origin}/my/plan#not.a.token`, '#link-expired:not([hidden])'],
 ];
-for (const [name, url, ready] of shots) {
+for (const [name, url, ...ready] of shots) {
   await page.goto(url);
-  await page.locator(ready).first().waitFor({ timeout: 30_000 });
+  for (const selector of ready) await page.locator(selector).first().waitFor({ timeout: 30_000 });
   await page.screenshot({ path: `${out}/patient-${name}.png` });
 }
 await browser.close();

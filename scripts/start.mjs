@@ -4,7 +4,7 @@
 // Loading src/ through tsx costs about a second of start-up (each module transformed on an ESM
 // hook thread, on every start); esbuild bundles src/ (not node_modules) into one CommonJS file
 // in about half a second, once per change of the sources. The bundle is kept in
-// .cache/start-<hash of src/, tsconfig.json and the esbuild version>/main.js (git-ignored), so
+// .cache/start-<hash of src/, tsconfig.json, this script and the esbuild version>/main.js (git-ignored), so
 // a fresh clone, an edited file, a new or a deleted one all build a new bundle before starting;
 // an unchanged tree starts the cached one. Tests and the other commands still run the sources
 // through tsx or jest; `npm run build` (tsc -> dist/) is what the Docker image runs, and where
@@ -14,7 +14,7 @@
 // dist/<dir>/<file>.js, so that paths built from __dirname (src/store/migrate.ts: ../../sql) find
 // the same files.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,8 @@ function loadEsbuild() {
 }
 
 function fingerprint(esbuildVersion) {
-  const hash = createHash('sha256').update(`esbuild ${esbuildVersion}\n`);
+  // This script too: a change of how the bundle is made makes a new one.
+  const hash = createHash('sha256').update(`esbuild ${esbuildVersion}\n`).update(readFileSync(fileURLToPath(import.meta.url)));
   for (const file of sourceFiles()) {
     hash
       .update(`${path.relative(root, file)}\n`)
@@ -80,6 +81,9 @@ function bundle() {
       sourcemap: 'linked',
       logLevel: 'error',
     });
+    // The patient pages serve their style sheets and scripts from join(__dirname, 'assets'):
+    // beside the bundle, as the Docker image puts them beside dist/web/patient/index.js.
+    cpSync(path.join(root, 'src', 'web', 'patient', 'assets'), path.join(building, 'assets'), { recursive: true });
     renameSync(building, dir);
   } catch (error) {
     rmSync(building, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { createPatientCase, makeLink } from '../integration/web/patient-fixtures
 import { artifactPath, axeContext, axeViolations, collectCspErrors, describeInBrowser, launchBrowser, phoneLayout } from './browser-support';
 
 const WORKFLOW_TASK = 'https://patient-education.dev/fhir/CodeSystem/workflow-task';
+const PREOP_ANSWER = 'https://patient-education.dev/fhir/CodeSystem/preop-answer';
 
 let secure: SecureServer;
 let admin: ReturnType<SecureServer['as']>;
@@ -53,36 +54,32 @@ const FOCUSED = `(() => {
 })()`;
 
 /**
- * Tabs through the form and answers each question with the keyboard: the sex question by
- * typing, every yes/no question with the arrow keys (No, except the ones given as Yes), until
- * the "Send my answers" button has the focus.
+ * Tabs through the form and answers every question with the keyboard alone: each question is a
+ * group of radio buttons (yes/no questions and the short choice lists alike), answered with the
+ * arrow keys until the option whose code is given in `answers` for that linkId is checked; a
+ * question not listed gets its "No" option. Returns the linkIds answered, in the order of the
+ * form, once the "Send my answers" button has the focus.
  */
-async function answerWithKeyboard(page: Page, yes: Set<string>): Promise<string[]> {
+async function answerWithKeyboard(page: Page, answers: Record<string, string>): Promise<string[]> {
   const answered: string[] = [];
   for (let i = 0; i < 300; i++) {
     await page.keyboard.press('Tab');
     const focused = (await page.evaluate(FOCUSED)) as Focused;
     if (focused.id === 'submit-answers') return answered;
-    if (focused.id.startsWith('sex/')) {
-      await page.keyboard.type('Female');
-      await page.keyboard.press('ArrowDown');
-      await page.keyboard.press('Enter');
-      answered.push('sex');
-      // The pregnancy question depends on this answer: wait until the form shows it.
-      await page.locator('[id^="item-pregnant/"]').waitFor();
-      continue;
+    if (focused.type !== 'radio' || focused.label === '') continue;
+    const linkId = focused.label.split('/')[0];
+    if (answered.includes(linkId)) continue;
+    // An option's id ends with |code (a coded option) or |true / |false (a yes/no question).
+    const wanted = linkId in answers ? [`|${answers[linkId]}`] : ['|no', '|false'];
+    let now = focused;
+    for (let step = 0; step < 8 && !wanted.some((w) => now.checked.endsWith(w)); step++) {
+      await page.keyboard.press('ArrowLeft');
+      now = (await page.evaluate(FOCUSED)) as Focused;
     }
-    if (focused.type === 'radio' && focused.label !== '') {
-      const linkId = focused.label.split('/')[0];
-      if (answered.includes(linkId)) continue;
-      const want = yes.has(linkId) ? '|true' : '|false';
-      for (let step = 0; step < 3; step++) {
-        const now = (await page.evaluate(FOCUSED)) as Focused;
-        if (now.checked.endsWith(want)) break;
-        await page.keyboard.press('ArrowLeft');
-      }
-      answered.push(linkId);
+    if (!wanted.some((w) => now.checked.endsWith(w))) {
+      throw new Error(`The arrow keys never checked ${wanted.join(' or ')} in ${linkId} (checked: ${now.checked || 'nothing'})`);
     }
+    answered.push(linkId);
   }
   throw new Error(`The keyboard never reached the submit button (answered ${answered.join(', ')})`);
 }
@@ -107,8 +104,9 @@ describeInBrowser('the questionnaire page in Chromium', () => {
     await openForm(page, c.taskId);
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: artifactPath('questionnaire-1024.png') });
-    const answered = await answerWithKeyboard(page, new Set(['smoking', 'ride-home', 'home-prepared']));
-    expect(answered).toEqual(expect.arrayContaining(['sex', 'pregnant', 'takes-medicines', 'smoking', 'ride-home']));
+    // A man is asked about pregnancy too, and says it does not apply to him.
+    const answered = await answerWithKeyboard(page, { sex: 'male', pregnant: 'not-applicable', smoking: 'true', 'ride-home': 'no', 'home-prepared': 'yes' });
+    expect(answered).toEqual(['sex', 'pregnant', 'takes-medicines', 'alcohol', 'takes-blood-thinners', 'recent-illness', 'diabetes', 'heart-disease', 'other-conditions', 'smoking', 'ride-home', 'home-prepared']);
     await page.keyboard.press('Enter');
     await page.waitForURL(`${origin}/my/thanks`);
     expect(await page.locator('h1').innerText()).toBe('Thank you, your answers are sent');
@@ -123,9 +121,13 @@ describeInBrowser('the questionnaire page in Chromium', () => {
     const response = (await admin(`/${responseRef}`)).body as QuestionnaireResponse;
     expect(response.status).toBe('completed');
     expect(response.subject?.reference).toBe(`Patient/${c.patientId}`);
+    const answerOf = (linkId: string) => response.item?.flatMap((i) => i.item ?? []).find((i) => i.linkId === linkId)?.answer;
+    expect(answerOf('sex')).toEqual([{ valueCoding: { system: 'http://hl7.org/fhir/administrative-gender', code: 'male', display: 'Male' } }]);
+    expect(answerOf('pregnant')).toEqual([{ valueCoding: { system: PREOP_ANSWER, code: 'not-applicable', display: 'This does not apply to me' } }]);
+    expect(answerOf('home-prepared')).toEqual([{ valueCoding: { system: PREOP_ANSWER, code: 'yes', display: 'Yes' } }]);
     const followUps = (await admin(`/Task?focus=${responseRef}&code=${encodeURIComponent(`${WORKFLOW_TASK}|review-preop-concern`)}`)).body;
     const concerns = (followUps.entry ?? []).map((e: { resource: Task }) => e.resource.reasonCode?.coding?.[0]?.code);
-    expect(concerns).toEqual(['smoking']);
+    expect(concerns.sort()).toEqual(['no-ride-home', 'smoking']);
     await context.close();
   });
 
@@ -180,7 +182,7 @@ describeInBrowser('the questionnaire page in Chromium', () => {
       if (body.status === 'completed') body.item = strip(body.item);
       await route.continue({ postData: JSON.stringify(body) });
     });
-    await answerWithKeyboard(page, new Set());
+    await answerWithKeyboard(page, { sex: 'female' });
     await page.keyboard.press('Enter');
     const message = page.locator('[id^="item-smoking/"] .error-message[data-server]');
     await message.waitFor();
@@ -214,11 +216,18 @@ describeInBrowser('the questionnaire page in Chromium', () => {
     await context.close();
   });
 
-  test('at 375 px nothing scrolls sideways and no text is smaller than 16 px', async () => {
+  test('at 375 px the choice lists are radio buttons and check boxes, nothing scrolls sideways and no text is smaller than 16 px', async () => {
     const c = await createPatientCase(secure, admin, { family: 'Lopez' });
     const context = await axeContext(browser, { width: 375 });
     const page = await context.newPage();
     await openForm(page, c.taskId);
+    expect(await page.locator('[id^="item-pregnant/"] input[type="radio"]').count()).toBe(3);
+    expect(await page.locator('[id^="item-ride-home/"] input[type="radio"]').count()).toBe(3);
+    // The "choose all that apply" lists, shown by their yes/no questions, are check boxes.
+    await page.locator('[id="takes-blood-thinners/1/1|true"]').click();
+    await page.locator('[id="recent-illness/1/1|true"]').click();
+    expect(await page.locator('[id^="item-blood-thinners/"] input[type="checkbox"]').count()).toBe(6);
+    expect(await page.locator('[id^="item-illnesses/"] input[type="checkbox"]').count()).toBe(6);
     const layout = await phoneLayout(page);
     expect(layout.overflow).toBeLessThanOrEqual(0);
     expect(layout.smallestText).toBeGreaterThanOrEqual(16);
