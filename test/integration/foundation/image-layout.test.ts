@@ -14,15 +14,21 @@ import { ROOT, runCommand, spawnServer } from '../../support/child-server';
 const exec = promisify(execFile);
 let app: string;
 
-/** The final stage of the Dockerfile: its COPY sources (from the build context) and its CMD. */
-async function finalStage(): Promise<{ copies: string[]; cmd: string[] }> {
+/** The final stage of the Dockerfile: its COPY lines (from the build context, to their destination in the image) and its CMD. */
+async function finalStage(): Promise<{ copies: { from: string; to: string }[]; cmd: string[] }> {
   const text = await readFile(path.join(ROOT, 'Dockerfile'), 'utf8');
   const stages = text.split(/^FROM /m);
   const last = stages[stages.length - 1];
-  const copies: string[] = [];
+  const copies: { from: string; to: string }[] = [];
   for (const line of last.split('\n')) {
     const m = /^COPY\s+(?!--from)(.+)$/.exec(line.trim());
-    if (m) copies.push(...m[1].split(/\s+/).slice(0, -1));
+    if (!m) continue;
+    const words = m[1].split(/\s+/);
+    const sources = words.slice(0, -1);
+    const destination = words[words.length - 1];
+    // COPY's rule: into the folder when the destination ends with / (or several sources), else to that path.
+    const intoFolder = destination.endsWith('/') || sources.length > 1;
+    for (const from of sources) copies.push({ from, to: intoFolder ? path.join(destination, path.basename(from)) : destination });
   }
   const cmd = JSON.parse(/^CMD\s+(\[.*\])\s*$/m.exec(last)![1]) as string[];
   return { copies, cmd };
@@ -31,7 +37,7 @@ async function finalStage(): Promise<{ copies: string[]; cmd: string[] }> {
 beforeAll(async () => {
   app = await mkdtemp(path.join(os.tmpdir(), 'image-layout-'));
   const { copies } = await finalStage();
-  for (const source of copies) await cp(path.join(ROOT, source), path.join(app, source), { recursive: true });
+  for (const { from, to } of copies) await cp(path.join(ROOT, from), path.join(app, to), { recursive: true });
   // COPY --from=build /app/dist ./dist: the build stage runs `npm run build` (tsconfig.build.json).
   await exec(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(app, 'dist')], { cwd: ROOT });
   await exec('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app });

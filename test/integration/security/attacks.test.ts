@@ -328,6 +328,13 @@ describe('11. public types hold library material only', () => {
     expect(refs((await anonymous('/DocumentReference')).body)).not.toContain(`DocumentReference/${id}`);
     expect((await patientA(`/DocumentReference/${id}`)).status).toBe(404);
     expect((await admin(`/DocumentReference/${id}`)).status).toBe(200);
+    // A search across the library's types without a token finds the library, never the patient's document.
+    const material = await admin('/DocumentReference', json('POST', { ...library, id: undefined, identifier: undefined }));
+    expect(material.status).toBe(201);
+    const across = await anonymous(`/?_type=PlanDefinition,DocumentReference&procedure=63047&_count=100`);
+    expect(across.status).toBe(200);
+    expect(refs(across.body)).toContain(`DocumentReference/${material.body.id as string}`);
+    expect(refs(across.body)).not.toContain(`DocumentReference/${id}`);
   });
 });
 
