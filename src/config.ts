@@ -63,6 +63,8 @@ export interface ServerConfig {
   patientLinkDaysAfterDue: number;
   /** Lifetime in days of a patient link whose Task has no due date. */
   patientLinkDaysWithoutDue: number;
+  /** The coordinator app's OAuth client id at the authorization server (SMART App Launch). */
+  coordinatorClientId: string;
 }
 
 export class ConfigError extends Error {}
@@ -175,5 +177,6 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     authPublicTypes: readList(env, 'AUTH_PUBLIC_TYPES', DEFAULT_PUBLIC_TYPES),
     patientLinkDaysAfterDue: readInteger(env, 'PATIENT_LINK_DAYS_AFTER_DUE', 1, 0, 365),
     patientLinkDaysWithoutDue: readInteger(env, 'PATIENT_LINK_DAYS_WITHOUT_DUE', 30, 1, 365),
+    coordinatorClientId: readOptional(env, 'COORDINATOR_CLIENT_ID') ?? 'coordinator-app',
   };
 }

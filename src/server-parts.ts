@@ -8,6 +8,7 @@ import { workflowParts } from './workflows';
 import { buildSecurity } from './auth/security';
 import { createValidator } from './fhir/validation';
 import { patientPages } from './web/patient';
+import { coordinatorApp } from './web/coordinator';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -37,7 +38,7 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
       hooks: workflows.hooks,
       security: security.capability,
     },
-    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx)),
+    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx), coordinatorApp(ctx)),
     close: () => security.close(),
   };
 }
