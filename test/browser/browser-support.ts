@@ -104,3 +104,62 @@ export function collectCspErrors(page: Page): string[] {
   });
   return errors;
 }
+
+interface Focused {
+  id: string;
+  type: string;
+  label: string;
+  checked: string;
+}
+
+/**
+ * What has the keyboard focus: its id and type and, for a radio, the id of its option and of
+ * the option checked in its group (the form library marks the checked option on its label).
+ */
+const FOCUSED = `(() => {
+  const el = document.activeElement;
+  if (!el) return { id: '', type: '', label: '', checked: '' };
+  const label = el.closest('label');
+  let checked = '';
+  if (el.type === 'radio' && label && label.id) {
+    const group = label.id.split('|')[0];
+    const on = document.querySelector('label[id^="' + group + '|"].ant-radio-wrapper-checked');
+    checked = on ? on.id : '';
+  }
+  return { id: el.id || '', type: el.type || el.tagName.toLowerCase(), label: label ? label.id : '', checked };
+})()`;
+
+/**
+ * Tabs through the form and answers each question with the keyboard: the sex question by
+ * typing, every yes/no question with the arrow keys (No, except the ones given as Yes), until
+ * the "Send my answers" button has the focus.
+ */
+export async function answerWithKeyboard(page: Page, yes: Set<string>): Promise<string[]> {
+  const answered: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    await page.keyboard.press('Tab');
+    const focused = (await page.evaluate(FOCUSED)) as Focused;
+    if (focused.id === 'submit-answers') return answered;
+    if (focused.id.startsWith('sex/')) {
+      await page.keyboard.type('Female');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      answered.push('sex');
+      // The pregnancy question depends on this answer: wait until the form shows it.
+      await page.locator('[id^="item-pregnant/"]').waitFor();
+      continue;
+    }
+    if (focused.type === 'radio' && focused.label !== '') {
+      const linkId = focused.label.split('/')[0];
+      if (answered.includes(linkId)) continue;
+      const want = yes.has(linkId) ? '|true' : '|false';
+      for (let step = 0; step < 3; step++) {
+        const now = (await page.evaluate(FOCUSED)) as Focused;
+        if (now.checked.endsWith(want)) break;
+        await page.keyboard.press('ArrowLeft');
+      }
+      answered.push(linkId);
+    }
+  }
+  throw new Error(`The keyboard never reached the submit button (answered ${answered.join(', ')})`);
+}

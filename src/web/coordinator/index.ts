@@ -80,7 +80,7 @@ function shell(settings: CoordinatorSettings): string {
  */
 export function coordinatorApp(ctx: ServerContext): AppExtensions {
   const bundle = appBundle();
-  const router = express.Router();
+  const router = express.Router({ strict: true });
   const settings = (): CoordinatorSettings => ({
     fhirBase: '/fhir',
     auth: ctx.config.auth === 'on',

@@ -305,7 +305,9 @@ function followUpItem(task: Task): HTMLElement {
       done,
       async () => {
         const text = note.value.trim();
-        await session.api.update<Task>({ ...task, status: 'completed', lastModified: new Date().toISOString(), note: [...(task.note ?? []), ...(text ? [{ text, time: new Date().toISOString(), authorString: session.user.display }] : [])] });
+        const done: Task = { ...task, status: 'completed', lastModified: new Date().toISOString() };
+        if (text !== '') done.note = [...(task.note ?? []), { text, time: new Date().toISOString(), authorString: session.user.display }];
+        await session.api.update(done);
         return 'Concern marked done.';
       },
       () => route(false),
