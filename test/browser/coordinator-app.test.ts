@@ -9,7 +9,8 @@ import type { Task } from 'fhir/r4';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { answerWithKeyboard, artifactPath, axeContext, axeViolations, collectCspErrors, describeInBrowser, launchBrowser } from './browser-support';
-import { expectedOrder, seedWorklist, type SeededPatient } from './coordinator-fixtures';
+import { expectedOrder, seedManyPatients, seedWorklist, type SeededPatient } from './coordinator-fixtures';
+import { daysFromToday } from '../integration/web/patient-fixtures';
 
 let server: TestServer;
 let browser: Browser;
@@ -207,6 +208,39 @@ describeInBrowser('the coordinator app in Chromium (AUTH=off)', () => {
     await page.getByText('Questionnaire assigned.').waitFor();
     const bundle = (await server.fetch(`/Task?based-on=ServiceRequest/${target.orderId}`)).body as { entry?: { resource: Task }[] };
     expect(bundle.entry?.map((e) => e.resource.status)).toEqual(['requested']);
+    await context.close();
+  });
+
+  test('draws the first page of a 500-patient worklist from two FHIR requests, and the next page from one', async () => {
+    // Procedures from 400 days on, apart from the 30 above: the date filter selects exactly these.
+    await seedManyPatients(server, 500, 400);
+    const context = await axeContext(browser);
+    const page = await context.newPage();
+    const fhirRequests: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/fhir/')) fhirRequests.push(`${request.method()} ${url.pathname}`);
+    });
+    await page.goto(`${server.origin}/coordinator/#/?from=${daysFromToday(400)}`);
+    await page.locator('#worklist').waitFor();
+    await settled(page);
+    expect(fhirRequests).toEqual(['GET /fhir/PlanDefinition', 'GET /fhir/ServiceRequest']);
+    expect(await page.locator('#worklist tbody tr').count()).toBe(50);
+    expect(await page.locator('#worklist-count').innerText()).toContain('500 in all');
+    // Every third one is overdue: those 17 of the page's 50 come first.
+    const statuses = await page.locator('#worklist tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+    expect(statuses.indexOf('sent')).toBe(statuses.filter((s) => s === 'overdue').length);
+    expect(await axeViolations(page)).toEqual([]);
+    const orderIds = () => page.locator('#worklist tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order') ?? ''));
+    const firstPage = await orderIds();
+
+    fhirRequests.length = 0;
+    await page.click('a[rel=next]');
+    await page.waitForFunction(`!document.body.hasAttribute('aria-busy') && !document.querySelector('#worklist tr[data-order="${firstPage[0]}"]')`);
+    const secondPage = await orderIds();
+    expect(secondPage).toHaveLength(50);
+    expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
+    expect(fhirRequests).toEqual(['GET /fhir/ServiceRequest']);
     await context.close();
   });
 });

@@ -62,3 +62,29 @@ export function expectedOrder(seeded: SeededPatient[]): string[] {
   const rank = (s: SeededPatient) => (s.kind === 'overdue' ? 0 : s.kind === 'concern' ? 1 : 2);
   return [...seeded].sort((a, b) => rank(a) - rank(b) || a.procedureDay.localeCompare(b.procedureDay)).map((s) => `Test ${s.family}`);
 }
+
+/**
+ * Many patients at once, in transactions of 50: each with a foraminotomy order from day
+ * `firstDay` on (one day apart, cycling over a year) and an assignment, every third overdue.
+ */
+export async function seedManyPatients(server: TestServer, count: number, firstDay: number): Promise<void> {
+  const c = await create<{ id: string }>(server, coordinator('Okoro'));
+  for (let from = 0; from < count; from += 50) {
+    const entry = [];
+    for (let i = from; i < Math.min(count, from + 50); i++) {
+      const p = `urn:uuid:${crypto.randomUUID()}`;
+      const o = `urn:uuid:${crypto.randomUUID()}`;
+      const day = daysFromToday(firstDay + (i % 365));
+      const task = assignment('x', c.id, daysFromToday(-3), i % 3 === 0 ? daysFromToday(-1) : daysFromToday(firstDay - 7), o);
+      task.for = { reference: p };
+      task.owner = { reference: p };
+      entry.push(
+        { fullUrl: p, resource: patient(`Many-${i}`, 'female'), request: { method: 'POST', url: 'Patient' } },
+        { fullUrl: o, resource: { ...order('x', day), subject: { reference: p } }, request: { method: 'POST', url: 'ServiceRequest' } },
+        { resource: task, request: { method: 'POST', url: 'Task' } },
+      );
+    }
+    const r = await server.fetch('/', { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+    if (r.status !== 200) throw new Error(`seed transaction: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+  }
+}

@@ -79,6 +79,7 @@ async function worklist(): Promise<void> {
     if (to !== '') params.append('occurrence', `le${to}`);
     params.set('_sort', 'occurrence');
     params.set('_count', String(PAGE_SIZE));
+    params.set('_total', 'accurate');
     params.append('_include', 'ServiceRequest:subject');
     params.append('_revinclude', 'Task:based-on');
     bundle = await session.api.search(page ?? `ServiceRequest?${params.toString()}`);
