@@ -12,6 +12,16 @@ function repositoryRoot(from: string): string | undefined {
   }
 }
 
+/**
+ * The app's style sheet: next to the compiled router in the image (dist/web/coordinator/assets),
+ * in the sources otherwise (`npm start` runs a bundle of src/ from another folder).
+ */
+export function styleSheet(): string {
+  const beside = join(__dirname, 'assets', 'coordinator.css');
+  const root = repositoryRoot(__dirname);
+  return existsSync(beside) || root === undefined ? beside : join(root, 'src', 'web', 'coordinator', 'assets', 'coordinator.css');
+}
+
 /** The app's entry point in the sources. */
 export function appEntry(root: string): string {
   return join(root, 'src', 'web', 'coordinator', 'app', 'main.ts');

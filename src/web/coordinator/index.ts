@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import express, { type Request, type Response } from 'express';
 import type { ServerConfig } from '../../config';
 import type { AppExtensions } from '../../http/app';
 import type { ServerContext } from '../../server-context';
 import { contentSecurityPolicy, escapeHtml } from '../patient/layout';
-import { appBundle } from './bundle';
+import { appBundle, styleSheet } from './bundle';
 
 /** Where the app lives on our origin. */
 export const COORDINATOR_PATH = '/coordinator';
@@ -110,7 +109,7 @@ export function coordinatorApp(ctx: ServerContext): AppExtensions {
     }
   });
   router.get(`${COORDINATOR_PATH}/coordinator.css`, (_req, res) => {
-    res.sendFile(join(__dirname, 'assets', 'coordinator.css'), { maxAge: '1h' });
+    res.sendFile(styleSheet(), { maxAge: '1h' });
   });
   return { routes: [router] };
 }
