@@ -42,8 +42,8 @@ function originOf(url: string | undefined): string | undefined {
 
 /** The pages' CSP, with the token endpoint of the authorization server allowed for the sign-in's token request. */
 export function coordinatorPolicy(config: ServerConfig): string {
-  const extra = [originOf(config.authTokenEndpoint), originOf(config.authIssuer)].filter((o, i, all): o is string => o !== undefined && all.indexOf(o) === i);
-  return contentSecurityPolicy().replace("connect-src 'self'", ["connect-src 'self'", ...extra].join(' '));
+  const token = originOf(config.authTokenEndpoint);
+  return contentSecurityPolicy().replace("connect-src 'self'", token === undefined ? "connect-src 'self'" : `connect-src 'self' ${token}`);
 }
 
 function shell(settings: CoordinatorSettings): string {

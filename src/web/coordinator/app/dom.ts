@@ -32,11 +32,3 @@ export function formatDay(day: string | undefined): string {
   if (Number.isNaN(date.getTime())) return day;
   return date.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 }
-
-export function today(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
-export function addDays(day: string, days: number): string {
-  return new Date(Date.parse(`${day.slice(0, 10)}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}

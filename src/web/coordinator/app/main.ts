@@ -1,6 +1,7 @@
 import type { Bundle, CarePlan, Parameters, PlanDefinition, Questionnaire, QuestionnaireResponse, RequestGroup, RequestGroupAction, ServiceRequest, Task } from 'fhir/r4';
 import { answeredQuestions, concernOf } from './answers';
-import { addDays, announce, formatDay, h, replaceChildren, today } from './dom';
+import { addDays, today } from './dates';
+import { announce, formatDay, h, replaceChildren } from './dom';
 import { ConflictError, ForbiddenError } from './fhir';
 import { byNeed, isFollowUp, isOpen, newAssignment, patientName, procedureCodes, procedureDayOf, rowsOf, STATUSES, type AssignmentStatus, type WorklistRow } from './model';
 import { startSession, type Session } from './sign-in';

@@ -1,5 +1,5 @@
 import type { Bundle, Patient, PlanDefinition, Resource, ServiceRequest, Task } from 'fhir/r4';
-import { today } from './dom';
+import { today } from './dates';
 
 export const BASE = 'https://patient-education.dev/fhir';
 export const WORKFLOW_TASK = `${BASE}/CodeSystem/workflow-task`;
