@@ -213,7 +213,7 @@ describeInBrowser('the coordinator app in Chromium (AUTH=off)', () => {
 
   test('draws the first page of a 500-patient worklist from two FHIR requests, and the next page from one', async () => {
     // Procedures from 400 days on, apart from the 30 above: the date filter selects exactly these.
-    await seedManyPatients(server, 500, 400);
+    await seedManyPatients(server.fetch, 500, 400);
     const context = await axeContext(browser);
     const page = await context.newPage();
     const fhirRequests: string[] = [];

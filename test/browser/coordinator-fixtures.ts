@@ -63,12 +63,17 @@ export function expectedOrder(seeded: SeededPatient[]): string[] {
   return [...seeded].sort((a, b) => rank(a) - rank(b) || a.procedureDay.localeCompare(b.procedureDay)).map((s) => `Test ${s.family}`);
 }
 
+/** A request to the FHIR base (path relative to it), answering the status and the parsed body. */
+export type FhirFetch = (path: string, init: RequestInit) => Promise<{ status: number; body: unknown }>;
+
 /**
  * Many patients at once, in transactions of 50: each with a foraminotomy order from day
  * `firstDay` on (one day apart, cycling over a year) and an assignment, every third overdue.
  */
-export async function seedManyPatients(server: TestServer, count: number, firstDay: number): Promise<void> {
-  const c = await create<{ id: string }>(server, coordinator('Okoro'));
+export async function seedManyPatients(fhir: FhirFetch, count: number, firstDay: number): Promise<void> {
+  const made = await fhir('/Practitioner', { method: 'POST', body: JSON.stringify(coordinator('Okoro')) });
+  if (made.status !== 201) throw new Error(`create Practitioner: ${made.status}`);
+  const c = made.body as { id: string };
   for (let from = 0; from < count; from += 50) {
     const entry = [];
     for (let i = from; i < Math.min(count, from + 50); i++) {
@@ -84,7 +89,7 @@ export async function seedManyPatients(server: TestServer, count: number, firstD
         { resource: task, request: { method: 'POST', url: 'Task' } },
       );
     }
-    const r = await server.fetch('/', { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+    const r = await fhir('/', { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
     if (r.status !== 200) throw new Error(`seed transaction: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
   }
 }
