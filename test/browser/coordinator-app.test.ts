@@ -93,6 +93,10 @@ describeInBrowser('the coordinator app in Chromium (AUTH=off)', () => {
     await page.locator('#patient-link').waitFor();
     expect(await axeViolations(page)).toEqual([]);
     const link = new URL(await page.inputValue('#patient-link'));
+    // Re-sending makes a new link; the first one keeps working until it expires.
+    await page.click('#make-link');
+    await page.waitForFunction(`document.querySelector('#patient-link').value !== ${JSON.stringify(link.href)}`);
+    expect(await page.locator('#make-link').innerText()).toBe('Create a new link');
 
     // The patient, in a browser of their own.
     const patientContext = await axeContext(browser);
