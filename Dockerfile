@@ -5,6 +5,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts ./scripts
 RUN npm run build
 
 FROM node:20-bookworm-slim
@@ -15,6 +16,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 # The patient pages' style sheets and scripts (served from our origin).
 COPY src/web/patient/assets ./dist/web/patient/assets
+COPY src/web/coordinator/assets ./dist/web/coordinator/assets
 COPY sql ./sql
 COPY profiles ./profiles
 COPY content ./content

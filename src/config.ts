@@ -79,6 +79,8 @@ export interface ServerConfig {
   cdsHooksCorsOrigins: string[];
   /** SMART app offered as a `smart` link on CDS Hooks cards (CDS_HOOKS_SMART_APP_URL); none by default. */
   cdsHooksSmartAppUrl: string | undefined;
+  /** The coordinator app's OAuth client id at the authorization server (SMART App Launch). */
+  coordinatorClientId: string;
 }
 
 export class ConfigError extends Error {}
@@ -200,5 +202,6 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     // The JWT authenticates a CDS client, not its origin: any origin by default (docs/cds-hooks.md).
     cdsHooksCorsOrigins: readList(env, 'CDS_HOOKS_CORS_ORIGINS', ['*']),
     cdsHooksSmartAppUrl: readUrl(env, 'CDS_HOOKS_SMART_APP_URL'),
+    coordinatorClientId: readOptional(env, 'COORDINATOR_CLIENT_ID') ?? 'coordinator-app',
   };
 }

@@ -11,6 +11,7 @@ import { patientPages } from './web/patient';
 import { terminologyOperations } from './operations/terminology-operations';
 import { infobuttonRouter } from './web/infobutton/router';
 import { cdsHooksRouter } from './web/cds-hooks/router';
+import { coordinatorApp } from './web/coordinator';
 
 export interface ServerParts {
   context: ContextOptions;
@@ -40,7 +41,7 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
       hooks: workflows.hooks,
       security: security.capability,
     },
-    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx), { routes: [infobuttonRouter(ctx), cdsHooksRouter(ctx)] }),
+    app: (ctx) => mergeApps(security.app(ctx), patient.app(ctx), coordinatorApp(ctx), { routes: [infobuttonRouter(ctx), cdsHooksRouter(ctx)] }),
     close: () => security.close(),
   };
 }

@@ -104,3 +104,58 @@ export function collectCspErrors(page: Page): string[] {
   });
   return errors;
 }
+
+interface Focused {
+  id: string;
+  type: string;
+  label: string;
+  checked: string;
+}
+
+/**
+ * What has the keyboard focus: its id and type and, for a radio, the id of its option and of
+ * the option checked in its group (the form library marks the checked option on its label).
+ */
+const FOCUSED = `(() => {
+  const el = document.activeElement;
+  if (!el) return { id: '', type: '', label: '', checked: '' };
+  const label = el.closest('label');
+  let checked = '';
+  if (el.type === 'radio' && label && label.id) {
+    const group = label.id.split('|')[0];
+    const on = document.querySelector('label[id^="' + group + '|"].ant-radio-wrapper-checked');
+    checked = on ? on.id : '';
+  }
+  return { id: el.id || '', type: el.type || el.tagName.toLowerCase(), label: label ? label.id : '', checked };
+})()`;
+
+/**
+ * Tabs through the form and answers every question with the keyboard alone: each question is a
+ * group of radio buttons (yes/no questions and the short choice lists alike), answered with the
+ * arrow keys until the option whose code is given in `answers` for that linkId is checked; a
+ * question not listed gets its "No" option. Returns the linkIds answered, in the order of the
+ * form, once the "Send my answers" button has the focus.
+ */
+export async function answerWithKeyboard(page: Page, answers: Record<string, string>): Promise<string[]> {
+  const answered: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    await page.keyboard.press('Tab');
+    const focused = (await page.evaluate(FOCUSED)) as Focused;
+    if (focused.id === 'submit-answers') return answered;
+    if (focused.type !== 'radio' || focused.label === '') continue;
+    const linkId = focused.label.split('/')[0];
+    if (answered.includes(linkId)) continue;
+    // An option's id ends with |code (a coded option) or |true / |false (a yes/no question).
+    const wanted = linkId in answers ? [`|${answers[linkId]}`] : ['|no', '|false'];
+    let now = focused;
+    for (let step = 0; step < 8 && !wanted.some((w) => now.checked.endsWith(w)); step++) {
+      await page.keyboard.press('ArrowLeft');
+      now = (await page.evaluate(FOCUSED)) as Focused;
+    }
+    if (!wanted.some((w) => now.checked.endsWith(w))) {
+      throw new Error(`The arrow keys never checked ${wanted.join(' or ')} in ${linkId} (checked: ${now.checked || 'nothing'})`);
+    }
+    answered.push(linkId);
+  }
+  throw new Error(`The keyboard never reached the submit button (answered ${answered.join(', ')})`);
+}
