@@ -125,7 +125,7 @@ function readUrl(env: Env, name: string): string | undefined {
 }
 
 /** The education library and the conformance resources: public so the quick start and handout queries need no token. */
-const DEFAULT_PUBLIC_TYPES = ['PlanDefinition', 'DocumentReference', 'Questionnaire', 'StructureDefinition', 'SearchParameter', 'CodeSystem', 'ValueSet', 'ConceptMap'];
+const DEFAULT_PUBLIC_TYPES = ['PlanDefinition', 'DocumentReference', 'Questionnaire', 'StructureDefinition', 'SearchParameter', 'CodeSystem', 'ValueSet', 'ConceptMap', 'OperationDefinition'];
 
 export function loadConfig(env: Env = process.env): ServerConfig {
   const port = readInteger(env, 'PORT', 8080, 0, 65535);

@@ -66,8 +66,10 @@ describeInBrowser('the coordinator app in Chromium (AUTH=off)', () => {
     // Filters: status on the page, dates in the search.
     await page.selectOption('#filter-status', 'not assigned');
     await page.locator('#filters button[type=submit]').click();
-    await page.locator('#worklist tbody tr[data-status="not assigned"]').first().waitFor();
-    expect(await page.locator('#worklist tbody tr').count()).toBe(5);
+    // The list is redrawn once the search answers: wait for the filtered rows, not for any row.
+    await page.waitForFunction("document.querySelectorAll('#worklist tbody tr').length === 5");
+    const filtered = await page.locator('#worklist tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+    expect(filtered).toEqual(Array(5).fill('not assigned'));
     await page.fill('#filter-to', seeded[9].procedureDay);
     await page.selectOption('#filter-status', '');
     await page.locator('#filters button[type=submit]').click();
@@ -103,7 +105,7 @@ describeInBrowser('the coordinator app in Chromium (AUTH=off)', () => {
     const patientPage = await patientContext.newPage();
     await patientPage.goto(`${server.origin}${link.pathname}${link.hash}`);
     await patientPage.locator('#form-actions').waitFor({ state: 'visible', timeout: 30_000 });
-    await answerWithKeyboard(patientPage, { smoking: 'true', 'ride-home': 'yes', 'home-prepared': 'yes' });
+    await answerWithKeyboard(patientPage, { sex: 'female', pregnant: 'no', smoking: 'true', 'ride-home': 'yes', 'home-prepared': 'yes' });
     await patientPage.keyboard.press('Enter');
     await patientPage.waitForURL(`${server.origin}/my/thanks`);
     await patientContext.close();
