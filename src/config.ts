@@ -15,6 +15,16 @@ export interface ServerConfig {
   pgliteDir: string;
   /** shared_buffers of the embedded database in MB (PGLITE_SHARED_BUFFERS_MB; 0 keeps PGlite's 128 MB). */
   pgliteSharedBuffersMb: number;
+  /** Streaming read replicas of DATABASE_URL (DATABASE_REPLICA_URLS, comma separated): reads of GET requests go to them (docs/scaling.md). */
+  databaseReplicaUrls: string[];
+  /** A replica further behind the primary than this is skipped (REPLICA_MAX_LAG_MS). */
+  replicaMaxLagMs: number;
+  /** How often replicas are checked for health and lag (REPLICA_CHECK_INTERVAL_MS). */
+  replicaCheckIntervalMs: number;
+  /** Named server-side prepared statements (DATABASE_PREPARED_STATEMENTS); off behind PgBouncer older than 1.21 in transaction mode. */
+  databasePreparedStatements: boolean;
+  /** Direct (not pooled) connection to the primary for migrations, whose lock needs a session (DATABASE_DIRECT_URL; default DATABASE_URL). */
+  databaseDirectUrl: string | undefined;
   /** Maximum connections in the pg pool. */
   databasePoolSize: number;
   /** Statement timeout for searches, in milliseconds. */
@@ -120,6 +130,14 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
+  const databaseReplicaUrls = readList(env, 'DATABASE_REPLICA_URLS', []);
+  const databaseDirectUrl = readOptional(env, 'DATABASE_DIRECT_URL');
+  for (const url of [...databaseReplicaUrls, ...(databaseDirectUrl === undefined ? [] : [databaseDirectUrl])]) {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_REPLICA_URLS and DATABASE_DIRECT_URL must start with postgres:// or postgresql://');
+  }
+  if (databaseUrl === undefined && (databaseReplicaUrls.length > 0 || databaseDirectUrl !== undefined)) {
+    throw new ConfigError('DATABASE_REPLICA_URLS and DATABASE_DIRECT_URL need DATABASE_URL (the primary)');
+  }
   const defaultPageSize = readInteger(env, 'DEFAULT_PAGE_SIZE', 20, 1, 1000);
   const maxPageSize = readInteger(env, 'MAX_PAGE_SIZE', 500, 1, 10000);
   if (defaultPageSize > maxPageSize) throw new ConfigError('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');
@@ -146,6 +164,11 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     databaseUrl,
     pgliteDir: readOptional(env, 'PGLITE_DIR') ?? './data',
     pgliteSharedBuffersMb: readInteger(env, 'PGLITE_SHARED_BUFFERS_MB', 16, 0, 4096),
+    databaseReplicaUrls,
+    replicaMaxLagMs: readInteger(env, 'REPLICA_MAX_LAG_MS', 5000, 100, 3_600_000),
+    replicaCheckIntervalMs: readInteger(env, 'REPLICA_CHECK_INTERVAL_MS', 500, 50, 60_000),
+    databasePreparedStatements: readBoolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
+    databaseDirectUrl,
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     searchTimeoutMs: readInteger(env, 'SEARCH_TIMEOUT_MS', 10000, 100, 600000),
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -6,8 +6,19 @@ import type { ReadItem } from './content/read-resources';
 import { registerStoredSearchParameters } from './content/register-stored-search-parameters';
 import { createServerContext, type ServerContext } from './server-context';
 import { buildServerParts, type ServerParts } from './server-parts';
-import { openDatabase } from './store/database';
+import { openDatabase, type Database } from './store/database';
 import { migrate } from './store/migrate';
+
+/** Migrations take a session-level lock: through DATABASE_DIRECT_URL when a transaction-mode pooler sits in front of the primary. */
+async function migrateThrough(config: ServerConfig, database: Database): Promise<string[]> {
+  if (config.databaseDirectUrl === undefined) return await migrate(database.db);
+  const direct = await openDatabase({ databaseUrl: config.databaseDirectUrl, pgliteDir: config.pgliteDir, poolSize: 1 });
+  try {
+    return await migrate(direct.db);
+  } finally {
+    await direct.close();
+  }
+}
 
 export interface Runtime {
   ctx: ServerContext;
@@ -29,9 +40,14 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.searchTimeoutMs,
     onPoolError: (error) => logger.warn({ err: error.message }, 'database connection lost; the pool will reconnect'),
+    replicaUrls: config.databaseReplicaUrls,
+    replicaMaxLagMs: config.replicaMaxLagMs,
+    replicaCheckIntervalMs: config.replicaCheckIntervalMs,
+    preparedStatements: config.databasePreparedStatements,
+    onReplicaState: (replica, state) => logger.warn({ replica, state }, 'read replica state changed'),
   });
   try {
-    const applied = await migrate(database.db);
+    const applied = await migrateThrough(config, database);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const readContent = options.readContent ?? config.loadContentOnStart;
     // profiles/ and content/ are read even when not loaded: the validator needs their profiles and code systems.

@@ -10,6 +10,7 @@ import { errorHandler } from './error-handler';
 import { fhirRouter } from './fhir-router';
 import { corsOptions, fixedHeaders, helmetHeaders } from './fixed-headers';
 import { createFastPath } from './fast-path';
+import { withReadRouting } from './database-pool-scope';
 import { negotiateFormat } from './negotiation';
 import type { FastPathGate } from './fast-path';
 import type { RequestListener } from 'node:http';
@@ -98,6 +99,12 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
  * (HTTP_FAST_PATH, on by default), the Express app for everything else.
  */
 export function createRequestListener(ctx: ServerContext, extensions: AppExtensions = {}): RequestListener {
+  const router = ctx.database.readRouter;
+  const listener = createPlainRequestListener(ctx, extensions);
+  return router === undefined ? listener : withReadRouting(router, listener);
+}
+
+function createPlainRequestListener(ctx: ServerContext, extensions: AppExtensions): RequestListener {
   const app = createApp(ctx, extensions);
   if (!ctx.config.httpFastPath) return app;
   const fastPath = createFastPath(ctx, { gate: extensions.fastPathGate, headers: fixedHeaders(ctx.config) });

@@ -1,0 +1,191 @@
+import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { startServer, type RunningServer } from '../../src/server';
+import { startPgCluster, type PgCluster } from '../support/pg-cluster';
+
+/**
+ * Several server instances on a real PostgreSQL topology built on this machine: a primary, a
+ * streaming replica (pg_basebackup -R) and PgBouncer in transaction mode in front of the
+ * primary. Run with `npm run test:cluster`.
+ */
+jest.setTimeout(180_000);
+
+const DB = 'fhir';
+const MAX_LAG_MS = 3000;
+let cluster: PgCluster;
+const servers: RunningServer[] = [];
+
+async function startInstance(env: Record<string, string> = {}): Promise<RunningServer> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    AUTH: 'off',
+    LOAD_CONTENT: 'false',
+    // Through PgBouncer (transaction mode, no protocol-level prepared statements before 1.21).
+    DATABASE_URL: cluster.bouncerUrl(DB),
+    DATABASE_PREPARED_STATEMENTS: 'false',
+    DATABASE_DIRECT_URL: cluster.primaryUrl(DB),
+    DATABASE_REPLICA_URLS: cluster.replicaUrl(DB),
+    REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
+    REPLICA_CHECK_INTERVAL_MS: '200',
+    ...env,
+  });
+  const server = await startServer(config, pino({ level: 'silent' }));
+  servers.push(server);
+  return server;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+async function call(server: RunningServer, path: string, init: RequestInit & { client?: string } = {}): Promise<Answer> {
+  const headers = new Headers(init.headers);
+  if (init.body !== undefined) headers.set('content-type', 'application/fhir+json');
+  // AUTH=off: the Authorization header only tells the clients apart (the read-your-writes rule is per client).
+  if (init.client !== undefined) headers.set('authorization', `Bearer ${init.client}`);
+  const response = await fetch(`${server.origin}/fhir${path}`, { ...init, headers });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+const pool = (answer: Answer) => answer.headers.get('x-database-pool');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+let a: RunningServer;
+let b: RunningServer;
+
+beforeAll(async () => {
+  cluster = await startPgCluster();
+  await cluster.query('primary', `create database ${DB}`);
+});
+
+afterAll(async () => {
+  for (const server of servers) await server.close().catch(() => undefined);
+  await cluster?.destroy();
+});
+
+test('three instances starting at once on a fresh database migrate once and load the library once', async () => {
+  const started = await Promise.all([0, 1, 2].map(() => startInstance({ LOAD_CONTENT: 'true' })));
+  [a, b] = started;
+  const migrations = await cluster.query<{ n: number }>('primary', 'select count(*)::int as n from schema_migration group by name', DB);
+  expect(migrations.every((m) => m.n === 1)).toBe(true);
+  const versions = await cluster.query<{ resource_type: string; id: string; version_id: number }>(
+    'primary',
+    `select resource_type, id, version_id from resource where resource_type in ('PlanDefinition', 'DocumentReference', 'Questionnaire')`,
+    DB,
+  );
+  expect(versions.length).toBeGreaterThan(5);
+  expect(versions.filter((v) => Number(v.version_id) !== 1)).toEqual([]);
+  await started[2].close();
+});
+
+test('a write through instance A is read at once through instance B', async () => {
+  const created = await call(a, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Across' }] }), client: 'writer-1' });
+  expect(created.status).toBe(201);
+  expect(pool(created)).toBe('primary');
+  const read = await call(b, `/Patient/${created.body.id}`, { client: 'reader-1' });
+  expect(read.status).toBe(200);
+  expect(read.body.name[0].family).toBe('Across');
+});
+
+test('searches and reads are served by the replica', async () => {
+  await cluster.waitForReplay();
+  await sleep(500);
+  const search = await call(b, '/PlanDefinition?_count=5', { client: 'reader-2' });
+  expect(search.status).toBe(200);
+  expect(search.body.entry.length).toBeGreaterThan(0);
+  expect(pool(search)).toBe('replica-1');
+  const read = await call(a, `/PlanDefinition/${search.body.entry[0].resource.id}`, { client: 'reader-2' });
+  expect(read.status).toBe(200);
+  expect(pool(read)).toBe('replica-1');
+});
+
+test('read-your-writes holds while the replica is paused; a replica lagging too far is skipped, and used again once it catches up', async () => {
+  const created = await call(a, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'One' }] }), client: 'writer-2' });
+  await cluster.waitForReplay();
+  await sleep(500);
+  await cluster.query('replica', 'select pg_wal_replay_pause()', DB);
+  try {
+    const updated = await call(a, `/Patient/${created.body.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ resourceType: 'Patient', id: created.body.id, name: [{ family: 'Two' }] }),
+      client: 'writer-2',
+    });
+    expect(updated.status).toBe(200);
+    // The writer reads its write (from the primary: the paused replica has not replayed it).
+    const own = await call(a, `/Patient/${created.body.id}`, { client: 'writer-2' });
+    expect(own.body.name[0].family).toBe('Two');
+    expect(pool(own)).toBe('primary');
+    // Another client, within the allowed lag, is served by the replica: the previous version.
+    const other = await call(a, `/Patient/${created.body.id}`, { client: 'someone-else' });
+    expect(pool(other)).toBe('replica-1');
+    expect(other.body.name[0].family).toBe('One');
+    // Past the allowed lag the replica is skipped for everyone.
+    await sleep(MAX_LAG_MS + 800);
+    const later = await call(a, `/Patient/${created.body.id}`, { client: 'someone-else' });
+    expect(pool(later)).toBe('primary');
+    expect(later.body.name[0].family).toBe('Two');
+  } finally {
+    await cluster.query('replica', 'select pg_wal_replay_resume()', DB);
+  }
+  const back = await eventually('the replica to serve again', async () => {
+    const answer = await call(a, `/Patient/${created.body.id}`, { client: 'someone-else' });
+    return pool(answer) === 'replica-1' ? answer : undefined;
+  });
+  expect(back.body.name[0].family).toBe('Two');
+});
+
+test('with the replica stopped every request is answered, and it is used again once back', async () => {
+  await cluster.stopReplica();
+  try {
+    for (let i = 0; i < 5; i++) {
+      const search = await call(b, '/PlanDefinition?_count=2', { client: 'reader-3' });
+      expect(search.status).toBe(200);
+      expect(pool(search)).toBe('primary');
+    }
+  } finally {
+    await cluster.startReplica();
+  }
+  await eventually('the replica to serve again', async () => (pool(await call(b, '/PlanDefinition?_count=2', { client: 'reader-3' })) === 'replica-1' ? true : undefined));
+});
+
+test('with the primary stopped reads and searches answer from the replica, writes 503 with Retry-After, and writes work again once it is back', async () => {
+  const created = await call(a, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Kept' }] }), client: 'writer-3' });
+  await cluster.waitForReplay();
+  await cluster.stopPrimary();
+  try {
+    for (const server of [a, b]) {
+      const read = await call(server, `/Patient/${created.body.id}`, { client: 'writer-3' });
+      expect(read.status).toBe(200);
+      expect(pool(read)).toBe('replica-1');
+      const search = await call(server, '/PlanDefinition?_count=2', { client: 'reader-4' });
+      expect(search.status).toBe(200);
+      const write = await call(server, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient' }), client: 'writer-3' });
+      expect(write.status).toBe(503);
+      expect(write.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(write.body.resourceType).toBe('OperationOutcome');
+    }
+  } finally {
+    await cluster.startPrimary();
+  }
+  for (const server of [a, b]) {
+    await eventually('writes to work again', async () => {
+      const write = await call(server, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient' }), client: 'writer-3' });
+      return write.status === 201 ? true : undefined;
+    });
+  }
+});
