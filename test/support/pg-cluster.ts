@@ -47,6 +47,10 @@ export interface PgCluster {
   startReplica(): Promise<void>;
   /** Runs SQL on the primary (or the replica) over a fresh connection. */
   query<R extends pg.QueryResultRow>(where: 'primary' | 'replica', text: string, database?: string): Promise<R[]>;
+  /** Pauses WAL replay on the replica and waits until it has taken effect (replay pauses before the next record only). */
+  pauseReplay(): Promise<void>;
+  /** True when the primary has written WAL the replica has not replayed. */
+  replayIsBehind(): Promise<boolean>;
   /** Waits until the replica has replayed everything the primary has written so far. */
   waitForReplay(): Promise<void>;
   destroy(): Promise<void>;
@@ -86,6 +90,22 @@ export async function startPgCluster(): Promise<PgCluster> {
       } finally {
         await client.end();
       }
+    },
+    pauseReplay: async () => {
+      await cluster.query('replica', 'select pg_wal_replay_pause()');
+      for (let i = 0; i < 200; i++) {
+        const [{ state }] = await cluster.query<{ state: string }>('replica', 'select pg_get_wal_replay_pause_state() as state');
+        if (state === 'paused') return;
+        // Some WAL to read makes the replay loop reach its pause check.
+        await cluster.query('primary', 'create table if not exists replay_probe (at timestamptz); insert into replay_probe values (now())');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the replica did not pause');
+    },
+    replayIsBehind: async () => {
+      const [{ lsn }] = await cluster.query<{ lsn: string }>('primary', 'select pg_current_wal_lsn()::text as lsn');
+      const [{ behind }] = await cluster.query<{ behind: boolean }>('replica', `select pg_last_wal_replay_lsn() < '${lsn}'::pg_lsn as behind`);
+      return behind;
     },
     waitForReplay: async () => {
       const [{ lsn }] = await cluster.query<{ lsn: string }>('primary', 'select pg_current_wal_lsn()::text as lsn');
@@ -153,6 +173,9 @@ export async function startPgCluster(): Promise<PgCluster> {
         // pg sends statement_timeout as a start-up parameter; behind the pooler it is a role setting.
         'ignore_startup_parameters = extra_float_digits,statement_timeout',
         'server_reset_query =',
+        // A primary restart: retry its login each second, and answer a waiting client within 10 s.
+        'server_login_retry = 1',
+        'query_wait_timeout = 10',
         '',
       ].join('\n'),
     );
