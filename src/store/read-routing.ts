@@ -130,12 +130,16 @@ export class ReadRouter {
     if (this.writes.size > 50_000) this.writes.delete(this.writes.keys().next().value as string);
   }
 
-  /** The write ended: its reads may go to a replica that has replayed the primary's WAL up to now. */
+  /**
+   * The write ended: its reads may go to a replica that has replayed the primary's WAL up to now.
+   * The insert position, not the write position: with synchronous_commit off a commit's WAL may
+   * still sit in the primary's buffers when its answer is sent.
+   */
   async endWrite(client: string): Promise<void> {
     const state = this.writes.get(client);
     if (state === undefined) return;
     try {
-      const result = await this.primary.pool.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
+      const result = await this.primary.pool.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
       const lsn = parseLsn(result.rows[0].lsn);
       if (lsn > state.lsn) state.lsn = lsn;
     } catch {
@@ -189,7 +193,7 @@ export class ReadRouter {
   private async checkAll(): Promise<void> {
     const now = Date.now();
     try {
-      const result = await this.primary.pool.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
+      const result = await this.primary.pool.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
       this.primaryLsns.push({ at: now, lsn: parseLsn(result.rows[0].lsn) });
       this.primaryUp = true;
     } catch {

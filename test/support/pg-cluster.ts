@@ -103,12 +103,12 @@ export async function startPgCluster(): Promise<PgCluster> {
       throw new Error('the replica did not pause');
     },
     replayIsBehind: async () => {
-      const [{ lsn }] = await cluster.query<{ lsn: string }>('primary', 'select pg_current_wal_lsn()::text as lsn');
+      const [{ lsn }] = await cluster.query<{ lsn: string }>('primary', 'select pg_current_wal_insert_lsn()::text as lsn');
       const [{ behind }] = await cluster.query<{ behind: boolean }>('replica', `select pg_last_wal_replay_lsn() < '${lsn}'::pg_lsn as behind`);
       return behind;
     },
     waitForReplay: async () => {
-      const [{ lsn }] = await cluster.query<{ lsn: string }>('primary', 'select pg_current_wal_lsn()::text as lsn');
+      const [{ lsn }] = await cluster.query<{ lsn: string }>('primary', 'select pg_current_wal_insert_lsn()::text as lsn');
       for (let i = 0; i < 200; i++) {
         const [{ done }] = await cluster.query<{ done: boolean }>('replica', `select pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn as done`);
         if (done) return;
