@@ -189,3 +189,28 @@ test('with the primary stopped reads and searches answer from the replica, write
     });
   }
 });
+
+test('the rate limit is shared: two instances together let a client through the limit once, not twice', async () => {
+  const limit = 20;
+  const env = { AUTH: 'on', RATE_LIMIT_PER_MINUTE: String(limit), RATE_LIMIT_STORE: 'database' };
+  const [c, d] = await Promise.all([startInstance(env), startInstance(env)]);
+  // The counter is per calendar minute: keep the whole run inside one.
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 50_000) await sleep(60_000 - intoMinute + 100);
+  const statuses = async (server: RunningServer, n: number) => {
+    const seen: number[] = [];
+    for (let i = 0; i < n; i++) seen.push((await call(server, '/PlanDefinition?_count=1')).status);
+    return seen;
+  };
+  const first = await statuses(c, 15);
+  expect(first.every((s) => s === 200)).toBe(true);
+  const second = await statuses(d, 15);
+  const allowed = [...first, ...second].filter((s) => s === 200).length;
+  expect(second.filter((s) => s === 429).length).toBeGreaterThan(0);
+  // At most the limit, give or take the hits of one flush in flight on the second instance.
+  expect(allowed).toBeGreaterThanOrEqual(limit);
+  expect(allowed).toBeLessThanOrEqual(limit + 2);
+  const refused = await call(d, '/PlanDefinition?_count=1');
+  expect(refused.status).toBe(429);
+  expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+});
