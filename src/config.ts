@@ -25,6 +25,8 @@ export interface ServerConfig {
   databasePreparedStatements: boolean;
   /** Direct (not pooled) connection to the primary for migrations, whose lock needs a session (DATABASE_DIRECT_URL; default DATABASE_URL). */
   databaseDirectUrl: string | undefined;
+  /** How often an instance checks for SearchParameters stored through another instance (SHARED_STATE_REFRESH_MS; 0 = never). */
+  sharedStateRefreshMs: number;
   /** Maximum connections in the pg pool. */
   databasePoolSize: number;
   /** Statement timeout for searches, in milliseconds. */
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     replicaCheckIntervalMs: readInteger(env, 'REPLICA_CHECK_INTERVAL_MS', 500, 50, 60_000),
     databasePreparedStatements: readBoolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
     databaseDirectUrl,
+    sharedStateRefreshMs: readInteger(env, 'SHARED_STATE_REFRESH_MS', 5000, 0, 3_600_000),
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     searchTimeoutMs: readInteger(env, 'SEARCH_TIMEOUT_MS', 10000, 100, 600000),
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

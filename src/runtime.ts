@@ -8,6 +8,7 @@ import { createServerContext, type ServerContext } from './server-context';
 import { buildServerParts, type ServerParts } from './server-parts';
 import { openDatabase, type Database } from './store/database';
 import { migrate } from './store/migrate';
+import { resourceTypesFingerprint } from './store/library-changes';
 
 /** Migrations take a session-level lock: through DATABASE_DIRECT_URL when a transaction-mode pooler sits in front of the primary. */
 async function migrateThrough(config: ServerConfig, database: Database): Promise<string[]> {
@@ -18,6 +19,37 @@ async function migrateThrough(config: ServerConfig, database: Database): Promise
   } finally {
     await direct.close();
   }
+}
+
+/**
+ * SearchParameters stored through another instance join this one's registry within
+ * SHARED_STATE_REFRESH_MS (plus one query): a cheap fingerprint of the stored ones is compared
+ * at that interval, and a change registers them again. Only on a shared (PostgreSQL) database.
+ */
+function watchSharedDefinitions(ctx: ServerContext, intervalMs: number): { stop(): Promise<void> } {
+  if (ctx.database.engine !== 'postgres' || intervalMs === 0) return { stop: async () => undefined };
+  let known: string | undefined;
+  let running: Promise<void> | undefined;
+  const refresh = async () => {
+    try {
+      const now = await resourceTypesFingerprint(ctx.database.db, ['SearchParameter']);
+      if (known !== undefined && now !== known) await registerStoredSearchParameters(ctx);
+      known = now;
+    } catch (error) {
+      ctx.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'stored SearchParameters could not be checked');
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= refresh().finally(() => (running = undefined));
+  }, intervalMs);
+  timer.unref();
+  running = refresh().finally(() => (running = undefined));
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 export interface Runtime {
@@ -58,11 +90,13 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
       if (item.resource?.resourceType === 'SearchParameter') ctx.registry.add(item.resource as SearchParameter);
     }
     await registerStoredSearchParameters(ctx);
+    const sharedDefinitions = watchSharedDefinitions(ctx, config.sharedStateRefreshMs);
     return {
       ctx,
       parts,
       startupItems: readContent ? startupItems : [],
       close: async () => {
+        await sharedDefinitions.stop();
         await parts.close?.();
         await database.close();
       },

@@ -29,6 +29,7 @@ async function startInstance(env: Record<string, string> = {}): Promise<RunningS
     DATABASE_REPLICA_URLS: cluster.replicaUrl(DB),
     REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
     REPLICA_CHECK_INTERVAL_MS: '200',
+    SHARED_STATE_REFRESH_MS: '1000',
     ...env,
   });
   const server = await startServer(config, pino({ level: 'silent' }));
@@ -100,6 +101,31 @@ test('a write through instance A is read at once through instance B', async () =
   const read = await call(b, `/Patient/${created.body.id}`, { client: 'reader-1' });
   expect(read.status).toBe(200);
   expect(read.body.name[0].family).toBe('Across');
+});
+
+test('a SearchParameter stored through instance A is used by instance B within SHARED_STATE_REFRESH_MS', async () => {
+  const strict = { headers: { prefer: 'handling=strict' }, client: 'reader-sp' };
+  expect((await call(b, '/Patient?nickname-cluster=Al', strict)).status).toBe(400);
+  const stored = await call(a, '/SearchParameter', {
+    method: 'POST',
+    client: 'writer-sp',
+    body: JSON.stringify({
+      resourceType: 'SearchParameter',
+      url: 'https://patient-education.dev/fhir/SearchParameter/nickname-cluster',
+      name: 'nicknameCluster',
+      status: 'active',
+      description: 'Given names (cluster test)',
+      code: 'nickname-cluster',
+      base: ['Patient'],
+      type: 'string',
+      expression: 'Patient.name.given',
+    }),
+  });
+  expect(stored.status).toBe(201);
+  const storedAt = Date.now();
+  await eventually('instance B to know the parameter', async () => ((await call(b, '/Patient?nickname-cluster=Al', strict)).status === 200 ? true : undefined), 5000);
+  // The refresh interval (1 s here) plus one check, with room for a loaded machine.
+  expect(Date.now() - storedAt).toBeLessThan(4000);
 });
 
 test('searches and reads are served by the replica', async () => {
