@@ -27,6 +27,10 @@ export interface ServerConfig {
   databaseDirectUrl: string | undefined;
   /** How often an instance checks for SearchParameters stored through another instance (SHARED_STATE_REFRESH_MS; 0 = never). */
   sharedStateRefreshMs: number;
+  /** Public library reads and searches answered from memory, emptied by any library write on any instance (LIBRARY_CACHE). */
+  libraryCache: boolean;
+  /** max-age of `Cache-Control: public` on library answers, in seconds (LIBRARY_CACHE_MAX_AGE). */
+  libraryCacheMaxAgeSeconds: number;
   /** Maximum connections in the pg pool. */
   databasePoolSize: number;
   /** Statement timeout for searches, in milliseconds. */
@@ -175,6 +179,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     replicaCheckIntervalMs: readInteger(env, 'REPLICA_CHECK_INTERVAL_MS', 500, 50, 60_000),
     databasePreparedStatements: readBoolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
     databaseDirectUrl,
+    libraryCache: readBoolean(env, 'LIBRARY_CACHE', true),
+    libraryCacheMaxAgeSeconds: readInteger(env, 'LIBRARY_CACHE_MAX_AGE', 60, 0, 86400),
     sharedStateRefreshMs: readInteger(env, 'SHARED_STATE_REFRESH_MS', 5000, 0, 3_600_000),
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     searchTimeoutMs: readInteger(env, 'SEARCH_TIMEOUT_MS', 10000, 100, 600000),

@@ -31,7 +31,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       for (const r of summary.rejected) logger.error({ source: r.source, reason: r.reason }, 'library resource rejected');
       logger.info({ created: summary.created, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected.length, skipped: summary.skipped }, summary.skipped ? 'library unchanged since its last load' : 'library loaded');
     }
-    const server = createServer(createRequestListener(ctx, runtime.parts.app(ctx)));
+    const listener = createRequestListener(ctx, runtime.parts.app(ctx));
+    const server = createServer(listener);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -54,6 +55,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
             server.close(() => resolve());
             server.closeIdleConnections();
           });
+          await listener.close?.();
           await runtime.close();
         })()),
     };
