@@ -240,3 +240,16 @@ test('the rate limit is shared: two instances together let a client through the 
   expect(refused.status).toBe(429);
   expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
 });
+
+test('the library cache: a library write through instance A is read through instance B at once, though B had it cached', async () => {
+  const valueSet = (title: string) => ({ resourceType: 'ValueSet', id: 'cluster-cache', status: 'active', title, url: 'https://patient-education.dev/fhir/ValueSet/cluster-cache' });
+  expect((await call(a, '/ValueSet/cluster-cache', { method: 'PUT', body: JSON.stringify(valueSet('First')) })).status).toBe(201);
+  await call(b, '/ValueSet/cluster-cache');
+  const cached = await call(b, '/ValueSet/cluster-cache');
+  expect(cached.headers.get('x-library-cache')).toBe('hit');
+  expect(cached.body.title).toBe('First');
+  expect((await call(a, '/ValueSet/cluster-cache', { method: 'PUT', body: JSON.stringify(valueSet('Second')) })).status).toBe(200);
+  const fresh = await call(b, '/ValueSet/cluster-cache');
+  expect(fresh.body.title).toBe('Second');
+  expect(fresh.headers.get('etag')).toBe('W/"2"');
+});
