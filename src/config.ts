@@ -31,6 +31,8 @@ export interface ServerConfig {
   libraryCache: boolean;
   /** max-age of `Cache-Control: public` on library answers, in seconds (LIBRARY_CACHE_MAX_AGE). */
   libraryCacheMaxAgeSeconds: number;
+  /** Memory the library cache may hold, in MB (LIBRARY_CACHE_MAX_MB). */
+  libraryCacheMaxMb: number;
   /** Maximum connections in the pg pool. */
   databasePoolSize: number;
   /** Statement timeout for searches, in milliseconds. */
@@ -181,6 +183,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     databaseDirectUrl,
     libraryCache: readBoolean(env, 'LIBRARY_CACHE', true),
     libraryCacheMaxAgeSeconds: readInteger(env, 'LIBRARY_CACHE_MAX_AGE', 60, 0, 86400),
+    libraryCacheMaxMb: readInteger(env, 'LIBRARY_CACHE_MAX_MB', 64, 1, 4096),
     sharedStateRefreshMs: readInteger(env, 'SHARED_STATE_REFRESH_MS', 5000, 0, 3_600_000),
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     searchTimeoutMs: readInteger(env, 'SEARCH_TIMEOUT_MS', 10000, 100, 600000),

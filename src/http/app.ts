@@ -108,7 +108,7 @@ export function createRequestListener(ctx: ServerContext, extensions: AppExtensi
   // NOTIFY is never cached again from a replica that has not replayed it yet.
   const cache = new LibraryCache(ctx, {
     maxAgeSeconds: ctx.config.libraryCacheMaxAgeSeconds,
-    maxEntries: 2000,
+    maxBytes: ctx.config.libraryCacheMaxMb * 1024 * 1024,
     listenUrl: ctx.database.engine === 'postgres' ? (ctx.config.databaseDirectUrl ?? ctx.config.databaseUrl) : undefined,
     publicTypes: ctx.config.auth === 'on' ? new Set(ctx.config.authPublicTypes) : undefined,
     gate: extensions.fastPathGate,

@@ -19,14 +19,16 @@ const UNCACHED_PARAMETERS = /(^|&)(_include|_revinclude|_has|_format|_pretty|_el
 
 interface Entry {
   body: Buffer;
-  gzip: Buffer;
+  /** Made on the first request that accepts it. */
+  gzip: Buffer | undefined;
   etag: string;
   lastModified: string | undefined;
 }
 
 export interface LibraryCacheOptions {
   maxAgeSeconds: number;
-  maxEntries: number;
+  /** Bytes of answers kept (bodies and their gzip); the oldest go first. */
+  maxBytes: number;
   /** Direct connection for LISTEN (not through a transaction-mode pooler); undefined: this instance's writes only (embedded database). */
   listenUrl: string | undefined;
   publicTypes: ReadonlySet<string> | undefined;
@@ -45,6 +47,7 @@ export interface LibraryCacheOptions {
  */
 export class LibraryCache {
   private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
   private generation = 0;
   private readonly listener: ChangeListener | undefined;
   private readonly fixed: string[];
@@ -88,10 +91,15 @@ export class LibraryCache {
   clear(): void {
     this.generation += 1;
     this.entries.clear();
+    this.bytes = 0;
   }
 
   private enabled(): boolean {
     return this.listener === undefined || this.listener.listening();
+  }
+
+  private keyFor(req: IncomingMessage): string {
+    return req.url ?? '';
   }
 
   /** The cache key of a request it may answer, else undefined. */
@@ -145,8 +153,13 @@ export class LibraryCache {
       this.compute(target).then(
         (entry) => {
           if (generation === this.generation && this.enabled()) {
-            if (this.entries.size >= this.options.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+            this.bytes += entry.body.length;
             this.entries.set(target.key, entry);
+            for (const [key, old] of this.entries) {
+              if (this.bytes <= this.options.maxBytes) break;
+              this.entries.delete(key);
+              this.bytes -= old.body.length + (old.gzip?.length ?? 0);
+            }
           }
           this.send(req, res, entry, 'miss');
         },
@@ -169,7 +182,7 @@ export class LibraryCache {
 
   private entry(text: string, etag: string, lastModified: string | undefined): Entry {
     const body = Buffer.from(text);
-    return { body, gzip: gzipSync(body, { level: 6 }), etag, lastModified };
+    return { body, gzip: undefined, etag, lastModified };
   }
 
   private send(req: IncomingMessage, res: ServerResponse, entry: Entry, state: 'hit' | 'miss'): void {
@@ -184,7 +197,11 @@ export class LibraryCache {
       return;
     }
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    const body = gzip ? entry.gzip : entry.body;
+    if (gzip && entry.gzip === undefined) {
+      entry.gzip = gzipSync(entry.body, { level: 6 });
+      if (this.entries.get(this.keyFor(req)) === entry) this.bytes += entry.gzip.length;
+    }
+    const body = gzip && entry.gzip !== undefined ? entry.gzip : entry.body;
     head.push('Content-Type', FHIR_JSON, 'Content-Length', String(body.length));
     if (gzip) head.push('Content-Encoding', 'gzip');
     res.writeHead(200, head);
