@@ -9,6 +9,7 @@ import { buildServerParts, type ServerParts } from './server-parts';
 import { openDatabase, type Database } from './store/database';
 import { migrate } from './store/migrate';
 import { resourceTypesFingerprint } from './store/library-changes';
+import { announceLibraryWrites } from './services/library-changes';
 
 /** Migrations take a session-level lock: through DATABASE_DIRECT_URL when a transaction-mode pooler sits in front of the primary. */
 async function migrateThrough(config: ServerConfig, database: Database): Promise<string[]> {
@@ -90,6 +91,8 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
       if (item.resource?.resourceType === 'SearchParameter') ctx.registry.add(item.resource as SearchParameter);
     }
     await registerStoredSearchParameters(ctx);
+    // Library caches of every instance on the database hear of each library write (src/http/library-cache.ts).
+    if (database.engine === 'postgres') announceLibraryWrites(ctx.hooks);
     const sharedDefinitions = watchSharedDefinitions(ctx, config.sharedStateRefreshMs);
     return {
       ctx,

@@ -1,17 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import type { Kysely } from 'kysely';
 import { ID_PATTERN, isResourceType } from '../fhir/resource-types';
 import type { ServerContext } from '../server-context';
-import { listenForChanges, notifyChange, type ChangeListener } from '../store/change-notifications';
+import { LIBRARY_CHANNEL, LIBRARY_TYPES, onLibraryWrite } from '../services/library-changes';
+import { listenForChanges, type ChangeListener } from '../store/change-notifications';
 import type { FastPathGate } from './fast-path';
 import { FHIR_JSON, httpDate, versionETag } from './fhir-response';
 import { acceptsJson } from './negotiation';
 
-/** The library: public material read thousands of times per write. */
-export const LIBRARY_TYPES = ['PlanDefinition', 'DocumentReference', 'Questionnaire', 'ActivityDefinition', 'Library', 'StructureDefinition', 'SearchParameter', 'CodeSystem', 'ValueSet', 'ConceptMap'];
-export const LIBRARY_CHANNEL = 'library_changed';
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 const REQUEST_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 /** Parameters whose answers can reach other types, or vary by representation: not cached. */
@@ -59,17 +56,8 @@ export class LibraryCache {
   ) {
     this.fixed = options.headers.flatMap(([name, value]) => [name, value]);
     this.cacheControl = `public, max-age=${options.maxAgeSeconds}`;
-    for (const type of LIBRARY_TYPES) {
-      ctx.hooks.set(type, [
-        ...(ctx.hooks.get(type) ?? []),
-        {
-          afterWrite: async (_event, service) => {
-            this.clear();
-            if (this.listener !== undefined) await notifyChange(service.store.db as unknown as Kysely<unknown>, LIBRARY_CHANNEL);
-          },
-        },
-      ]);
-    }
+    // This instance's own library writes (the NOTIFY of runtime.ts reaches the others, and this one again at commit).
+    onLibraryWrite(ctx.hooks, async () => this.clear());
     this.listener =
       options.listenUrl === undefined
         ? undefined
