@@ -23,7 +23,7 @@ export interface ServerConfig {
   replicaCheckIntervalMs: number;
   /** Named server-side prepared statements (DATABASE_PREPARED_STATEMENTS); off behind PgBouncer older than 1.21 in transaction mode. */
   databasePreparedStatements: boolean;
-  /** Direct (not pooled) connection to the primary for migrations, whose lock needs a session (DATABASE_DIRECT_URL; default DATABASE_URL). */
+  /** Direct (not pooled) connection to the primary for LISTEN, which needs a session (DATABASE_DIRECT_URL; default DATABASE_URL). */
   databaseDirectUrl: string | undefined;
   /** How often an instance checks for SearchParameters stored through another instance (SHARED_STATE_REFRESH_MS; 0 = never). */
   sharedStateRefreshMs: number;

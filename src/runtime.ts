@@ -6,21 +6,10 @@ import type { ReadItem } from './content/read-resources';
 import { registerStoredSearchParameters } from './content/register-stored-search-parameters';
 import { createServerContext, type ServerContext } from './server-context';
 import { buildServerParts, type ServerParts } from './server-parts';
-import { openDatabase, type Database } from './store/database';
+import { openDatabase } from './store/database';
 import { migrate } from './store/migrate';
 import { resourceTypesFingerprint } from './store/library-changes';
 import { announceLibraryWrites } from './services/library-changes';
-
-/** Migrations take a session-level lock: through DATABASE_DIRECT_URL when a transaction-mode pooler sits in front of the primary. */
-async function migrateThrough(config: ServerConfig, database: Database): Promise<string[]> {
-  if (config.databaseDirectUrl === undefined) return await migrate(database.db);
-  const direct = await openDatabase({ databaseUrl: config.databaseDirectUrl, pgliteDir: config.pgliteDir, poolSize: 1 });
-  try {
-    return await migrate(direct.db);
-  } finally {
-    await direct.close();
-  }
-}
 
 /**
  * SearchParameters stored through another instance join this one's registry within
@@ -80,7 +69,7 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
     onReplicaState: (replica, state) => logger.warn({ replica, state }, 'read replica state changed'),
   });
   try {
-    const applied = await migrateThrough(config, database);
+    const applied = await migrate(database.db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const readContent = options.readContent ?? config.loadContentOnStart;
     // profiles/ and content/ are read even when not loaded: the validator needs their profiles and code systems.

@@ -25,6 +25,7 @@ async function startInstance(env: Record<string, string> = {}): Promise<RunningS
     // Through PgBouncer (transaction mode, no protocol-level prepared statements before 1.21).
     DATABASE_URL: cluster.bouncerUrl(DB),
     DATABASE_PREPARED_STATEMENTS: 'false',
+    // LISTEN needs a session; migrations go through PgBouncer.
     DATABASE_DIRECT_URL: cluster.primaryUrl(DB),
     DATABASE_REPLICA_URLS: cluster.replicaUrl(DB),
     REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
