@@ -106,7 +106,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   if (command === undefined || !['register', 'list', 'disable', 'enable', 'remove'].includes(command)) throw new UsageError(`Unknown command "${command ?? ''}"`);
 
   const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 1 });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 1, preparedStatements: config.databasePreparedStatements });
   try {
     await migrate(database.db);
     const clients = new ClientRegistry(database.db);
