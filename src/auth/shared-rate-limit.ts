@@ -54,11 +54,6 @@ export class SharedRateLimiter extends TokenBucketLimiter {
     return undefined;
   }
 
-  /** Waits until every hit taken so far is in the shared counter (tests, shutdown). */
-  async settle(): Promise<void> {
-    while (this.flushing !== undefined) await this.flushing;
-  }
-
   private flush(): Promise<void> {
     this.flushing = (async () => {
       for (;;) {
