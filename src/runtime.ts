@@ -8,7 +8,7 @@ import { createServerContext, type ServerContext } from './server-context';
 import { buildServerParts, type ServerParts } from './server-parts';
 import { openDatabase } from './store/database';
 import { migrate } from './store/migrate';
-import { resourceTypesFingerprint } from './store/library-changes';
+import { resourceTypesFingerprint } from './store/type-fingerprint';
 import { announceLibraryWrites } from './services/library-changes';
 
 /**
