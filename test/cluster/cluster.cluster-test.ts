@@ -245,9 +245,11 @@ test('the rate limit is shared: two instances together let a client through the 
 test('the library cache: a library write through instance A is read through instance B at once, though B had it cached', async () => {
   const valueSet = (title: string) => ({ resourceType: 'ValueSet', id: 'cluster-cache', status: 'active', title, url: 'https://patient-education.dev/fhir/ValueSet/cluster-cache' });
   expect((await call(a, '/ValueSet/cluster-cache', { method: 'PUT', body: JSON.stringify(valueSet('First')) })).status).toBe(201);
-  await call(b, '/ValueSet/cluster-cache');
-  const cached = await call(b, '/ValueSet/cluster-cache');
-  expect(cached.headers.get('x-library-cache')).toBe('hit');
+  // B caches it once the notification of that write has reached it (and its LISTEN session is up).
+  const cached = await eventually('instance B to serve it from its cache', async () => {
+    const answer = await call(b, '/ValueSet/cluster-cache');
+    return answer.headers.get('x-library-cache') === 'hit' ? answer : undefined;
+  });
   expect(cached.body.title).toBe('First');
   expect((await call(a, '/ValueSet/cluster-cache', { method: 'PUT', body: JSON.stringify(valueSet('Second')) })).status).toBe(200);
   const fresh = await call(b, '/ValueSet/cluster-cache');
