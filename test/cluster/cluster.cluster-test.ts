@@ -226,7 +226,8 @@ test('the rate limit is shared: two instances together let a client through the 
   if (intoMinute > 50_000) await sleep(60_000 - intoMinute + 100);
   const statuses = async (server: RunningServer, n: number) => {
     const seen: number[] = [];
-    for (let i = 0; i < n; i++) seen.push((await call(server, '/PlanDefinition?_count=1')).status);
+    // Prefer keeps these off the library cache: each request does as much work as a real search.
+    for (let i = 0; i < n; i++) seen.push((await call(server, '/PlanDefinition?_count=1', { headers: { prefer: 'handling=lenient' } })).status);
     return seen;
   };
   const first = await statuses(c, 15);
@@ -234,9 +235,10 @@ test('the rate limit is shared: two instances together let a client through the 
   const second = await statuses(d, 15);
   const allowed = [...first, ...second].filter((s) => s === 200).length;
   expect(second.filter((s) => s === 429).length).toBeGreaterThan(0);
-  // At most the limit, give or take the hits of one flush in flight on the second instance.
+  // At most the limit plus the hits that arrive while one flush is in flight on the second
+  // instance (a few on a loaded machine); each instance counting alone would allow all 30.
   expect(allowed).toBeGreaterThanOrEqual(limit);
-  expect(allowed).toBeLessThanOrEqual(limit + 2);
+  expect(allowed).toBeLessThanOrEqual(limit + 5);
   const refused = await call(d, '/PlanDefinition?_count=1');
   expect(refused.status).toBe(429);
   expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
