@@ -15,6 +15,24 @@ export interface ServerConfig {
   pgliteDir: string;
   /** shared_buffers of the embedded database in MB (PGLITE_SHARED_BUFFERS_MB; 0 keeps PGlite's 128 MB). */
   pgliteSharedBuffersMb: number;
+  /** Streaming read replicas of DATABASE_URL (DATABASE_REPLICA_URLS, comma separated): reads of GET requests go to them (docs/scaling.md). */
+  databaseReplicaUrls: string[];
+  /** A replica further behind the primary than this is skipped (REPLICA_MAX_LAG_MS). */
+  replicaMaxLagMs: number;
+  /** How often replicas are checked for health and lag (REPLICA_CHECK_INTERVAL_MS). */
+  replicaCheckIntervalMs: number;
+  /** Named server-side prepared statements (DATABASE_PREPARED_STATEMENTS); off behind PgBouncer older than 1.21 in transaction mode. */
+  databasePreparedStatements: boolean;
+  /** Direct (not pooled) connection to the primary for LISTEN, which needs a session (DATABASE_DIRECT_URL; default DATABASE_URL). */
+  databaseDirectUrl: string | undefined;
+  /** How often an instance checks for SearchParameters stored through another instance (SHARED_STATE_REFRESH_MS; 0 = never). */
+  sharedStateRefreshMs: number;
+  /** Public library reads and searches answered from memory, emptied by any library write on any instance (LIBRARY_CACHE). */
+  libraryCache: boolean;
+  /** max-age of `Cache-Control: public` on library answers, in seconds (LIBRARY_CACHE_MAX_AGE). */
+  libraryCacheMaxAgeSeconds: number;
+  /** Memory the library cache may hold, in MB (LIBRARY_CACHE_MAX_MB). */
+  libraryCacheMaxMb: number;
   /** Maximum connections in the pg pool. */
   databasePoolSize: number;
   /** Statement timeout for searches, in milliseconds. */
@@ -46,6 +64,8 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Requests per minute allowed per client (token subject or IP). 0 disables the limit. */
   rateLimitPerMinute: number;
+  /** Where the rate limit counts (RATE_LIMIT_STORE): memory (each instance alone) or database (shared by every instance on DATABASE_URL). */
+  rateLimitStore: 'memory' | 'database';
   /** Built-in SMART Backend Services token endpoint (/auth/token) and acceptance of its tokens. */
   authBuiltinServer: boolean;
   /** Private JWK (JSON) signing the built-in endpoint's tokens; without it a key is generated once and kept in the database. */
@@ -138,6 +158,16 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
+  const databaseReplicaUrls = readList(env, 'DATABASE_REPLICA_URLS', []);
+  const databaseDirectUrl = readOptional(env, 'DATABASE_DIRECT_URL');
+  for (const url of [...databaseReplicaUrls, ...(databaseDirectUrl === undefined ? [] : [databaseDirectUrl])]) {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_REPLICA_URLS and DATABASE_DIRECT_URL must start with postgres:// or postgresql://');
+  }
+  if (databaseUrl === undefined && (databaseReplicaUrls.length > 0 || databaseDirectUrl !== undefined)) {
+    throw new ConfigError('DATABASE_REPLICA_URLS and DATABASE_DIRECT_URL need DATABASE_URL (the primary)');
+  }
+  const rateLimitStore = (readOptional(env, 'RATE_LIMIT_STORE') ?? 'memory').toLowerCase();
+  if (rateLimitStore !== 'memory' && rateLimitStore !== 'database') throw new ConfigError(`RATE_LIMIT_STORE must be memory or database, got "${rateLimitStore}"`);
   const defaultPageSize = readInteger(env, 'DEFAULT_PAGE_SIZE', 20, 1, 1000);
   const maxPageSize = readInteger(env, 'MAX_PAGE_SIZE', 500, 1, 10000);
   if (defaultPageSize > maxPageSize) throw new ConfigError('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');
@@ -164,6 +194,15 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     databaseUrl,
     pgliteDir: readOptional(env, 'PGLITE_DIR') ?? './data',
     pgliteSharedBuffersMb: readInteger(env, 'PGLITE_SHARED_BUFFERS_MB', 16, 0, 4096),
+    databaseReplicaUrls,
+    replicaMaxLagMs: readInteger(env, 'REPLICA_MAX_LAG_MS', 5000, 100, 3_600_000),
+    replicaCheckIntervalMs: readInteger(env, 'REPLICA_CHECK_INTERVAL_MS', 500, 50, 60_000),
+    databasePreparedStatements: readBoolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
+    databaseDirectUrl,
+    libraryCache: readBoolean(env, 'LIBRARY_CACHE', true),
+    libraryCacheMaxAgeSeconds: readInteger(env, 'LIBRARY_CACHE_MAX_AGE', 60, 0, 86400),
+    libraryCacheMaxMb: readInteger(env, 'LIBRARY_CACHE_MAX_MB', 64, 1, 4096),
+    sharedStateRefreshMs: readInteger(env, 'SHARED_STATE_REFRESH_MS', 5000, 0, 3_600_000),
     databasePoolSize: readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     searchTimeoutMs: readInteger(env, 'SEARCH_TIMEOUT_MS', 10000, 100, 600000),
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -184,6 +223,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       .map((s) => s.trim())
       .filter((s) => s !== ''),
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+    rateLimitStore,
     authBuiltinServer,
     authSigningKeyFile: readOptional(env, 'AUTH_SIGNING_KEY_FILE'),
     authClockSkewSeconds: readInteger(env, 'AUTH_CLOCK_SKEW_SECONDS', 30, 0, 300),

@@ -9,6 +9,39 @@ import { buildServerParts, type ServerParts } from './server-parts';
 import { openDatabase } from './store/database';
 import { isPGliteDirectory } from './store/pglite-create';
 import { migrate, migrationsAreApplied } from './store/migrate';
+import { resourceTypesFingerprint } from './store/type-fingerprint';
+import { announceLibraryWrites } from './services/library-changes';
+
+/**
+ * SearchParameters stored through another instance join this one's registry within
+ * SHARED_STATE_REFRESH_MS (plus one query): a cheap fingerprint of the stored ones is compared
+ * at that interval, and a change registers them again. Only on a shared (PostgreSQL) database.
+ */
+function watchSharedDefinitions(ctx: ServerContext, intervalMs: number): { stop(): Promise<void> } {
+  if (ctx.database.engine !== 'postgres' || intervalMs === 0) return { stop: async () => undefined };
+  let known: string | undefined;
+  let running: Promise<void> | undefined;
+  const refresh = async () => {
+    try {
+      const now = await resourceTypesFingerprint(ctx.database.db, ['SearchParameter']);
+      if (known !== undefined && now !== known) await registerStoredSearchParameters(ctx);
+      known = now;
+    } catch (error) {
+      ctx.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'stored SearchParameters could not be checked');
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= refresh().finally(() => (running = undefined));
+  }, intervalMs);
+  timer.unref();
+  running = refresh().finally(() => (running = undefined));
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
 
 export interface Runtime {
   ctx: ServerContext;
@@ -37,6 +70,11 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.searchTimeoutMs,
     onPoolError: (error) => logger.warn({ err: error.message }, 'database connection lost; the pool will reconnect'),
+    replicaUrls: config.databaseReplicaUrls,
+    replicaMaxLagMs: config.replicaMaxLagMs,
+    replicaCheckIntervalMs: config.replicaCheckIntervalMs,
+    preparedStatements: config.databasePreparedStatements,
+    onReplicaState: (replica, state) => logger.warn({ replica, state }, 'read replica state changed'),
   });
   try {
     if (!(await migrationsAreApplied(database.db).catch(() => false))) logger.info('applying database migrations');
@@ -52,11 +90,15 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
       if (item.resource?.resourceType === 'SearchParameter') ctx.registry.add(item.resource as SearchParameter);
     }
     await registerStoredSearchParameters(ctx);
+    // Library caches of every instance on the database hear of each library write (src/http/library-cache.ts).
+    if (database.engine === 'postgres') announceLibraryWrites(ctx.hooks);
+    const sharedDefinitions = watchSharedDefinitions(ctx, config.sharedStateRefreshMs);
     return {
       ctx,
       parts,
       startupItems: readContent ? startupItems : [],
       close: async () => {
+        await sharedDefinitions.stop();
         await parts.close?.();
         await database.close();
       },

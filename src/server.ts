@@ -98,6 +98,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       close: () =>
         (closing ??= (async () => {
           await drain.close(server, config.shutdownTimeoutMs, () => logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached: closing the connections still open'));
+          await listener.close?.();
           await runtime.close();
         })()),
     };

@@ -138,7 +138,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   if (command === undefined || (!cdsCommand && !['register', 'list', 'disable', 'enable', 'remove'].includes(command))) throw new UsageError(`Unknown command "${command ?? ''}"`);
 
   const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 1 });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 1, preparedStatements: config.databasePreparedStatements });
   try {
     await migrate(database.db);
     if (cdsCommand) return await runCdsCommand(command, values, new CdsHooksStore(database.db), out);

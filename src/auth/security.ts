@@ -15,6 +15,7 @@ import { authenticate, authorize } from './middleware';
 import { checkPatientLink } from './patient-link-token';
 import { publicLibraryFilter } from './patient-compartment';
 import { TokenBucketLimiter } from './rate-limit';
+import { SharedRateLimiter } from './shared-rate-limit';
 import { SigningKeys } from './signing-keys';
 import { authBaseUrl, capabilitySecurity, smartConfiguration } from './smart-configuration';
 import { tokenEndpointRouter } from './token-endpoint';
@@ -43,7 +44,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
     },
     app: (ctx: ServerContext): AppExtensions => {
       const publicTypes = new Set(config.authPublicTypes);
-      const limiter = new TokenBucketLimiter(config.rateLimitPerMinute);
+      const limiter = config.rateLimitStore === 'database' ? new SharedRateLimiter(config.rateLimitPerMinute, ctx.database.db, logger) : new TokenBucketLimiter(config.rateLimitPerMinute);
       const keys = new SigningKeys(ctx.database.db, config.authSigningKeyFile);
       const serviceDependencies = dependenciesOf(ctx.service);
       const trail = new AuditTrail(auditService(serviceDependencies), config.baseUrl, logger);

@@ -10,6 +10,8 @@ import { errorHandler } from './error-handler';
 import { fhirRouter } from './fhir-router';
 import { corsOptions, fixedHeaders, helmetHeaders } from './fixed-headers';
 import { createFastPath } from './fast-path';
+import { withReadRouting } from './database-pool-scope';
+import { LibraryCache } from './library-cache';
 import { negotiateFormat } from './negotiation';
 import type { FastPathGate } from './fast-path';
 import type { RequestListener } from 'node:http';
@@ -99,7 +101,25 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
  * What the HTTP server runs for each request: the fast path for plain reads and searches
  * (HTTP_FAST_PATH, on by default), the Express app for everything else.
  */
-export function createRequestListener(ctx: ServerContext, extensions: AppExtensions = {}): RequestListener {
+export function createRequestListener(ctx: ServerContext, extensions: AppExtensions = {}): RequestListener & { close?(): Promise<void> } {
+  const router = ctx.database.readRouter;
+  const plain = createPlainRequestListener(ctx, extensions);
+  const listener = router === undefined ? plain : withReadRouting(router, plain);
+  if (!ctx.config.libraryCache) return listener;
+  // Outside the read routing: a miss is computed on the primary, so a change announced by
+  // NOTIFY is never cached again from a replica that has not replayed it yet.
+  const cache = new LibraryCache(ctx, {
+    maxAgeSeconds: ctx.config.libraryCacheMaxAgeSeconds,
+    maxBytes: ctx.config.libraryCacheMaxMb * 1024 * 1024,
+    listenUrl: ctx.database.engine === 'postgres' ? (ctx.config.databaseDirectUrl ?? ctx.config.databaseUrl) : undefined,
+    publicTypes: ctx.config.auth === 'on' ? new Set(ctx.config.authPublicTypes) : undefined,
+    gate: extensions.fastPathGate,
+    headers: fixedHeaders(ctx.config),
+  });
+  return Object.assign(cache.listen(listener), { close: () => cache.close() });
+}
+
+function createPlainRequestListener(ctx: ServerContext, extensions: AppExtensions): RequestListener {
   const app = createApp(ctx, extensions);
   if (!ctx.config.httpFastPath) return app;
   const fastPath = createFastPath(ctx, { gate: extensions.fastPathGate, headers: fixedHeaders(ctx.config) });

@@ -6,6 +6,8 @@ import { FHIR_JSON } from './fhir-response';
 
 /** Postgres error codes that mean "the database is not there" (connection, shutdown). */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+/** What PgBouncer answers when it cannot reach the database behind it (a primary restart, a failover). */
+const POOLER_UNAVAILABLE = /pgbouncer cannot connect to server|server login has been failing|server conn crashed|query_wait_timeout/i;
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -32,6 +34,9 @@ export function toFhirError(error: unknown): FhirError {
   }
   if (code === '57014') {
     return FhirError.of(400, 'too-costly', 'The search took too long; narrow it with more selective parameters or a smaller _count');
+  }
+  if (POOLER_UNAVAILABLE.test(message)) {
+    return new FhirError(503, [issue('fatal', 'transient', 'The database is unavailable; try again shortly')], { 'Retry-After': '5' });
   }
   if ((code !== undefined && UNAVAILABLE_CODES.has(code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message)) {
     return new FhirError(503, [issue('fatal', 'transient', 'The database is unavailable; try again shortly')], { 'Retry-After': '5' });

@@ -7,6 +7,7 @@ import { AnalyzeScheduler } from './analyze-scheduler';
 import { namingClient, StatementNames } from './prepared-statements';
 import { lockDataDirectory } from './pglite-lock';
 import { createPGliteDirectory, isPGliteDirectory } from './pglite-create';
+import { ReadRouter } from './read-routing';
 
 /** Distinct SQL texts the pool prepares by name (see StatementNames). */
 const PREPARED_STATEMENT_LIMIT = 500;
@@ -20,6 +21,8 @@ export interface Database {
   /** Round trip to the database; throws when it is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** With read replicas: routes read-only statements of read requests to them (store/read-routing.ts). */
+  readRouter?: ReadRouter;
 }
 
 export interface DatabaseOptions {
@@ -32,6 +35,15 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** Called when an idle pooled connection fails (the pool replaces it by itself). */
   onPoolError?: (error: Error) => void;
+  /** postgres:// URLs of streaming read replicas of databaseUrl. */
+  replicaUrls?: string[];
+  /** A replica further behind than this is skipped, in milliseconds. */
+  replicaMaxLagMs?: number;
+  /** Replica health and lag check interval, in milliseconds. */
+  replicaCheckIntervalMs?: number;
+  /** Named (server-side) prepared statements; off behind a pooler in transaction mode that cannot keep them. */
+  preparedStatements?: boolean;
+  onReplicaState?: (name: string, state: 'up' | 'down' | 'lagging') => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -40,19 +52,34 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 async function openPostgres(connectionString: string, options: DatabaseOptions): Promise<Database> {
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.poolSize,
-    idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
-    statement_timeout: options.statementTimeoutMs,
-    Client: namingClient(new StatementNames(PREPARED_STATEMENT_LIMIT)),
-  });
-  // A broken idle connection must not crash the process: the pool drops it and the
-  // next request opens a fresh one, which is how the server recovers from an outage.
-  pool.on('error', (error) => options.onPoolError?.(error));
+  const openPool = (url: string, timeoutMs: number): pg.Pool => {
+    const created = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: timeoutMs,
+      statement_timeout: options.statementTimeoutMs,
+      ...(options.preparedStatements === false ? {} : { Client: namingClient(new StatementNames(PREPARED_STATEMENT_LIMIT)) }),
+    });
+    // A broken idle connection must not crash the process: the pool drops it and the
+    // next request opens a fresh one, which is how the server recovers from an outage.
+    created.on('error', (error) => options.onPoolError?.(error));
+    return created;
+  };
+  const pool = openPool(connectionString, 5_000);
+  const replicaUrls = options.replicaUrls ?? [];
+  const readRouter =
+    replicaUrls.length === 0
+      ? undefined
+      : new ReadRouter(
+          pool,
+          // A replica that does not answer quickly is skipped: its reads go to the primary.
+          replicaUrls.map((url) => openPool(url, 1_000)),
+          { maxLagMs: options.replicaMaxLagMs ?? 5_000, checkIntervalMs: options.replicaCheckIntervalMs ?? 500, onReplicaState: options.onReplicaState },
+        );
+  await readRouter?.start();
   const analyzer = new AnalyzeScheduler(500, true);
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), plugins: [analyzer] });
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: readRouter?.pool() ?? pool }), plugins: [analyzer] });
   analyzer.attach(db as unknown as Kysely<unknown>);
   // The server's autovacuum keeps statistics fresh; where it is off, the scheduler does.
   try {
@@ -69,6 +96,7 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
       await sql`select 1`.execute(db);
     },
     close: () => db.destroy(),
+    readRouter,
   };
 }
 

@@ -15,39 +15,41 @@ export async function listMigrations(dir = MIGRATIONS_DIR): Promise<string[]> {
 
 /**
  * Applies the numbered plain-SQL files of sql/ in order, each in its own transaction,
- * recording each in schema_migration. A session-level advisory lock makes a second
- * instance starting at the same moment wait, then find the work done.
+ * recording each in schema_migration. Each transaction first takes a transaction-level
+ * advisory lock and checks the record, so a second instance starting at the same moment waits,
+ * then finds the work done; the lock lives and dies with its transaction, which also holds
+ * behind a pooler in transaction mode (PgBouncer), where a session lock would stay behind on
+ * whichever server connection took it.
  */
 export async function migrate(db: Kysely<DatabaseSchema>, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = await listMigrations(dir);
-  return db.connection().execute(async (connection) => {
-    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(connection);
-    try {
-      await sql`create table if not exists schema_migration (
-        name text primary key,
-        applied_at timestamptz not null default now()
-      )`.execute(connection);
-      const done = new Set(
-        (await connection.selectFrom('schema_migration').select('name').execute()).map((r) => r.name),
-      );
-      const applied: string[] = [];
-      for (const file of files) {
-        if (done.has(file)) continue;
-        const script = await readFile(path.join(dir, file), 'utf8');
-        await connection.transaction().execute(async (trx) => {
-          // No statement timeout for a migration: building an index on a large store takes
-          // minutes (migration 006 on a 1M-resource store hit the pool's 30 s timeout).
-          await sql`set local statement_timeout = 0`.execute(trx);
-          await sql.raw(script).execute(trx);
-          await trx.insertInto('schema_migration').values({ name: file }).execute();
-        });
-        applied.push(file);
-      }
-      return applied;
-    } finally {
-      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(connection);
-    }
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
+    await sql`create table if not exists schema_migration (
+      name text primary key,
+      applied_at timestamptz not null default now()
+    )`.execute(trx);
   });
+  const recorded = async () => new Set((await db.selectFrom('schema_migration').select('name').execute()).map((r) => r.name));
+  const done = await recorded();
+  const applied: string[] = [];
+  for (const file of files) {
+    if (done.has(file)) continue;
+    const script = await readFile(path.join(dir, file), 'utf8');
+    const ran = await db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
+      // Another instance may have applied it while this one waited for the lock.
+      if ((await trx.selectFrom('schema_migration').select('name').where('name', '=', file).executeTakeFirst()) !== undefined) return false;
+      // No statement timeout for a migration: building an index on a large store takes
+      // minutes (migration 006 on a 1M-resource store hit the pool's 30 s timeout).
+      await sql`set local statement_timeout = 0`.execute(trx);
+      await sql.raw(script).execute(trx);
+      await trx.insertInto('schema_migration').values({ name: file }).execute();
+      return true;
+    });
+    if (ran) applied.push(file);
+  }
+  return applied;
 }
 
 /** True when every file of sql/ is recorded as applied. */

@@ -74,6 +74,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     LOAD_CONTENT: 'false',
     PGLITE_DIR: options.pgliteDir ?? 'memory://',
     DATABASE_URL: databaseUrl,
+    // Behind PgBouncer in transaction mode (test/cluster/through-pgbouncer.ts): statements unnamed.
+    DATABASE_PREPARED_STATEMENTS: process.env.DATABASE_PREPARED_STATEMENTS,
     ...options.env,
   };
   // The base URL must name the real port, known only after listen: start on port 0 first

@@ -1,0 +1,260 @@
+import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { startServer, type RunningServer } from '../../src/server';
+import { startPgCluster, type PgCluster } from '../support/pg-cluster';
+
+/**
+ * Several server instances on a real PostgreSQL topology built on this machine: a primary, a
+ * streaming replica (pg_basebackup -R) and PgBouncer in transaction mode in front of the
+ * primary. Run with `npm run test:cluster`.
+ */
+jest.setTimeout(180_000);
+
+const DB = 'fhir';
+const MAX_LAG_MS = 3000;
+let cluster: PgCluster;
+const servers: RunningServer[] = [];
+
+async function startInstance(env: Record<string, string> = {}): Promise<RunningServer> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    AUTH: 'off',
+    LOAD_CONTENT: 'false',
+    // Through PgBouncer (transaction mode, no protocol-level prepared statements before 1.21).
+    DATABASE_URL: cluster.bouncerUrl(DB),
+    DATABASE_PREPARED_STATEMENTS: 'false',
+    // LISTEN needs a session; migrations go through PgBouncer.
+    DATABASE_DIRECT_URL: cluster.primaryUrl(DB),
+    DATABASE_REPLICA_URLS: cluster.replicaUrl(DB),
+    REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
+    REPLICA_CHECK_INTERVAL_MS: '200',
+    SHARED_STATE_REFRESH_MS: '1000',
+    ...env,
+  });
+  const server = await startServer(config, pino({ level: 'silent' }));
+  servers.push(server);
+  return server;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+async function call(server: RunningServer, path: string, init: RequestInit & { client?: string } = {}): Promise<Answer> {
+  const headers = new Headers(init.headers);
+  if (init.body !== undefined) headers.set('content-type', 'application/fhir+json');
+  // AUTH=off: the Authorization header only tells the clients apart (the read-your-writes rule is per client).
+  if (init.client !== undefined) headers.set('authorization', `Bearer ${init.client}`);
+  const response = await fetch(`${server.origin}/fhir${path}`, { ...init, headers });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+const pool = (answer: Answer) => answer.headers.get('x-database-pool');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+let a: RunningServer;
+let b: RunningServer;
+
+beforeAll(async () => {
+  cluster = await startPgCluster();
+  await cluster.query('primary', `create database ${DB}`);
+});
+
+afterAll(async () => {
+  for (const server of servers) await server.close().catch(() => undefined);
+  await cluster?.destroy();
+});
+
+test('three instances starting at once on a fresh database migrate once and load the library once', async () => {
+  const started = await Promise.all([0, 1, 2].map(() => startInstance({ LOAD_CONTENT: 'true' })));
+  [a, b] = started;
+  const migrations = await cluster.query<{ n: number }>('primary', 'select count(*)::int as n from schema_migration group by name', DB);
+  expect(migrations.every((m) => m.n === 1)).toBe(true);
+  const versions = await cluster.query<{ resource_type: string; id: string; version_id: number }>(
+    'primary',
+    `select resource_type, id, version_id from resource where resource_type in ('PlanDefinition', 'DocumentReference', 'Questionnaire')`,
+    DB,
+  );
+  expect(versions.length).toBeGreaterThan(5);
+  expect(versions.filter((v) => Number(v.version_id) !== 1)).toEqual([]);
+  await started[2].close();
+});
+
+test('a write through instance A is read at once through instance B', async () => {
+  const created = await call(a, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Across' }] }), client: 'writer-1' });
+  expect(created.status).toBe(201);
+  expect(pool(created)).toBe('primary');
+  const read = await call(b, `/Patient/${created.body.id}`, { client: 'reader-1' });
+  expect(read.status).toBe(200);
+  expect(read.body.name[0].family).toBe('Across');
+});
+
+test('a SearchParameter stored through instance A is used by instance B within SHARED_STATE_REFRESH_MS', async () => {
+  const strict = { headers: { prefer: 'handling=strict' }, client: 'reader-sp' };
+  expect((await call(b, '/Patient?nickname-cluster=Al', strict)).status).toBe(400);
+  const stored = await call(a, '/SearchParameter', {
+    method: 'POST',
+    client: 'writer-sp',
+    body: JSON.stringify({
+      resourceType: 'SearchParameter',
+      url: 'https://patient-education.dev/fhir/SearchParameter/nickname-cluster',
+      name: 'nicknameCluster',
+      status: 'active',
+      description: 'Given names (cluster test)',
+      code: 'nickname-cluster',
+      base: ['Patient'],
+      type: 'string',
+      expression: 'Patient.name.given',
+    }),
+  });
+  expect(stored.status).toBe(201);
+  const storedAt = Date.now();
+  await eventually('instance B to know the parameter', async () => ((await call(b, '/Patient?nickname-cluster=Al', strict)).status === 200 ? true : undefined), 5000);
+  // The refresh interval (1 s here) plus one check, with room for a loaded machine.
+  expect(Date.now() - storedAt).toBeLessThan(4000);
+});
+
+test('searches and reads are served by the replica', async () => {
+  await cluster.waitForReplay();
+  await sleep(500);
+  const search = await call(b, '/PlanDefinition?_count=5', { client: 'reader-2' });
+  expect(search.status).toBe(200);
+  expect(search.body.entry.length).toBeGreaterThan(0);
+  expect(pool(search)).toBe('replica-1');
+  const read = await call(a, `/PlanDefinition/${search.body.entry[0].resource.id}`, { client: 'reader-2' });
+  expect(read.status).toBe(200);
+  expect(pool(read)).toBe('replica-1');
+});
+
+test('read-your-writes holds while the replica is paused; a replica lagging too far is skipped, and used again once it catches up', async () => {
+  const created = await call(a, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'One' }] }), client: 'writer-2' });
+  await cluster.waitForReplay();
+  await sleep(500);
+  await cluster.pauseReplay();
+  try {
+    const updated = await call(a, `/Patient/${created.body.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ resourceType: 'Patient', id: created.body.id, name: [{ family: 'Two' }] }),
+      client: 'writer-2',
+    });
+    expect(updated.status).toBe(200);
+    expect(await cluster.replayIsBehind()).toBe(true);
+    // The writer reads its write (from the primary: the paused replica has not replayed it).
+    const own = await call(a, `/Patient/${created.body.id}`, { client: 'writer-2' });
+    expect(pool(own)).toBe('primary');
+    expect(own.body.name[0].family).toBe('Two');
+    // Another client, within the allowed lag, is served by the replica: the previous version.
+    const other = await call(a, `/Patient/${created.body.id}`, { client: 'someone-else' });
+    expect([pool(other), other.body.name[0].family]).toEqual(['replica-1', 'One']);
+    // Past the allowed lag the replica is skipped for everyone.
+    await sleep(MAX_LAG_MS + 800);
+    const later = await call(a, `/Patient/${created.body.id}`, { client: 'someone-else' });
+    expect(pool(later)).toBe('primary');
+    expect(later.body.name[0].family).toBe('Two');
+  } finally {
+    await cluster.query('replica', 'select pg_wal_replay_resume()');
+  }
+  const back = await eventually('the replica to serve again', async () => {
+    const answer = await call(a, `/Patient/${created.body.id}`, { client: 'someone-else' });
+    return pool(answer) === 'replica-1' ? answer : undefined;
+  });
+  expect(back.body.name[0].family).toBe('Two');
+});
+
+test('with the replica stopped every request is answered, and it is used again once back', async () => {
+  await cluster.stopReplica();
+  try {
+    for (let i = 0; i < 5; i++) {
+      const search = await call(b, '/PlanDefinition?_count=2', { client: 'reader-3' });
+      expect(search.status).toBe(200);
+      expect(pool(search)).toBe('primary');
+    }
+  } finally {
+    await cluster.startReplica();
+  }
+  await eventually('the replica to serve again', async () => (pool(await call(b, '/PlanDefinition?_count=2', { client: 'reader-3' })) === 'replica-1' ? true : undefined));
+});
+
+test('with the primary stopped reads and searches answer from the replica, writes 503 with Retry-After, and writes work again once it is back', async () => {
+  const created = await call(a, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Kept' }] }), client: 'writer-3' });
+  await cluster.waitForReplay();
+  await cluster.stopPrimary();
+  try {
+    for (const server of [a, b]) {
+      const read = await call(server, `/Patient/${created.body.id}`, { client: 'writer-3' });
+      expect(read.status).toBe(200);
+      expect(pool(read)).toBe('replica-1');
+      const search = await call(server, '/PlanDefinition?_count=2', { client: 'reader-4' });
+      expect(search.status).toBe(200);
+      const write = await call(server, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient' }), client: 'writer-3' });
+      expect(write.status).toBe(503);
+      expect(write.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(write.body.resourceType).toBe('OperationOutcome');
+    }
+  } finally {
+    await cluster.startPrimary();
+  }
+  for (const server of [a, b]) {
+    await eventually('writes to work again', async () => {
+      const write = await call(server, '/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient' }), client: 'writer-3' });
+      return write.status === 201 ? true : undefined;
+    });
+  }
+});
+
+test('the rate limit is shared: two instances together let a client through the limit once, not twice', async () => {
+  const limit = 20;
+  const env = { AUTH: 'on', RATE_LIMIT_PER_MINUTE: String(limit), RATE_LIMIT_STORE: 'database' };
+  const [c, d] = await Promise.all([startInstance(env), startInstance(env)]);
+  // The counter is per calendar minute: keep the whole run inside one.
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 50_000) await sleep(60_000 - intoMinute + 100);
+  const statuses = async (server: RunningServer, n: number) => {
+    const seen: number[] = [];
+    // Prefer keeps these off the library cache: each request does as much work as a real search.
+    for (let i = 0; i < n; i++) seen.push((await call(server, '/PlanDefinition?_count=1', { headers: { prefer: 'handling=lenient' } })).status);
+    return seen;
+  };
+  const first = await statuses(c, 15);
+  expect(first.every((s) => s === 200)).toBe(true);
+  const second = await statuses(d, 15);
+  const allowed = [...first, ...second].filter((s) => s === 200).length;
+  expect(second.filter((s) => s === 429).length).toBeGreaterThan(0);
+  // At most the limit plus the hits that arrive while one flush is in flight on the second
+  // instance (a few on a loaded machine); each instance counting alone would allow all 30.
+  expect(allowed).toBeGreaterThanOrEqual(limit);
+  expect(allowed).toBeLessThanOrEqual(limit + 5);
+  const refused = await call(d, '/PlanDefinition?_count=1');
+  expect(refused.status).toBe(429);
+  expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+});
+
+test('the library cache: a library write through instance A is read through instance B at once, though B had it cached', async () => {
+  const valueSet = (title: string) => ({ resourceType: 'ValueSet', id: 'cluster-cache', status: 'active', title, url: 'https://patient-education.dev/fhir/ValueSet/cluster-cache' });
+  expect((await call(a, '/ValueSet/cluster-cache', { method: 'PUT', body: JSON.stringify(valueSet('First')) })).status).toBe(201);
+  // B caches it once the notification of that write has reached it (and its LISTEN session is up).
+  const cached = await eventually('instance B to serve it from its cache', async () => {
+    const answer = await call(b, '/ValueSet/cluster-cache');
+    return answer.headers.get('x-library-cache') === 'hit' ? answer : undefined;
+  });
+  expect(cached.body.title).toBe('First');
+  expect((await call(a, '/ValueSet/cluster-cache', { method: 'PUT', body: JSON.stringify(valueSet('Second')) })).status).toBe(200);
+  const fresh = await call(b, '/ValueSet/cluster-cache');
+  expect(fresh.body.title).toBe('Second');
+  expect(fresh.headers.get('etag')).toBe('W/"2"');
+});
