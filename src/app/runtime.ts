@@ -1,14 +1,14 @@
 import type { SearchParameter } from 'fhir/r4';
 import type { Logger } from 'pino';
-import type { ServerConfig } from './config';
-import { readStartupContent } from './content/load-startup-content';
-import type { ReadItem } from './content/read-resources';
-import { registerStoredSearchParameters } from './content/register-stored-search-parameters';
+import type { ServerConfig } from '../config';
+import { readStartupContent } from '../content/load-startup-content';
+import type { ReadItem } from '../content/read-resources';
+import { registerStoredSearchParameters } from '../content/register-stored-search-parameters';
 import { createServerContext, type ServerContext } from './server-context';
 import { buildServerParts, type ServerParts } from './server-parts';
-import { openDatabase } from './store/database';
-import { isPGliteDirectory } from './store/pglite-create';
-import { migrate, migrationsAreApplied } from './store/migrate';
+import { openDatabase } from '../store/database';
+import { isPGliteDirectory } from '../store/pglite-create';
+import { migrate, migrationsAreApplied } from '../store/migrate';
 
 export interface Runtime {
   ctx: ServerContext;
