@@ -116,7 +116,6 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     }
     return { status: 400, body: undefined };
   });
-  let capability: CapabilityStatement | undefined;
   return {
     config,
     database,
@@ -130,18 +129,16 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     hooks,
     supportedProfiles,
     historySettings: settings,
-    capabilityStatement: () => {
-      // Rebuilt when the registry or profiles change would be ideal; it is cheap enough per call
-      // to rebuild on demand and cache until the next change of either.
-      capability = buildCapabilityStatement({
+    // Built on each call, so that it lists the search parameters and profiles of the moment
+    // (both change as SearchParameters and StructureDefinitions are written).
+    capabilityStatement: () =>
+      buildCapabilityStatement({
         baseUrl: config.baseUrl,
         version: options.version ?? '0.1.0',
         registry,
         operations: [...operations.values()],
         supportedProfiles,
         security: options.security,
-      });
-      return capability;
-    },
+      }),
   };
 }
