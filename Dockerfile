@@ -1,4 +1,4 @@
-# Build: TypeScript -> dist/; run: node dist/main.js
+# Build: TypeScript -> dist/; run: node dist/app/main.js
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -20,7 +20,7 @@ COPY src/web/coordinator/assets ./dist/web/coordinator/assets
 COPY sql ./sql
 COPY profiles ./profiles
 COPY content ./content
-# npm run client / load / reindex run dist/ here (scripts/run.mjs), npm start runs dist/main.js.
+# npm run client / load / reindex run dist/ here (scripts/run.mjs), npm start runs dist/app/main.js.
 COPY scripts ./scripts
 # Without DATABASE_URL the embedded database lives in /app/data (mount a volume there to keep it);
 # .cache holds the parsed FHIR core definitions after the first start.
@@ -29,4 +29,4 @@ USER node
 EXPOSE 8080
 # The same V8 heap settings as `npm start` (docs/decisions/heap-settings.md). node itself, not npm,
 # is the container's main process, so SIGTERM reaches the server.
-CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=16", "--heap-growing-percent=100", "dist/main.js"]
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=16", "--heap-growing-percent=100", "dist/app/main.js"]

@@ -1,6 +1,37 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of src/ (docs/architecture.md): a folder imports only from its own layer or the
+ * layers below it, and src/config.ts is open to all.
+ *   fhir <- store <- services, workflows, content, operations <- http, auth, web <- app, cli
+ * Within the middle layer, operations/ (the generic FHIR operations) does not import workflows/
+ * (which holds the workflow operations and imports the Operation interface from operations/).
+ */
+const LAYERS = [
+  { folders: ['fhir'], above: ['store', 'services', 'workflows', 'content', 'operations', 'http', 'auth', 'web', 'app', 'cli'] },
+  { folders: ['store'], above: ['services', 'workflows', 'content', 'operations', 'http', 'auth', 'web', 'app', 'cli'] },
+  { folders: ['services', 'workflows', 'content'], above: ['http', 'auth', 'web', 'app', 'cli'] },
+  { folders: ['operations'], above: ['workflows', 'http', 'auth', 'web', 'app', 'cli'] },
+  { folders: ['http', 'auth', 'web'], above: ['app', 'cli'] },
+];
+
+const layerRules = LAYERS.map(({ folders, above }) => ({
+  files: folders.map((folder) => `src/${folder}/**/*.ts`),
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: above.map((folder) => ({
+          // A relative import that climbs to src/ and enters the folder (names inside folders, e.g. http/app.ts, are not layers).
+          regex: `^(\\.\\./)+${folder}(/|$)`,
+          message: `src/${folder}/ is not below this folder (the layers: docs/architecture.md): move what is needed down, or hand it in from src/app/.`,
+        })),
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'bench/results/', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -16,4 +47,5 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  ...layerRules,
 );

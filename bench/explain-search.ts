@@ -13,7 +13,7 @@
 import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
-import { openRuntime } from '../src/runtime';
+import { openRuntime } from '../src/app/runtime';
 import { compileSearchPage, compiledPageWithIncluded } from '../src/store/search/search-query';
 import { expandTokenFilters } from '../src/services/terminology-service';
 

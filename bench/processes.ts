@@ -69,7 +69,7 @@ export interface ChildServer {
 
 export interface StartOptions {
   name: string;
-  /** Arguments to `node`, e.g. ['--import', 'tsx', 'src/main.ts']. */
+  /** Arguments to `node`, e.g. ['--import', 'tsx', 'src/app/main.ts']. */
   nodeArgs: string[];
   env: Record<string, string | undefined>;
   port: number;

@@ -126,7 +126,7 @@ const cpu = (r: LoadResult) => (r.cpuMsPerRequest === undefined ? '—' : r.cpuM
 function loadCommandText(result: SizeRun['loadCommand']): string {
   switch (result.status) {
     case 'absent':
-      return 'not measured (src/content/load-command.ts is not in this tree)';
+      return 'not measured (src/cli/load-command.ts is not in this tree)';
     case 'skipped':
       return `not measured (${result.detail ?? '--no-load-command'})`;
     case 'ok':

@@ -247,7 +247,7 @@ async function startFloor(options: Options, databaseUrl: string): Promise<ChildS
 
 /** The other developers' load command, when it is in the tree: timed on its own fresh database. */
 async function measureLoadCommand(options: Options, plan: LibraryPlan): Promise<SizeRun['loadCommand']> {
-  if (!existsSync(path.join(REPO_ROOT, 'src', 'content', 'load-command.ts'))) return { status: 'absent' };
+  if (!existsSync(path.join(REPO_ROOT, 'src', 'cli', 'load-command.ts'))) return { status: 'absent' };
   const ndjson = await writeNdjsonFile(
     plan,
     path.join(REPO_ROOT, 'profiles', 'SearchParameter-procedure.json'),
@@ -259,7 +259,7 @@ async function measureLoadCommand(options: Options, plan: LibraryPlan): Promise<
     const started = performance.now();
     let stderr = '';
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/content/load-command.ts', ndjson], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/load-command.ts', ndjson], {
         cwd: REPO_ROOT,
         env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'ignore', 'pipe'],

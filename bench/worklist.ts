@@ -11,7 +11,7 @@
  */
 import pino from 'pino';
 import { loadConfig } from '../src/config';
-import { startServer } from '../src/server';
+import { startServer } from '../src/app/server';
 import { seedManyPatients } from '../test/browser/coordinator-fixtures';
 import { createDatabase, dropDatabase, DATABASE_PREFIX } from './postgres-admin';
 

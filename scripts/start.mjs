@@ -8,7 +8,7 @@
 // a fresh clone, an edited file, a new or a deleted one all build a new bundle before starting;
 // an unchanged tree starts the cached one. Tests and the other commands still run the sources
 // through tsx or jest; `npm run build` (tsc -> dist/) is what the Docker image runs, and where
-// there is no src/ (the image) this script starts dist/main.js.
+// there is no src/ (the image) this script starts dist/app/main.js.
 //
 // The bundle sits two directories below the repository, like src/<dir>/<file>.ts and
 // dist/<dir>/<file>.js, so that paths built from __dirname (src/store/migrate.ts: ../../sql) find
@@ -71,7 +71,7 @@ function bundle() {
   mkdirSync(building, { recursive: true });
   try {
     esbuild.buildSync({
-      entryPoints: [path.join(root, 'src', 'main.ts')],
+      entryPoints: [path.join(root, 'src', 'app', 'main.ts')],
       outfile: path.join(building, 'main.js'),
       bundle: true,
       packages: 'external',
@@ -104,7 +104,7 @@ let main;
 try {
   // Without src/ (the Docker image: npm run build's output and production dependencies only)
   // the compiled dist/ is what runs.
-  main = existsSync(path.join(root, 'src', 'main.ts')) ? bundle() : path.join(root, 'dist', 'main.js');
+  main = existsSync(path.join(root, 'src', 'app', 'main.ts')) ? bundle() : path.join(root, 'dist', 'app', 'main.js');
 } catch (error) {
   process.stderr.write(`Failed to compile src/: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

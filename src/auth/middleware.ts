@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Bundle, Parameters } from 'fhir/r4';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isResourceType, RESOURCE_TYPES } from '../fhir/resource-types';
@@ -14,6 +15,15 @@ import type { TokenBucketLimiter } from './rate-limit';
 import { RequestAccess } from './request-access';
 import { classifyFhirRequest, type FhirRequest } from './request-classification';
 import type { TokenVerifier } from './token-verifier';
+
+/**
+ * The rate-limit key of an anonymous caller, the same on the fast path and through the
+ * middleware: the peer address of the connection (the server sets no `trust proxy`, so this is
+ * what Express's req.ip answers too).
+ */
+export function ipRateKey(req: IncomingMessage): string {
+  return `ip:${req.socket.remoteAddress ?? ''}`;
+}
 
 /** What the security middleware knows of one /fhir request (res.locals.security). */
 export interface SecurityState {
@@ -95,7 +105,7 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
       query: queryOf(req),
       ip: req.ip,
     });
-    const state: SecurityState = { request, principal: undefined, audit, access: undefined, publicInteraction, rateKey: `ip:${req.ip ?? ''}` };
+    const state: SecurityState = { request, principal: undefined, audit, access: undefined, publicInteraction, rateKey: ipRateKey(req) };
     res.locals.security = state;
     let recorded = false;
     // 'close' fires for every response, also one the client abandoned half-way.
@@ -109,7 +119,7 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
     if (!publicInteraction) res.setHeader('Cache-Control', 'no-store');
 
     const header = req.headers.authorization;
-    const ipKey = `ip:${req.ip ?? ''}`;
+    const ipKey = ipRateKey(req);
     if (header !== undefined) {
       const match = BEARER.exec(header);
       if (!match) {

@@ -2,7 +2,6 @@ import { isResourceType } from '../fhir/resource-types';
 
 /** SMART v2 permissions, in the order the scope syntax requires (`.cruds`). */
 export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
-export const PERMISSIONS: readonly Permission[] = ['c', 'r', 'u', 'd', 's'];
 
 /** Whose data a scope reaches: the patient in context, what the user may see, or the client's policy. */
 export type ScopeContext = 'patient' | 'user' | 'system';

@@ -5,13 +5,13 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config';
 import type { AppExtensions } from '../http/app';
 import type { FastPathGate } from '../http/fast-path';
-import type { ServerContext } from '../server-context';
+import type { ServerContext } from '../services/server-context';
 import type { ReferenceFilter } from '../fhir/search/search-request';
 import { AuditTrail } from './audit';
 import { AuthorizingSearchService } from './authorizing-search-service';
 import { auditService, dependenciesOf } from './authorized-resource-service';
 import { ClientRegistry } from './client-registry';
-import { authenticate, authorize } from './middleware';
+import { authenticate, authorize, ipRateKey } from './middleware';
 import { checkPatientLink } from './patient-link-token';
 import { publicLibraryFilter } from './patient-compartment';
 import { TokenBucketLimiter } from './rate-limit';
@@ -96,7 +96,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
  * middleware, which answers 429). Public reads are not audited, on either path.
  */
 export function anonymousPublicGate(publicTypes: ReadonlySet<string>, limiter: TokenBucketLimiter): FastPathGate {
-  const withinLimit = (req: IncomingMessage) => limiter.take(`ip:${req.socket.remoteAddress ?? ''}`) === undefined;
+  const withinLimit = (req: IncomingMessage) => limiter.take(ipRateKey(req)) === undefined;
   return {
     // A read of a type that can also hold patient data is checked by the middleware.
     read: (req, resourceType) => publicTypes.has(resourceType) && publicLibraryFilter(resourceType) === null && withinLimit(req),

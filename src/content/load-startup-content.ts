@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Resource, SearchParameter } from 'fhir/r4';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { ServerContext } from '../server-context';
+import type { ServerContext } from '../services/server-context';
 import { isLibraryLoaded, isOneOf, locallyEditedResources, recordLibraryLoad, recordLibraryVersions } from './library-load-record';
 import { loadResources, type LoadSummary } from './load-library';
 import { readResources, type ReadItem } from './read-resources';

@@ -1,5 +1,5 @@
 import type { SearchParameter } from 'fhir/r4';
-import type { ServerContext } from '../server-context';
+import type { ServerContext } from '../services/server-context';
 import { searchPage } from '../store/search/search-query';
 
 /** SearchParameters written through the API in earlier runs join the registry at start-up. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import cors from 'cors';
 import { pinoHttp } from 'pino-http';
-import type { ServerContext } from '../server-context';
+import type { ServerContext } from '../services/server-context';
 import type { SearchService } from '../services/search-service';
 import { FhirError } from '../fhir/fhir-error';
 import { migrationsAreApplied } from '../store/migrate';

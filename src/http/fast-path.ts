@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { SearchRequest } from '../fhir/search/search-request';
 import { ID_PATTERN, isResourceType } from '../fhir/resource-types';
-import type { ServerContext } from '../server-context';
+import type { ServerContext } from '../services/server-context';
 import { compressBody, encodingFor } from './compression';
 import { errorResponse } from './error-handler';
 import { FHIR_JSON, httpDate, versionETag } from './fhir-response';

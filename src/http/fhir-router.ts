@@ -7,7 +7,7 @@ import { ID_PATTERN } from '../fhir/resource-types';
 import { shapeRead } from '../fhir/summary';
 import { patientCompartmentFilter } from '../fhir/search/compartment';
 import { assertTemporalParameters, type Operation } from '../operations/operation';
-import type { ServerContext } from '../server-context';
+import type { ServerContext } from '../services/server-context';
 import { storedVersionText, type ResourceService, type WriteResult } from '../services/resource-service';
 import { historyBundle } from '../services/history-service';
 import { httpDate, sendJson, versionETag } from './fhir-response';

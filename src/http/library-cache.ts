@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { ID_PATTERN, isResourceType } from '../fhir/resource-types';
-import type { ServerContext } from '../server-context';
+import type { ServerContext } from '../services/server-context';
 import { LIBRARY_CHANNEL, LIBRARY_TYPES, onLibraryWrite } from '../services/library-changes';
 import { listenForChanges, type ChangeListener } from '../store/change-notifications';
 import type { FastPathGate } from './fast-path';

@@ -20,7 +20,7 @@ export interface OperationResult {
   body: Resource;
 }
 
-/** One FHIR operation ($name), defined in a file of its own under operations/. */
+/** One FHIR operation ($name), defined in a file of its own: under operations/, or workflows/ for the workflow operations. */
 export interface Operation {
   name: string;
   /** Resource types it applies to ('*' = any), and at which levels. */

@@ -7,7 +7,8 @@ import { contentChanged, nextLastUpdated, stampResource } from '../fhir/resource
 import { isResourceType, isValidId } from '../fhir/resource-types';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
 import { DuplicateResourceError, type ResourceStore, type StoredResource } from '../store/resource-store';
-import type { ResourceValidator, WriteHook } from './write-hooks';
+import { hasErrors, type ResourceValidator } from '../fhir/validation/validator';
+import type { WriteHook } from './write-hooks';
 import type { SearchService } from './search-service';
 
 export interface WriteResult {
@@ -32,7 +33,8 @@ export function storedVersionText(result: WriteResult): string {
 export interface ServiceDependencies {
   store: ResourceStore;
   extractor: IndexValueExtractor;
-  validator?: ResourceValidator;
+  /** Structural validation of one resource (base specification and profiles). */
+  validator?: Pick<ResourceValidator, 'validate'>;
   hooks?: Map<string, WriteHook[]>;
   search: SearchService;
   /**
@@ -119,7 +121,7 @@ export class ResourceService {
 
   private async assertValid(resource: Resource): Promise<void> {
     const issues = await this.validate(resource);
-    if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw FhirError.unprocessable(issues);
+    if (hasErrors(issues)) throw FhirError.unprocessable(issues);
     await this.checkReferencesAtCommit(resource);
   }
 

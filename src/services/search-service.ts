@@ -31,10 +31,6 @@ export interface SearchSettings {
   maxPageBytes?: number;
 }
 
-export interface SearchOptions {
-  strict: boolean;
-}
-
 /** Rounds of `:iterate` followed at most (stops earlier when nothing new arrives). */
 const MAX_INCLUDE_ITERATIONS = 4;
 const MAX_INCLUDED = 1000;
@@ -124,7 +120,7 @@ export class SearchService {
     const query = { resourceTypes: request.resourceTypes, filters };
     if (request.summary === 'count') {
       const total = await countMatches(store.db, query);
-      return { body: JSON.stringify(this.bundle(path, request, [], [], total, undefined, undefined, warnings)) };
+      return { body: JSON.stringify(this.bundle(path, request, total, undefined, undefined, warnings)) };
     }
     const cursor = request.cursor !== undefined ? decodeCursor(request.cursor) : undefined;
     let rows: SearchRow[];
@@ -247,8 +243,6 @@ export class SearchService {
   private bundle(
     path: string,
     request: SearchRequest,
-    _rows: SearchRow[],
-    _included: SearchRow[],
     total: number | undefined,
     next: string | undefined,
     previous: string | undefined,
@@ -275,7 +269,7 @@ export class SearchService {
     previous: string | undefined,
     warnings: OperationOutcomeIssue[],
   ): string {
-    const head = this.bundle(path, request, rows, included, total, next, previous, []);
+    const head = this.bundle(path, request, total, next, previous, []);
     const entries: string[] = [];
     const transform = (content: string): string => {
       if ((request.summary === undefined || request.summary === 'false') && request.elements === undefined) return content;

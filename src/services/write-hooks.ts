@@ -19,8 +19,3 @@ export interface WriteHook {
   /** Runs after the resource is stored, before the transaction commits. */
   afterWrite?(event: WriteEvent, service: ResourceService): Promise<void>;
 }
-
-/** Structural validation of one resource (base spec and profiles). */
-export interface ResourceValidator {
-  validate(resource: Resource, options?: { profiles?: string[] }): OperationOutcomeIssue[];
-}

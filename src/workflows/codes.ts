@@ -23,5 +23,3 @@ export const SDC_OUTPUT_RESPONSE = {
   code: 'questionnaire-response',
   display: 'Questionnaire Response',
 };
-
-export const CORE_RELATED_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Operation } from '../operations/operation';
 import type { WriteHook } from '../services/write-hooks';
-import { applyOperation } from '../operations/apply';
-import { populateOperation } from '../operations/populate';
+import { applyOperation } from './apply-operation';
+import { populateOperation } from './populate-operation';
 import { questionnaireResponseHook } from './questionnaire-response-hook';
 
 /** The care-coordinator workflows: their operations and write hooks, for server-parts.ts. */

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { startServer, type RunningServer } from '../../src/server';
+import { startServer, type RunningServer } from '../../src/app/server';
 import { startPgCluster, type PgCluster } from '../support/pg-cluster';
 
 /**

@@ -4,8 +4,8 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 /**
- * The server as a real child process (`node --import tsx src/main.ts`, or any other entry such
- * as dist/main.js), for what only a process shows: signals, exit codes, locks, logs.
+ * The server as a real child process (`node --import tsx src/app/main.ts`, or any other entry such
+ * as dist/app/main.js), for what only a process shows: signals, exit codes, locks, logs.
  */
 export interface ChildServer {
   child: ChildProcessWithoutNullStreams;
@@ -22,7 +22,7 @@ export interface ChildServer {
 }
 
 export function spawnServer(options: { env?: Record<string, string | undefined>; args?: string[]; cwd?: string } = {}): ChildServer {
-  const args = options.args ?? ['--import', 'tsx', 'src/main.ts'];
+  const args = options.args ?? ['--import', 'tsx', 'src/app/main.ts'];
   const env: Record<string, string | undefined> = {
     ...process.env,
     PORT: '0',
@@ -84,7 +84,7 @@ export function spawnServer(options: { env?: Record<string, string | undefined>;
   };
 }
 
-/** Runs a command to its end (e.g. ['--import', 'tsx', 'src/content/load-command.ts', file]): exit code and all output. */
+/** Runs a command to its end (e.g. ['--import', 'tsx', 'src/cli/load-command.ts', file]): exit code and all output. */
 export function runCommand(
   args: string[],
   env: Record<string, string | undefined> = {},

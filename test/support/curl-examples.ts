@@ -39,7 +39,7 @@ export function parseCurlExamples(lines: string[], urlPrefix: string): CurlExamp
   return examples;
 }
 
-/** The lines of a Markdown document's ```sh blocks. */
-export function shellBlockLines(markdown: string): string[] {
-  return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n'));
+/** The lines of the fenced code blocks of one language (```sh by default) of a Markdown text. */
+export function codeBlockLines(markdown: string, language = 'sh'): string[] {
+  return [...markdown.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].flatMap((m) => m[1].split('\n'));
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { ServerContext } from '../../server-context';
+import type { ServerContext } from '../../services/server-context';
 import { CdsHooksStore } from '../../store/cds-hooks-store';
 import type { CdsCard } from './card';
 import { CdsClientAuthenticator, type CdsCaller } from './client-authentication';

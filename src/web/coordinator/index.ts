@@ -1,7 +1,7 @@
 import express, { type Request, type Response } from 'express';
 import type { ServerConfig } from '../../config';
 import type { AppExtensions } from '../../http/app';
-import type { ServerContext } from '../../server-context';
+import type { ServerContext } from '../../services/server-context';
 import { contentSecurityPolicy, escapeHtml } from '../patient/layout';
 import { appBundle, styleSheet } from './bundle';
 

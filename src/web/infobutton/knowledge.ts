@@ -1,5 +1,5 @@
 import type { Bundle, DocumentReference, PlanDefinition, Resource } from 'fhir/r4';
-import type { ServerContext } from '../../server-context';
+import type { ServerContext } from '../../services/server-context';
 import { BASE } from '../../workflows/codes';
 import type { InfobuttonRequest, SearchCriterion } from './infobutton-request';
 import { publicOrigin } from '../public-origin';

@@ -1,5 +1,5 @@
 import express from 'express';
-import type { ServerContext } from '../../server-context';
+import type { ServerContext } from '../../services/server-context';
 import { atomFeed, feedHead, jsonFeed, listPage } from './feed';
 import { parseInfobuttonRequest } from './infobutton-request';
 import { findKnowledge } from './knowledge';

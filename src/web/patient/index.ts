@@ -10,7 +10,7 @@ import { TokenVerifier } from '../../auth/token-verifier';
 import { FhirError } from '../../fhir/fhir-error';
 import type { AppExtensions } from '../../http/app';
 import type { Operation } from '../../operations/operation';
-import type { ServerContext } from '../../server-context';
+import type { ServerContext } from '../../services/server-context';
 import { parseReference, readReference, searchResources } from '../../workflows/fhir-lookup';
 import { buildHandout, findHandoutDocument, type Handout } from './handout';
 import { renderHandoutMain } from './handout-page';

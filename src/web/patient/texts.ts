@@ -48,5 +48,3 @@ export const TEXTS = {
   thanksNextBody: 'If they need to know more, they will contact you. You do not need to do anything else now.',
   seePlan: 'See your plan',
 } as const;
-
-export type TextKey = keyof typeof TEXTS;

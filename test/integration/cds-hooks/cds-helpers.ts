@@ -45,7 +45,7 @@ export async function startCdsServer(env: Record<string, string> = {}, logger?: 
     const jwks = 'publicJwk' in keys ? { keys: [keys.publicJwk] } : undefined;
     const jwksUrl = 'jwksUrl' in keys ? keys.jwksUrl : undefined;
     if (server.databaseUrl !== undefined) {
-      const args = ['tsx', 'src/auth/client-command.ts', 'cds-register', '--iss', issuer];
+      const args = ['tsx', 'src/cli/client-command.ts', 'cds-register', '--iss', issuer];
       if (jwks !== undefined) {
         const file = path.join(dir, `${randomUUID()}.json`);
         writeFileSync(file, JSON.stringify(jwks));

@@ -215,7 +215,7 @@ test('feedback is stored and counted: offered, accepted, overridden, suggestions
   expect(formatReport([after], 30)).toContain(row);
   if (cds.server.databaseUrl !== undefined) {
     // The report command, on the same database.
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/web/cds-hooks/report-command.ts', '--days', '30'], { env: { ...process.env, DATABASE_URL: cds.server.databaseUrl } });
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli/cds-report-command.ts', '--days', '30'], { env: { ...process.env, DATABASE_URL: cds.server.databaseUrl } });
     expect(stdout).toContain(row);
   }
 });

@@ -16,7 +16,7 @@ function runLoad(
   env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/content/load-command.ts', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/load-command.ts', file], {
       cwd: ROOT,
       env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -38,8 +38,8 @@ test('a second server on the same directory stops at once, naming the process th
 });
 
 test.each([
-  ['client register', ['src/auth/client-command.ts', 'register', '--id', 'lock-test', '--jwks-url', 'https://example.org/jwks.json', '--scope', 'system/*.rs']],
-  ['reindex', ['src/store/reindex-command.ts', 'Patient']],
+  ['client register', ['src/cli/client-command.ts', 'register', '--id', 'lock-test', '--jwks-url', 'https://example.org/jwks.json', '--scope', 'system/*.rs']],
+  ['reindex', ['src/cli/reindex-command.ts', 'Patient']],
 ])('%s refuses with the message and exits non-zero', async (_name, args) => {
   const result = await runCommand(['--import', 'tsx', ...args], env());
   expect(result.code).not.toBe(0);
@@ -51,13 +51,13 @@ test('load into the directory refuses; load --url through the server succeeds an
   const file = path.join(dir, '..', `${path.basename(dir)}.ndjson`);
   await writeFile(file, `${JSON.stringify({ resourceType: 'Patient', id: 'lock-a', name: [{ family: 'Lockheld' }] })}\n`);
   try {
-    const direct = await runCommand(['--import', 'tsx', 'src/content/load-command.ts', file], env());
+    const direct = await runCommand(['--import', 'tsx', 'src/cli/load-command.ts', file], env());
     expect(direct.code).not.toBe(0);
     expect(direct.output).toMatch(holder());
     expect(direct.output).not.toContain('created 1');
     expect((await fetch(`http://127.0.0.1:${port}/fhir/Patient/lock-a`)).status).toBe(404);
 
-    const viaServer = await runCommand(['--import', 'tsx', 'src/content/load-command.ts', file, '--url', `http://127.0.0.1:${port}/fhir`], env());
+    const viaServer = await runCommand(['--import', 'tsx', 'src/cli/load-command.ts', file, '--url', `http://127.0.0.1:${port}/fhir`], env());
     expect(viaServer.output).toContain('created 1');
     expect(viaServer.code).toBe(0);
     const read = await fetch(`http://127.0.0.1:${port}/fhir/Patient/lock-a`);
@@ -72,7 +72,7 @@ test('after the server stops the lock is released and a command opens the direct
   server.child.kill('SIGTERM');
   expect(await server.exitCodeWithin(10_000)).toBe(0);
   expect(existsSync(path.join(dir, 'pglite.lock'))).toBe(false);
-  const list = await runCommand(['--import', 'tsx', 'src/auth/client-command.ts', 'list'], env());
+  const list = await runCommand(['--import', 'tsx', 'src/cli/client-command.ts', 'list'], env());
   expect(list.output).toContain('no clients registered');
   expect(list.code).toBe(0);
 });

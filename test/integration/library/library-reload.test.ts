@@ -161,7 +161,7 @@ test("the edited resource's file changes too: the edit is still kept and warned 
 });
 
 test('npm run load -- --replace-local-edits puts the file back; the next start-up keeps it without a warning', async () => {
-  const result = await runCommand(['--import', 'tsx', 'src/content/load-command.ts', '--replace-local-edits'], {
+  const result = await runCommand(['--import', 'tsx', 'src/cli/load-command.ts', '--replace-local-edits'], {
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '', PGLITE_DIR: path.join(work, 'db') }),
     PROFILES_DIR: path.join(work, 'profiles'),
     CONTENT_DIR: path.join(work, 'content'),

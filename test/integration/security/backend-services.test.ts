@@ -32,7 +32,7 @@ async function register(clientId: string, key: IssuerKey, scope: string, patient
   if (secure.server.engine === 'postgres') {
     const jwksFile = path.join(dir, `${clientId}.json`);
     writeFileSync(jwksFile, JSON.stringify({ keys: [key.publicJwk] }));
-    const args = ['tsx', 'src/auth/client-command.ts', 'register', '--id', clientId, '--jwks-file', jwksFile, '--scope', scope];
+    const args = ['tsx', 'src/cli/client-command.ts', 'register', '--id', clientId, '--jwks-file', jwksFile, '--scope', scope];
     if (patient !== undefined) args.push('--patient', patient);
     const { stdout } = await promisify(execFile)('npx', args, { env: { ...process.env, DATABASE_URL: secure.server.databaseUrl } });
     expect(stdout).toContain(`registered ${clientId}`);

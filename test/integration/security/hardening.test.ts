@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config';
-import { startServer } from '../../../src/server';
+import { startServer } from '../../../src/app/server';
 import { ClientRegistry } from '../../../src/auth/client-registry';
 import { startTestServer } from '../../support/test-server';
 import { json, newKey, startSecureServer, type SecureServer } from './security-helpers';

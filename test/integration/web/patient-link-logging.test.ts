@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config';
-import { startServer, type RunningServer } from '../../../src/server';
+import { startServer, type RunningServer } from '../../../src/app/server';
 import { assignment, coordinator, patient } from '../workflows/fixtures';
 import { daysFromToday, order } from './patient-fixtures';
 

@@ -37,9 +37,9 @@ import { ConfigError, loadConfig } from '../config';
 import { CdsHooksStore } from '../store/cds-hooks-store';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
-import { checkClientJwks, ClientRegistrationError, ClientRegistry } from './client-registry';
-import { parseScopes } from './scopes';
-import { tokenEndpoint } from './smart-configuration';
+import { checkClientJwks, ClientRegistrationError, ClientRegistry } from '../auth/client-registry';
+import { parseScopes } from '../auth/scopes';
+import { tokenEndpoint } from '../auth/smart-configuration';
 
 const USAGE = `Usage: npm run client -- <command> [options]
   register --id <client_id> (--jwks-file <file> | --jwks-url <url>) --scope "<scopes>" [--patient <id>] [--fhir-user <Type/id>]

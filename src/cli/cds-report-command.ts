@@ -6,11 +6,11 @@
  * Reads the configured database (DATABASE_URL, or PGLITE_DIR with the server stopped).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../config';
-import { CdsHooksStore } from '../../store/cds-hooks-store';
-import { openDatabase } from '../../store/database';
-import { migrate } from '../../store/migrate';
-import { formatReport } from './feedback-report';
+import { ConfigError, loadConfig } from '../config';
+import { CdsHooksStore } from '../store/cds-hooks-store';
+import { openDatabase } from '../store/database';
+import { migrate } from '../store/migrate';
+import { formatReport } from '../web/cds-hooks/feedback-report';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { days: { type: 'string' } }, strict: true });

@@ -8,7 +8,7 @@ import {
   parseReference,
   readReference,
   searchResources,
-} from '../workflows/fhir-lookup';
+} from './fhir-lookup';
 import {
   booleanParameter,
   identifierParameter,
@@ -17,9 +17,9 @@ import {
   resourceParameter,
   stringParameter,
   unknownParameters,
-} from '../workflows/operation-parameters';
-import { populateResponse } from '../workflows/populate-response';
-import type { Operation, OperationRequest } from './operation';
+} from './operation-parameters';
+import { populateResponse } from './populate-response';
+import type { Operation, OperationRequest } from '../operations/operation';
 
 const KNOWN = [
   'identifier',

@@ -1,9 +1,9 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
-import type { ServerConfig } from './config';
-import { loadStartupContent, logStartupLoad } from './content/load-startup-content';
-import { createRequestListener } from './http/app';
+import type { ServerConfig } from '../config';
+import { loadStartupContent, logStartupLoad } from '../content/load-startup-content';
+import { createRequestListener } from '../http/app';
 import { openRuntime } from './runtime';
 import type { ServerContext } from './server-context';
 

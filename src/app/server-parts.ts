@@ -1,17 +1,17 @@
 import type { Resource } from 'fhir/r4';
 import type { Logger } from 'pino';
-import type { ServerConfig } from './config';
-import type { ReadItem } from './content/read-resources';
-import type { AppExtensions } from './http/app';
+import type { ServerConfig } from '../config';
+import type { ReadItem } from '../content/read-resources';
+import type { AppExtensions } from '../http/app';
 import type { ContextOptions, ServerContext } from './server-context';
-import { workflowParts } from './workflows';
-import { buildSecurity } from './auth/security';
-import { createValidator } from './fhir/validation';
-import { patientPages } from './web/patient';
-import { terminologyOperations } from './operations/terminology-operations';
-import { infobuttonRouter } from './web/infobutton/router';
-import { cdsHooksRouter } from './web/cds-hooks/router';
-import { coordinatorApp } from './web/coordinator';
+import { workflowParts } from '../workflows';
+import { buildSecurity } from '../auth/security';
+import { createValidator } from '../fhir/validation';
+import { patientPages } from '../web/patient';
+import { terminologyOperations } from '../operations/terminology-operations';
+import { infobuttonRouter } from '../web/infobutton/router';
+import { cdsHooksRouter } from '../web/cds-hooks/router';
+import { coordinatorApp } from '../web/coordinator';
 
 export interface ServerParts {
   context: ContextOptions;

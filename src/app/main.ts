@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig } from '../config';
 import { tuneHeapGrowth } from './heap-growth';
 import { createLogger, startServer, type RunningServer } from './server';
 

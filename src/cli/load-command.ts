@@ -14,10 +14,10 @@ import cliProgress from 'cli-progress';
 import pino from 'pino';
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import { loadConfig } from '../config';
-import { openRuntime } from '../runtime';
-import { loadResources, type LoadSummary } from './load-library';
-import { streamResources, type ReadItem } from './read-resources';
-import { loadStartupContent, registerSearchParameters } from './load-startup-content';
+import { openRuntime } from '../app/runtime';
+import { loadResources, type LoadSummary } from '../content/load-library';
+import { streamResources, type ReadItem } from '../content/read-resources';
+import { loadStartupContent, registerSearchParameters } from '../content/load-startup-content';
 
 interface Args {
   path?: string;

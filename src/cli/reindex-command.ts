@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 import pino from 'pino';
 import { loadConfig } from '../config';
 import { isResourceType } from '../fhir/resource-types';
-import { openRuntime } from '../runtime';
+import { openRuntime } from '../app/runtime';
 import { reindex } from '../services/reindex-service';
 
 async function main(): Promise<void> {

@@ -1,39 +1,26 @@
 import type { CapabilityStatement, Resource, SearchParameter, StructureDefinition } from 'fhir/r4';
 import type { Logger } from 'pino';
-import type { ServerConfig } from './config';
-import { buildCapabilityStatement } from './fhir/capability-statement';
-import { RESOURCE_TYPES } from './fhir/resource-types';
-import { IndexValueExtractor } from './fhir/search/extract-index-values';
-import { SearchParameterRegistry } from './fhir/search/search-parameter-registry';
-import type { Operation } from './operations/operation';
-import { reindexOperation } from './operations/reindex';
-import { validateOperation } from './operations/validate';
-import { BundleService } from './services/bundle-service';
-import { ResourceService } from './services/resource-service';
-import { SearchService } from './services/search-service';
-import type { ResourceValidator, WriteHook } from './services/write-hooks';
-import type { Database } from './store/database';
-import { ResourceStore } from './store/resource-store';
+import type { ServerConfig } from '../config';
+import { buildCapabilityStatement } from '../fhir/capability-statement';
+import { RESOURCE_TYPES } from '../fhir/resource-types';
+import { IndexValueExtractor } from '../fhir/search/extract-index-values';
+import { SearchParameterRegistry } from '../fhir/search/search-parameter-registry';
+import type { Operation } from '../operations/operation';
+import { reindexOperation } from '../operations/reindex';
+import { validateOperation } from '../operations/validate';
+import { BundleService } from '../services/bundle-service';
+import { ResourceService } from '../services/resource-service';
+import { SearchService } from '../services/search-service';
+import type { ResourceValidator } from '../fhir/validation/validator';
+import type { WriteHook } from '../services/write-hooks';
+import type { Database } from '../store/database';
+import { ResourceStore } from '../store/resource-store';
+import type { ServerContext } from '../services/server-context';
 
-export interface ServerContext {
-  config: ServerConfig;
-  database: Database;
-  logger: Logger;
-  registry: SearchParameterRegistry;
-  extractor: IndexValueExtractor;
-  service: ResourceService;
-  searchService: SearchService;
-  bundleService: BundleService;
-  operations: Map<string, Operation>;
-  hooks: Map<string, WriteHook[]>;
-  /** Profiles per resource type, from profiles/ (for supportedProfile). */
-  supportedProfiles: Map<string, string[]>;
-  historySettings: { baseUrl: string; defaultCount: number; maxCount: number; maxPageBytes?: number };
-  capabilityStatement(): CapabilityStatement;
-}
+export type { ServerContext };
 
 export interface ContextOptions {
-  validator?: ResourceValidator;
+  validator?: Pick<ResourceValidator, 'validate'>;
   operations?: Operation[];
   hooks?: Map<string, WriteHook[]>;
   security?: CapabilityStatement['rest'] extends (infer R)[] | undefined ? (R extends { security?: infer S } ? S : never) : never;
@@ -129,7 +116,6 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     }
     return { status: 400, body: undefined };
   });
-  let capability: CapabilityStatement | undefined;
   return {
     config,
     database,
@@ -143,18 +129,16 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     hooks,
     supportedProfiles,
     historySettings: settings,
-    capabilityStatement: () => {
-      // Rebuilt when the registry or profiles change would be ideal; it is cheap enough per call
-      // to rebuild on demand and cache until the next change of either.
-      capability = buildCapabilityStatement({
+    // Built on each call, so that it lists the search parameters and profiles of the moment
+    // (both change as SearchParameters and StructureDefinitions are written).
+    capabilityStatement: () =>
+      buildCapabilityStatement({
         baseUrl: config.baseUrl,
         version: options.version ?? '0.1.0',
         registry,
         operations: [...operations.values()],
         supportedProfiles,
         security: options.security,
-      });
-      return capability;
-    },
+      }),
   };
 }

@@ -14,8 +14,8 @@ import { FhirError } from '../fhir/fhir-error';
 import { Terminology } from '../fhir/validation/terminology';
 import type { Expansion } from '../fhir/terminology/value-set-expander';
 import type { ResourceService } from '../services/resource-service';
-import { isReferenceMoment, orderDate } from '../workflows/action-timing';
-import { applyPlanDefinition } from '../workflows/apply-plan';
+import { isReferenceMoment, orderDate } from './action-timing';
+import { applyPlanDefinition } from './apply-plan';
 import {
   findQuestionnaire,
   latestCompletedResponse,
@@ -23,15 +23,15 @@ import {
   readReference,
   searchResources,
   splitCanonical,
-} from '../workflows/fhir-lookup';
+} from './fhir-lookup';
 import {
   parameterLocation,
   referenceParameter,
   resourceParameter,
   stringParameter,
   unknownParameters,
-} from '../workflows/operation-parameters';
-import type { Operation, OperationRequest } from './operation';
+} from './operation-parameters';
+import type { Operation, OperationRequest } from '../operations/operation';
 
 /** R4 $apply parameters, plus ours (documented below). */
 const R4_PARAMETERS = [

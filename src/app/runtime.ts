@@ -1,16 +1,16 @@
 import type { SearchParameter } from 'fhir/r4';
 import type { Logger } from 'pino';
-import type { ServerConfig } from './config';
-import { readStartupContent } from './content/load-startup-content';
-import type { ReadItem } from './content/read-resources';
-import { registerStoredSearchParameters } from './content/register-stored-search-parameters';
+import type { ServerConfig } from '../config';
+import { readStartupContent } from '../content/load-startup-content';
+import type { ReadItem } from '../content/read-resources';
+import { registerStoredSearchParameters } from '../content/register-stored-search-parameters';
 import { createServerContext, type ServerContext } from './server-context';
 import { buildServerParts, type ServerParts } from './server-parts';
-import { openDatabase } from './store/database';
-import { isPGliteDirectory } from './store/pglite-create';
-import { migrate, migrationsAreApplied } from './store/migrate';
-import { resourceTypesFingerprint } from './store/type-fingerprint';
-import { announceLibraryWrites } from './services/library-changes';
+import { openDatabase } from '../store/database';
+import { isPGliteDirectory } from '../store/pglite-create';
+import { migrate, migrationsAreApplied } from '../store/migrate';
+import { resourceTypesFingerprint } from '../store/type-fingerprint';
+import { announceLibraryWrites } from '../services/library-changes';
 
 /**
  * SearchParameters stored through another instance join this one's registry within
