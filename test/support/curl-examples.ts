@@ -16,7 +16,7 @@ const ROOT = path.join(__dirname, '../..');
 
 /**
  * The single-line `curl` commands among `lines` whose quoted URL starts with `urlPrefix`:
- * method (`-X`, else POST with `--data`), `-H` headers, the body (`--data '...'`, or
+ * method (`-X`, else POST with `--data`), `-H` headers (`--compressed` asks for compression), the body (`--data '...'`, or
  * `--data @file` read from the repository root) and the status the comment before announces.
  */
 export function parseCurlExamples(lines: string[], urlPrefix: string): CurlExample[] {
@@ -30,6 +30,7 @@ export function parseCurlExamples(lines: string[], urlPrefix: string): CurlExamp
     if (url === undefined) throw new Error(`no URL in ${line}`);
     const headers: Record<string, string> = {};
     for (const m of line.matchAll(/-H '([^:]+):\s*([^']*)'/g)) headers[m[1].toLowerCase()] = m[2];
+    if (line.includes('--compressed')) headers['accept-encoding'] = 'deflate, gzip, br';
     const file = /--data @(\S+)/.exec(line)?.[1];
     const data = file !== undefined ? readFileSync(path.join(ROOT, file), 'utf8') : /--data '([^']*)'/.exec(line)?.[1];
     const method = /-X (\w+)/.exec(line)?.[1] ?? (data !== undefined ? 'POST' : 'GET');
