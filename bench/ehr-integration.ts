@@ -1,5 +1,5 @@
 /**
- * Benchmark of the EHR-facing lookups (issue 27): the Infobutton responder (JSON and Atom) and
+ * Benchmark of the EHR-facing lookups: the Infobutton responder (JSON and Atom) and
  * ConceptMap/$translate, at 1 and 32 concurrent callers, beside the floor's answer to the
  * search underneath (`PlanDefinition?procedure=system|code`, bench/floor-server.ts): the least
  * any server must do to find the same material.

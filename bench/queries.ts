@@ -1,5 +1,5 @@
 /**
- * The benchmark's queries (issue 7), each a list of request paths that vary the id, code,
+ * The benchmark's queries, each a list of request paths that vary the id, code,
  * word or owner from one request to the next. The same paths go to our server and to the
  * floor; only the paging query differs, since each server hands out its own `next` links.
  */
@@ -127,7 +127,7 @@ export async function walkPages(target: Target, ownerList: string[]): Promise<Pa
 }
 
 /**
- * The queries of issue 7 for one library. `walks` keeps each target's page walk so that the
+ * The queries for one library. `walks` keeps each target's page walk so that the
  * page-20 query and the report use the same one.
  */
 export function benchmarkQueries(plan: LibraryPlan, walks: Map<string, PageWalk>): QueryDefinition[] {

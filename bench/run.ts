@@ -1,5 +1,5 @@
 /**
- * The benchmark suite of issue 7 (`npm run bench -- [options]`; `--help` lists them).
+ * The benchmark suite (`npm run bench -- [options]`; `--help` lists them).
  *
  * Per engine and size: generate the library (cached under bench/.data), create a fresh
  * database, start our server as a child process, ingest over HTTP, restart it to time the

@@ -25,11 +25,11 @@ export interface ServerParts {
  */
 export async function buildServerParts(config: ServerConfig, logger: Logger, items: ReadItem[]): Promise<ServerParts> {
   const conformance: Resource[] = items.map((i) => i.resource).filter((r): r is Resource => r !== undefined);
-  // Validation on every write (issue 4): base R4 and our profiles from profiles/ (+ content's code systems).
+  // Validation on every write: base R4 and our profiles from profiles/ (+ content's code systems).
   const validator = createValidator(conformance);
-  // Care-coordinator workflows (issue 6): $apply, $populate, the QuestionnaireResponse hook.
+  // Care-coordinator workflows: $apply, $populate, the QuestionnaireResponse hook.
   const workflows = workflowParts({ logger, baseUrl: () => config.baseUrl });
-  // Security (issue 8): SMART authorization, audit trail, rate limit; nothing with AUTH=off.
+  // Security: SMART authorization, audit trail, rate limit; nothing with AUTH=off.
   const security = buildSecurity(config, logger);
   // Patient pages: the handout page and PDF, /my/plan, /my/questionnaire, Task/$patient-link.
   const patient = patientPages(config);
