@@ -53,7 +53,8 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
         audience: () => ctx.config.baseUrl,
         clockSkewSeconds: config.authClockSkewSeconds,
         maxLifetimeSeconds: config.authMaxTokenLifetimeSeconds,
-        builtin: config.authBuiltinServer ? { issuer: authBaseUrl(config.baseUrl), keys } : undefined,
+        // Patient links are signed by this server whichever authorization server issues the other tokens.
+        builtin: { issuer: authBaseUrl(config.baseUrl), keys, linksOnly: !config.authBuiltinServer },
         external:
           config.authIssuer !== undefined ? { issuer: config.authIssuer, jwksUrl: config.authJwksUrl, jwksFile: config.authJwksFile } : undefined,
       });

@@ -20,8 +20,12 @@ export interface TokenVerifierOptions {
   /** The expected `aud`: our FHIR base URL (read at each check). */
   audience: () => string;
   clockSkewSeconds: number;
-  /** Tokens of the built-in token endpoint. */
-  builtin: { issuer: string; keys: SigningKeys } | undefined;
+  /**
+   * Tokens this server signs itself: those of the built-in token endpoint and patient links.
+   * `linksOnly` (the built-in endpoint off): only patient links, which the server makes whatever
+   * authorization server the rest of its clients use.
+   */
+  builtin: { issuer: string; keys: SigningKeys; linksOnly?: boolean } | undefined;
   /** Tokens of an external authorization server, verified against its JWKS. */
   external: { issuer: string; jwksUrl: string | undefined; jwksFile: string | undefined } | undefined;
   /** Longest lifetime (exp - iat) accepted from the external issuer, in seconds (the built-in endpoint's is TOKEN_LIFETIME_SECONDS). */
@@ -112,6 +116,9 @@ export class TokenVerifier {
     }
     const scopeClaim = payload.scope ?? payload.scp;
     const scope = typeof scopeClaim === 'string' ? scopeClaim : Array.isArray(scopeClaim) ? scopeClaim.filter((s): s is string => typeof s === 'string') : undefined;
+    if (issuer === this.options.builtin?.issuer && this.options.builtin.linksOnly && stringClaim(payload, PATIENT_LINK_TASK_CLAIM) === undefined) {
+      throw invalid('the built-in token endpoint is off (AUTH_BUILTIN_SERVER=off): this server accepts its own tokens for patient links only');
+    }
     const clientId = stringClaim(payload, 'client_id') ?? stringClaim(payload, 'azp') ?? stringClaim(payload, 'sub');
     if (clientId === undefined) throw invalid('the access token names no client (client_id, azp or sub)');
     return {
