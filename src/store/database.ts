@@ -64,6 +64,10 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     // A broken idle connection must not crash the process: the pool drops it and the
     // next request opens a fresh one, which is how the server recovers from an outage.
     created.on('error', (error) => options.onPoolError?.(error));
+    // pg-pool listens for errors of idle connections only: a connection in use that the server
+    // or a pooler drops (PgBouncer's "server conn crashed") would otherwise emit an unhandled
+    // 'error' and end the process. Its statement fails with that error and the caller answers it.
+    created.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
     return created;
   };
   const pool = openPool(connectionString, 5_000);

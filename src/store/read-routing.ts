@@ -242,10 +242,48 @@ export class ReadRouter {
         this.markDown(target);
       }
     }
-    const client = await this.primary.pool.connect();
-    if (scope) scope.pool = this.primary.name;
-    return { client, run: client.query(text, values) };
+    if (scope === undefined || !scope.readOnly || this.replicas.length === 0 || !isReadOnlyStatement(text)) {
+      const client = await this.primary.pool.connect();
+      if (scope) scope.pool = this.primary.name;
+      return { client, run: client.query(text, values) };
+    }
+    // A read sent to the primary: when the primary turns out to be gone (before the health
+    // check has noticed), the replicas are the only copy that answers.
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.primary.pool.connect();
+      const result = await client.query(text, values);
+      scope.pool = this.primary.name;
+      return { client, run: Promise.resolve(result) };
+    } catch (error) {
+      if (!isPrimaryGone(error)) {
+        if (client !== undefined) return { client, run: Promise.reject(error) };
+        throw error;
+      }
+      client?.release(true);
+      for (const replica of this.replicas.filter((r) => r.up)) {
+        let fallback: pg.PoolClient | undefined;
+        try {
+          fallback = await replica.pool.connect();
+          const result = await fallback.query(text, values);
+          scope.pool = replica.name;
+          return { client: fallback, run: Promise.resolve(result) };
+        } catch (replicaError) {
+          fallback?.release(true);
+          if (!isConnectionFailure(replicaError)) throw replicaError;
+          this.markDown(replica);
+        }
+      }
+      throw error;
+    }
   }
+}
+
+/** The primary cannot be reached, directly or through a pooler (PgBouncer answers with a message of its own). */
+function isPrimaryGone(error: unknown): boolean {
+  if (isConnectionFailure(error)) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /pgbouncer cannot connect to server|server login has been failing|server conn crashed|Connection terminated/i.test(message);
 }
 
 /**
