@@ -8,7 +8,7 @@
 import type { Task } from 'fhir/r4';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server';
-import { answerWithKeyboard, artifactPath, axeContext, axeViolations, collectCspErrors, describeInBrowser, launchBrowser } from './browser-support';
+import { answerWithKeyboard, artifactPath, axeContext, axeViolations, collectCspErrors, launchBrowser } from './browser-support';
 import { expectedOrder, seedManyPatients, seedWorklist, type SeededPatient } from './coordinator-fixtures';
 import { daysFromToday } from '../integration/web/patient-fixtures';
 
@@ -36,7 +36,7 @@ async function readTask(id: string): Promise<Task> {
   return (await server.fetch(`/Task/${id}`)).body as Task;
 }
 
-describeInBrowser('the coordinator app in Chromium (AUTH=off)', () => {
+describe('the coordinator app in Chromium (AUTH=off)', () => {
   beforeAll(async () => {
     server = await startTestServer({ env: { LOAD_CONTENT: 'true' } });
     seeded = await seedWorklist(server, 30);

@@ -11,7 +11,7 @@ import type { Task } from 'fhir/r4';
 import type { Browser, Page } from 'playwright-core';
 import { BASE_URL, startSecureServer, type SecureServer } from '../integration/security/security-helpers';
 import { coordinator, create } from '../integration/workflows/fixtures';
-import { artifactPath, axeContext, axeViolations, collectCspErrors, describeInBrowser, launchBrowser } from './browser-support';
+import { artifactPath, axeContext, axeViolations, collectCspErrors, launchBrowser } from './browser-support';
 import { seedWorklist, type SeededPatient } from './coordinator-fixtures';
 import { startOidcIssuer, type OidcIssuer } from './oidc-issuer';
 
@@ -41,7 +41,7 @@ async function signIn(page: Page, login: string): Promise<void> {
   await page.locator('#worklist').waitFor({ timeout: 30_000 });
 }
 
-describeInBrowser('the coordinator app signed in with SMART at an OpenID provider', () => {
+describe('the coordinator app signed in with SMART at an OpenID provider', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'coordinator-oidc-'));
     issuer = await startOidcIssuer();

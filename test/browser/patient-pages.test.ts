@@ -9,7 +9,7 @@ import { parseHandoutHtml } from '../../src/web/patient/handout';
 import { pdfText } from '../support/pdf-text';
 import { startSecureServer, type SecureServer } from '../integration/security/security-helpers';
 import { createPatientCase, makeLink } from '../integration/web/patient-fixtures';
-import { artifactPath, axeContext, axeViolations, collectCspErrors, describeInBrowser, launchBrowser, phoneLayout, trackWeight } from './browser-support';
+import { artifactPath, axeContext, axeViolations, collectCspErrors, launchBrowser, phoneLayout, trackWeight } from './browser-support';
 
 let secure: SecureServer;
 let browser: Browser;
@@ -22,7 +22,7 @@ function onThisServer(link: string): string {
   return `${origin}${url.pathname}${url.hash}`;
 }
 
-describeInBrowser('patient pages in Chromium', () => {
+describe('patient pages in Chromium', () => {
   beforeAll(async () => {
     secure = await startSecureServer();
     origin = secure.server.origin;

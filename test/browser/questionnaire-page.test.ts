@@ -8,7 +8,7 @@ import type { QuestionnaireResponse, Task } from 'fhir/r4';
 import type { Browser, Page } from 'playwright-core';
 import { startSecureServer, type SecureServer } from '../integration/security/security-helpers';
 import { createPatientCase, makeLink } from '../integration/web/patient-fixtures';
-import { answerWithKeyboard, artifactPath, axeContext, axeViolations, collectCspErrors, describeInBrowser, launchBrowser, phoneLayout } from './browser-support';
+import { answerWithKeyboard, artifactPath, axeContext, axeViolations, collectCspErrors, launchBrowser, phoneLayout } from './browser-support';
 
 const WORKFLOW_TASK = 'https://patient-education.dev/fhir/CodeSystem/workflow-task';
 const PREOP_ANSWER = 'https://patient-education.dev/fhir/CodeSystem/preop-answer';
@@ -29,7 +29,7 @@ async function openForm(page: Page, taskId: string): Promise<void> {
   await page.locator('#form-actions').waitFor({ state: 'visible', timeout: 30_000 });
 }
 
-describeInBrowser('the questionnaire page in Chromium', () => {
+describe('the questionnaire page in Chromium', () => {
   beforeAll(async () => {
     secure = await startSecureServer();
     origin = secure.server.origin;

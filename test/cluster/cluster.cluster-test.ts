@@ -104,6 +104,27 @@ test('a write through instance A is read at once through instance B', async () =
   expect(read.body.name[0].family).toBe('Across');
 });
 
+test('a ConceptMap written through instance A translates on instance B within the replica lag bound, and its deletion too', async () => {
+  const translate = async () => {
+    const res = await call(b, '/ConceptMap/$translate?system=https://hospital.example.org/order-codes&code=SPINE-CLUSTER', { client: 'reader-cm' });
+    expect(res.status).toBe(200);
+    return res.body.parameter.find((p: { name: string }) => p.name === 'result').valueBoolean as boolean;
+  };
+  expect(await translate()).toBe(false);
+  const map = {
+    resourceType: 'ConceptMap',
+    url: 'https://hospital.example.org/fhir/ConceptMap/cluster-codes',
+    status: 'active',
+    group: [{ source: 'https://hospital.example.org/order-codes', target: 'http://www.ama-assn.org/go/cpt', element: [{ code: 'SPINE-CLUSTER', target: [{ code: '63047', equivalence: 'equivalent' }] }] }],
+  };
+  const created = await call(a, '/ConceptMap', { method: 'POST', body: JSON.stringify(map), client: 'writer-cm' });
+  expect(created.status).toBe(201);
+  // B reads from the replica: what A wrote arrives there within REPLICA_MAX_LAG_MS (docs/scaling.md).
+  await eventually('B to translate the site code', async () => ((await translate()) ? true : undefined), MAX_LAG_MS);
+  expect((await call(a, `/ConceptMap/${created.body.id}`, { method: 'DELETE', client: 'writer-cm' })).status).toBeLessThan(300);
+  await eventually('B to stop translating it', async () => ((await translate()) ? undefined : true), MAX_LAG_MS);
+});
+
 test('a SearchParameter stored through instance A is used by instance B within SHARED_STATE_REFRESH_MS', async () => {
   const strict = { headers: { prefer: 'handling=strict' }, client: 'reader-sp' };
   expect((await call(b, '/Patient?nickname-cluster=Al', strict)).status).toBe(400);
