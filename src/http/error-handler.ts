@@ -3,11 +3,10 @@ import type { Logger } from 'pino';
 import { FhirError } from '../fhir/fhir-error';
 import { issue, operationOutcome } from '../fhir/operation-outcome';
 import { FHIR_JSON } from './fhir-response';
+import { POOLER_UNAVAILABLE } from '../store/read-routing';
 
 /** Postgres error codes that mean "the database is not there" (connection, shutdown). */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
-/** What PgBouncer answers when it cannot reach the database behind it (a primary restart, a failover). */
-const POOLER_UNAVAILABLE = /pgbouncer cannot connect to server|server login has been failing|server conn crashed|query_wait_timeout/i;
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

@@ -279,11 +279,14 @@ export class ReadRouter {
   }
 }
 
-/** The primary cannot be reached, directly or through a pooler (PgBouncer answers with a message of its own). */
+/** What PgBouncer answers when it cannot reach the database behind it (a primary restart, a failover). */
+export const POOLER_UNAVAILABLE = /pgbouncer cannot connect to server|server login has been failing|server conn crashed|query_wait_timeout/i;
+
+/** The primary cannot be reached, directly or through a pooler. */
 function isPrimaryGone(error: unknown): boolean {
   if (isConnectionFailure(error)) return true;
   const message = error instanceof Error ? error.message : '';
-  return /pgbouncer cannot connect to server|server login has been failing|server conn crashed|Connection terminated/i.test(message);
+  return POOLER_UNAVAILABLE.test(message) || /Connection terminated/i.test(message);
 }
 
 /**
