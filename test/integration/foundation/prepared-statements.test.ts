@@ -2,7 +2,7 @@ import { CompiledQuery, sql } from 'kysely';
 import { ENGINE, startTestServer, type TestServer } from '../../support/test-server';
 
 /**
- * On PostgreSQL the pool sends queries as named prepared statements (src/store/prepared-statements.ts):
+ * On PostgreSQL the database dialect sends queries as named prepared statements (src/store/named-statement-dialect.ts):
  * each query shape is parsed once per connection and may keep a generic plan. One pooled
  * connection here, so the statements the HTTP requests prepared are visible to the test's query.
  * PGlite runs in-process and every statement goes unnamed: the same searches must answer the
