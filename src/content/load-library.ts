@@ -11,7 +11,7 @@ export interface LoadSummary {
   rejected: { source: string; reason: string }[];
 }
 
-/** Resources written per transaction when loading (one statement per table each, see WriteBuffer). */
+/** Resources written per transaction when loading (the store holds a transaction's writes back and writes them a statement per table). */
 const CHUNK = 500;
 
 type Outcome = 'created' | 'updated' | 'unchanged';
@@ -45,18 +45,16 @@ async function writeChunk(service: ResourceService, items: { source: string; res
       await tx.store.lockForUpdate(
         items.flatMap(({ resource: r }) => (r.id !== undefined && isValidId(r.id) ? [{ resourceType: r.resourceType, id: r.id }] : [])),
       );
-      const buffer = tx.store.writeBuffer;
       const outcomes: (Outcome | { rejected: string })[] = [];
       for (const item of items) {
-        const writes = buffer?.writes ?? 0;
+        const writes = tx.store.writeCount();
         try {
           outcomes.push(await writeOne(tx, item.resource));
         } catch (error) {
-          if (!(error instanceof FhirError) || (buffer?.writes ?? 0) !== writes) throw new WroteBeforeFailing();
+          if (!(error instanceof FhirError) || tx.store.writeCount() !== writes) throw new WroteBeforeFailing();
           outcomes.push({ rejected: reasonOf(error) });
         }
       }
-      await tx.store.flush();
       return outcomes;
     });
   } catch {

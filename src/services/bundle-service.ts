@@ -5,7 +5,7 @@ import { asResource } from '../fhir/resource-body';
 import { informationOutcome } from '../fhir/operation-outcome';
 import { collectReferences } from '../fhir/references';
 import { isValidId } from '../fhir/resource-types';
-import { FlushConflictError } from '../store/write-buffer';
+import { CreatedMeanwhileError } from '../store/resource-store';
 import { storedVersionText, type ResourceService, type ReturnPreference, type WriteResult } from './resource-service';
 
 export interface BundleSettings {
@@ -120,7 +120,7 @@ export class BundleService {
     const responses: BundleEntry[] = new Array(entries.length);
     await service.bufferedTransaction(async (tx) => {
       const located = (index: number, error: unknown): unknown => {
-        if (error instanceof FlushConflictError) {
+        if (error instanceof CreatedMeanwhileError) {
           const [row] = error.rows;
           return fail(row.tag ?? index, FhirError.conflict(`${row.resourceType}/${row.id} was created by another request meanwhile; retry`));
         }
@@ -152,10 +152,9 @@ export class BundleService {
         .sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)
         .map((e) => ({ ...e, url: rewriteUrl(e.url, ids), resource: rewriteReferences(e.resource, ids), ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids) }));
       await tx.store.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
-      const buffer = tx.store.writeBuffer;
       for (const entry of ordered) {
         const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
-        if (buffer) buffer.tag = entry.index;
+        tx.store.writer = entry.index;
         try {
           responses[entry.index] = await this.execute(tx, entry, assigned?.split('/')[1], returned);
         } catch (error) {

@@ -74,13 +74,13 @@ export class ResourceService {
 
   /**
    * A transaction whose writes are held back and written in multi-row statements (see
-   * ResourceStore.withWriteBuffer), flushed before anything reads what they change and at the
+   * ResourceStore.holdingWritesBack), flushed before anything reads what they change and at the
    * end, before the commit. For many writes in one transaction (a transaction Bundle, a load).
    */
   async bufferedTransaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
     if (this.deps.store.isTransaction) return work(this);
     return this.deps.store.transaction(async (store) => {
-      const buffered = store.withWriteBuffer();
+      const buffered = store.holdingWritesBack();
       const result = await work(new ResourceService({ ...this.deps, store: buffered }));
       await buffered.flush();
       return result;
@@ -134,7 +134,7 @@ export class ResourceService {
    */
   private async checkReferencesAtCommit(resource: Resource): Promise<void> {
     if (!this.deps.referentialIntegrity) return;
-    const entry = this.deps.store.writeBuffer?.tag;
+    const entry = this.deps.store.writer;
     const prefix = entry === undefined ? '' : `Bundle.entry[${entry}].`;
     const local = collectReferences(resource).flatMap((found) => {
       const target = localReference(found.reference);
@@ -142,7 +142,7 @@ export class ResourceService {
     });
     if (local.length === 0) return;
     const store = this.deps.store;
-    const pending = store.writeBuffer === undefined ? await store.missingResources(local) : local;
+    const pending = store.holdsWritesBack ? local : await store.missingResources(local);
     if (pending.length === 0) return;
     const batch = referencesAtCommit.get(store.db);
     if (batch) {

@@ -3,7 +3,6 @@ import { FhirError } from '../fhir/fhir-error';
 import { operationOutcome } from '../fhir/operation-outcome';
 import { decodeCursor, encodeCursor } from '../fhir/search/cursor';
 import { parseSearchRequest, type ParseOptions } from '../fhir/search/parse-search-request';
-import { matchesReferenceFilter } from '../fhir/search/reference-match';
 import type { Filter, IncludeRequest, SearchRequest } from '../fhir/search/search-request';
 import type { SearchParameterRegistry } from '../fhir/search/search-parameter-registry';
 import { typesReadBy } from '../fhir/search/types-read';
@@ -70,41 +69,20 @@ export class SearchService {
     const params = [...new URLSearchParams(criteria.replace(/^\?/, ''))];
     if (params.length === 0) throw FhirError.badRequest('Conditional criteria must not be empty');
     const { request } = this.parse([resourceType], params, true);
-    await store.flush(); // a buffered transaction's held writes must be visible to the search
+    const db = await store.reader();
     const filters = await expandTokenFilters(store, this, request.filters);
-    const rows = await searchPage(store.db, { resourceTypes: [resourceType], filters, sort: [], limit: 2 });
+    const rows = await searchPage(db, { resourceTypes: [resourceType], filters, sort: [], limit: 2 });
     return rows.map((r) => r.id);
   }
 
-  /**
-   * Every live resource of a type whose reference parameter names a target: what the search
-   * `<type>?<param>=<reference>` finds, without flushing a buffered transaction. The resources
-   * the buffer has changed are matched on their new index values, the others in the database;
-   * a write hook that looks up a few related resources after each write of a Bundle keeps the
-   * Bundle's writes together this way (a flush per entry cost half of a bulk load's time).
-   */
+  /** Every live resource of a type whose reference parameter names a target: what the search `<type>?<param>=<reference>` finds (ResourceStore.findReferencing). */
   async findReferencing(store: ResourceStore, resourceType: string, param: string, reference: string): Promise<string[]> {
     const { request } = this.parse([resourceType], [[param, reference]], true);
     const [filter] = request.filters;
     if (request.filters.length !== 1 || filter.kind !== 'reference') {
       throw new Error(`${resourceType}?${param}=${reference} is not a search by one reference`);
     }
-    const found: string[] = [];
-    const pageSize = 200;
-    let after: { keys: string[]; backwards: boolean } | undefined;
-    do {
-      const rows = await searchPage(store.db, { resourceTypes: [resourceType], filters: [filter], sort: [], limit: pageSize + 1, after });
-      const page = rows.slice(0, pageSize);
-      for (const row of page) if (!store.holdsChangeOf(resourceType, row.id)) found.push(row.content);
-      after = rows.length > pageSize ? { keys: page[page.length - 1].keys, backwards: false } : undefined;
-    } while (after !== undefined);
-    // Only the buffered rows that refer to the target are tested (when every value names one).
-    const targets = filter.values.every((v) => v.targetType !== undefined && v.id !== undefined)
-      ? filter.values.map((v) => `${v.targetType}/${v.id}`)
-      : undefined;
-    const held = store.heldMatching(resourceType, (index) => matchesReferenceFilter(index.reference, filter), targets);
-    for (const row of held) found.push(row.content);
-    return found;
+    return await store.findReferencing(resourceType, filter);
   }
 
   /** Full search: returns the searchset Bundle text. `path` is e.g. `Task` or `` (all types). */
@@ -114,12 +92,11 @@ export class SearchService {
     request: SearchRequest,
     warnings: OperationOutcomeIssue[],
   ): Promise<SearchResult> {
-    // A buffered transaction's held writes must be visible to the search.
-    await store.flushBeforeReading(typesReadBy(request));
+    const db = await store.reader(typesReadBy(request));
     const filters = await expandTokenFilters(store, this, request.filters);
     const query = { resourceTypes: request.resourceTypes, filters };
     if (request.summary === 'count') {
-      const total = await countMatches(store.db, query);
+      const total = await countMatches(db, query);
       return { body: JSON.stringify(this.bundle(path, request, total, undefined, undefined, warnings)) };
     }
     const cursor = request.cursor !== undefined ? decodeCursor(request.cursor) : undefined;
@@ -131,8 +108,8 @@ export class SearchService {
     let includedWithPage: IncludedRow[] | undefined;
     try {
       const pageQuery = { ...query, sort: request.sort, limit: request.count + 1, after: cursor, maxBytes: this.settings.maxPageBytes };
-      if (withPage === undefined) ({ rows, cut } = await searchPageWithin(store.db, pageQuery));
-      else ({ rows, cut, included: includedWithPage } = await searchPageAndIncluded(store.db, pageQuery, withPage));
+      if (withPage === undefined) ({ rows, cut } = await searchPageWithin(db, pageQuery));
+      else ({ rows, cut, included: includedWithPage } = await searchPageAndIncluded(db, pageQuery, withPage));
     } catch (error) {
       if (error instanceof RangeError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
       throw error;
@@ -144,7 +121,7 @@ export class SearchService {
       else rows = rows.slice(0, request.count);
     }
     let total: number | undefined;
-    if (request.total === 'accurate' || request.total === 'estimate') total = await countMatches(store.db, query);
+    if (request.total === 'accurate' || request.total === 'estimate') total = await countMatches(db, query);
     else if (request.total === undefined && cursor === undefined && !hasMore) total = rows.length;
 
     // Read with the page (the references of its shown rows only): each once, none that is a match.
