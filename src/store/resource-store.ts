@@ -83,6 +83,9 @@ const readQuery = (db: Kysely<DatabaseSchema>, resourceType: string, id: string)
  * what is held of those types first. Callers never see the buffer.
  */
 export class ResourceStore {
+  /** What readOnce has read (a store that holds writes back). */
+  private readonly memo = new Map<string, { written: number; value: unknown }>();
+
   constructor(
     readonly db: Kysely<DatabaseSchema>,
     private readonly inTransaction = false,
@@ -117,8 +120,6 @@ export class ResourceStore {
     if (!this.buffer) return 0;
     return resourceType === undefined ? this.buffer.writes : this.buffer.writesOf(resourceType);
   }
-
-  private readonly memo = new Map<string, { written: number; value: unknown }>();
 
   /**
    * A read whose answer depends only on resources of one type, done once for as long as this
