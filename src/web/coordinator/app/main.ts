@@ -75,7 +75,7 @@ async function worklist(): Promise<void> {
   const pageNumber = Math.max(1, Number(query.get('n')) || 1);
   const { codes } = await libraryPlans();
   const day = today();
-  const tiers = worklistTiers({ codes, from, to, status: wanted, today: day });
+  const tiers = worklistTiers({ codes, from, to, status: wanted, today: day, searchesTasks: session.searchesTasks });
   let page: WorklistPage = { rows: [], next: undefined, total: 0 };
   if (codes.length > 0 && cursor.tier < tiers.length) {
     page = await loadPage(tiers, cursor, (searches) => session.api.searches(searches), wanted, (link) => session.api.url(link).replace(/^.*?\/fhir\//, ''), day);

@@ -24,11 +24,13 @@ export interface WorklistFilter {
   /** A questionnaire status, or '' for all. */
   status: AssignmentStatus | '';
   today: string;
+  /** False when the caller may not search Tasks: one tier by procedure date, no `_has`. */
+  searchesTasks: boolean;
 }
 
-/** One tier of the worklist: the orders of one need rank (0 overdue, 1 open concerns, 2 the rest), a search of their own. */
+/** One tier of the worklist: the orders of one need rank (0 overdue, 1 open concerns, 2 the rest; undefined: all), a search of their own. */
 export interface Tier {
-  rank: number;
+  rank: number | undefined;
   query: string;
 }
 
@@ -38,14 +40,16 @@ export interface Tier {
  * `_has` narrows a tier to orders with such a Task; whether a row belongs to the tier (an order
  * can have an overdue Task that is not its current assignment) is decided on its Tasks, which
  * `_revinclude` brings along, so every order is shown once, in the first tier it belongs to.
- * The status filter picks the tiers and adds the Task status to the `_has` filter.
+ * The status filter picks the tiers and adds the Task status to the `_has` filter. A caller
+ * that may not search Tasks gets one search by procedure date (Tasks it cannot read are left
+ * out of the Bundle anyway).
  */
 export function worklistTiers(filter: WorklistFilter): Tier[] {
   const base = (): URLSearchParams => {
     const params = new URLSearchParams({ code: filter.codes.map((c) => c.replace(/,/g, '\\,')).join(','), status: 'active' });
     params.append('occurrence', `ge${filter.from}`);
     if (filter.to !== '') params.append('occurrence', `le${filter.to}`);
-    const assignmentStatus = filter.status === '' ? undefined : ASSIGNMENT_TASK_STATUS[filter.status];
+    const assignmentStatus = filter.status === '' || !filter.searchesTasks ? undefined : ASSIGNMENT_TASK_STATUS[filter.status];
     if (assignmentStatus !== undefined) {
       params.append('_has:Task:based-on:code', 'complete-questionnaire');
       params.append('_has:Task:based-on:status', assignmentStatus);
@@ -60,6 +64,7 @@ export function worklistTiers(filter: WorklistFilter): Tier[] {
     params.append('_revinclude', 'Task:based-on');
     return `ServiceRequest?${params.toString()}`;
   };
+  if (!filter.searchesTasks) return [{ rank: undefined, query: finish(base(), filter.status === '') }];
   const overdue = base();
   overdue.append('_has:Task:based-on:period', `eb${filter.today}`);
   if (filter.status === '') {
@@ -150,9 +155,9 @@ export function assemblePage(tiers: Tier[], cursor: Cursor, bundles: Bundle[], s
     const tierIndex = cursor.tier + i;
     const tier = tiers[tierIndex];
     const bundle = bundles[i];
-    if (tier.rank === 2 && status === '' && bundle.total !== undefined) total = bundle.total;
+    if (tier.rank !== 0 && tier.rank !== 1 && status === '' && bundle.total !== undefined) total = bundle.total;
     if (next !== undefined) continue;
-    const candidates = rowsOf(bundle, today).filter((r) => needRank(r) === tier.rank && (status === '' || r.status === status));
+    const candidates = rowsOf(bundle, today).filter((r) => (tier.rank === undefined || needRank(r) === tier.rank) && (status === '' || r.status === status));
     const skip = i === 0 ? cursor.skip : 0;
     const take = candidates.slice(skip, skip + room - rows.length);
     rows.push(...take);
