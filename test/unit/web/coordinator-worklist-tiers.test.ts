@@ -29,6 +29,7 @@ describe('the worklist tiers', () => {
     const [overdue, concerns, rest] = tiers.map((t) => new URLSearchParams(t.query.split('?')[1]));
     expect(overdue.getAll('_has:Task:based-on:period')).toEqual([`eb${TODAY}`]);
     expect(overdue.getAll('_has:Task:based-on:status')).toEqual(['requested,in-progress']);
+    expect(overdue.getAll('_has:Task:based-on:code')).toEqual([]);
     expect(concerns.getAll('_has:Task:based-on:code')).toEqual(['review-preop-concern']);
     expect(rest.get('_total')).toBe('accurate');
     for (const p of [overdue, concerns, rest]) {

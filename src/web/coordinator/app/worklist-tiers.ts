@@ -67,10 +67,9 @@ export function worklistTiers(filter: WorklistFilter): Tier[] {
   if (!filter.searchesTasks) return [{ rank: undefined, query: finish(base(), filter.status === '') }];
   const overdue = base();
   overdue.append('_has:Task:based-on:period', `eb${filter.today}`);
-  if (filter.status === '') {
-    overdue.append('_has:Task:based-on:code', 'complete-questionnaire');
-    overdue.append('_has:Task:based-on:status', ASSIGNMENT_TASK_STATUS.overdue!);
-  }
+  // Not the code as well: each _has is a subquery of its own, and an open Task past its end
+  // that is not an assignment is rare (the row's own Tasks decide anyway).
+  if (filter.status === '') overdue.append('_has:Task:based-on:status', ASSIGNMENT_TASK_STATUS.overdue!);
   const concerns = base();
   concerns.append('_has:Task:based-on:code', 'review-preop-concern');
   concerns.append('_has:Task:based-on:status', OPEN_TASK);
