@@ -314,6 +314,8 @@ describe('the coordinator app in Chromium (AUTH=off)', () => {
       await page.click('a[rel=next]');
       await page.waitForFunction(`!document.body.hasAttribute('aria-busy') && document.querySelector('#worklist tbody th')?.textContent !== ${JSON.stringify(first)} && /page ${n}/.test(document.querySelector('#worklist-count').textContent)`);
       shown.push(...(await names()));
+      // Keyboard and screen-reader users start the new page at its heading.
+      expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('page-title');
     }
     expect(await page.locator('a[rel=next]').count()).toBe(0);
     expect(shown).toEqual(expected);
