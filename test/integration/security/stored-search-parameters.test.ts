@@ -68,6 +68,7 @@ test('SearchParameters stored before the current rules are not registered at sta
       expect(log.text()).toContain('SearchParameter/old-task-patient');
       expect(log.text()).toContain('SearchParameter/old-overlong');
       // Task.patient keeps its R4 meaning (Task.for): a Task written now is found by its patient, not its owner.
+      for (const id of ['p1', 'p2']) expect((await second.fetch(`/Patient/${id}`, { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id }) })).status).toBe(201);
       const task = await second.fetch('/Task', {
         method: 'POST',
         body: JSON.stringify({ resourceType: 'Task', status: 'requested', intent: 'order', for: { reference: 'Patient/p1' }, owner: { reference: 'Patient/p2' } }),
