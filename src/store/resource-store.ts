@@ -35,8 +35,8 @@ export interface HistoryQuery {
   before?: { lastUpdated: string; resourceType: string; id: string; versionId: number };
   count: number;
   /**
-   * Bytes of content the rows may carry: a row whose predecessors (newest first) already hold
-   * this many comes without content and marked pastBudget (the first row always has its content).
+   * Bytes of content the rows may carry: a row that would take the total (newest first) past
+   * this comes without content and marked pastBudget (the first row always has its content).
    */
   maxBytes?: number;
 }
@@ -383,14 +383,15 @@ export class ResourceStore {
     }
     const page = q.orderBy('last_updated', 'desc').orderBy('resource_type', 'desc').orderBy('id', 'desc').orderBy('version_id', 'desc').limit(query.count);
     if (query.maxBytes === undefined) return (await page.execute()).map(toHistoryRow);
-    // Within the byte budget: a row's content only while the contents before it (in page order)
-    // fit; octet_length reads the stored size without reading or decompressing the content.
+    // Within the byte budget: a row's content only while the contents up to it (in page order)
+    // fit, the first row always; octet_length reads the stored size without reading or
+    // decompressing the content.
     const order = sql`h.last_updated desc, h.resource_type desc, h.id desc, h.version_id desc`;
-    const preceding = sql`coalesce(sum(octet_length(h.content)) over (order by ${order} rows between unbounded preceding and 1 preceding), 0)`;
+    const upTo = (frame: string) => sql`coalesce(sum(octet_length(h.content)) over (order by ${order} rows between unbounded preceding and ${sql.raw(frame)}), 0)`;
+    const within = sql`(${upTo('1 preceding')} = 0 or ${upTo('current row')} <= ${query.maxBytes})`;
     const rows = await sql<{ resource_type: string; id: string; version_id: number; method: string; content: string | null; last_updated: string; past_budget: boolean }>`
       select h.resource_type, h.id, h.version_id, h.method, h.last_updated,
-        case when ${preceding} < ${query.maxBytes} then h.content end as content,
-        ${preceding} >= ${query.maxBytes} as past_budget
+        case when ${within} then h.content end as content, not ${within} as past_budget
       from (${page}) h order by ${order}`.execute(this.db);
     return rows.rows.map(toHistoryRow);
   }

@@ -8,6 +8,8 @@ import { BASE_URL, json, refs, startSecureServer, type SecureServer } from './se
 type Client = ReturnType<SecureServer['as']>;
 
 const MIB = 1024 * 1024;
+/** The longest FHIR string is 1 MB (1,048,576 characters): a note of a million. */
+const MB = 1_000_000;
 const CAP_MB = 10;
 const PAGE_BYTES = 2 * MIB;
 /** A JSON answer is the stored resources plus its own framing (fullUrl, search, links): a few KB here. */
@@ -17,7 +19,7 @@ let secure: SecureServer;
 let writer: Client;
 let other: Client;
 
-const bigTask = (n: number, size = MIB) => ({
+const bigTask = (n: number, size = MB) => ({
   resourceType: 'Task',
   status: 'requested',
   intent: 'order',
@@ -30,8 +32,8 @@ beforeAll(async () => {
   writer = secure.as(await secure.token({ scope: 'system/*.cruds', client_id: 'storage-writer' }));
   other = secure.as(await secure.token({ scope: 'system/*.cruds', client_id: 'storage-other' }));
   expect((await writer('/Patient/storage-p', json('PUT', { resourceType: 'Patient', id: 'storage-p' }))).status).toBe(201);
-  // Nine Tasks of a megabyte each: 9 MiB of the writer's 10.
-  for (let i = 0; i < 9; i++) expect((await writer('/Task', json('POST', bigTask(i)))).status).toBe(201);
+  // Ten Tasks of a megabyte each: about 10 MB of the writer's 10 MiB.
+  for (let i = 0; i < 10; i++) expect((await writer('/Task', json('POST', bigTask(i)))).status).toBe(201);
 }, 300_000);
 afterAll(async () => {
   await secure?.close();
@@ -41,25 +43,28 @@ const tasksOfPatient = async () => (await writer('/Task?patient=Patient/storage-
 
 describe('per-client storage cap', () => {
   test('a write past the cap is 413 with an OperationOutcome naming the limit, and nothing of it is kept', async () => {
-    const refused = await writer('/Task', json('POST', bigTask(9)));
+    const refused = await writer('/Task', json('POST', bigTask(10)));
     expect(refused.status).toBe(413);
     expect(refused.body.resourceType).toBe('OperationOutcome');
     expect(refused.body.issue[0].diagnostics).toContain('CLIENT_STORAGE_MAX_MB');
-    expect(await tasksOfPatient()).toBe(9);
+    expect(await tasksOfPatient()).toBe(10);
     // The refused write was not charged: a small write still fits.
-    expect((await writer('/Task', json('POST', bigTask(10, 1000)))).status).toBe(201);
+    expect((await writer('/Task', json('POST', bigTask(11, 1000)))).status).toBe(201);
     // A transaction that would cross the cap is refused whole.
     const transaction = await writer('/', json('POST', {
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [bigTask(11, 1000), bigTask(12, MIB)].map((resource) => ({ resource, request: { method: 'POST', url: 'Task' } })),
+      entry: [bigTask(12, 1000), bigTask(13, MB)].map((resource) => ({ resource, request: { method: 'POST', url: 'Task' } })),
     }));
     expect(transaction.status).toBe(413);
     expect(transaction.body.resourceType).toBe('OperationOutcome');
-    expect(await tasksOfPatient()).toBe(10);
+    expect(await tasksOfPatient()).toBe(11);
     // Updates count too (each version is stored).
-    const update = await writer('/Patient/storage-p', json('PUT', { resourceType: 'Patient', id: 'storage-p', name: [{ text: 'x'.repeat(MIB) }] }));
+    const small = await writer('/Task', json('POST', bigTask(14, 10)));
+    expect(small.status).toBe(201);
+    const update = await writer(`/Task/${small.body.id as string}`, json('PUT', { ...bigTask(14, MB), id: small.body.id }));
     expect(update.status).toBe(413);
+    expect((await writer(`/Task/${small.body.id as string}`)).body.meta.versionId).toBe('1');
   });
 
   test('the cap is per client: another client writes on', async () => {
@@ -76,7 +81,7 @@ describe('page byte budget with large resources', () => {
     expect(refs(res.body)).toContain('Patient/storage-p');
     const included = refs(res.body).filter((r) => r.startsWith('Task/'));
     expect(included.length).toBeGreaterThan(0);
-    expect(included.length).toBeLessThan(9);
+    expect(included.length).toBeLessThan(11);
     const outcome = res.body.entry.find((e: { search?: { mode?: string } }) => e.search?.mode === 'outcome');
     expect(outcome.resource.issue[0]).toMatchObject({ severity: 'warning', code: 'too-costly' });
     expect(outcome.resource.issue[0].diagnostics).toContain('SEARCH_PAGE_MAX_BYTES');
@@ -98,8 +103,8 @@ describe('page byte budget with large resources', () => {
       pages++;
       expect(pages).toBeLessThan(20);
     }
-    // 9 + 1 of the writer, 1 of the other client.
-    expect(seen.size).toBe(11);
+    // 10 + 1 + 1 of the writer, 1 of the other client.
+    expect(seen.size).toBe(13);
     expect(pages).toBeGreaterThan(1);
   });
 });
