@@ -14,7 +14,8 @@ export function storageKey(principal: Principal): string {
  * is charged to its total (table client_storage) in the write's own transaction. A write that
  * would take the total past the cap is refused with 413, and its transaction, charge included,
  * rolls back. The library load and the command-line tools write without a token and are not
- * charged; neither is the server's own work (AuditEvents, workflow hooks).
+ * charged; neither is the server's own work (AuditEvents, workflow hooks)
+ * (docs/decisions/client-storage-cap.md).
  */
 export class ClientStorageCap {
   constructor(readonly maxBytes: number) {}
