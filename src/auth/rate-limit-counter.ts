@@ -47,7 +47,7 @@ export class RedisRateLimitCounter implements RateLimitCounter {
       } catch (error) {
         this.wentDown(error instanceof Error ? error.message : String(error));
       }
-    } else this.wentDown('not connected');
+    } else this.wentDown(this.redis.unusable() ?? 'not connected');
     return await this.fallback.add(rows);
   }
 

@@ -21,6 +21,8 @@ export interface RedisRateLimitStore {
   add(rows: RateLimitHits[]): Promise<Map<string, number>>;
   /** True while the client holds a working connection. */
   connected(): boolean;
+  /** Why there is no client at all (the optional package is missing), if so. */
+  unusable(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export interface RedisRateLimitStore {
 export function openRedisRateLimitStore(url: string, keyPrefix: string): RedisRateLimitStore {
   let client: Redis | undefined;
   let closed = false;
+  let unusable: string | undefined;
   const connecting: Promise<Redis> = import('ioredis').then(
     ({ Redis: RedisClient }) => {
       client = new RedisClient(url, {
@@ -44,7 +47,8 @@ export function openRedisRateLimitStore(url: string, keyPrefix: string): RedisRa
       return client;
     },
     () => {
-      throw new Error('REDIS_URL is set but the optional package ioredis is not installed');
+      unusable = 'REDIS_URL is set but the optional package ioredis is not installed';
+      throw new Error(unusable);
     },
   );
   connecting.catch(() => undefined);
@@ -62,6 +66,7 @@ export function openRedisRateLimitStore(url: string, keyPrefix: string): RedisRa
       return new Map(rows.map((r, i) => [r.key, Number(totals[i])]));
     },
     connected: () => client?.status === 'ready',
+    unusable: () => unusable,
     close: async () => {
       closed = true;
       const redis = await connecting.catch(() => undefined);
