@@ -42,8 +42,8 @@ const collected = new WeakMap<object, Map<string, unknown[]>>();
  * terminology definitions).
  */
 export class Repository {
-  /** Confined filters of searches, by the filters they confine: a page and its count share one confinement. */
-  private readonly confinements = new WeakMap<Filter[], Map<SearchPurpose, Promise<Filter[]>>>();
+  /** Confined filters of searches, by the filters they confine (then types and purpose): a page and its count share one confinement. */
+  private readonly confinements = new WeakMap<Filter[], Map<string, Promise<Filter[]>>>();
 
   private constructor(
     private readonly store: ResourceStore,
@@ -234,16 +234,16 @@ export class Repository {
 
   /** (rid, content) of live resources in rid order (reindexing): only for a policy that reads every resource of the types. */
   async livePage(resourceType: string | undefined, afterRid: string, limit: number) {
-    this.requireEveryResource(resourceType, 'Reading every resource');
+    this.#requireEveryResource(resourceType, 'Reading every resource');
     return this.store.livePage(resourceType, afterRid, limit);
   }
 
   async countLive(resourceType: string | undefined): Promise<number> {
-    this.requireEveryResource(resourceType, 'Counting every resource');
+    this.#requireEveryResource(resourceType, 'Counting every resource');
     return this.store.countLive(resourceType);
   }
 
-  private requireEveryResource(resourceType: string | undefined, what: string): void {
+  #requireEveryResource(resourceType: string | undefined, what: string): void {
     if (this.rules.unrestricted) return;
     if (resourceType === undefined) throw this.rules.denial(`${what} of every type needs the server's authority`);
     this.rules.requireEvery(resourceType, 'r', what);
@@ -251,35 +251,36 @@ export class Repository {
 
   // ---- searches: each statement carries the grant's filters ----
 
-  private confined<Q extends Pick<PageQuery, 'resourceTypes' | 'filters'>>(query: Q, purpose: SearchPurpose): Promise<Q> | Q {
+  #confined<Q extends Pick<PageQuery, 'resourceTypes' | 'filters'>>(query: Q, purpose: SearchPurpose): Promise<Q> | Q {
     if (this.rules.unrestricted) return query;
-    let byPurpose = this.confinements.get(query.filters);
-    if (!byPurpose) {
-      byPurpose = new Map();
-      this.confinements.set(query.filters, byPurpose);
+    let byKey = this.confinements.get(query.filters);
+    if (!byKey) {
+      byKey = new Map();
+      this.confinements.set(query.filters, byKey);
     }
-    let filters = byPurpose.get(purpose);
+    const key = `${purpose} ${query.resourceTypes.join(',')}`;
+    let filters = byKey.get(key);
     if (!filters) {
       filters = this.rules.confine(query.resourceTypes, query.filters, purpose, this.system());
-      byPurpose.set(purpose, filters);
+      byKey.set(key, filters);
     }
     return filters.then((f) => ({ ...query, filters: f }));
   }
 
   /** One page of matches; `criteria` for the search of a conditional interaction. */
   async searchPage(query: PageQuery, purpose: SearchPurpose = 'search'): Promise<SearchRow[]> {
-    const rows = await searchPage(this.store.db, await this.confined(query, purpose));
+    const rows = await searchPage(this.store.db, await this.#confined(query, purpose));
     // The rows of conditional criteria are not returned, only acted on by a write that checks itself.
     return purpose === 'criteria' ? rows : this.rules.keepFound(rows, 'match', this.system());
   }
 
   async searchPageWithin(query: PageQuery): Promise<{ rows: SearchRow[]; cut: boolean }> {
-    const { rows, cut } = await searchPageWithin(this.store.db, await this.confined(query, 'search'));
+    const { rows, cut } = await searchPageWithin(this.store.db, await this.#confined(query, 'search'));
     return { rows: await this.rules.keepFound(rows, 'match', this.system()), cut };
   }
 
   async searchPageAndIncluded(query: PageQuery, include: PageInclude): Promise<{ rows: SearchRow[]; cut: boolean; included: IncludedRow[] | undefined }> {
-    const found = await searchPageAndIncluded(this.store.db, await this.confined(query, 'search'), include);
+    const found = await searchPageAndIncluded(this.store.db, await this.#confined(query, 'search'), include);
     return {
       rows: await this.rules.keepFound(found.rows, 'match', this.system()),
       cut: found.cut,
@@ -288,7 +289,7 @@ export class Repository {
   }
 
   async countMatches(query: Pick<PageQuery, 'resourceTypes' | 'filters'>): Promise<number> {
-    return countMatches(this.store.db, await this.confined(query, 'search'));
+    return countMatches(this.store.db, await this.#confined(query, 'search'));
   }
 
   async fetchIncluded(rids: string[], include: IncludeSource, referenceParams: string[], localBase: string): Promise<IncludedRow[]> {
@@ -305,13 +306,13 @@ export class Repository {
 
   /** Inserts version 1 of a new resource. Throws DuplicateResourceError if the id is taken. */
   async insert(version: NewVersion): Promise<string> {
-    await this.assertWritable(version, this.creating(version));
+    await this.#assertWritable(version, this.#creating(version));
     return this.store.insert(version);
   }
 
   /** Many new resources at once (bulk load). */
   async insertMany(versions: NewVersion[]): Promise<void> {
-    for (const version of versions) await this.assertWritable(version, this.creating(version));
+    for (const version of versions) await this.#assertWritable(version, this.#creating(version));
     await this.store.insertMany(versions);
   }
 
@@ -319,7 +320,7 @@ export class Repository {
   async replace(rid: string, version: NewVersion): Promise<void> {
     if (!this.rules.unrestricted) {
       await this.readForUpdate(version.resourceType, version.id, 'update');
-      await this.assertWritable(version, 'u');
+      await this.#assertWritable(version, 'u');
     }
     await this.store.replace(rid, version);
   }
@@ -336,11 +337,11 @@ export class Repository {
   }
 
   /** A new resource is written by a create, or by an update that creates (`c`, else `u`). */
-  private creating(version: NewVersion): Permission {
+  #creating(version: NewVersion): Permission {
     return this.rules.reaches(version.resourceType, 'c') ? 'c' : 'u';
   }
 
-  private async assertWritable(version: NewVersion, permission: Permission): Promise<void> {
+  async #assertWritable(version: NewVersion, permission: Permission): Promise<void> {
     if (this.rules.unrestricted) return;
     this.rules.requireType(version.resourceType, permission, permission === 'c' ? 'Create' : 'Update');
     await this.rules.assertWritable(JSON.parse(version.content) as Resource, permission, this.system());
@@ -348,31 +349,31 @@ export class Repository {
 
   // ---- the statements of the access checks (server's authority only) ----
 
-  private assertSystem(): void {
+  #assertSystem(): void {
     if (!this.rules.unrestricted) throw this.rules.denial('Access checks run under the server\'s authority only');
   }
 
   /** Ids of the live resources of a type meeting a condition; at most `limit` (+1 to detect overflow). */
   async idsMeeting(resourceType: string, condition: Condition, limit: number): Promise<string[]> {
-    this.assertSystem();
+    this.#assertSystem();
     return selectIds(this.store.db, resourceType, condition, limit);
   }
 
   /** Which of `ids` (of one type) meet a condition. */
   async idsAmongMeeting(resourceType: string, ids: string[], condition: Condition): Promise<Set<string>> {
-    this.assertSystem();
+    this.#assertSystem();
     return selectMatchingIds(this.store.db, resourceType, ids, condition);
   }
 
   /** Type and id of live resources of several types meeting a filter and a per-type condition. */
   async typedIdsMeeting(types: string[], filter: Filter, conditionOf: (resourceType: string) => Condition, limit: number) {
-    this.assertSystem();
+    this.#assertSystem();
     return selectTypedIds(this.store.db, types, filter, conditionOf, limit);
   }
 
   /** The stored row of a resource meets a condition. */
   async rowMeets(resourceType: string, id: string, condition: Condition): Promise<boolean> {
-    this.assertSystem();
+    this.#assertSystem();
     return rowMeets(this.store.db, resourceType, id, condition);
   }
 }
