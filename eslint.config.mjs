@@ -61,4 +61,17 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   ...layerRules,
+  {
+    // The FHIR interactions, workflows and operations reach the database through the Repository only.
+    files: ['src/services/**/*.ts', 'src/workflows/**/*.ts', 'src/operations/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='db']",
+          message: 'No database handle here: read and write resources through the Repository (service.repository), which applies the access policy.',
+        },
+      ],
+    },
+  },
 );
