@@ -1,6 +1,6 @@
 import type { Access, AccessAlternative, GrantedAccess } from '../store/access-rules';
 import { forbidden, unauthorized } from './auth-errors';
-import { isCompartmentType, publicLibraryFilter } from './patient-compartment';
+import { isCompartmentType, publicLibraryFilters } from './patient-compartment';
 import type { Principal } from './principal';
 import { canonicalQuery, CONFORMANCE_WRITE_TYPES, scopeAppliesToType, scopeGrants, type Permission } from './scopes';
 
@@ -46,10 +46,10 @@ export class AccessPolicy {
   /** The union of what the listed permissions reach on a type. */
   access(resourceType: string, ...permissions: Permission[]): Access {
     // Public reading reaches the library material only: of a type that can hold patient data
-    // (DocumentReference), the resources that reference no patient.
-    const library = this.isPublic(resourceType) && permissions.some((p) => p === 'r' || p === 's') ? publicLibraryFilter(resourceType) : undefined;
+    // (DocumentReference), the resources marked as library material that reference no patient.
+    const library = this.isPublic(resourceType) && permissions.some((p) => p === 'r' || p === 's') ? publicLibraryFilters(resourceType) : undefined;
     if (library === null) return ALL;
-    const alternatives: AccessAlternative[] = library !== undefined ? [{ patient: undefined, query: undefined, filters: [library], scope: 'public library material' }] : [];
+    const alternatives: AccessAlternative[] = library !== undefined ? [{ patient: undefined, query: undefined, filters: library, scope: 'public library material' }] : [];
     const principal = this.principal;
     if (!principal) return alternatives.length === 0 ? NONE : { kind: 'some', alternatives };
     for (const scope of principal.scopes) {

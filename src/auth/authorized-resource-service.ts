@@ -7,6 +7,7 @@ import type { HistoryRow, StoredResource } from '../store/repository';
 import type { Access } from './access-policy';
 import type { AuditAction, AuditTrail } from './audit';
 import { forbidden } from './auth-errors';
+import type { ClientStorageCap } from './client-storage';
 import type { RequestAccess } from './request-access';
 
 /** Allow: what an AuditEvent instance (GET) or the AuditEvent type (GET, POST) still answers. */
@@ -62,6 +63,7 @@ export class AuthorizedResourceService extends ResourceService {
     private readonly base: ServiceDependencies,
     readonly access: RequestAccess,
     private readonly auditTrail: AuditTrail,
+    private readonly storageCap?: ClientStorageCap,
   ) {
     super({ ...base, repository: base.repository.withRules(access), hooks: serverAuthorityHooks(base.hooks) });
   }
@@ -77,7 +79,7 @@ export class AuthorizedResourceService extends ResourceService {
 
   override async transaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
     if (this.repository.isTransaction) return work(this);
-    return this.repository.transaction((repository) => work(new AuthorizedResourceService({ ...this.base, repository }, this.access, this.auditTrail)));
+    return this.repository.transaction((repository) => work(new AuthorizedResourceService({ ...this.base, repository }, this.access, this.auditTrail, this.storageCap)));
   }
 
   /** Not buffered: every write of an authorized request is checked and audited one by one. */
@@ -193,8 +195,15 @@ export class AuthorizedResourceService extends ResourceService {
     this.access.touch(JSON.parse(content) as Resource, version);
   }
 
-  /** The AuditEvent of a write, in the write's transaction: both commit or neither does. */
+  /**
+   * The AuditEvent of a write, in the write's transaction: both commit or neither does. A
+   * version written (not a deletion) is charged to the client's storage total first.
+   */
   private async auditWrite(action: AuditAction, interaction: string, resource: Resource, versionId: number): Promise<void> {
+    const principal = this.policy.principal;
+    if (action !== 'D' && principal !== undefined && this.storageCap?.enabled) {
+      await this.storageCap.charge(this.repository, principal, Buffer.byteLength(JSON.stringify(resource)));
+    }
     this.access.touch(resource, versionId);
     await this.auditTrail.writeWith(auditService({ ...this.base, repository: this.repository.system() }), {
       principal: this.policy.principal,

@@ -183,7 +183,7 @@ export class RequestAccess implements AccessRules {
   async confine(resourceTypes: string[], requested: Filter[], purpose: 'search' | 'criteria', store: Repository): Promise<Filter[]> {
     const accesses = resourceTypes.map((t) => [t, this.searchAccess(t, purpose)] as const);
     const restricted = accesses.filter(([, a]) => a.kind === 'some');
-    // The public-library restriction is one type-agnostic condition (no Patient referenced), so it
+    // The public-library restriction is type-agnostic conditions (a library profile, no Patient referenced), so it
     // applies to a search across types as well; a patient or query restriction does not.
     const libraryOnly = (a: Access) => a.kind === 'some' && a.alternatives.every((alt) => alt.patient === undefined && alt.query === undefined);
     if (resourceTypes.length > 1 && restricted.some(([, a]) => !libraryOnly(a))) {
@@ -276,8 +276,11 @@ export class RequestAccess implements AccessRules {
     }
     const kept = keep.size === rows.length ? rows : rows.filter((row) => keep.has(row));
     for (const row of kept) {
+      // A row past the page's byte budget is not shown: it only ends the page.
+      if (row.content === null) continue;
       const isPublic = this.policy.isPublic(row.resourceType);
-      this.audit.touch(`${row.resourceType}/${row.id}`, isPublic, () => (isPublic ? [] : this.patientsOf(JSON.parse(row.content) as Resource)));
+      const content = row.content;
+      this.audit.touch(`${row.resourceType}/${row.id}`, isPublic, () => (isPublic ? [] : this.patientsOf(JSON.parse(content) as Resource)));
     }
     return kept;
   }

@@ -12,7 +12,7 @@ export interface AccessAlternative {
   patient: string | undefined;
   /** SMART v2 granular constraint (`patient/Task.rs?status=requested`). */
   query: [string, string][] | undefined;
-  /** Filters of the server's own making (public library material: no patient referenced). */
+  /** Filters of the server's own making (public library material: a library profile, no patient referenced). */
   filters?: Filter[];
   /** The scope it comes from, for messages. */
   scope: string;
@@ -31,7 +31,8 @@ export type GrantedAccess = Exclude<Access, { kind: 'none' }>;
 export interface FoundRow {
   resourceType: string;
   id: string;
-  content: string;
+  /** Null for an included row read past the page's byte budget. */
+  content: string | null;
 }
 
 /**

@@ -6,6 +6,7 @@ import { SYSTEM_ACCESS, type AccessRules, type Permission } from './access-rules
 import { rowMeets, selectIds, selectMatchingIds, selectTypedIds } from './access-queries';
 import type { Condition } from './access-sql';
 import { notifyChange } from './change-notifications';
+import { addClientStorage } from './client-storage';
 import { ResourceStore, type HistoryQuery, type HistoryRow, type NewVersion, type StoredResource } from './resource-store';
 import type { DatabaseSchema } from './schema';
 import {
@@ -15,6 +16,7 @@ import {
   searchPage,
   searchPageAndIncluded,
   searchPageWithin,
+  type IncludeBudget,
   type IncludedRow,
   type IncludeSource,
   type PageInclude,
@@ -24,7 +26,7 @@ import {
 import type { WriteBuffer } from './write-buffer';
 
 export { DuplicateResourceError, type HistoryQuery, type HistoryRow, type NewVersion, type StoredResource } from './resource-store';
-export type { IncludedRow, PageInclude, PageQuery, SearchRow } from './search/search-query';
+export type { IncludeBudget, IncludedRow, PageInclude, PageQuery, SearchRow } from './search/search-query';
 
 type SearchPurpose = 'search' | 'criteria';
 
@@ -147,6 +149,11 @@ export class Repository {
     return this.store.missingResources(keys);
   }
 
+  /** Adds bytes to a client's stored total in this transaction (the storage cap); the new total. No resource data. */
+  async addToClientStorage(client: string, bytes: number): Promise<number> {
+    return addClientStorage(this.store.db, client, bytes);
+  }
+
   /** NOTIFY on the connection, delivered when its transaction commits. */
   async notify(channel: string): Promise<void> {
     await notifyChange(this.store.db as unknown as Kysely<unknown>, channel);
@@ -217,7 +224,8 @@ export class Repository {
       const rows = await this.store.history({ ...query, before });
       for (const row of rows) {
         if (keep(row)) out.push(row);
-        if (out.length >= query.count) return out;
+        // A row past the byte budget ends the page (history-service.ts).
+        if (out.length >= query.count || row.pastBudget === true) return out;
       }
       if (rows.length < query.count) return out;
       const last = rows[rows.length - 1];
@@ -292,13 +300,19 @@ export class Repository {
     return countMatches(this.store.db, await this.#confined(query, 'search'));
   }
 
-  async fetchIncluded(rids: string[], include: IncludeSource, referenceParams: string[], localBase: string): Promise<IncludedRow[]> {
-    const rows = await fetchIncluded(this.store.db, rids, include, referenceParams, localBase);
+  async fetchIncluded(rids: string[], include: IncludeSource, referenceParams: string[], localBase: string, budget?: IncludeBudget): Promise<IncludedRow[]> {
+    const rows = await fetchIncluded(this.store.db, rids, include, referenceParams, localBase, budget);
     return this.rules.keepFound(rows, 'include', this.system());
   }
 
-  async fetchRevIncluded(rids: string[], sourceType: string | undefined, referenceParams: string[] | undefined, localBase: string): Promise<IncludedRow[]> {
-    const rows = await fetchRevIncluded(this.store.db, rids, sourceType, referenceParams, localBase);
+  async fetchRevIncluded(
+    rids: string[],
+    sourceType: string | undefined,
+    referenceParams: string[] | undefined,
+    localBase: string,
+    budget?: IncludeBudget,
+  ): Promise<IncludedRow[]> {
+    const rows = await fetchRevIncluded(this.store.db, rids, sourceType, referenceParams, localBase, budget);
     return this.rules.keepFound(rows, 'include', this.system());
   }
 

@@ -124,6 +124,12 @@ const cases: Record<string, () => Promise<void>> = {
     // B's resources is refused by the write's own checks (patient-writes.test.ts).
     expect(await asPatientA.missingResources([{ resourceType: 'Observation', id: 'nowhere' }])).toHaveLength(1);
   },
+  addToClientStorage: async () => {
+    // The storage cap's counter of a client (auth/client-storage.ts charges the caller's own): no resource data.
+    await rolledBack(async (tx) => {
+      expect(await tx.withRules(asPatientA.rules).addToClientStorage('https://issuer.test|patient-app', 10)).toBe(10);
+    });
+  },
   notify: async () => {
     await asPatientA.notify('repository_test'); // a NOTIFY without payload, no data
   },
