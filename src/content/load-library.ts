@@ -11,7 +11,7 @@ export interface LoadSummary {
   rejected: { source: string; reason: string }[];
 }
 
-/** Resources written per transaction when loading (the store holds a transaction's writes back and writes them a statement per table). */
+/** Resources written per transaction when loading (one statement per table each, see WriteBuffer). */
 const CHUNK = 500;
 
 type Outcome = 'created' | 'updated' | 'unchanged';
@@ -42,19 +42,21 @@ class WroteBeforeFailing extends Error {}
 async function writeChunk(service: ResourceService, items: { source: string; resource: Resource }[]) {
   try {
     return await service.bufferedTransaction(async (tx) => {
-      await tx.store.lockForUpdate(
+      await tx.repository.lockForUpdate(
         items.flatMap(({ resource: r }) => (r.id !== undefined && isValidId(r.id) ? [{ resourceType: r.resourceType, id: r.id }] : [])),
       );
+      const buffer = tx.repository.writeBuffer;
       const outcomes: (Outcome | { rejected: string })[] = [];
       for (const item of items) {
-        const writes = tx.store.writeCount();
+        const writes = buffer?.writes ?? 0;
         try {
           outcomes.push(await writeOne(tx, item.resource));
         } catch (error) {
-          if (!(error instanceof FhirError) || tx.store.writeCount() !== writes) throw new WroteBeforeFailing();
+          if (!(error instanceof FhirError) || (buffer?.writes ?? 0) !== writes) throw new WroteBeforeFailing();
           outcomes.push({ rejected: reasonOf(error) });
         }
       }
+      await tx.repository.flush();
       return outcomes;
     });
   } catch {

@@ -5,7 +5,7 @@ import { asResource } from '../fhir/resource-body';
 import { informationOutcome } from '../fhir/operation-outcome';
 import { collectReferences } from '../fhir/references';
 import { isValidId } from '../fhir/resource-types';
-import { CreatedMeanwhileError } from '../store/resource-store';
+import { FlushConflictError } from '../store/write-buffer';
 import { storedVersionText, type ResourceService, type ReturnPreference, type WriteResult } from './resource-service';
 
 export interface BundleSettings {
@@ -120,7 +120,7 @@ export class BundleService {
     const responses: BundleEntry[] = new Array(entries.length);
     await service.bufferedTransaction(async (tx) => {
       const located = (index: number, error: unknown): unknown => {
-        if (error instanceof CreatedMeanwhileError) {
+        if (error instanceof FlushConflictError) {
           const [row] = error.rows;
           return fail(row.tag ?? index, FhirError.conflict(`${row.resourceType}/${row.id} was created by another request meanwhile; retry`));
         }
@@ -132,7 +132,7 @@ export class BundleService {
         if (e.method !== 'POST' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
         if (e.ifNoneExist) {
           try {
-            const matches = await tx.search.findIds(tx.store, e.resource.resourceType, rewriteUrl(e.ifNoneExist, ids));
+            const matches = await tx.search.findIds(tx.repository, e.resource.resourceType, rewriteUrl(e.ifNoneExist, ids));
             if (matches.length === 1) {
               ids.set(e.fullUrl, `${e.resource.resourceType}/${matches[0]}`);
               continue;
@@ -151,10 +151,11 @@ export class BundleService {
       const ordered = [...entries]
         .sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)
         .map((e) => ({ ...e, url: rewriteUrl(e.url, ids), resource: rewriteReferences(e.resource, ids), ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids) }));
-      await tx.store.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
+      await tx.repository.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
+      const buffer = tx.repository.writeBuffer;
       for (const entry of ordered) {
         const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
-        tx.store.writer = entry.index;
+        if (buffer) buffer.tag = entry.index;
         try {
           responses[entry.index] = await this.execute(tx, entry, assigned?.split('/')[1], returned);
         } catch (error) {
@@ -162,7 +163,7 @@ export class BundleService {
         }
       }
       try {
-        await tx.store.flush();
+        await tx.repository.flush();
       } catch (error) {
         throw located(entries.length - 1, error);
       }

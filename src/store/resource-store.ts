@@ -1,15 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { IndexValues } from '../fhir/search/index-values';
-import { matchesReferenceFilter } from '../fhir/search/reference-match';
-import type { ReferenceFilter } from '../fhir/search/search-request';
 import type { DatabaseSchema } from './schema';
 import { deleteIndexRows, insertIndexRows } from './index/write-index-rows';
 import { WriteBuffer, type BufferedRow } from './write-buffer';
-import { searchPage } from './search/search-query';
 import { StatementTemplates } from './statement-templates';
-
-/** A resource another transaction created while this one held back its create (the write is refused). */
-export { FlushConflictError as CreatedMeanwhileError } from './write-buffer';
 
 export interface StoredResource {
   rid: string;
@@ -81,18 +75,13 @@ const readQuery = (db: Kysely<DatabaseSchema>, resourceType: string, id: string)
  * executor it was built with; `transaction` gives a store bound to one transaction so
  * that a resource, its history row and its index rows commit together.
  *
- * A store made by `holdingWritesBack` (inside a transaction) holds its writes back in a
- * WriteBuffer and writes them with a few multi-row statements: when `flush` is called, at the
- * end of the transaction, and before any read that the held writes could change. Every read
- * sees the transaction's own writes, held or not (docs/decisions/write-buffer.md): reads of one
- * resource by type and id are answered from the buffer when it holds the row, `findReferencing`
- * matches the held rows in memory, and searches read through `reader(types)`, which writes
- * what is held of those types first. Callers never see the buffer.
+ * A store made by `withWriteBuffer` (inside a transaction) holds its writes back in a
+ * WriteBuffer and writes them with a few multi-row statements: when `flush` is called, and
+ * before any read that the held writes could change. Reads of one resource by type and id
+ * are answered from the buffer when it holds the row. Whoever reads through `db` directly
+ * (searches) must call `flush` first: SearchService does.
  */
 export class ResourceStore {
-  /** What readOnce has read (a store that holds writes back). */
-  private readonly memo = new Map<string, { written: number; value: unknown }>();
-
   constructor(
     readonly db: Kysely<DatabaseSchema>,
     private readonly inTransaction = false,
@@ -100,83 +89,14 @@ export class ResourceStore {
   ) {}
 
   /** The same transaction with its writes buffered (see the class comment). */
-  holdingWritesBack(): ResourceStore {
+  withWriteBuffer(): ResourceStore {
     if (!this.inTransaction) throw new Error('Writes can be buffered only inside a transaction');
     return this.buffer ? this : new ResourceStore(this.db, true, new WriteBuffer());
   }
 
-  /** Whether writes are held back until they are read or the transaction ends (a store made by holdingWritesBack). */
-  get holdsWritesBack(): boolean {
-    return this.buffer !== undefined;
-  }
-
-  /**
-   * Who the writes from now on are made for (a Bundle entry's index), named by a
-   * CreatedMeanwhileError found when they are written; undefined for a store that writes at once.
-   */
-  get writer(): number | undefined {
-    return this.buffer?.tag;
-  }
-
-  set writer(tag: number | undefined) {
-    if (this.buffer) this.buffer.tag = tag;
-  }
-
-  /** Writes this store has taken (of one type, or of any); 0 for a store that writes at once. */
-  writeCount(resourceType?: string): number {
-    if (!this.buffer) return 0;
-    return resourceType === undefined ? this.buffer.writes : this.buffer.writesOf(resourceType);
-  }
-
-  /**
-   * A read whose answer depends only on resources of one type, done once for as long as this
-   * store (a transaction holding writes back) writes no resource of that type; read every time
-   * by a store that writes at once.
-   */
-  async readOnce<T>(key: string, resourceType: string, read: () => Promise<T>): Promise<T> {
-    if (!this.buffer) return await read();
-    const written = this.buffer.writesOf(resourceType);
-    const known = this.memo.get(`${resourceType}|${key}`);
-    if (known !== undefined && known.written === written) return known.value as T;
-    const value = await read();
-    this.memo.set(`${resourceType}|${key}`, { written, value });
-    return value;
-  }
-
-  /**
-   * The executor to read rows of these resource types with (undefined: of any type), seeing
-   * this transaction's own writes: what a store holds back of those types is written first.
-   */
-  async reader(resourceTypes?: readonly string[]): Promise<Kysely<DatabaseSchema>> {
-    await this.flushBeforeReading(resourceTypes);
-    return this.db;
-  }
-
-  /**
-   * The JSON of every live resource of a type whose reference parameter matches `filter`: what
-   * the search `<type>?<param>=<reference>` finds, without writing what the store holds back.
-   * The resources changed and not yet written are matched on their new index values, the others
-   * in the database; a write hook that looks up a few related resources after each write of a
-   * Bundle keeps the Bundle's writes together this way (writing them before each lookup cost half
-   * of a bulk load's time).
-   */
-  async findReferencing(resourceType: string, filter: ReferenceFilter): Promise<string[]> {
-    const found: string[] = [];
-    const pageSize = 200;
-    let after: { keys: string[]; backwards: boolean } | undefined;
-    do {
-      const rows = await searchPage(this.db, { resourceTypes: [resourceType], filters: [filter], sort: [], limit: pageSize + 1, after });
-      const page = rows.slice(0, pageSize);
-      for (const row of page) if (!this.holdsChangeOf(resourceType, row.id)) found.push(row.content);
-      after = rows.length > pageSize ? { keys: page[page.length - 1].keys, backwards: false } : undefined;
-    } while (after !== undefined);
-    // Only the held rows that refer to the target are tested (when every value names one).
-    const targets = filter.values.every((v) => v.targetType !== undefined && v.id !== undefined)
-      ? filter.values.map((v) => `${v.targetType}/${v.id}`)
-      : undefined;
-    const held = this.heldMatching(resourceType, (index) => matchesReferenceFilter(index.reference, filter), targets);
-    for (const row of held) found.push(row.content);
-    return found;
+  /** The buffer of a buffered store (to tag its writes), else undefined. */
+  get writeBuffer(): WriteBuffer | undefined {
+    return this.buffer;
   }
 
   /** Writes whatever the buffer holds (nothing to do for an unbuffered store). */
@@ -188,13 +108,13 @@ export class ResourceStore {
    * Before a read through `db` of rows of these types (undefined: of any type): writes what the
    * buffer holds, unless it holds no write of these types.
    */
-  private async flushBeforeReading(resourceTypes: readonly string[] | undefined): Promise<void> {
+  async flushBeforeReading(resourceTypes: readonly string[] | undefined): Promise<void> {
     if (resourceTypes !== undefined && this.buffer?.holdsWritesOf(resourceTypes) === false) return;
     await this.flush();
   }
 
   /** Whether a buffered transaction holds an unflushed change of the resource (then its database row is stale). */
-  private holdsChangeOf(resourceType: string, id: string): boolean {
+  holdsChangeOf(resourceType: string, id: string): boolean {
     return this.buffer?.holdsChangeOf(resourceType, id) ?? false;
   }
 
@@ -202,7 +122,7 @@ export class ResourceStore {
    * The live resources of a type that a buffered transaction changed and has not flushed, whose
    * new index values pass the test; with `targets` (`Type/id`), only those referring to one.
    */
-  private heldMatching(resourceType: string, test: (index: IndexValues) => boolean, targets?: readonly string[]): StoredResource[] {
+  heldMatching(resourceType: string, test: (index: IndexValues) => boolean, targets?: readonly string[]): StoredResource[] {
     return (this.buffer?.heldMatching(resourceType, test, targets) ?? []).map(fromBuffer);
   }
 

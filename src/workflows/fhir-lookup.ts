@@ -1,5 +1,6 @@
 import type { Bundle, Questionnaire, QuestionnaireResponse, Resource } from 'fhir/r4';
 import type { ResourceService } from '../services/resource-service';
+import type { WriteBuffer } from '../store/write-buffer';
 
 /**
  * Reads and searches that the workflows need, through the ResourceService (and so inside
@@ -21,7 +22,7 @@ async function searchOnePage<T extends Resource>(
   params: [string, string][],
 ): Promise<{ matches: T[]; nextCursor: string | undefined }> {
   const { request, warnings } = service.search.parse([resourceType], params, true);
-  const result = await service.search.search(service.store, resourceType, request, warnings);
+  const result = await service.search.search(service.repository, resourceType, request, warnings);
   const bundle = JSON.parse(result.body) as Bundle;
   const matches = (bundle.entry ?? [])
     .filter((e) => e.search?.mode === 'match' && e.resource?.resourceType === resourceType)
@@ -32,8 +33,8 @@ async function searchOnePage<T extends Resource>(
 
 /**
  * Every resource of a type whose reference parameter names a target (`Task`, `subject`,
- * `Patient/1`): the search `Task?subject=Patient/1`, all pages, answered with the writes of
- * the transaction it runs in (ResourceStore.findReferencing).
+ * `Patient/1`): the search `Task?subject=Patient/1`, all pages, answered inside a buffered
+ * transaction without writing what it holds (SearchService.findReferencing).
  */
 export async function findReferencing<T extends Resource>(
   service: ResourceService,
@@ -41,7 +42,7 @@ export async function findReferencing<T extends Resource>(
   param: string,
   reference: string,
 ): Promise<T[]> {
-  const found = await service.search.findReferencing(service.store, resourceType, param, reference);
+  const found = await service.search.findReferencing(service.repository, resourceType, param, reference);
   return found.map((content) => JSON.parse(content) as T);
 }
 
@@ -52,7 +53,7 @@ export async function readReference<T extends Resource>(
 ): Promise<T | undefined> {
   const target = parseReference(reference);
   if (target === undefined) return undefined;
-  const stored = await service.store.read(target.resourceType, target.id);
+  const stored = await service.repository.read(target.resourceType, target.id);
   if (!stored || stored.deleted) return undefined;
   return JSON.parse(stored.content) as T;
 }
@@ -77,6 +78,12 @@ export function splitCanonical(canonical: string): { url: string; version: strin
 }
 
 /**
+ * Questionnaires found in one buffered transaction (a transaction Bundle of many responses looks
+ * up the same one for each), kept while the transaction writes no Questionnaire.
+ */
+const foundInTransaction = new WeakMap<WriteBuffer, Map<string, { written: number; found: Questionnaire | undefined }>>();
+
+/**
  * The Questionnaire a canonical names (`url` or `url|version`). Without a version, several
  * stored versions are ranked: active first, then the highest `version`, then the newest.
  */
@@ -84,8 +91,16 @@ export async function findQuestionnaire(
   service: ResourceService,
   canonical: string,
 ): Promise<Questionnaire | undefined> {
-  // A transaction Bundle of many responses looks up the same Questionnaire for each.
-  return await service.store.readOnce(canonical, 'Questionnaire', () => searchQuestionnaire(service, canonical));
+  const buffer = service.repository.writeBuffer;
+  if (buffer === undefined) return searchQuestionnaire(service, canonical);
+  const written = buffer.writesOf('Questionnaire');
+  let memo = foundInTransaction.get(buffer);
+  if (memo === undefined) foundInTransaction.set(buffer, (memo = new Map()));
+  const known = memo.get(canonical);
+  if (known !== undefined && known.written === written) return known.found;
+  const found = await searchQuestionnaire(service, canonical);
+  memo.set(canonical, { written, found });
+  return found;
 }
 
 async function searchQuestionnaire(service: ResourceService, canonical: string): Promise<Questionnaire | undefined> {
