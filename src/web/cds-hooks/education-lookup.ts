@@ -3,7 +3,7 @@ import { escapeValue } from '../../fhir/search/escaping';
 import type { ResourceService } from '../../services/resource-service';
 import type { ServerContext } from '../../services/server-context';
 import { findQuestionnaire, searchResources } from '../../workflows/fhir-lookup';
-import { LibraryAnswerCache } from '../library-answer-cache';
+import { LibraryAnswerCache } from '../../services/library-answer-cache';
 import { orderCodings, type Order } from './orders';
 
 /** A library plan that an order of the hook asks for, and what its card needs. */
@@ -122,8 +122,8 @@ export class EducationCache {
   private readonly support: LibraryAnswerCache<PlanSupport>;
 
   constructor(ctx: ServerContext) {
-    this.plans = new LibraryAnswerCache(ctx, 5000);
-    this.support = new LibraryAnswerCache(ctx, 1000);
+    this.plans = new LibraryAnswerCache(ctx.hooks, ctx.config.sharedStateRefreshMs, 5000);
+    this.support = new LibraryAnswerCache(ctx.hooks, ctx.config.sharedStateRefreshMs, 1000);
   }
 
   planSupport(service: ResourceService, plan: PlanDefinition): Promise<PlanSupport> {

@@ -11,6 +11,7 @@ import { CdsHooksError } from './errors';
 import { parseFeedback } from './feedback-request';
 import { parseHookRequest } from './hook-request';
 import { OfferedCardRecorder } from './offered-cards';
+import { TimelineCache } from './timeline-cache';
 import { orderDayZero, ordersInScope } from './orders';
 import { CDS_SERVICES, findService, type CdsService } from './services';
 import { publicOrigin } from '../public-origin';
@@ -30,6 +31,7 @@ export function cdsHooksRouter(ctx: ServerContext): Router {
   const authenticator = new CdsClientAuthenticator(store, ctx.config.authClockSkewSeconds);
   const education = new EducationCache(ctx);
   const offered = new OfferedCardRecorder(store);
+  const timelines = new TimelineCache();
   const origins = ctx.config.cdsHooksCorsOrigins;
   const router = express.Router();
   router.use(
@@ -59,7 +61,7 @@ export function cdsHooksRouter(ctx: ServerContext): Router {
     const request = parseHookRequest(parseJson(req.body), service.hook);
     const matches = await findEducation(ctx.service, ordersInScope(request), (order) => orderDayZero(order) !== undefined, education);
     const now = new Date();
-    const cards: CdsCard[] = matches.map((match) => composeCard(match, request, settings(), now, randomUUID));
+    const cards: CdsCard[] = matches.map((match) => composeCard(match, request, settings(), now, randomUUID, timelines));
     await offered.record(
       cards.map((card, i) => ({ cardUuid: card.uuid!, serviceId: service.id, hookInstance: request.hookInstance, planId: matches[i].plan.id!, issuer: caller?.issuer })),
     );

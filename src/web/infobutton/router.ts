@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { ServerContext } from '../../services/server-context';
-import { LibraryAnswerCache } from '../library-answer-cache';
+import { LibraryAnswerCache } from '../../services/library-answer-cache';
 import { atomFeed, feedHead, jsonFeed, listPage } from './feed';
 import { parseInfobuttonRequest, type InfobuttonRequest } from './infobutton-request';
 import { findKnowledge } from './knowledge';
@@ -32,7 +32,7 @@ const MAX_CACHED_ANSWERS = 1000;
  */
 export function infobuttonRouter(ctx: ServerContext): express.Router {
   const router = express.Router();
-  const answers = new LibraryAnswerCache<Answer>(ctx, MAX_CACHED_ANSWERS);
+  const answers = new LibraryAnswerCache<Answer>(ctx.hooks, ctx.config.sharedStateRefreshMs, MAX_CACHED_ANSWERS);
   router.get('/infobutton', async (req, res) => {
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     const request = parseInfobuttonRequest(new URLSearchParams(query));

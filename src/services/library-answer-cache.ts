@@ -1,17 +1,17 @@
-import type { ServerContext } from '../services/server-context';
-import { onLibraryWrite } from '../services/library-changes';
+import { onLibraryWrite } from './library-changes';
+import type { WriteHook } from './write-hooks';
 
-/** A counter of this instance's library writes, one per server context. */
-const generations = new WeakMap<ServerContext, { value: number }>();
+/** A counter of this instance's library writes, one per server (its write hooks). */
+const generations = new WeakMap<Map<string, WriteHook[]>, { value: number }>();
 
-function generationOf(ctx: ServerContext): { value: number } {
-  let generation = generations.get(ctx);
+function generationOf(hooks: Map<string, WriteHook[]>): { value: number } {
+  let generation = generations.get(hooks);
   if (generation === undefined) {
     const counter = { value: 0 };
-    onLibraryWrite(ctx.hooks, async () => {
+    onLibraryWrite(hooks, async () => {
       counter.value += 1;
     });
-    generations.set(ctx, counter);
+    generations.set(hooks, counter);
     generation = counter;
   }
   return generation;
@@ -34,14 +34,14 @@ interface Entry<V> {
 export class LibraryAnswerCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly generation: { value: number };
-  private readonly ttlMs: number;
 
+  /** `hooks`: the server's write hooks; `ttlMs`: SHARED_STATE_REFRESH_MS. */
   constructor(
-    ctx: ServerContext,
+    hooks: Map<string, WriteHook[]>,
+    private readonly ttlMs: number,
     private readonly maxEntries: number,
   ) {
-    this.generation = generationOf(ctx);
-    this.ttlMs = ctx.config.sharedStateRefreshMs;
+    this.generation = generationOf(hooks);
   }
 
   get size(): number {
