@@ -44,10 +44,6 @@ export class LibraryAnswerCache<V> {
     this.generation = generationOf(hooks);
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   get(key: string, compute: () => Promise<V>): Promise<V> {
     if (this.ttlMs === 0) return compute();
     const now = Date.now();
