@@ -84,6 +84,25 @@ export class CdsHooksStore {
     this.db = db.withTables<CdsTables>();
   }
 
+  /**
+   * Every (system, code) the `PlanDefinition?procedure=system|code&status=active` search matches,
+   * with the id of the plan it finds: the plans' own procedure codes as indexed, and the source
+   * codes that a current ConceptMap translates onto them (idx_translation, as the search's
+   * translated branch reads it).
+   */
+  async activePlanProcedureCodes(): Promise<{ system: string; code: string; id: string }[]> {
+    const active = sql`not r.deleted and exists (select 1 from idx_token s where s.rid = r.rid and s.resource_type = 'PlanDefinition' and s.param = 'status' and s.code = 'active')`;
+    const { rows } = await sql<{ system: string; code: string; id: string }>`
+      select t.system, t.code, r.id from idx_token t join resource r on r.rid = t.rid
+        where t.resource_type = 'PlanDefinition' and t.param = 'procedure' and t.system is not null and t.code is not null and ${active}
+      union
+      select m.source_system as system, m.source_code as code, r.id from idx_translation m
+        join idx_token t on t.code = m.target_code and t.system = m.target_system
+        join resource r on r.rid = t.rid
+        where t.resource_type = 'PlanDefinition' and t.param = 'procedure' and ${active}`.execute(this.db);
+    return rows;
+  }
+
   /** Adds a client, or replaces the registration of an existing one. */
   async registerClient(client: Omit<CdsClient, 'enabled'>): Promise<void> {
     const row = {

@@ -5,6 +5,9 @@ import type { ServerContext } from '../../services/server-context';
 import { findQuestionnaire, searchResources } from '../../workflows/fhir-lookup';
 import { LibraryAnswerCache } from '../../services/library-answer-cache';
 import { orderCodings, type Order } from './orders';
+import { ProcedurePlanIndex } from './procedure-plan-index';
+import type { CdsHooksStore } from '../../store/cds-hooks-store';
+import { FhirError } from '../../fhir/fhir-error';
 
 /** A library plan that an order of the hook asks for, and what its card needs. */
 export interface EducationMatch {
@@ -20,28 +23,25 @@ export interface EducationMatch {
 /**
  * The library plans for the orders, one per plan: an order matches a plan when any coding of
  * its code matches the `procedure` search parameter (PlanDefinition?procedure=system|code),
- * run through the search service, so that code translation applied there applies here too.
- * The plans found for a set of codes are kept in `cache` (dropped on any library change, a
- * ConceptMap included: docs/cds-hooks.md "Caching").
+ * code translation through ConceptMaps included: through the cache's index of the library's
+ * procedure codes, or the search service when nothing is kept (docs/cds-hooks.md "Caching").
  */
 export async function matchPlans(
   service: ResourceService,
   orders: Order[],
   hasDate: (order: Order) => boolean,
-  cache: LibraryAnswerCache<PlanDefinition[]>,
+  cache: EducationCache,
 ): Promise<Map<string, { plan: PlanDefinition; order: Order }>> {
   const matches = new Map<string, { plan: PlanDefinition; order: Order }>();
-  const coded = orders.map((order) => ({ order, value: orderCodings(order).map(tokenValue).join(',') })).filter((o) => o.value !== '');
-  // One search per distinct set of codes, a few at a time: a session of 100 orders must not take the whole pool.
-  const found = await mapWithConcurrency([...new Set(coded.map((o) => o.value))], SEARCH_CONCURRENCY, async (value) => {
-    const plans = await cache.get(value, () =>
-      searchResources<PlanDefinition>(service, 'PlanDefinition', [
-        ['procedure', value],
-        ['status', 'active'],
-      ]),
-    );
-    return [value, plans] as const;
-  });
+  const coded = orders
+    .map((order) => {
+      const codings = orderCodings(order);
+      return { order, codings, value: codings.map(tokenValue).join(',') };
+    })
+    .filter((o) => o.value !== '');
+  const distinct = new Map(coded.map((o) => [o.value, o.codings]));
+  // A few code sets at a time: a session of 100 orders must not take the whole pool.
+  const found = await mapWithConcurrency([...distinct], SEARCH_CONCURRENCY, async ([value, codings]) => [value, await cache.plansFor(service, value, codings)] as const);
   const plansFor = new Map(found);
   // In the order of the orders: the first matching order (the first dated one) wins.
   for (const { order, value } of coded) {
@@ -113,17 +113,38 @@ function leafConcepts(concepts: CodeSystemConcept[]): CodeSystemConcept[] {
 type PlanSupport = Pick<EducationMatch, 'questionnaires' | 'risks'>;
 
 /**
- * What the cards keep from one call to the next, until the library changes: the plans found per
- * set of order codes, and each plan version's questionnaires and risks (an EHR calls for every
- * order; these change only when the library does).
+ * What the cards keep from one call to the next, until the library changes: the index of the
+ * library's procedure codes, the plans found per set of order codes, each plan by id, and each
+ * plan version's questionnaires and risks (an EHR calls for every order; these change only when
+ * the library does).
  */
 export class EducationCache {
-  readonly plans: LibraryAnswerCache<PlanDefinition[]>;
+  private readonly index: LibraryAnswerCache<ProcedurePlanIndex>;
+  private readonly plans: LibraryAnswerCache<PlanDefinition[]>;
+  private readonly plansById: LibraryAnswerCache<PlanDefinition | undefined>;
   private readonly support: LibraryAnswerCache<PlanSupport>;
+  private readonly keeps: boolean;
 
-  constructor(ctx: ServerContext) {
-    this.plans = new LibraryAnswerCache(ctx.hooks, ctx.config.sharedStateRefreshMs, 5000);
-    this.support = new LibraryAnswerCache(ctx.hooks, ctx.config.sharedStateRefreshMs, 1000);
+  constructor(
+    ctx: ServerContext,
+    private readonly store: CdsHooksStore,
+  ) {
+    const refreshMs = ctx.config.sharedStateRefreshMs;
+    this.keeps = refreshMs > 0;
+    this.index = new LibraryAnswerCache(ctx.hooks, refreshMs, 1);
+    this.plans = new LibraryAnswerCache(ctx.hooks, refreshMs, 5000);
+    this.plansById = new LibraryAnswerCache(ctx.hooks, refreshMs, 5000);
+    this.support = new LibraryAnswerCache(ctx.hooks, refreshMs, 1000);
+  }
+
+  /** The active plans `PlanDefinition?procedure=<value>` finds; `codings`: the codes of `value`. */
+  plansFor(service: ResourceService, value: string, codings: Coding[]): Promise<PlanDefinition[]> {
+    if (!this.keeps) return searchPlans(service, value);
+    return this.plans.get(value, async () => {
+      const index = await this.index.get('', () => ProcedurePlanIndex.load(this.store));
+      const plans = await Promise.all(index.planIds(codings).map((id) => this.plansById.get(id, () => readPlan(service, id))));
+      return plans.filter((p): p is PlanDefinition => p !== undefined);
+    });
   }
 
   planSupport(service: ResourceService, plan: PlanDefinition): Promise<PlanSupport> {
@@ -135,8 +156,25 @@ export class EducationCache {
   }
 }
 
+function searchPlans(service: ResourceService, value: string): Promise<PlanDefinition[]> {
+  return searchResources<PlanDefinition>(service, 'PlanDefinition', [
+    ['procedure', value],
+    ['status', 'active'],
+  ]);
+}
+
+/** The plan with this id, or undefined when it is gone since the index was read. */
+async function readPlan(service: ResourceService, id: string): Promise<PlanDefinition | undefined> {
+  try {
+    return JSON.parse((await service.read('PlanDefinition', id)).content) as PlanDefinition;
+  } catch (error) {
+    if (error instanceof FhirError && (error.status === 404 || error.status === 410)) return undefined;
+    throw error;
+  }
+}
+
 /** Everything the cards for these orders need, one entry per plan. */
 export async function findEducation(service: ResourceService, orders: Order[], hasDate: (order: Order) => boolean, cache: EducationCache): Promise<EducationMatch[]> {
-  const matched = [...(await matchPlans(service, orders, hasDate, cache.plans)).values()];
+  const matched = [...(await matchPlans(service, orders, hasDate, cache)).values()];
   return Promise.all(matched.map(async ({ plan, order }) => ({ plan, order, ...(await cache.planSupport(service, plan)) })));
 }

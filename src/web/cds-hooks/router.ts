@@ -29,7 +29,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export function cdsHooksRouter(ctx: ServerContext): Router {
   const store = new CdsHooksStore(ctx.database.db);
   const authenticator = new CdsClientAuthenticator(store, ctx.config.authClockSkewSeconds);
-  const education = new EducationCache(ctx);
+  const education = new EducationCache(ctx, store);
   const offered = new OfferedCardRecorder(store);
   const timelines = new TimelineCache();
   const origins = ctx.config.cdsHooksCorsOrigins;

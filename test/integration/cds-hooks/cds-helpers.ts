@@ -95,6 +95,16 @@ export async function startCdsServer(env: Record<string, string> = {}, logger?: 
   };
 }
 
+/** A site's ConceptMap mapping its order code SPINE-77 (system `site`) onto CPT 63047, the library's foraminotomy. */
+export function siteConceptMap(site: string, url: string) {
+  return {
+    resourceType: 'ConceptMap',
+    status: 'active',
+    url,
+    group: [{ source: site, target: CPT, element: [{ code: 'SPINE-77', target: [{ code: '63047', equivalence: 'equivalent' }] }] }],
+  };
+}
+
 export function serviceRequest(id: string, code: string, extra: Partial<ServiceRequest> = {}, system = CPT): ServiceRequest {
   return {
     resourceType: 'ServiceRequest',

@@ -4,7 +4,7 @@
  * order codes are dropped on every library write (docs/cds-hooks.md "Caching").
  */
 import { startTestServer, type TestServer } from '../../support/test-server';
-import { BASE_URL, CPT, hookRequest, SELECT, serviceRequest, SIGN } from './cds-helpers';
+import { BASE_URL, hookRequest, SELECT, serviceRequest, SIGN, siteConceptMap } from './cds-helpers';
 
 const SITE = 'https://hospital.example.org/order-codes';
 
@@ -36,12 +36,7 @@ test('a site ConceptMap posted over HTTP makes the site code give the card; dele
 
   const created = await server.fetch('/ConceptMap', {
     method: 'POST',
-    body: JSON.stringify({
-      resourceType: 'ConceptMap',
-      status: 'active',
-      url: 'https://hospital.example.org/fhir/ConceptMap/cds-order-codes',
-      group: [{ source: SITE, target: CPT, element: [{ code: 'SPINE-77', target: [{ code: '63047', equivalence: 'equivalent' }] }] }],
-    }),
+    body: JSON.stringify(siteConceptMap(SITE, 'https://hospital.example.org/fhir/ConceptMap/cds-order-codes')),
   });
   expect(created.status).toBe(201);
 
