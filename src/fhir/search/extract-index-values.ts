@@ -25,8 +25,9 @@ export const MAX_INDEX_VALUES = 50_000;
 
 /**
  * Evaluates every applicable search parameter's FHIRPath expression on a resource and
- * turns the results into typed index values (each type's `extract`, types/). Expressions are compiled once per
- * (type, parameter) and cached; plain element paths are walked directly (compileSimplePath).
+ * turns the results into typed index values (its type's `extract`, types/). Expressions are
+ * compiled once per (type, parameter) and cached; plain element paths are walked directly
+ * (compileSimplePath).
  */
 export class IndexValueExtractor {
   private readonly compiled = new Map<string, Compiled>();
@@ -77,10 +78,11 @@ export class IndexValueExtractor {
     searchParameterType(param.type)?.extract({ param, results, evaluate: this.evaluateComponent, componentKeys }, values);
   }
 
+  /** A composite's component expression on one of its values: never walked as a simple path. */
   private readonly evaluateComponent = (expression: string, input: unknown): unknown[] => this.evaluate(expression, input);
 }
 
-/** Keys under which a composite component of this type can be matched by equality. */
+/** Keys under which a composite component of this type can be matched by equality (a plain value's text by default). */
 function componentKeys(type: string, value: unknown): string[] {
   const keys = searchParameterType(type)?.componentKeys;
   return keys !== undefined ? keys(value) : scalarComponentKeys(value);
