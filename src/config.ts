@@ -85,6 +85,8 @@ export interface ServerConfig {
   patientLinkDaysWithoutDue: number;
   /** Most entries one batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES). */
   bundleMaxEntries: number;
+  /** Megabytes one client may store through the API, every version counted (CLIENT_STORAGE_MAX_MB); 0 = no limit. */
+  clientStorageMaxMb: number;
   /** Bytes of matched resources one search page holds at most; the rest follows the `next` link (SEARCH_PAGE_MAX_BYTES). */
   searchPageMaxBytes: number;
   /** Longest accepted lifetime (exp - iat) of an access token, in seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS). */
@@ -234,6 +236,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     patientLinkDaysAfterDue: readInteger(env, 'PATIENT_LINK_DAYS_AFTER_DUE', 1, 0, 365),
     patientLinkDaysWithoutDue: readInteger(env, 'PATIENT_LINK_DAYS_WITHOUT_DUE', 30, 1, 365),
     bundleMaxEntries: readInteger(env, 'BUNDLE_MAX_ENTRIES', 1000, 1, 1_000_000),
+    clientStorageMaxMb: readInteger(env, 'CLIENT_STORAGE_MAX_MB', 4096, 0, 100_000_000),
     searchPageMaxBytes: readInteger(env, 'SEARCH_PAGE_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     authMaxTokenLifetimeSeconds: readInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 3600, 60, 31 * 86400),
     referentialIntegrity: readBoolean(env, 'REFERENTIAL_INTEGRITY', true),

@@ -6,14 +6,14 @@ import type { ServerConfig } from '../config';
 import type { AppExtensions } from '../http/app';
 import type { FastPathGate } from '../http/fast-path';
 import type { ServerContext } from '../services/server-context';
-import type { ReferenceFilter } from '../fhir/search/search-request';
 import { AuditTrail } from './audit';
 import { AuthorizingSearchService } from './authorizing-search-service';
 import { auditService, dependenciesOf } from './authorized-resource-service';
 import { ClientRegistry } from './client-registry';
 import { authenticate, authorize, ipRateKey } from './middleware';
 import { checkPatientLink } from './patient-link-token';
-import { publicLibraryFilter } from './patient-compartment';
+import { ClientStorageCap } from './client-storage';
+import { publicLibraryFilters } from './patient-compartment';
 import { TokenBucketLimiter } from './rate-limit';
 import { SharedRateLimiter } from './shared-rate-limit';
 import { SigningKeys } from './signing-keys';
@@ -81,6 +81,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
             baseUrl: () => ctx.config.baseUrl,
             operations: ctx.operations,
             limiter,
+            storageCap: new ClientStorageCap(config.clientStorageMaxMb * 1024 * 1024),
           }),
         ],
         searchService,
@@ -100,7 +101,7 @@ export function anonymousPublicGate(publicTypes: ReadonlySet<string>, limiter: T
   const withinLimit = (req: IncomingMessage) => limiter.take(ipRateKey(req)) === undefined;
   return {
     // A read of a type that can also hold patient data is checked by the middleware.
-    read: (req, resourceType) => publicTypes.has(resourceType) && publicLibraryFilter(resourceType) === null && withinLimit(req),
+    read: (req, resourceType) => publicTypes.has(resourceType) && publicLibraryFilters(resourceType) === null && withinLimit(req),
     search: (req, request) =>
       request.resourceTypes.every((t) => publicTypes.has(t)) &&
       request.includes.length === 0 &&
@@ -108,7 +109,7 @@ export function anonymousPublicGate(publicTypes: ReadonlySet<string>, limiter: T
       withinLimit(req),
     // Confined to library material, exactly as AccessPolicy confines an anonymous search.
     narrow: (request) => {
-      const library = request.resourceTypes.map(publicLibraryFilter).filter((f): f is ReferenceFilter => f !== null);
+      const library = request.resourceTypes.flatMap((t) => publicLibraryFilters(t) ?? []);
       return library.length === 0 ? request : { ...request, filters: [...request.filters, ...library] };
     },
   };
