@@ -78,7 +78,7 @@ export function fhirRouter(ctx: ServerContext): Router {
   const search = async (req: Request, res: Response, types: string[], path: string, params: [string, string][]) => {
     const prefer = preferences(req);
     const { request, warnings } = ctx.searchService.parse(types, params, prefer.strict);
-    const result = await ctx.searchService.search(svc(res).store, path, request, warnings);
+    const result = await ctx.searchService.search(svc(res).repository, path, request, warnings);
     sendJson(res, 200, result.body, isPretty(req));
   };
 
@@ -130,7 +130,7 @@ export function fhirRouter(ctx: ServerContext): Router {
     await search(req, res, types, '', pairs);
   });
   router.get('/_history', async (req, res) => {
-    sendJson(res, 200, await historyBundle(svc(res).store, { params: queryPairs(req) }, ctx.historySettings), isPretty(req));
+    sendJson(res, 200, await historyBundle(svc(res).repository, { params: queryPairs(req) }, ctx.historySettings), isPretty(req));
   });
 
   // Type level
@@ -152,7 +152,7 @@ export function fhirRouter(ctx: ServerContext): Router {
   router.get('/:type/_history', async (req, res) => {
     const type = param(req, 'type');
     svc(res).assertType(type);
-    sendJson(res, 200, await historyBundle(svc(res).store, { resourceType: type, params: queryPairs(req) }, ctx.historySettings), isPretty(req));
+    sendJson(res, 200, await historyBundle(svc(res).repository, { resourceType: type, params: queryPairs(req) }, ctx.historySettings), isPretty(req));
   });
   router.post('/:type', async (req, res) => {
     const type = param(req, 'type');
@@ -215,7 +215,7 @@ export function fhirRouter(ctx: ServerContext): Router {
   router.get('/:type/:id/_history', async (req, res) => {
     const type = param(req, 'type');
     svc(res).assertType(type);
-    const bundle = await historyBundle(svc(res).store, { resourceType: type, id: param(req, 'id'), params: queryPairs(req) }, ctx.historySettings);
+    const bundle = await historyBundle(svc(res).repository, { resourceType: type, id: param(req, 'id'), params: queryPairs(req) }, ctx.historySettings);
     sendJson(res, 200, bundle, isPretty(req));
   });
   // Compartment search: [base]/Patient/[id]/[type]?… (R4 http.html#vsearch, Patient compartment).
@@ -229,7 +229,7 @@ export function fhirRouter(ctx: ServerContext): Router {
     const compartment = patientCompartmentFilter(target, id, ctx.config.baseUrl);
     const { request, warnings } = ctx.searchService.parse([target], queryPairs(req), preferences(req).strict);
     request.filters = [compartment, ...request.filters];
-    const result = await ctx.searchService.search(svc(res).store, `Patient/${id}/${target}`, request, warnings);
+    const result = await ctx.searchService.search(svc(res).repository, `Patient/${id}/${target}`, request, warnings);
     sendJson(res, 200, result.body, isPretty(req));
   });
   router.get('/:type/:id/_history/:vid', async (req, res) => {
