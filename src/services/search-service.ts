@@ -17,6 +17,7 @@ import {
   searchPage,
   searchPageWithin,
   searchPageAndIncluded,
+  CursorMismatchError,
   type IncludedRow,
   type PageInclude,
   type SearchRow,
@@ -49,6 +50,11 @@ export class SearchService {
     private readonly registry: SearchParameterRegistry,
     private readonly settings: SearchSettings,
   ) {}
+
+  /** The server's FHIR base (BASE_URL): absolute references under it name its own resources. */
+  get baseUrl(): string {
+    return this.settings.baseUrl;
+  }
 
   parseOptions(strict: boolean): ParseOptions {
     return {
@@ -134,7 +140,7 @@ export class SearchService {
       if (withPage === undefined) ({ rows, cut } = await searchPageWithin(store.db, pageQuery));
       else ({ rows, cut, included: includedWithPage } = await searchPageAndIncluded(store.db, pageQuery, withPage));
     } catch (error) {
-      if (error instanceof RangeError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
+      if (error instanceof CursorMismatchError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
       throw error;
     }
     const full = rows.length > request.count;

@@ -5,7 +5,7 @@ import type { ResourceService } from '../services/resource-service';
 import type { WriteEvent, WriteHook } from '../services/write-hooks';
 import { buildFollowUpTask, chooseAssignment, raisedConcerns, recordResponse } from './assignment';
 import { BASE } from './codes';
-import { findQuestionnaire, findReferencing, parseReference, searchResources } from './fhir-lookup';
+import { findQuestionnaire, findReferencing, localBases, parseReference, searchResources } from './fhir-lookup';
 import { evaluateFollowUpRules } from './follow-up-rules';
 import { isCompletedStatus, validateResponseAgainstQuestionnaire } from './response-validation';
 
@@ -37,7 +37,7 @@ export function questionnaireResponseHook(options: QuestionnaireResponseHookOpti
         : await findQuestionnaire(service, response.questionnaire);
       if (questionnaire === undefined) return [unknownQuestionnaire(response.questionnaire)];
       const issues = validateResponseAgainstQuestionnaire(questionnaire, response);
-      if (isLibraryQuestionnaire(questionnaire) && parseReference(response.subject?.reference)?.resourceType !== 'Patient') {
+      if (isLibraryQuestionnaire(questionnaire) && parseReference(response.subject?.reference, localBases(service))?.resourceType !== 'Patient') {
         issues.push(
           issue(
             'error',
@@ -121,7 +121,7 @@ async function recordAndFollowUp(
   logger: QuestionnaireResponseHookOptions['logger'],
 ) {
   const response = event.resource as QuestionnaireResponse;
-  const subject = parseReference(response.subject?.reference);
+  const subject = parseReference(response.subject?.reference, localBases(service));
   if (response.questionnaire === undefined || subject === undefined) return;
   const questionnaire = await findQuestionnaire(service, response.questionnaire);
   if (questionnaire === undefined) return;

@@ -11,7 +11,7 @@ import { FhirError } from '../../fhir/fhir-error';
 import type { AppExtensions } from '../../http/app';
 import type { Operation } from '../../operations/operation';
 import type { ServerContext } from '../../services/server-context';
-import { parseReference, readReference, searchResources } from '../../workflows/fhir-lookup';
+import { localBases, parseReference, readReference, searchResources } from '../../workflows/fhir-lookup';
 import { buildHandout, findHandoutDocument, type Handout } from './handout';
 import { renderHandoutMain } from './handout-page';
 import { handoutPdf } from './handout-pdf';
@@ -100,10 +100,10 @@ function expiredFragment(): string {
 /** The order a Task is based on, when it is the same patient's. */
 async function orderOf(ctx: ServerContext, task: Task, patientId: string): Promise<ServiceRequest | Procedure | undefined> {
   for (const basedOn of task.basedOn ?? []) {
-    const target = parseReference(basedOn.reference);
+    const target = parseReference(basedOn.reference, localBases(ctx.service));
     if (target?.resourceType !== 'ServiceRequest' && target?.resourceType !== 'Procedure') continue;
     const order = await readReference<ServiceRequest | Procedure>(ctx.service, `${target.resourceType}/${target.id}`);
-    if (order !== undefined && parseReference(order.subject?.reference)?.id === patientId) return order;
+    if (order !== undefined && parseReference(order.subject?.reference, localBases(ctx.service))?.id === patientId) return order;
   }
   return undefined;
 }
