@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Bundle, Parameters } from 'fhir/r4';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { callerAddress } from '../http/caller-address';
 import { classify, type Interaction, type Permission } from '../fhir/interaction';
 import { isResourceType, RESOURCE_TYPES } from '../fhir/resource-types';
 import type { Operation } from '../operations/operation';
@@ -16,13 +17,9 @@ import type { TokenBucketLimiter } from './rate-limit';
 import { RequestAccess } from './request-access';
 import type { TokenVerifier } from './token-verifier';
 
-/**
- * The rate-limit key of an anonymous caller, the same on the fast path and through the
- * middleware: the peer address of the connection (the server sets no `trust proxy`, so this is
- * what Express's req.ip answers too).
- */
+/** The rate-limit key of an anonymous caller, the same on the fast path and through the middleware. */
 export function ipRateKey(req: IncomingMessage): string {
-  return `ip:${req.socket.remoteAddress ?? ''}`;
+  return `ip:${callerAddress(req)}`;
 }
 
 /** What the security middleware knows of one /fhir request (res.locals.security). */
@@ -108,7 +105,7 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
       method: req.method,
       path: req.originalUrl.split('?')[0],
       query: queryOf(req),
-      ip: req.ip,
+      ip: callerAddress(req),
     });
     const state: SecurityState = { request, principal: undefined, audit, access: undefined, publicInteraction, rateKey: ipRateKey(req) };
     res.locals.security = state;

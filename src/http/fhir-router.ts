@@ -40,7 +40,7 @@ function isPretty(req: Request): boolean {
  * The interaction of a request under the FHIR base: the one the security middleware put in
  * res.locals, or classified here (AUTH=off).
  */
-export function interactionOf(req: Request): Interaction {
+function interactionOf(req: Request): Interaction {
   const known = (req.res?.locals.security as { request?: Interaction } | undefined)?.request;
   if (known) return known;
   const i = req.originalUrl.indexOf('?');

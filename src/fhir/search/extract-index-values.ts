@@ -9,6 +9,7 @@ import { compileSimplePath } from './simple-path';
 import { CORE_SEARCH_PARAMETER_BASE, type SearchParameterDefinition, type SearchParameterRegistry } from './search-parameter-registry';
 import { isJsonObject } from '../validation/json-values';
 import { conceptMapTranslations } from '../terminology/concept-map';
+import { ID_CHARS } from '../resource-types';
 
 type Compiled = (resource: unknown, context?: Record<string, unknown>, options?: Record<string, unknown>) => unknown[];
 
@@ -237,7 +238,7 @@ export function dateRange(value: unknown): { start: string; end: string } | unde
   return undefined;
 }
 
-const RELATIVE_REFERENCE = /^(?:(.*)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
+const RELATIVE_REFERENCE = new RegExp(`^(?:(.*)/)?([A-Z][A-Za-z]+)/(${ID_CHARS})(?:/_history/(${ID_CHARS}))?$`);
 
 /** Reference (relative or absolute) or canonical (`url|version`). */
 export function referenceValue(

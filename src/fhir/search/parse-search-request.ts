@@ -18,6 +18,8 @@ import type {
   TokenMatch,
 } from './search-request';
 import type { SearchParameterDefinition, SearchParameterRegistry } from './search-parameter-registry';
+import { ID_PATTERN } from '../resource-types';
+import { localReference } from '../references';
 
 export interface ParseOptions {
   registry: SearchParameterRegistry;
@@ -345,14 +347,14 @@ function parseReference(
   const matches = values.map((raw): ReferenceMatch => {
     const value = unescapeValue(raw);
     const local = value.startsWith(options.baseUrl + '/') ? value.slice(options.baseUrl.length + 1) : value;
-    const relative = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/.exec(local);
+    const relative = localReference(local);
     if (relative) {
-      if (modifier !== undefined && modifier !== relative[1]) {
+      if (modifier !== undefined && modifier !== relative.resourceType) {
         throw FhirError.badRequest(`The value ${value} is not a ${modifier}`, name);
       }
-      return { targetType: relative[1], id: relative[2], localBase: options.baseUrl };
+      return { targetType: relative.resourceType, id: relative.id, localBase: options.baseUrl };
     }
-    if (/^[A-Za-z0-9\-.]{1,64}$/.test(local)) return { targetType: modifier, id: local, localBase: options.baseUrl };
+    if (ID_PATTERN.test(local)) return { targetType: modifier, id: local, localBase: options.baseUrl };
     if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
       const [url, version] = value.split('|');
       return version !== undefined ? { url, version } : { url };

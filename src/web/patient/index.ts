@@ -19,6 +19,7 @@ import { ASSETS_PATH, escapeHtml, messagePage, sendPage } from './layout';
 import { patientLinkOperation } from './patient-link-operation';
 import { planPhases, renderPlan } from './plan-page';
 import { TEXTS } from './texts';
+import { ID_PATTERN } from '../../fhir/resource-types';
 
 /** The LHC-Forms files the questionnaire page loads (no source maps, nothing else from the package). */
 const LFORMS_DIR = join(dirname(require.resolve('lforms/package.json')), 'dist', 'lforms');
@@ -64,7 +65,7 @@ function htmlRoute(ctx: ServerContext, handler: Handler) {
 }
 
 async function loadHandout(ctx: ServerContext, id: string): Promise<Handout> {
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw FhirError.notFound('No such guide');
+  if (!ID_PATTERN.test(id)) throw FhirError.notFound('No such guide');
   const plan = JSON.parse((await ctx.service.read('PlanDefinition', id)).content) as PlanDefinition;
   const document = await findHandoutDocument(ctx.service, plan);
   if (document === undefined) throw FhirError.notFound(`PlanDefinition/${id} has no handout`);
