@@ -60,7 +60,7 @@ const UNKNOWN: Interaction = { kind: 'unknown', anonymous: 'always' };
 /** The methods a FHIR path may be asked with. */
 export const FHIR_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/** The path's segments, decoded; undefined when one is empty (`/a//b`) or not valid percent-encoding. */
+/** The path's segments as sent and decoded; 'empty' when one is empty (`/a//b`), 'malformed' when one is not valid percent-encoding. */
 function segmentsOf(path: string): { raw: string[]; decoded: string[] } | 'empty' | 'malformed' {
   let p = path.startsWith('/') ? path.slice(1) : path;
   if (p.endsWith('/')) p = p.slice(0, -1);
@@ -68,7 +68,7 @@ function segmentsOf(path: string): { raw: string[]; decoded: string[] } | 'empty
   const raw = p.split('/');
   if (raw.some((s) => s === '')) return 'empty';
   try {
-    return { raw, decoded: raw.map((s) => decodeURIComponent(s)) };
+    return { raw, decoded: p.includes('%') ? raw.map((s) => decodeURIComponent(s)) : raw };
   } catch {
     return 'malformed';
   }

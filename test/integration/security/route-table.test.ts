@@ -63,11 +63,19 @@ async function send(client: ReturnType<SecureServer['as']>, s: Sample) {
   return { response, path, interaction: classify(s.method, path, url.search.slice(1)) };
 }
 
+/** Statuses seen by the anonymous property: it must have met served, refused and unrouted requests. */
+const seen = new Map<number, number>();
+
+afterAll(() => {
+  for (const status of [200, 401, 405]) expect(seen.get(status) ?? 0).toBeGreaterThan(0);
+});
+
 test('anonymous callers are served only what the route table calls public, and refused by the same table', async () => {
   const anonymous = secure.as(undefined);
   await fc.assert(
     fc.asyncProperty(request, async (s) => {
       const { response, path, interaction } = await send(anonymous, s);
+      seen.set(response.status, (seen.get(response.status) ?? 0) + 1);
       const served = response.status < 400;
       if (served) expect(isPublicInteraction(interaction, PUBLIC_TYPES)).toBe(true);
       const knownType = interaction.resourceType === undefined || isResourceType(interaction.resourceType);
