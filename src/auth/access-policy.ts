@@ -1,6 +1,6 @@
 import { forbidden, unauthorized } from './auth-errors';
 import type { Filter } from '../fhir/search/search-request';
-import { isCompartmentType, publicLibraryFilter } from './patient-compartment';
+import { isCompartmentType, publicLibraryFilters } from './patient-compartment';
 import type { Principal } from './principal';
 import { canonicalQuery, CONFORMANCE_WRITE_TYPES, scopeAppliesToType, scopeGrants, type Permission } from './scopes';
 
@@ -10,7 +10,7 @@ export interface AccessAlternative {
   patient: string | undefined;
   /** SMART v2 granular constraint (`patient/Task.rs?status=requested`). */
   query: [string, string][] | undefined;
-  /** Filters of the server's own making (public library material: no patient referenced). */
+  /** Filters of the server's own making (public library material: a library profile, no patient referenced). */
   filters?: Filter[];
   /** The scope it comes from, for messages. */
   scope: string;
@@ -65,10 +65,10 @@ export class AccessPolicy {
   /** The union of what the listed permissions reach on a type. */
   access(resourceType: string, ...permissions: Permission[]): Access {
     // Public reading reaches the library material only: of a type that can hold patient data
-    // (DocumentReference), the resources that reference no patient.
-    const library = this.isPublic(resourceType) && permissions.some((p) => p === 'r' || p === 's') ? publicLibraryFilter(resourceType) : undefined;
+    // (DocumentReference), the resources marked as library material that reference no patient.
+    const library = this.isPublic(resourceType) && permissions.some((p) => p === 'r' || p === 's') ? publicLibraryFilters(resourceType) : undefined;
     if (library === null) return ALL;
-    const alternatives: AccessAlternative[] = library !== undefined ? [{ patient: undefined, query: undefined, filters: [library], scope: 'public library material' }] : [];
+    const alternatives: AccessAlternative[] = library !== undefined ? [{ patient: undefined, query: undefined, filters: library, scope: 'public library material' }] : [];
     const principal = this.principal;
     if (!principal) return alternatives.length === 0 ? NONE : { kind: 'some', alternatives };
     for (const scope of principal.scopes) {

@@ -8,6 +8,7 @@ import { ResourceStore, type HistoryRow, type StoredResource } from '../store/re
 import type { Access } from './access-policy';
 import type { AuditAction, AuditTrail } from './audit';
 import { forbidden } from './auth-errors';
+import type { ClientStorageCap } from './client-storage';
 import { GuardedStore } from './guarded-store';
 import type { RequestAccess } from './request-access';
 
@@ -65,6 +66,7 @@ export class AuthorizedResourceService extends ResourceService {
     private readonly searchService: SearchService,
     readonly access: RequestAccess,
     private readonly auditTrail: AuditTrail,
+    private readonly storageCap?: ClientStorageCap,
   ) {
     const store = base.store instanceof GuardedStore ? base.store : new GuardedStore(base.store.db, base.store.isTransaction, access);
     super({ ...base, store, search: searchService, hooks: serverAuthorityHooks(base.hooks) });
@@ -81,7 +83,7 @@ export class AuthorizedResourceService extends ResourceService {
 
   override async transaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
     if (this.store.isTransaction) return work(this);
-    return this.store.transaction((store) => work(new AuthorizedResourceService({ ...this.base, store }, this.searchService, this.access, this.auditTrail)));
+    return this.store.transaction((store) => work(new AuthorizedResourceService({ ...this.base, store }, this.searchService, this.access, this.auditTrail, this.storageCap)));
   }
 
   /** Not buffered: every write of an authorized request is checked and audited one by one. */
@@ -203,8 +205,15 @@ export class AuthorizedResourceService extends ResourceService {
     this.access.touch(JSON.parse(content) as Resource, version);
   }
 
-  /** The AuditEvent of a write, in the write's transaction: both commit or neither does. */
+  /**
+   * The AuditEvent of a write, in the write's transaction: both commit or neither does. A
+   * version written (not a deletion) is charged to the client's storage total first.
+   */
   private async auditWrite(action: AuditAction, interaction: string, resource: Resource, versionId: number): Promise<void> {
+    const principal = this.policy.principal;
+    if (action !== 'D' && principal !== undefined && this.storageCap?.enabled) {
+      await this.storageCap.charge(this.store.db, principal, Buffer.byteLength(JSON.stringify(resource)));
+    }
     this.access.touch(resource, versionId);
     await this.auditTrail.writeWith(auditService({ ...this.base, store: new ResourceStore(this.store.db, this.store.isTransaction) }), {
       principal: this.policy.principal,

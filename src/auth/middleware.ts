@@ -11,6 +11,7 @@ import type { SearchService } from '../services/search-service';
 import { AccessPolicy } from './access-policy';
 import { RequestAudit, type AuditAction, type AuditTrail } from './audit';
 import { forbidden, tooManyRequests, unauthorized } from './auth-errors';
+import type { ClientStorageCap } from './client-storage';
 import { AuthorizedResourceService } from './authorized-resource-service';
 import type { Principal } from './principal';
 import type { TokenBucketLimiter } from './rate-limit';
@@ -165,6 +166,8 @@ export interface AuthorizeDependencies {
   operations: ReadonlyMap<string, Operation>;
   /** The rate limiter of authenticate: each Bundle entry counts as a request. */
   limiter: TokenBucketLimiter;
+  /** What one client may store (CLIENT_STORAGE_MAX_MB). */
+  storageCap?: ClientStorageCap;
 }
 
 /**
@@ -180,7 +183,7 @@ export function authorize(deps: AuthorizeDependencies): RequestHandler {
     const policy = new AccessPolicy(state.principal, deps.publicTypes);
     const access = new RequestAccess(policy, state.audit, { extractor: deps.extractor, search: deps.search, baseUrl: deps.baseUrl() });
     state.access = access;
-    const service = new AuthorizedResourceService(deps.serviceDependencies, deps.authorizingSearch, access, deps.auditTrail);
+    const service = new AuthorizedResourceService(deps.serviceDependencies, deps.authorizingSearch, access, deps.auditTrail, deps.storageCap);
     res.locals.service = service;
     await precheck(state, policy, service, req, deps.operations, deps.limiter);
     next();

@@ -2,8 +2,9 @@ import type { Resource } from 'fhir/r4';
 import { PATIENT_COMPARTMENT } from '../fhir/search/compartment';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
 import type { ReferenceValue } from '../fhir/search/index-values';
-import type { ReferenceFilter } from '../fhir/search/search-request';
+import type { Filter, ReferenceFilter, UriFilter } from '../fhir/search/search-request';
 import { ID_CHARS } from '../fhir/resource-types';
+import { LIBRARY_CANONICAL_BASE } from '../fhir/validation/validator';
 
 /** True for the types that can belong to a patient's compartment (Patient included). */
 export function isCompartmentType(resourceType: string): boolean {
@@ -67,14 +68,21 @@ export function localReferences(resource: Resource, baseUrl: string): { resource
   return out;
 }
 
+/** Where the library's profiles live: library material of a compartment type declares one of them. */
+export const LIBRARY_PROFILE_BASE = `${LIBRARY_CANONICAL_BASE}/StructureDefinition`;
+
 /**
  * What anyone may read of a public type: everything (null) for a type outside the Patient
- * compartment; for a type in it (DocumentReference), only the resources that reference no
- * Patient through any of the compartment's parameters, i.e. library material, not a
- * patient's document.
+ * compartment (definitions and conformance resources, which have no element about a
+ * patient); for a type in it (DocumentReference), library material only: a resource that
+ * declares a profile of the library (`meta.profile` under LIBRARY_PROFILE_BASE) and references
+ * no Patient through any of the compartment's parameters. A document a client stored without
+ * that marking, or about a patient, is not public whatever else it holds.
  */
-export function publicLibraryFilter(resourceType: string): ReferenceFilter | null {
+export function publicLibraryFilters(resourceType: string): Filter[] | null {
   const params = compartmentParams(resourceType);
   if (resourceType !== 'Patient' && params.length === 0) return null;
-  return { kind: 'reference', param: params[0] ?? 'link', anyOfParams: params, values: [{ targetType: 'Patient' }], not: true };
+  const noPatient: ReferenceFilter = { kind: 'reference', param: params[0] ?? 'link', anyOfParams: params, values: [{ targetType: 'Patient' }], not: true };
+  const libraryProfile: UriFilter = { kind: 'uri', param: '_profile', modifier: 'below', values: [LIBRARY_PROFILE_BASE] };
+  return [noPatient, libraryProfile];
 }

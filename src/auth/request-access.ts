@@ -178,7 +178,7 @@ export class RequestAccess {
       throw this.policy.denial('_include:iterate and _revinclude:iterate need a grant that reads every type (AuditEvent included)');
     }
     const restricted = accesses.filter(([, a]) => a.kind === 'some');
-    // The public-library restriction is one type-agnostic condition (no Patient referenced), so it
+    // The public-library restriction is type-agnostic conditions (a library profile, no Patient referenced), so it
     // applies to a search across types as well; a patient or query restriction does not.
     const libraryOnly = (a: Access) => a.kind === 'some' && a.alternatives.every((alt) => alt.patient === undefined && alt.query === undefined);
     if (request.resourceTypes.length > 1 && restricted.some(([, a]) => !libraryOnly(a))) {

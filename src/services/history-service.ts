@@ -16,11 +16,11 @@ interface HistoryCursor {
   versionId: number;
 }
 
-/** Instance, type and system history (R4 http.html#history), newest first, keyset-paged. */
+/** Instance, type and system history (R4 http.html#history), newest first, keyset-paged, each page within the byte budget. */
 export async function historyBundle(
   store: ResourceStore,
   request: HistoryRequest,
-  settings: { baseUrl: string; defaultCount: number; maxCount: number },
+  settings: { baseUrl: string; defaultCount: number; maxCount: number; maxPageBytes?: number },
 ): Promise<Bundle> {
   let count = settings.defaultCount;
   let since: string | undefined;
@@ -44,8 +44,12 @@ export async function historyBundle(
       }
     }
   }
-  const query: HistoryQuery = { resourceType: request.resourceType, id: request.id, since, before, count: count + 1 };
-  const rows = await store.history(query);
+  const query: HistoryQuery = { resourceType: request.resourceType, id: request.id, since, before, count: count + 1, maxBytes: settings.maxPageBytes };
+  const read = await store.history(query);
+  // The byte budget of a page (SEARCH_PAGE_MAX_BYTES) ends it early: the rest follows the `next` link.
+  const cutAt = read.findIndex((row) => row.pastBudget === true);
+  const rows = cutAt < 0 ? read : read.slice(0, cutAt);
+  const more = rows.length > count || cutAt >= 0;
   if (request.id !== undefined && rows.length === 0 && before === undefined) {
     const exists = await store.read(request.resourceType!, request.id);
     if (!exists) throw FhirError.notFound(`${request.resourceType}/${request.id} is not known`);
@@ -60,7 +64,7 @@ export async function historyBundle(
     return q === '' ? base : `${base}?${q}`;
   };
   const links: BundleLink[] = [{ relation: 'self', url: link(before ? Buffer.from(JSON.stringify(before)).toString('base64url') : undefined) }];
-  if (rows.length > count) {
+  if (more && page.length > 0) {
     const last = page[page.length - 1];
     const cursor: HistoryCursor = { lastUpdated: last.lastUpdated, resourceType: last.resourceType, id: last.id, versionId: last.versionId };
     links.push({ relation: 'next', url: link(Buffer.from(JSON.stringify(cursor)).toString('base64url')) });
@@ -83,7 +87,7 @@ export async function historyBundle(
     return entry;
   });
   const bundle: Bundle = { resourceType: 'Bundle', type: 'history', link: links, entry: entries };
-  if (before === undefined && rows.length <= count) bundle.total = page.length;
+  if (before === undefined && !more) bundle.total = page.length;
   else if (before === undefined) bundle.total = await store.countHistory({ resourceType: request.resourceType, id: request.id, since });
   return bundle;
 }

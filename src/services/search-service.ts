@@ -18,6 +18,7 @@ import {
   searchPageWithin,
   searchPageAndIncluded,
   CursorMismatchError,
+  type IncludeBudget,
   type IncludedRow,
   type PageInclude,
   type SearchRow,
@@ -154,12 +155,22 @@ export class SearchService {
     else if (request.total === undefined && cursor === undefined && !hasMore) total = rows.length;
 
     // Read with the page (the references of its shown rows only): each once, none that is a match.
-    const included =
-      includedWithPage !== undefined
-        ? includedCollector(rows).add(includedWithPage)
-        : request.count > 0
-          ? await this.includes(store, rows, request.includes)
-          : [];
+    // Included resources share the page's byte budget with its matches: those past it are left
+    // out, and an OperationOutcome in the Bundle says so.
+    const collector = includedCollector(rows, this.remainingBytes(rows));
+    if (includedWithPage !== undefined) collector.add(includedWithPage);
+    else if (request.count > 0) await this.includes(store, collector, request.includes);
+    const included = collector.out;
+    const issues: OperationOutcomeIssue[] = [...warnings];
+    if (request.includes.length > 0 && collector.cut()) {
+      issues.push(
+        {
+          severity: 'warning',
+          code: 'too-costly',
+          diagnostics: `Included resources were left out: the page reached its byte budget (SEARCH_PAGE_MAX_BYTES = ${this.settings.maxPageBytes} bytes) or ${MAX_INCLUDED} included resources; fetch them with a search of their own, or use a smaller _count`,
+        },
+      );
+    }
     let next: string | undefined;
     let previous: string | undefined;
     if (rows.length > 0) {
@@ -168,7 +179,7 @@ export class SearchService {
       const backwardMore = cursor === undefined ? false : cursor.backwards ? hasMore : true;
       if (backwardMore) previous = encodeCursor({ keys: rows[0].keys, backwards: true });
     }
-    return { body: this.bundleText(path, request, rows, included, total, next, previous, warnings) };
+    return { body: this.bundleText(path, request, rows, included, total, next, previous, issues) };
   }
 
   /**
@@ -186,26 +197,42 @@ export class SearchService {
       referenceParams,
       localBase: this.settings.baseUrl,
       fromFirst: request.count,
+      budget: this.includeBudget(),
     };
   }
 
-  private async includes(store: ResourceStore, rows: SearchRow[], includes: IncludeRequest[]): Promise<SearchRow[]> {
-    if (includes.length === 0 || rows.length === 0) return [];
-    const { add, out } = includedCollector(rows);
+  /** What one include query may read: a row more than can be kept, and the whole page budget. */
+  private includeBudget(): IncludeBudget {
+    return { maxRows: MAX_INCLUDED + 1, maxBytes: this.settings.maxPageBytes };
+  }
+
+  /** Bytes left in the page's budget once its matches are in (undefined: no budget). */
+  private remainingBytes(rows: SearchRow[]): number | undefined {
+    if (this.settings.maxPageBytes === undefined) return undefined;
+    return this.settings.maxPageBytes - rows.reduce((sum, row) => sum + Buffer.byteLength(row.content), 0);
+  }
+
+  private async includes(store: ResourceStore, collector: IncludedCollector, includes: IncludeRequest[]): Promise<void> {
+    const rows = collector.page;
+    if (includes.length === 0 || rows.length === 0) return;
+    const { add, out } = collector;
+    const budget = this.includeBudget();
     const base = this.settings.baseUrl;
     const run = async (source: SearchRow[], include: IncludeRequest): Promise<SearchRow[]> => {
       if (include.reverse) {
         const sourceType = include.sourceType === '*' ? undefined : include.sourceType;
         const params = include.param !== undefined ? [include.param] : sourceType !== undefined ? this.referenceParams(sourceType) : undefined;
         const rids = source.map((r) => r.rid);
-        return add(await fetchRevIncluded(store.db, rids, sourceType, params, base));
+        if (collector.cut()) return [];
+        return add(await fetchRevIncluded(store.db, rids, sourceType, params, base, budget));
       }
       const byType = new Map<string, string[]>();
       for (const r of source) byType.set(r.resourceType, [...(byType.get(r.resourceType) ?? []), r.rid]);
       const found: SearchRow[] = [];
       for (const sourceType of include.sourceType === '*' ? [...byType.keys()] : [include.sourceType]) {
         const params = include.param !== undefined ? [include.param] : this.referenceParams(sourceType);
-        const included = await fetchIncluded(store.db, byType.get(sourceType) ?? [], { sourceType, targetType: include.targetType }, params, base);
+        if (collector.cut()) break;
+        const included = await fetchIncluded(store.db, byType.get(sourceType) ?? [], { sourceType, targetType: include.targetType }, params, base, budget);
         found.push(...add(included));
       }
       return found;
@@ -218,7 +245,6 @@ export class SearchService {
       for (const include of iterating) next.push(...(await run(frontier, include)));
       frontier = next;
     }
-    return out;
   }
 
   private referenceParams(resourceType: string): string[] {
@@ -294,22 +320,43 @@ export class SearchService {
   }
 }
 
-/** Collects included rows: none already in the page, each once, at most MAX_INCLUDED in all. */
-function includedCollector(page: SearchRow[]): { add: (found: IncludedRow[]) => SearchRow[]; out: SearchRow[] } {
+interface IncludedCollector {
+  page: SearchRow[];
+  /** Adds what is new among `found`, within the limits; returns what it added. */
+  add: (found: IncludedRow[]) => SearchRow[];
+  out: SearchRow[];
+  /** True once something was left out for the limits. */
+  cut: () => boolean;
+}
+
+/**
+ * Collects included rows: none already in the page, each once, at most MAX_INCLUDED in all and
+ * `budget` bytes of content in all (a row read without content, past its query's budget, is
+ * left out too).
+ */
+function includedCollector(page: SearchRow[], budget: number | undefined): IncludedCollector {
   const seen = new Set(page.map((r) => r.rid));
   const out: SearchRow[] = [];
+  let bytes = 0;
+  let cut = budget !== undefined && budget <= 0;
   const add = (found: IncludedRow[]) => {
     const added: SearchRow[] = [];
     for (const f of found) {
-      if (seen.has(f.rid) || out.length >= MAX_INCLUDED) continue;
+      if (seen.has(f.rid)) continue;
+      const size = f.content === null ? Infinity : Buffer.byteLength(f.content);
+      if (out.length >= MAX_INCLUDED || (budget !== undefined && bytes + size > budget) || f.content === null) {
+        cut = true;
+        continue;
+      }
       seen.add(f.rid);
-      const row = { ...f, keys: [] };
+      bytes += size;
+      const row = { ...f, content: f.content, keys: [] };
       out.push(row);
       added.push(row);
     }
     return added;
   };
-  return { add, out };
+  return { page, add, out, cut: () => cut };
 }
 
 function outcomeEntry(warnings: OperationOutcomeIssue[]): BundleEntry {

@@ -23,6 +23,8 @@ export interface HistoryRow {
   lastUpdated: string;
   method: 'POST' | 'PUT' | 'DELETE';
   content: string | null;
+  /** Read past the page's byte budget (HistoryQuery.maxBytes): no content, and the page ends before it. */
+  pastBudget?: boolean;
 }
 
 export interface HistoryQuery {
@@ -32,6 +34,11 @@ export interface HistoryQuery {
   /** Keyset cursor: entries strictly older than this (lastUpdated, type, id, version). */
   before?: { lastUpdated: string; resourceType: string; id: string; versionId: number };
   count: number;
+  /**
+   * Bytes of content the rows may carry: a row that would take the total (newest first) past
+   * this comes without content and marked pastBudget (the first row always has its content).
+   */
+  maxBytes?: number;
 }
 
 export interface NewVersion {
@@ -374,14 +381,19 @@ export class ResourceStore {
         ),
       );
     }
-    const rows = await q
-      .orderBy('last_updated', 'desc')
-      .orderBy('resource_type', 'desc')
-      .orderBy('id', 'desc')
-      .orderBy('version_id', 'desc')
-      .limit(query.count)
-      .execute();
-    return rows.map(toHistoryRow);
+    const page = q.orderBy('last_updated', 'desc').orderBy('resource_type', 'desc').orderBy('id', 'desc').orderBy('version_id', 'desc').limit(query.count);
+    if (query.maxBytes === undefined) return (await page.execute()).map(toHistoryRow);
+    // Within the byte budget: a row's content only while the contents up to it (in page order)
+    // fit, the first row always; octet_length reads the stored size without reading or
+    // decompressing the content.
+    const order = sql`h.last_updated desc, h.resource_type desc, h.id desc, h.version_id desc`;
+    const upTo = (frame: string) => sql`coalesce(sum(octet_length(h.content)) over (order by ${order} rows between unbounded preceding and ${sql.raw(frame)}), 0)`;
+    const within = sql`(${upTo('1 preceding')} = 0 or ${upTo('current row')} <= ${query.maxBytes})`;
+    const rows = await sql<{ resource_type: string; id: string; version_id: number; method: string; content: string | null; last_updated: string; past_budget: boolean }>`
+      select h.resource_type, h.id, h.version_id, h.method, h.last_updated,
+        case when ${within} then h.content end as content, not ${within} as past_budget
+      from (${page}) h order by ${order}`.execute(this.db);
+    return rows.rows.map(toHistoryRow);
   }
 
   async countHistory(query: Omit<HistoryQuery, 'count' | 'before'>): Promise<number> {
@@ -467,6 +479,7 @@ function toHistoryRow(row: {
   method: string;
   content: string | null;
   last_updated: string;
+  past_budget?: boolean;
 }): HistoryRow {
   return {
     resourceType: row.resource_type,
@@ -475,5 +488,6 @@ function toHistoryRow(row: {
     lastUpdated: row.last_updated,
     method: row.method as HistoryRow['method'],
     content: row.content,
+    ...(row.past_budget === true ? { pastBudget: true } : {}),
   };
 }

@@ -303,6 +303,8 @@ export interface PageInclude extends IncludeSource {
    * than is shown, to know whether there is a next one, and that row's references are not included.
    */
   fromFirst: number;
+  /** Bounds on what is read of the included resources. */
+  budget?: IncludeBudget;
 }
 
 /**
@@ -321,7 +323,7 @@ export function pageWithIncludedQuery(query: PageQuery, include: PageInclude): R
   return sql`${customPlan(custom)}
     with page as materialized (${body}),
     refs as materialized (${pageReferences(shownRids)}),
-    included as (${includedFromReferences(include, include.referenceParams, include.localBase)})
+    included as (${withinBudget(includedFromReferences(include, include.referenceParams, include.localBase), include.budget)})
     select p.rid, p.resource_type, p.id, p.content, ${sql.join(keyColumns('p.'))}, p.complete, false as included from page p
     union all
     select i.rid, i.resource_type, i.id, i.content, ${sql.join(nulls)}, null, true from included i
@@ -336,7 +338,7 @@ export function compiledPageWithIncluded(db: Kysely<DatabaseSchema>, query: Page
   const build = (q: PageQuery) => pageWithIncludedQuery(q, include)?.compile(db);
   const shape = oneCodeShape(query);
   if (shape === undefined) return build(query);
-  const key = [shape.key, include.sourceType, include.targetType ?? '*', include.referenceParams.join(','), include.localBase, include.fromFirst].join('\u0001');
+  const key = [shape.key, include.sourceType, include.targetType ?? '*', include.referenceParams.join(','), include.localBase, include.fromFirst, include.budget?.maxBytes ?? '', include.budget?.maxRows ?? ''].join('\u0001');
   return oneCodePagesWithIncluded.fill(key, shape.values, (standIns) => build(shape.withValues(standIns))!) ?? build(query);
 }
 
@@ -372,7 +374,8 @@ export interface IncludedRow {
   rid: string;
   resourceType: string;
   id: string;
-  content: string;
+  /** Null for a row read past its query's IncludeBudget.maxBytes. */
+  content: string | null;
 }
 
 /** A reference row that points at this server: relative, or absolute under `base`. */
@@ -394,15 +397,16 @@ export async function fetchIncluded(
   include: IncludeSource,
   referenceParams: string[],
   localBase: string,
+  budget?: IncludeBudget,
 ): Promise<IncludedRow[]> {
   if (rids.length === 0 || referenceParams.length === 0) return [];
-  const compiled = compiledIncluded(db, rids, include, referenceParams, localBase);
+  const compiled = compiledIncluded(db, rids, include, referenceParams, localBase, budget);
   return (await db.executeQuery<Record<string, unknown>>(compiled)).rows.map(includedRow);
 }
 
 /** An included resource from its row (rid, resource_type, id, content). */
 function includedRow(row: Record<string, unknown>): IncludedRow {
-  return { rid: String(row.rid), resourceType: row.resource_type as string, id: row.id as string, content: row.content as string };
+  return { rid: String(row.rid), resourceType: row.resource_type as string, id: row.id as string, content: (row.content as string | null) ?? null };
 }
 
 /** The `_include` statement for a page's rids, from its template when one can be kept (exported for tests). */
@@ -412,9 +416,10 @@ export function compiledIncluded(
   include: IncludeSource,
   referenceParams: string[],
   localBase: string,
+  budget?: IncludeBudget,
 ): CompiledQuery {
-  const build = (pageRids: string[]) => includedQuery(pageRids, include, referenceParams, localBase).compile(db);
-  const key = [include.sourceType, include.targetType ?? '*', referenceParams.join(','), rids.length, localBase].join('\u0001');
+  const build = (pageRids: string[]) => includedQuery(pageRids, include, referenceParams, localBase, budget).compile(db);
+  const key = [include.sourceType, include.targetType ?? '*', referenceParams.join(','), rids.length, localBase, budget?.maxBytes ?? '', budget?.maxRows ?? ''].join('\u0001');
   return includedStatements.fill(key, rids, build) ?? build(rids);
 }
 
@@ -424,10 +429,32 @@ export function includedQuery(
   include: IncludeSource,
   referenceParams: string[],
   localBase: string,
+  budget?: IncludeBudget,
 ): RawBuilder<unknown> {
   return sql`
     with refs as materialized (${pageReferences(sql`f.rid = any(${rids}::bigint[])`)})
-    ${includedFromReferences(include, referenceParams, localBase)}`;
+    ${withinBudget(includedFromReferences(include, referenceParams, localBase), budget)}`;
+}
+
+/** Bounds on the included resources one query reads: their number, and the bytes of their content. */
+export interface IncludeBudget {
+  maxRows: number;
+  maxBytes: number | undefined;
+}
+
+/**
+ * Included rows (rid, resource_type, id, content) in rid order, at most `maxRows`, each with its
+ * content only while the contents up to it fit in `maxBytes` (a row past it comes with null
+ * content: the caller knows the include was cut). octet_length reads the stored size without
+ * reading or decompressing the content.
+ */
+function withinBudget(rows: RawBuilder<unknown>, budget: IncludeBudget | undefined): RawBuilder<unknown> {
+  if (budget === undefined) return rows;
+  const content =
+    budget.maxBytes === undefined
+      ? sql`b.content`
+      : sql`case when sum(octet_length(b.content)) over (order by b.rid rows between unbounded preceding and current row) <= ${budget.maxBytes} then b.content end as content`;
+  return sql`select b.rid, b.resource_type, b.id, ${content} from (select * from (${rows}) a order by a.rid limit ${budget.maxRows}) b`;
 }
 
 /** What an `_include` follows: the references of `sourceType` resources, to `targetType` ones if given. */
@@ -476,19 +503,21 @@ export async function fetchRevIncluded(
   sourceType: string | undefined,
   referenceParams: string[] | undefined,
   localBase: string,
+  budget?: IncludeBudget,
 ): Promise<IncludedRow[]> {
   if (rids.length === 0 || referenceParams?.length === 0) return [];
   const typeFilter = (name: string) => (sourceType !== undefined ? sql`and ${column(name)} = ${sourceType}` : sql``);
   const paramFilter = referenceParams !== undefined ? sql`and f.param = any(${referenceParams})` : sql``;
-  const result = await sql<{ rid: string; resource_type: string; id: string; content: string }>`
-    with page as (select p.rid, p.resource_type, p.id from resource p where p.rid = any(${rids}::bigint[])),
-    page_urls as (select u.value from idx_uri u where u.param = 'url' and u.rid = any(${rids}::bigint[]))
-    select s.rid, s.resource_type, s.id, s.content from resource s
+  const referring = sql`select s.rid, s.resource_type, s.id, s.content from resource s
     where not s.deleted ${typeFilter('s.resource_type')} and s.rid in (
       select f.rid from idx_reference f join page on f.target_type = page.resource_type and f.target_id = page.id
       where true ${typeFilter('f.resource_type')} ${paramFilter} and ${localReference(localBase)}
       union
       select f.rid from idx_reference f
-      where true ${typeFilter('f.resource_type')} ${paramFilter} and f.url in (select value from page_urls))`.execute(db);
+      where true ${typeFilter('f.resource_type')} ${paramFilter} and f.url in (select value from page_urls))`;
+  const result = await sql<{ rid: string; resource_type: string; id: string; content: string }>`
+    with page as (select p.rid, p.resource_type, p.id from resource p where p.rid = any(${rids}::bigint[])),
+    page_urls as (select u.value from idx_uri u where u.param = 'url' and u.rid = any(${rids}::bigint[]))
+    ${withinBudget(referring, budget)}`.execute(db);
   return result.rows.map(includedRow);
 }

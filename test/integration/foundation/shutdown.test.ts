@@ -42,7 +42,7 @@ function request(
   });
 }
 
-test('SIGTERM with 40 writes in flight over keep-alive: every write answered, exit 0 within 5 s of the last answer', async () => {
+test('SIGTERM with 40 writes in flight over keep-alive: every write answered, exit 0 within 5 s of the signal', async () => {
   const database = await freshDatabase();
   const server = spawnServer({ env: { ...database.env, LOAD_CONTENT: 'false', AUTH: 'off' } });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 40 });
@@ -73,15 +73,14 @@ test('SIGTERM with 40 writes in flight over keep-alive: every write answered, ex
     const signalled = Date.now();
     server.child.kill('SIGTERM');
     const unansweredAtSignal = 40 - answered;
+    // The 5 s run from the moment SIGTERM is sent: answering the writes in flight, closing the
+    // keep-alive sockets (their idle timeout is 65 s) and the database all fit in them.
+    const code = await server.exitCodeWithin(5_000);
+    const exitedAfterMs = Date.now() - signalled;
     const answers = await Promise.all(writes);
-    const lastAnswerAt = Date.now();
     expect(unansweredAtSignal).toBeGreaterThan(0);
     expect(answers.map((a) => a.status)).toEqual(Array(40).fill(201));
-    // The keep-alive sockets must not hold the process (their idle timeout is 65 s). Answering the
-    // writes in flight takes what the machine's load makes it take: the 5 s run from the last answer.
-    const code = await server.exitCodeWithin(5_000);
-    expect({ code, exitedWithinFiveSeconds: Date.now() - lastAnswerAt <= 5_000 }).toEqual({ code: 0, exitedWithinFiveSeconds: true });
-    expect(signalled).toBeLessThanOrEqual(lastAnswerAt);
+    expect({ code, exitedWithinFiveSeconds: exitedAfterMs <= 5_000 }).toEqual({ code: 0, exitedWithinFiveSeconds: true });
     expect(server.output()).toContain('shutting down');
     await expect(request(new http.Agent(), port, 'GET', '/healthz')).rejects.toThrow();
   } finally {

@@ -336,6 +336,36 @@ describe('11. public types hold library material only', () => {
     expect(refs(across.body)).toContain(`DocumentReference/${material.body.id as string}`);
     expect(refs(across.body)).not.toContain(`DocumentReference/${id}`);
   });
+
+  test('a DocumentReference without the library marking is not public even when it names no patient', async () => {
+    // A clinic letter stored by a system client: no subject, no education profile or category.
+    const letter = {
+      resourceType: 'DocumentReference',
+      status: 'current',
+      description: 'Letter to the GP about pat-b',
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('private letter').toString('base64') } }],
+    };
+    const written = await admin('/DocumentReference', json('POST', letter));
+    expect(written.status).toBe(201);
+    const id = written.body.id as string;
+    expect((await admin(`/DocumentReference/${id}`)).status).toBe(200);
+    // Read and search without a token, twice each (the second may come from the library cache).
+    for (let i = 0; i < 2; i++) {
+      const read = await anonymous(`/DocumentReference/${id}`);
+      expect(read.status).toBe(404);
+      expect(read.body.resourceType).toBe('OperationOutcome');
+      expect(refs((await anonymous(`/DocumentReference?_id=${id}`)).body)).toEqual([]);
+      expect(refs((await anonymous('/DocumentReference?_count=100')).body)).not.toContain(`DocumentReference/${id}`);
+      expect(refs((await anonymous(`/?_type=PlanDefinition,DocumentReference&_id=${id}`)).body)).toEqual([]);
+    }
+    // Library material (the education profile, no patient) is still public.
+    const library = JSON.parse(readFileSync('content/DocumentReference-foraminotomy-overview.json', 'utf8')) as Record<string, unknown>;
+    const material = await admin('/DocumentReference', json('POST', { ...library, id: undefined, identifier: undefined }));
+    expect(material.status).toBe(201);
+    const materialId = material.body.id as string;
+    expect((await anonymous(`/DocumentReference/${materialId}`)).status).toBe(200);
+    expect(refs((await anonymous(`/DocumentReference?_id=${materialId}`)).body)).toEqual([`DocumentReference/${materialId}`]);
+  });
 });
 
 describe('12. audit and caching', () => {
