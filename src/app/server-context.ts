@@ -14,7 +14,7 @@ import { SearchService } from '../services/search-service';
 import type { ResourceValidator } from '../fhir/validation/validator';
 import type { WriteHook } from '../services/write-hooks';
 import type { Database } from '../store/database';
-import { ResourceStore } from '../store/resource-store';
+import { Repository } from '../store/repository';
 import type { ServerContext } from '../services/server-context';
 
 export type { ServerContext };
@@ -49,7 +49,7 @@ export function createServerContext(config: ServerConfig, database: Database, lo
       afterWrite: async (event, service) => {
         const sp = event.resource as SearchParameter;
         const previous = event.previous as SearchParameter | undefined;
-        service.store.afterCommit(() => {
+        service.repository.afterCommit(() => {
           if (previous) registry.remove(previous);
           if (event.interaction === 'delete' || sp.status === 'retired' || !sp.expression) registry.remove(sp);
           else registry.add(sp);
@@ -73,7 +73,7 @@ export function createServerContext(config: ServerConfig, database: Database, lo
       afterWrite: async (event, service) => {
         const sd = event.resource as StructureDefinition;
         const previous = event.previous as StructureDefinition | undefined;
-        service.store.afterCommit(() => {
+        service.repository.afterCommit(() => {
           withdrawProfile(previous);
           if (event.interaction === 'delete' || sd.derivation !== 'constraint' || sd.kind !== 'resource') {
             withdrawProfile(sd);
@@ -85,9 +85,8 @@ export function createServerContext(config: ServerConfig, database: Database, lo
       },
     },
   ]);
-  const store = new ResourceStore(database.db);
   const service = new ResourceService({
-    store,
+    repository: Repository.open(database.db),
     extractor,
     validator: options.validator,
     hooks,
@@ -102,10 +101,10 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     }
     if (i.kind === 'search-type' && !i.posted && i.compartment === undefined) {
       svc.assertType(i.resourceType!);
-      // The service's own search service: under authorization it is the one a direct search runs on.
-      const search = svc.dependencies.search;
+      // On the service's repository: under authorization it carries the request's access, like a direct search.
+      const search = svc.search;
       const { request, warnings } = search.parse([i.resourceType!], [...new URLSearchParams(query ?? '')], false);
-      const result = await search.search(svc.store, i.resourceType!, request, warnings);
+      const result = await search.search(svc.repository, i.resourceType!, request, warnings);
       return { status: 200, body: JSON.parse(result.body) as unknown };
     }
     if (i.kind === 'vread') {

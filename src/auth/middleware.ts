@@ -159,8 +159,6 @@ export interface AuthorizeDependencies {
   search: SearchService;
   /** The dependencies of the context's resource service. */
   serviceDependencies: ServiceDependencies;
-  /** The AuthorizingSearchService. */
-  authorizingSearch: SearchService;
   auditTrail: AuditTrail;
   baseUrl: () => string;
   operations: ReadonlyMap<string, Operation>;
@@ -172,9 +170,9 @@ export interface AuthorizeDependencies {
 
 /**
  * After the body is read: builds the request's access (res.locals.service becomes an
- * AuthorizedResourceService) and refuses early what the route alone shows to be out of
- * reach. The precise checks, against stored data, happen in the service, the search and
- * the store.
+ * AuthorizedResourceService, whose Repository carries the access as its policy) and refuses
+ * early what the route alone shows to be out of reach. The precise checks, against stored
+ * data, happen in the Repository and the service.
  */
 export function authorize(deps: AuthorizeDependencies): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -183,7 +181,7 @@ export function authorize(deps: AuthorizeDependencies): RequestHandler {
     const policy = new AccessPolicy(state.principal, deps.publicTypes);
     const access = new RequestAccess(policy, state.audit, { extractor: deps.extractor, search: deps.search, baseUrl: deps.baseUrl() });
     state.access = access;
-    const service = new AuthorizedResourceService(deps.serviceDependencies, deps.authorizingSearch, access, deps.auditTrail, deps.storageCap);
+    const service = new AuthorizedResourceService(deps.serviceDependencies, access, deps.auditTrail, deps.storageCap);
     res.locals.service = service;
     await precheck(state, policy, service, req, deps.operations, deps.limiter);
     next();
@@ -263,10 +261,10 @@ function parsedBody(body: unknown): unknown {
 }
 
 /**
- * A batch or transaction: every entry is authorized by the request's service exactly like the
- * direct request it stands for (reads and searches included, which run on the authorizing
- * search service). Here it is only named, and each entry beyond the first counts against the
- * caller's rate limit like a request of its own.
+ * A batch or transaction: every entry is authorized by the request's service and repository
+ * exactly like the direct request it stands for (reads and searches included). Here it is
+ * only named, and each entry beyond the first counts against the caller's rate limit like a
+ * request of its own.
  */
 function checkBundle(state: SecurityState, limiter: TokenBucketLimiter, body: unknown): void {
   const bundle = parsedBody(body) as Bundle | undefined;

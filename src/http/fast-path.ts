@@ -132,7 +132,7 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
     }
     if (options.gate && !options.gate.search(req, parsed.request)) return false;
     const request = options.gate?.narrow?.(parsed.request) ?? parsed.request;
-    ctx.searchService.search(ctx.service.store, target.resourceType, request, parsed.warnings).then(
+    ctx.searchService.search(ctx.service.repository, target.resourceType, request, parsed.warnings).then(
       (result) => respond(req, res, requestId, started, 200, result.body, {}),
       (error: unknown) => fail(req, res, requestId, started, error),
     );

@@ -84,7 +84,7 @@ export function fhirRouter(ctx: ServerContext): Router {
   const search = async (req: Request, res: Response, types: string[], path: string, params: [string, string][]) => {
     const prefer = preferences(req);
     const { request, warnings } = ctx.searchService.parse(types, params, prefer.strict);
-    const result = await ctx.searchService.search(svc(res).store, path, request, warnings);
+    const result = await ctx.searchService.search(svc(res).repository, path, request, warnings);
     sendJson(res, 200, result.body, isPretty(req));
   };
 
@@ -150,13 +150,13 @@ export function fhirRouter(ctx: ServerContext): Router {
     const compartment = patientCompartmentFilter(target, patientId, ctx.config.baseUrl);
     const { request, warnings } = ctx.searchService.parse([target], queryPairs(req), preferences(req).strict);
     request.filters = [compartment, ...request.filters];
-    const result = await ctx.searchService.search(svc(res).store, `Patient/${patientId}/${target}`, request, warnings);
+    const result = await ctx.searchService.search(svc(res).repository, `Patient/${patientId}/${target}`, request, warnings);
     sendJson(res, 200, result.body, isPretty(req));
   };
 
   const history = async (req: Request, res: Response, resourceType?: string, id?: string) => {
     if (resourceType !== undefined) svc(res).assertType(resourceType);
-    const bundle = await historyBundle(svc(res).store, { resourceType, id, params: queryPairs(req) }, ctx.historySettings);
+    const bundle = await historyBundle(svc(res).repository, { resourceType, id, params: queryPairs(req) }, ctx.historySettings);
     sendJson(res, 200, bundle, isPretty(req));
   };
 

@@ -164,7 +164,7 @@ export class LibraryCache {
     }
     const parsed = this.ctx.searchService.parse([target.resourceType], [...new URLSearchParams(target.query)], false);
     if (parsed.warnings.length > 0) throw new Error('a search with warnings is answered by the normal path');
-    const result = await this.ctx.searchService.search(this.ctx.service.store, target.resourceType, parsed.request, parsed.warnings);
+    const result = await this.ctx.searchService.search(this.ctx.service.repository, target.resourceType, parsed.request, parsed.warnings);
     return this.entry(result.body, `"${createHash('sha256').update(result.body).digest('base64url').slice(0, 27)}"`, undefined);
   }
 

@@ -3,7 +3,6 @@ import { FhirError } from '../fhir/fhir-error';
 import { isMatch } from '../fhir/terminology/concept-map';
 import { canonicalUrl } from '../fhir/terminology/value-set-expander';
 import { findByUrl } from '../services/terminology-service';
-import { searchPage } from '../store/search/search-query';
 import type { Operation, OperationRequest } from './operation';
 import { parameterValue } from './operation';
 import { at, booleanParameter, codingsOf, part, stringParameter } from './terminology-parameters';
@@ -88,12 +87,13 @@ async function conceptMaps(request: OperationRequest, code: string, reverse: boo
   }
   const url = stringParameter(parameters, 'url');
   if (url !== undefined) {
-    const map = await findByUrl<ConceptMap>(service.store, service.search, 'ConceptMap', url);
+    const map = await findByUrl<ConceptMap>(service.repository, service.search, 'ConceptMap', url);
     if (!map) throw FhirError.notFound(`ConceptMap ${url} is not known to this server`, at('url'));
     return [map];
   }
   const { request: search } = service.search.parse(['ConceptMap'], [[reverse ? 'target-code' : 'source-code', code]], true);
-  const rows = await searchPage(service.store.db, { resourceTypes: ['ConceptMap'], filters: search.filters, sort: [], limit: MAX_MAPS });
+  // ConceptMaps are definitions, looked up with the server's authority like findByUrl's.
+  const rows = await service.repository.system().searchPage({ resourceTypes: ['ConceptMap'], filters: search.filters, sort: [], limit: MAX_MAPS });
   return rows.map((r) => JSON.parse(r.content) as ConceptMap);
 }
 

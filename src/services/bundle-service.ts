@@ -134,7 +134,7 @@ export class BundleService {
         if (e.method !== 'POST' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
         if (e.ifNoneExist) {
           try {
-            const matches = await tx.search.findIds(tx.store, e.resource.resourceType, rewriteUrl(e.ifNoneExist, ids));
+            const matches = await tx.search.findIds(tx.repository, e.resource.resourceType, rewriteUrl(e.ifNoneExist, ids));
             if (matches.length === 1) {
               ids.set(e.fullUrl, `${e.resource.resourceType}/${matches[0]}`);
               continue;
@@ -153,8 +153,8 @@ export class BundleService {
       const ordered = [...entries]
         .sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)
         .map((e) => ({ ...e, url: rewriteUrl(e.url, ids), resource: rewriteReferences(e.resource, ids), ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids) }));
-      await tx.store.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
-      const buffer = tx.store.writeBuffer;
+      await tx.repository.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
+      const buffer = tx.repository.writeBuffer;
       for (const entry of ordered) {
         const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
         if (buffer) buffer.tag = entry.index;
@@ -165,7 +165,7 @@ export class BundleService {
         }
       }
       try {
-        await tx.store.flush();
+        await tx.repository.flush();
       } catch (error) {
         throw located(entries.length - 1, error);
       }

@@ -24,7 +24,7 @@ async function searchOnePage<T extends Resource>(
   params: [string, string][],
 ): Promise<{ matches: T[]; nextCursor: string | undefined }> {
   const { request, warnings } = service.search.parse([resourceType], params, true);
-  const result = await service.search.search(service.store, resourceType, request, warnings);
+  const result = await service.search.search(service.repository, resourceType, request, warnings);
   const bundle = JSON.parse(result.body) as Bundle;
   const matches = (bundle.entry ?? [])
     .filter((e) => e.search?.mode === 'match' && e.resource?.resourceType === resourceType)
@@ -44,7 +44,7 @@ export async function findReferencing<T extends Resource>(
   param: string,
   reference: string,
 ): Promise<T[]> {
-  const found = await service.search.findReferencing(service.store, resourceType, param, reference);
+  const found = await service.search.findReferencing(service.repository, resourceType, param, reference);
   return found.map((content) => JSON.parse(content) as T);
 }
 
@@ -63,7 +63,7 @@ export async function readReference<T extends Resource>(
 ): Promise<T | undefined> {
   const target = parseReference(reference, localBases(service));
   if (target === undefined) return undefined;
-  const stored = await service.store.read(target.resourceType, target.id);
+  const stored = await service.repository.read(target.resourceType, target.id);
   if (!stored || stored.deleted) return undefined;
   return JSON.parse(stored.content) as T;
 }
@@ -107,7 +107,7 @@ export async function findQuestionnaire(
   service: ResourceService,
   canonical: string,
 ): Promise<Questionnaire | undefined> {
-  const buffer = service.store.writeBuffer;
+  const buffer = service.repository.writeBuffer;
   if (buffer === undefined) return searchQuestionnaire(service, canonical);
   const written = buffer.writesOf('Questionnaire');
   let memo = foundInTransaction.get(buffer);

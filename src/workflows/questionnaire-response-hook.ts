@@ -164,7 +164,7 @@ async function recordOnAssignment(
   const chosen = chooseAssignment(tasks, response, questionnaire, localBases(service));
   if (chosen?.id === undefined) return chosen;
   // Re-read under a row lock so a concurrent change of the Task is not overwritten.
-  const stored = await service.store.read('Task', chosen.id, true);
+  const stored = await service.repository.readForUpdate('Task', chosen.id);
   if (!stored || stored.deleted) return undefined;
   const current = JSON.parse(stored.content) as Task;
   if (chooseAssignment([current], response, questionnaire, localBases(service)) === undefined) return undefined;

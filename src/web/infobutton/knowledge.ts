@@ -40,7 +40,7 @@ export interface KnowledgeEntry {
 
 async function searchBundle(ctx: ServerContext, type: string, params: [string, string][]): Promise<Resource[]> {
   const { request, warnings } = ctx.searchService.parse([type], params, true);
-  const result = await ctx.searchService.search(ctx.service.store, type, request, warnings);
+  const result = await ctx.searchService.search(ctx.service.repository, type, request, warnings);
   const bundle = JSON.parse(result.body) as Bundle;
   return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match' && e.resource).map((e) => e.resource!);
 }
