@@ -1,17 +1,14 @@
 import type { ConceptMap, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir-error';
-import { withinBudget } from '../fhirpath-limits';
-import { fhirpathEngine, r4Model } from '../fhirpath-r4';
+import { compileSearchExpression, type SearchExpression } from '../fhirpath/evaluate';
 import { parseDateRange, timestampText } from './date-range';
 import { emptyIndexValues, type IndexValues, type TokenValue } from './index-values';
 import { normalizeString } from './normalize';
-import { compileSimplePath } from './simple-path';
 import { CORE_SEARCH_PARAMETER_BASE, type SearchParameterDefinition, type SearchParameterRegistry } from './search-parameter-registry';
 import { isJsonObject } from '../validation/json-values';
 import { conceptMapTranslations } from '../terminology/concept-map';
 import { ID_CHARS } from '../resource-types';
 
-type Compiled = (resource: unknown, context?: Record<string, unknown>, options?: Record<string, unknown>) => unknown[];
 
 
 /**
@@ -30,10 +27,10 @@ const INFINITY_END = 'infinity';
 /**
  * Evaluates every applicable search parameter's FHIRPath expression on a resource and
  * turns the results into typed index values. Expressions are compiled once per
- * (type, parameter) and cached; plain element paths are walked directly (compileSimplePath).
+ * (type, parameter) and cached; the FHIRPath module picks the engine (plain element paths are walked directly).
  */
 export class IndexValueExtractor {
-  private readonly compiled = new Map<string, Compiled>();
+  private readonly compiled = new Map<string, SearchExpression>();
 
   constructor(
     private readonly registry: SearchParameterRegistry,
@@ -65,11 +62,11 @@ export class IndexValueExtractor {
     const key = walk ? `simple:${expression}` : expression;
     let fn = this.compiled.get(key);
     if (fn === undefined) {
-      fn = (walk ? compileSimplePath(expression) : undefined) ?? (fhirpathEngine().compile(expression, r4Model()) as Compiled);
+      fn = compileSearchExpression(expression, { simplePaths: walk });
       this.compiled.set(key, fn);
     }
     try {
-      return limitedAs === undefined ? fn(input) : withinBudget((options) => fn(input, {}, options), { subject: `The expression of SearchParameter ${limitedAs}` });
+      return fn(input, limitedAs);
     } catch (error) {
       if (error instanceof FhirError) throw error;
       // A core expression that this engine cannot evaluate for this resource indexes nothing.

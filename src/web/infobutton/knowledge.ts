@@ -12,10 +12,10 @@ const SECTION = `${BASE}/CodeSystem/education-section`;
 /** Matches listed at most per request (MedlinePlus Connect lists up to three topics per code). */
 const MAX_MATCHES = 10;
 /**
- * How long a plan's summaries are reused. Which plans match is searched on every request (a new
- * or deleted ConceptMap or plan counts at once, on every instance); only the summaries, taken
- * from the plan's sections, are kept per plan version, so an edited section shows after at most
- * this long.
+ * How long a plan's summaries are reused. Which plans match is searched for each request the
+ * responder has no answer for (router.ts keeps answers until the library changes); the
+ * summaries, taken from the plan's sections, are kept per plan version, so an edited section
+ * shows after at most this long.
  */
 const SUMMARY_TTL_MS = 60_000;
 const MAX_CACHED_PLANS = 1000;
