@@ -40,7 +40,7 @@ describe('valid resources pass', () => {
   }
 });
 
-describe('validation is safe and fast enough to run on every write', () => {
+describe('validation leaves its input alone', () => {
   const examples = jsonFilesUnder(VALID_DIR).map((f) => readJsonFile<Record<string, unknown>>(join(ROOT, f)));
 
   it('does not modify the resource it validates', () => {
