@@ -8,6 +8,14 @@ import { mayUseGenericPlan } from './generic-plan';
 import { StatementTemplates } from '../statement-templates';
 import { searchTypeStorage } from './types';
 
+/** A paging cursor whose keys do not match the search's sort (too many, too few, or a value that would not cast). */
+export class CursorMismatchError extends RangeError {
+  constructor() {
+    super('cursor does not fit the sort');
+    this.name = 'CursorMismatchError';
+  }
+}
+
 /** Leads a statement that must be planned for its values each time (see CUSTOM_PLAN_MARK). */
 const customPlan = (custom: boolean) => sql.raw(custom ? CUSTOM_PLAN_MARK : '');
 
@@ -152,10 +160,10 @@ function pageStatements(query: PageQuery): PageStatements {
   const backwards = query.after?.backwards ?? false;
   const keyset: RawBuilder<unknown>[] = [];
   if (query.after !== undefined) {
-    if (query.after.keys.length !== columns.length) throw new RangeError('cursor does not fit the sort');
+    if (query.after.keys.length !== columns.length) throw new CursorMismatchError();
     // A cursor comes from the client: a value that would not cast is refused before any SQL.
     columns.forEach((c, i) => {
-      if (!CURSOR_VALUE[c.cast].test(query.after!.keys[i])) throw new RangeError('cursor does not fit the sort');
+      if (!CURSOR_VALUE[c.cast].test(query.after!.keys[i])) throw new CursorMismatchError();
     });
     keyset.push(keysetCondition(columns, query.after.keys, backwards));
   }

@@ -1,4 +1,6 @@
 import { FhirError } from '../../fhir-error';
+import { localReference } from '../../references';
+import { ID_CHARS, ID_PATTERN } from '../../resource-types';
 import { isJsonObject } from '../../validation/json-values';
 import { unescapeValue } from '../escaping';
 import { textOrNull, type SearchParameterType } from './search-parameter-type';
@@ -34,7 +36,7 @@ export interface ReferenceValue {
   version: string | null;
 }
 
-const RELATIVE_REFERENCE = /^(?:(.*)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
+const RELATIVE_REFERENCE = new RegExp(`^(?:(.*)/)?([A-Z][A-Za-z]+)/(${ID_CHARS})(?:/_history/(${ID_CHARS}))?$`);
 
 /** `[param]:identifier` is a token search on Reference.identifier (R4 search.html#reference). */
 export const reference: SearchParameterType<ReferenceFilter | TokenFilter> = {
@@ -57,14 +59,14 @@ export const reference: SearchParameterType<ReferenceFilter | TokenFilter> = {
     const matches = values.map((raw): ReferenceMatch => {
       const value = unescapeValue(raw);
       const local = value.startsWith(baseUrl + '/') ? value.slice(baseUrl.length + 1) : value;
-      const relative = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/.exec(local);
+      const relative = localReference(local);
       if (relative) {
-        if (modifier !== undefined && modifier !== relative[1]) {
+        if (modifier !== undefined && modifier !== relative.resourceType) {
           throw FhirError.badRequest(`The value ${value} is not a ${modifier}`, name);
         }
-        return { targetType: relative[1], id: relative[2], localBase: baseUrl };
+        return { targetType: relative.resourceType, id: relative.id, localBase: baseUrl };
       }
-      if (/^[A-Za-z0-9\-.]{1,64}$/.test(local)) return { targetType: modifier, id: local, localBase: baseUrl };
+      if (ID_PATTERN.test(local)) return { targetType: modifier, id: local, localBase: baseUrl };
       if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
         const [url, version] = value.split('|');
         return version !== undefined ? { url, version } : { url };
