@@ -94,23 +94,21 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     referentialIntegrity: config.referentialIntegrity,
   });
   const operations = new Map([reindexOperation(extractor), validateOperation, ...(options.operations ?? [])].map((o) => [o.name, o]));
-  const bundleService = new BundleService({ baseUrl: config.baseUrl, maxEntries: config.bundleMaxEntries }, async (svc, { url }) => {
-    const [path, query] = url.split('?');
-    const segments = path.split('/').filter((s) => s !== '');
-    if (segments.length === 2 && query === undefined) {
-      const stored = await svc.read(segments[0], segments[1]);
+  const bundleService = new BundleService({ baseUrl: config.baseUrl, maxEntries: config.bundleMaxEntries }, async (svc, { interaction: i, query }) => {
+    if (i.kind === 'read' && query === undefined) {
+      const stored = await svc.read(i.resourceType!, i.id!);
       return { status: 200, body: JSON.parse(stored.content) as Resource };
     }
-    if (segments.length === 1) {
-      svc.assertType(segments[0]);
+    if (i.kind === 'search-type' && !i.posted && i.compartment === undefined) {
+      svc.assertType(i.resourceType!);
       // On the service's repository: under authorization it carries the request's access, like a direct search.
       const search = svc.search;
-      const { request, warnings } = search.parse([segments[0]], [...new URLSearchParams(query ?? '')], false);
-      const result = await search.search(svc.repository, segments[0], request, warnings);
+      const { request, warnings } = search.parse([i.resourceType!], [...new URLSearchParams(query ?? '')], false);
+      const result = await search.search(svc.repository, i.resourceType!, request, warnings);
       return { status: 200, body: JSON.parse(result.body) as unknown };
     }
-    if (segments.length === 4 && segments[2] === '_history') {
-      const row = await svc.vread(segments[0], segments[1], segments[3]);
+    if (i.kind === 'vread') {
+      const row = await svc.vread(i.resourceType!, i.id!, i.versionId!);
       return { status: 200, body: JSON.parse(row.content!) as unknown };
     }
     return { status: 400, body: undefined };

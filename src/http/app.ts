@@ -11,6 +11,7 @@ import { corsOptions, fixedHeaders, helmetHeaders } from './fixed-headers';
 import { createFastPath } from './fast-path';
 import { withReadRouting } from './database-pool-scope';
 import { LibraryCache } from './library-cache';
+import { requestIdOf } from './request-id';
 import { negotiateFormat } from './negotiation';
 import type { FastPathGate } from './fast-path';
 import type { RequestListener } from 'node:http';
@@ -34,8 +35,7 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
   app.set('query parser', 'simple');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    const id = requestIdOf(req);
     res.locals.requestId = id;
     res.setHeader('X-Request-Id', id);
     next();

@@ -9,7 +9,7 @@ import type { SearchParameterRegistry } from '../fhir/search/search-parameter-re
 import { typesReadBy } from '../fhir/search/types-read';
 import { applyElements, applySummary } from '../fhir/summary';
 import { isResourceType } from '../fhir/resource-types';
-import type { IncludeBudget, IncludedRow, PageInclude, Repository, SearchRow } from '../store/repository';
+import { CursorMismatchError, type IncludeBudget, type IncludedRow, type PageInclude, type Repository, type SearchRow } from '../store/repository';
 import { expandTokenFilters } from './terminology-service';
 
 export interface SearchSettings {
@@ -39,6 +39,11 @@ export class SearchService {
     private readonly registry: SearchParameterRegistry,
     private readonly settings: SearchSettings,
   ) {}
+
+  /** The server's FHIR base (BASE_URL): absolute references under it name its own resources. */
+  get baseUrl(): string {
+    return this.settings.baseUrl;
+  }
 
   parseOptions(strict: boolean): ParseOptions {
     return {
@@ -126,7 +131,7 @@ export class SearchService {
       if (withPage === undefined) ({ rows, cut } = await store.searchPageWithin(pageQuery));
       else ({ rows, cut, included: includedWithPage } = await store.searchPageAndIncluded(pageQuery, withPage));
     } catch (error) {
-      if (error instanceof RangeError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
+      if (error instanceof CursorMismatchError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
       throw error;
     }
     const full = rows.length > request.count;

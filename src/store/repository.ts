@@ -27,6 +27,7 @@ import type { WriteBuffer } from './write-buffer';
 
 export { DuplicateResourceError, type HistoryQuery, type HistoryRow, type NewVersion, type StoredResource } from './resource-store';
 export type { IncludeBudget, IncludedRow, PageInclude, PageQuery, SearchRow } from './search/search-query';
+export { CursorMismatchError } from './search/search-query';
 
 type SearchPurpose = 'search' | 'criteria';
 

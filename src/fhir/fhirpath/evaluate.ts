@@ -154,3 +154,8 @@ function fhirpathInvariant(expression: string, modelPath: string): InvariantEngi
     }
   };
 }
+
+/** An expression's syntax tree as the `fhirpath` package parses it (node `type`, `text`, `children`), for reading what it refers to without evaluating it. Throws on a syntax error. */
+export function parseSyntaxTree(expression: string): unknown {
+  return fhirpathEngine().parse(expression);
+}

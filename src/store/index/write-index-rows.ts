@@ -1,6 +1,8 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { IndexValues } from '../../fhir/search/index-values';
+import type { IndexValues, TranslationValue } from '../../fhir/search/index-values';
 import type { DatabaseSchema } from '../schema';
+import { SEARCH_TYPE_STORAGE } from '../search/types';
+import type { IndexColumn } from '../search/types/search-type-storage';
 
 /** The index rows of one resource version. */
 export interface IndexRowsOf {
@@ -9,99 +11,31 @@ export interface IndexRowsOf {
   values: IndexValues;
 }
 
-type Column<V> = readonly [name: string, type: string, value: (v: V) => unknown];
-
-interface TableSpec<K extends keyof IndexValues> {
+interface TableSpec {
   table: string;
-  key: K;
-  columns: readonly Column<IndexValues[K] extends (infer V)[] ? V : never>[];
+  key: keyof IndexValues;
+  columns: readonly IndexColumn<never>[];
 }
 
-function spec<K extends keyof IndexValues>(s: TableSpec<K>): TableSpec<K> {
-  return s;
-}
+const TRANSLATION_COLUMNS: readonly IndexColumn<TranslationValue>[] = [
+  ['source_system', 'text', (v) => v.sourceSystem],
+  ['source_code', 'text', (v) => v.sourceCode],
+  ['target_system', 'text', (v) => v.targetSystem],
+  ['target_code', 'text', (v) => v.targetCode],
+];
 
-const numeric = (n: number) => String(n);
-
-/** Every index table with a row per value: its columns after (rid, resource_type, param). */
-const VALUE_TABLES = [
-  spec({
-    table: 'idx_token',
-    key: 'token',
-    columns: [
-      ['system', 'text', (v) => v.system],
-      ['code', 'text', (v) => v.code],
-      ['text_norm', 'text', (v) => v.text],
-    ],
-  }),
-  spec({
-    table: 'idx_string',
-    key: 'string',
-    columns: [
-      ['value_norm', 'text', (v) => v.normalized],
-      ['value', 'text', (v) => v.value],
-    ],
-  }),
-  spec({
-    table: 'idx_date',
-    key: 'date',
-    columns: [
-      ['range_start', 'timestamptz', (v) => v.start],
-      ['range_end', 'timestamptz', (v) => v.end],
-    ],
-  }),
-  spec({
-    table: 'idx_reference',
-    key: 'reference',
-    columns: [
-      ['target_type', 'text', (v) => v.targetType],
-      ['target_id', 'text', (v) => v.targetId],
-      ['url', 'text', (v) => v.url],
-      ['version', 'text', (v) => v.version],
-    ],
-  }),
-  spec({ table: 'idx_uri', key: 'uri', columns: [['value', 'text', (v) => v.value]] }),
-  spec({
-    table: 'idx_number',
-    key: 'number',
-    columns: [
-      ['value', 'numeric', (v) => numeric(v.value)],
-      ['range_low', 'numeric', (v) => numeric(v.low)],
-      ['range_high', 'numeric', (v) => numeric(v.high)],
-    ],
-  }),
-  spec({
-    table: 'idx_quantity',
-    key: 'quantity',
-    columns: [
-      ['value', 'numeric', (v) => numeric(v.value)],
-      ['range_low', 'numeric', (v) => numeric(v.low)],
-      ['range_high', 'numeric', (v) => numeric(v.high)],
-      ['system', 'text', (v) => v.system],
-      ['code', 'text', (v) => v.code],
-      ['unit', 'text', (v) => v.unit],
-    ],
-  }),
-  spec({
-    table: 'idx_composite',
-    key: 'composite',
-    columns: [
-      ['component_1', 'text', (v) => v.component1],
-      ['component_2', 'text', (v) => v.component2],
-      ['value_2', 'numeric', (v) => (v.value2 === null ? null : numeric(v.value2))],
-    ],
-  }),
-  spec({
-    table: 'idx_translation',
-    key: 'translation',
-    columns: [
-      ['source_system', 'text', (v) => v.sourceSystem],
-      ['source_code', 'text', (v) => v.sourceCode],
-      ['target_system', 'text', (v) => v.targetSystem],
-      ['target_code', 'text', (v) => v.targetCode],
-    ],
-  }),
-] as const;
+/**
+ * Every index table with a row per value: its columns after (rid, resource_type, param). Those
+ * of the search-parameter types (store/search/types/), then the ConceptMap translations.
+ */
+const VALUE_TABLES: readonly TableSpec[] = [
+  ...Object.entries(SEARCH_TYPE_STORAGE).map(([key, storage]) => ({
+    table: storage.rows.table,
+    key: key as keyof IndexValues,
+    columns: storage.rows.columns as readonly IndexColumn<never>[],
+  })),
+  { table: 'idx_translation', key: 'translation', columns: TRANSLATION_COLUMNS as readonly IndexColumn<never>[] },
+];
 
 /**
  * `insert into <table> (<columns>) select ... from unnest($1::type[], $2::type[], ...)`: one
@@ -141,7 +75,7 @@ export function indexInsertParts(items: IndexRowsOf[]): RawBuilder<unknown>[] {
   if (items.length === 0) return [];
   const parts: RawBuilder<unknown>[] = [];
   for (const t of VALUE_TABLES) {
-    const columns: readonly Column<never>[] = t.columns as readonly Column<never>[];
+    const columns = t.columns;
     const arrays: unknown[][] = [[], [], [], ...columns.map(() => [])];
     for (const { rid, resourceType, values } of items) {
       for (const v of values[t.key] as never[]) {

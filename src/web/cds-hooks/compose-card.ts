@@ -6,6 +6,10 @@ import type { HookRequest } from './hook-request';
 import { orderDayZero, orderReference } from './orders';
 import { preparationPhases } from './timeline';
 import type { TimelineCache } from './timeline-cache';
+import { ID_CHARS } from '../../fhir/resource-types';
+
+/** A CDS Hooks userId that is a reference to a Practitioner or PractitionerRole. */
+const USER_REFERENCE = new RegExp(`^(Practitioner|PractitionerRole)\\/${ID_CHARS}$`);
 
 /** Where the card's links and references point. */
 export interface CardSettings {
@@ -18,7 +22,7 @@ export interface CardSettings {
 
 /** The user of the hook as a requester, when context.userId is a Practitioner or PractitionerRole (the hook's definition). */
 function requesterOf(userId: string): Reference | undefined {
-  return /^(Practitioner|PractitionerRole)\/[A-Za-z0-9\-.]{1,64}$/.test(userId) ? { reference: userId } : undefined;
+  return USER_REFERENCE.test(userId) ? { reference: userId } : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { fhirpathEngine } from '../../fhir/fhirpath-r4';
+import { parseSyntaxTree } from '../../fhir/fhirpath/evaluate';
 
 /**
  * What applicability conditions can read of the inputs $apply hands them (workflows/apply-plan.ts:
@@ -123,7 +123,7 @@ function invocation(node: Node | undefined, input: Roots, read: Roots): Roots {
 export function conditionInputs(expressions: string[]): ConditionInputs {
   const read: Roots = new Set();
   try {
-    for (const expression of expressions) rootsOf(fhirpathEngine().parse(expression) as Node, new Set(['context']), read);
+    for (const expression of expressions) rootsOf(parseSyntaxTree(expression) as Node, new Set(['context']), read);
   } catch {
     return { patient: true, order: 'all', response: true, unknown: true };
   }

@@ -3,6 +3,10 @@ import type { ServerContext } from '../../services/server-context';
 import { BASE } from '../../workflows/codes';
 import type { InfobuttonRequest, SearchCriterion } from './infobutton-request';
 import { publicOrigin } from '../public-origin';
+import { ID_CHARS } from '../../fhir/resource-types';
+
+/** A URL ending in `/DocumentReference/id`: the id is the first group. */
+const DOCUMENT_URL = new RegExp(`\\/DocumentReference\\/(${ID_CHARS})$`);
 
 const SECTION = `${BASE}/CodeSystem/education-section`;
 /** Matches listed at most per request (MedlinePlus Connect lists up to three topics per code). */
@@ -113,7 +117,7 @@ async function sectionDocuments(ctx: ServerContext, plans: PlanDefinition[]): Pr
   const idsByPlan = new Map<string, string[]>();
   for (const plan of plans) {
     const ids = (plan.relatedArtifact ?? [])
-      .map((a) => /\/DocumentReference\/([A-Za-z0-9\-.]{1,64})$/.exec(a.url ?? '')?.[1])
+      .map((a) => DOCUMENT_URL.exec(a.url ?? '')?.[1])
       .filter((id): id is string => id !== undefined);
     idsByPlan.set(plan.id!, ids);
   }
