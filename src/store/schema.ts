@@ -33,6 +33,8 @@ export interface TokenIndexTable extends IndexRowBase {
 }
 export interface StringIndexTable extends IndexRowBase {
   value_norm: string;
+  /** The whole normalised value when value_norm is a shortened key (indexKey), otherwise null. */
+  value_norm_full: string | null;
   value: string;
 }
 export interface DateIndexTable extends IndexRowBase {

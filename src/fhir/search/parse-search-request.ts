@@ -3,6 +3,7 @@ import { FhirError } from '../fhir-error';
 import { issue } from '../operation-outcome';
 import { parseDateRange, timestampText } from './date-range';
 import { splitEscaped, splitFirstEscaped, unescapeValue } from './escaping';
+import { assertSearchValueFits } from './index-key';
 import { normalizeString } from './normalize';
 import type {
   Filter,
@@ -197,11 +198,14 @@ function parseFilter(types: string[], name: string, value: string, options: Pars
         throw FhirError.badRequest(`Modifier :${modifier} is not allowed on string parameter ${code}`, name);
       }
       const texts = values.map(unescapeValue);
+      // Folding can lengthen a value (NFD splits Hangul syllables): the folded form must fit too.
+      const normalized = texts.map(normalizeString);
+      for (const v of normalized) assertSearchValueFits(v, name);
       return {
         kind: 'string',
         param: code,
         modifier: modifier ?? 'none',
-        values: modifier === 'exact' ? texts : texts.map(normalizeString),
+        values: modifier === 'exact' ? texts : normalized,
       };
     }
     case 'date':
@@ -237,6 +241,7 @@ function parseFilter(types: string[], name: string, value: string, options: Pars
             };
           }
           const second = secondType === 'string' ? normalizeString(unescapeValue(parts[1])) : unescapeValue(parts[1]);
+          assertSearchValueFits(second, name);
           return { component1: unescapeValue(parts[0]), component2: second };
         }),
       };
@@ -256,6 +261,7 @@ function orValues(value: string, name: string): string[] {
   const values = splitEscaped(value, ',').filter((v) => v !== '');
   if (values.length > MAX_OR_VALUES) throw FhirError.badRequest(`At most ${MAX_OR_VALUES} values may be ORed`, name);
   if (values.length === 0) throw FhirError.badRequest(`No value in "${value}"`, name);
+  for (const v of values) assertSearchValueFits(v, name);
   return values;
 }
 

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { indexKey, isShortenedKey } from '../../fhir/search/index-key';
 import type { IndexValues } from '../../fhir/search/index-values';
 import type { DatabaseSchema } from '../schema';
 
@@ -23,14 +24,17 @@ function spec<K extends keyof IndexValues>(s: TableSpec<K>): TableSpec<K> {
 
 const numeric = (n: number) => String(n);
 
-/** Every index table with a row per value: its columns after (rid, resource_type, param). */
+/**
+ * Every index table with a row per value: its columns after (rid, resource_type, param). A text
+ * column under a B-tree index holds indexKey(value), which bounds its size.
+ */
 const VALUE_TABLES = [
   spec({
     table: 'idx_token',
     key: 'token',
     columns: [
-      ['system', 'text', (v) => v.system],
-      ['code', 'text', (v) => v.code],
+      ['system', 'text', (v) => indexKey(v.system)],
+      ['code', 'text', (v) => indexKey(v.code)],
       ['text_norm', 'text', (v) => v.text],
     ],
   }),
@@ -38,7 +42,8 @@ const VALUE_TABLES = [
     table: 'idx_string',
     key: 'string',
     columns: [
-      ['value_norm', 'text', (v) => v.normalized],
+      ['value_norm', 'text', (v) => indexKey(v.normalized)],
+      ['value_norm_full', 'text', (v) => (isShortenedKey(v.normalized) ? v.normalized : null)],
       ['value', 'text', (v) => v.value],
     ],
   }),
@@ -54,13 +59,13 @@ const VALUE_TABLES = [
     table: 'idx_reference',
     key: 'reference',
     columns: [
-      ['target_type', 'text', (v) => v.targetType],
-      ['target_id', 'text', (v) => v.targetId],
-      ['url', 'text', (v) => v.url],
+      ['target_type', 'text', (v) => indexKey(v.targetType)],
+      ['target_id', 'text', (v) => indexKey(v.targetId)],
+      ['url', 'text', (v) => indexKey(v.url)],
       ['version', 'text', (v) => v.version],
     ],
   }),
-  spec({ table: 'idx_uri', key: 'uri', columns: [['value', 'text', (v) => v.value]] }),
+  spec({ table: 'idx_uri', key: 'uri', columns: [['value', 'text', (v) => indexKey(v.value)]] }),
   spec({
     table: 'idx_number',
     key: 'number',
@@ -86,8 +91,8 @@ const VALUE_TABLES = [
     table: 'idx_composite',
     key: 'composite',
     columns: [
-      ['component_1', 'text', (v) => v.component1],
-      ['component_2', 'text', (v) => v.component2],
+      ['component_1', 'text', (v) => indexKey(v.component1)],
+      ['component_2', 'text', (v) => indexKey(v.component2)],
       ['value_2', 'numeric', (v) => (v.value2 === null ? null : numeric(v.value2))],
     ],
   }),
@@ -95,10 +100,10 @@ const VALUE_TABLES = [
     table: 'idx_translation',
     key: 'translation',
     columns: [
-      ['source_system', 'text', (v) => v.sourceSystem],
-      ['source_code', 'text', (v) => v.sourceCode],
-      ['target_system', 'text', (v) => v.targetSystem],
-      ['target_code', 'text', (v) => v.targetCode],
+      ['source_system', 'text', (v) => indexKey(v.sourceSystem)],
+      ['source_code', 'text', (v) => indexKey(v.sourceCode)],
+      ['target_system', 'text', (v) => indexKey(v.targetSystem)],
+      ['target_code', 'text', (v) => indexKey(v.targetCode)],
     ],
   }),
 ] as const;

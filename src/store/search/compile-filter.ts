@@ -219,7 +219,8 @@ function compileString(filter: StringFilter, types: string[], rid: RawBuilder<un
   const matches = filter.values.map((v) => {
     // value_norm is a function of value: comparing it too lets :exact use the index.
     if (filter.modifier === 'exact') return sql`(s.value_norm = ${normalizeString(v)} and s.value = ${v})`;
-    if (filter.modifier === 'contains') return sql`s.value_norm like ${'%' + escapeLike(v) + '%'}`;
+    // A shortened key (indexKey) ends in a digest: :contains reads the whole value instead.
+    if (filter.modifier === 'contains') return sql`coalesce(s.value_norm_full, s.value_norm) like ${'%' + escapeLike(v) + '%'}`;
     return sql`s.value_norm like ${escapeLike(v) + '%'}`;
   });
   return sql`${rid} in (select s.rid from idx_string s where ${typeCondition('s.resource_type', types)} and s.param = ${filter.param} and ${or(matches)})`;
