@@ -4,7 +4,7 @@ import { FhirError } from '../fhir-error';
 /**
  * The longest value, in UTF-8 bytes, that a search index keeps whole in a B-tree key (a
  * PostgreSQL B-tree entry holds at most about 2,700 bytes, and idx_translation keys four
- * such values) and the longest search value a search compares with one.
+ * such values).
  */
 export const INDEX_KEY_MAX_BYTES = 512;
 
@@ -18,9 +18,10 @@ function utf8Bytes(value: string): number {
 /**
  * The value as an index key: itself when it fits INDEX_KEY_MAX_BYTES, otherwise its shortest
  * leading part longer than the limit followed by the SHA-256 of the whole value. So
- * - two keys are equal exactly when the values are (joins between index tables stay exact);
- * - a search value within the limit never equals a shortened key, and is a prefix of one exactly
- *   when it is a prefix of the whole value (starts-with and :below stay exact).
+ * - two keys are equal exactly when the values are: equality searches key their value the same
+ *   way, and joins between index tables stay exact;
+ * - a value within the limit is a prefix of a key exactly when it is a prefix of the whole value
+ *   (starts-with and :below stay exact).
  */
 export function indexKey(value: string): string;
 export function indexKey(value: string | null): string | null;
@@ -41,9 +42,12 @@ export function isShortenedKey(value: string): boolean {
   return value.length * 3 > INDEX_KEY_MAX_BYTES && utf8Bytes(value) > INDEX_KEY_MAX_BYTES;
 }
 
-/** A search value longer than the index keeps whole cannot be compared faithfully: 400. */
-export function assertSearchValueFits(value: string, name: string): void {
+/**
+ * `:below` compares leading parts of the index keys, which stand for the whole value only up to
+ * the limit: a longer `:below` value answers 400.
+ */
+export function assertBelowValueFits(value: string, name: string): void {
   if (isShortenedKey(value)) {
-    throw FhirError.badRequest(`A search value is limited to ${INDEX_KEY_MAX_BYTES} bytes (UTF-8); ${name} has one of ${utf8Bytes(value)}`, name);
+    throw FhirError.badRequest(`A ${name} value is limited to ${INDEX_KEY_MAX_BYTES} bytes (UTF-8); this one has ${utf8Bytes(value)}`, name);
   }
 }

@@ -3,7 +3,7 @@ import { FhirError } from '../fhir-error';
 import { issue } from '../operation-outcome';
 import { parseDateRange, timestampText } from './date-range';
 import { splitEscaped, splitFirstEscaped, unescapeValue } from './escaping';
-import { assertSearchValueFits } from './index-key';
+import { assertBelowValueFits } from './index-key';
 import { normalizeString } from './normalize';
 import type {
   Filter,
@@ -198,14 +198,11 @@ function parseFilter(types: string[], name: string, value: string, options: Pars
         throw FhirError.badRequest(`Modifier :${modifier} is not allowed on string parameter ${code}`, name);
       }
       const texts = values.map(unescapeValue);
-      // Folding can lengthen a value (NFD splits Hangul syllables): the folded form must fit too.
-      const normalized = texts.map(normalizeString);
-      for (const v of normalized) assertSearchValueFits(v, name);
       return {
         kind: 'string',
         param: code,
         modifier: modifier ?? 'none',
-        values: modifier === 'exact' ? texts : normalized,
+        values: modifier === 'exact' ? texts : texts.map(normalizeString),
       };
     }
     case 'date':
@@ -221,7 +218,9 @@ function parseFilter(types: string[], name: string, value: string, options: Pars
       if (modifier !== undefined && modifier !== 'below' && modifier !== 'above') {
         throw FhirError.badRequest(`Modifier :${modifier} is not allowed on uri parameter ${code}`, name);
       }
-      return { kind: 'uri', param: code, modifier: modifier ?? 'none', values: values.map(unescapeValue) };
+      const uris = values.map(unescapeValue);
+      if (modifier === 'below') for (const v of uris) assertBelowValueFits(v, name);
+      return { kind: 'uri', param: code, modifier: modifier ?? 'none', values: uris };
     }
     case 'composite': {
       if (modifier !== undefined) throw FhirError.badRequest(`Modifier :${modifier} is not allowed on composite ${code}`, name);
@@ -241,7 +240,6 @@ function parseFilter(types: string[], name: string, value: string, options: Pars
             };
           }
           const second = secondType === 'string' ? normalizeString(unescapeValue(parts[1])) : unescapeValue(parts[1]);
-          assertSearchValueFits(second, name);
           return { component1: unescapeValue(parts[0]), component2: second };
         }),
       };
@@ -261,7 +259,6 @@ function orValues(value: string, name: string): string[] {
   const values = splitEscaped(value, ',').filter((v) => v !== '');
   if (values.length > MAX_OR_VALUES) throw FhirError.badRequest(`At most ${MAX_OR_VALUES} values may be ORed`, name);
   if (values.length === 0) throw FhirError.badRequest(`No value in "${value}"`, name);
-  for (const v of values) assertSearchValueFits(v, name);
   return values;
 }
 

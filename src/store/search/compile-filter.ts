@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { column } from './sql-column';
 import { timestampMs, timestampText } from '../../fhir/search/date-range';
+import { indexKey, isShortenedKey } from '../../fhir/search/index-key';
 import { normalizeString } from '../../fhir/search/normalize';
 import type {
   CompositeFilter,
@@ -93,7 +94,7 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
     case 'reference':
       return compileReference(filter, types, rid);
     case 'compartment': {
-      const byReference = sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = any(${filter.params}) and f.target_type = ${filter.targetType} and f.target_id = ${filter.id} and ${isLocalReference('f', filter.localBase)})`;
+      const byReference = sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = any(${filter.params}) and f.target_type = ${indexKey(filter.targetType)} and f.target_id = ${indexKey(filter.id)} and ${isLocalReference('f', filter.localBase)})`;
       return filter.self ? sql`(${column(`${alias}.id`)} = ${filter.id} or ${byReference})` : byReference;
     }
     case 'uri':
@@ -155,22 +156,22 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
 
 function tokenMatch(m: TokenMatch): Condition {
   const parts: Condition[] = [];
-  if (m.code !== undefined) parts.push(sql`t.code = ${m.code}`);
+  if (m.code !== undefined) parts.push(sql`t.code = ${indexKey(m.code)}`);
   if (m.system === null) parts.push(sql`t.system is null`);
-  else if (m.system !== undefined) parts.push(sql`t.system = ${m.system}`);
+  else if (m.system !== undefined) parts.push(sql`t.system = ${indexKey(m.system)}`);
   return and(parts);
 }
 
 function tokenMatches(values: TokenMatch[]): Condition {
   // Plain codes (any system) become one `= any(array)`: long OR lists stay one index scan.
-  const plainCodes = values.filter((v) => v.system === undefined && v.code !== undefined).map((v) => v.code!);
+  const plainCodes = values.filter((v) => v.system === undefined && v.code !== undefined).map((v) => indexKey(v.code!));
   const others = values.filter((v) => !(v.system === undefined && v.code !== undefined));
   const conditions: Condition[] = [];
   if (plainCodes.length > 0) conditions.push(sql`t.code = any(${plainCodes})`);
   const bySystem = new Map<string, string[]>();
   for (const v of others) {
     if (typeof v.system === 'string' && v.code !== undefined) {
-      bySystem.set(v.system, [...(bySystem.get(v.system) ?? []), v.code]);
+      bySystem.set(indexKey(v.system), [...(bySystem.get(indexKey(v.system)) ?? []), indexKey(v.code)]);
     } else conditions.push(tokenMatch(v));
   }
   for (const [system, codes] of bySystem) {
@@ -208,7 +209,10 @@ function compileTranslatedToken(filter: TokenFilter, types: string[], rid: RawBu
   const direct = sql`select t.rid from idx_token t where ${typeCondition('t.resource_type', types)} and t.param = ${filter.param} and ${tokenMatches(filter.values)}`;
   const sources = filter.values
     .filter((v) => v.code !== undefined && v.system !== null)
-    .map((v) => (typeof v.system === 'string' ? sql`(m.source_code = ${v.code} and m.source_system = ${v.system})` : sql`m.source_code = ${v.code}`));
+    .map((v) => {
+      const code = indexKey(v.code!);
+      return typeof v.system === 'string' ? sql`(m.source_code = ${code} and m.source_system = ${indexKey(v.system)})` : sql`m.source_code = ${code}`;
+    });
   if (sources.length === 0) return sql`${rid} in (${direct})`;
   return sql`${rid} in (${direct} union all
     select t.rid from idx_translation m join idx_token t on t.code = m.target_code and t.system = m.target_system
@@ -218,9 +222,11 @@ function compileTranslatedToken(filter: TokenFilter, types: string[], rid: RawBu
 function compileString(filter: StringFilter, types: string[], rid: RawBuilder<unknown>): Condition {
   const matches = filter.values.map((v) => {
     // value_norm is a function of value: comparing it too lets :exact use the index.
-    if (filter.modifier === 'exact') return sql`(s.value_norm = ${normalizeString(v)} and s.value = ${v})`;
+    if (filter.modifier === 'exact') return sql`(s.value_norm = ${indexKey(normalizeString(v))} and s.value = ${v})`;
     // A shortened key (indexKey) ends in a digest: :contains reads the whole value instead.
     if (filter.modifier === 'contains') return sql`coalesce(s.value_norm_full, s.value_norm) like ${'%' + escapeLike(v) + '%'}`;
+    // Only a value longer than the limit starts with one as long: its whole value is kept too.
+    if (isShortenedKey(v)) return sql`s.value_norm_full like ${escapeLike(v) + '%'}`;
     return sql`s.value_norm like ${escapeLike(v) + '%'}`;
   });
   return sql`${rid} in (select s.rid from idx_string s where ${typeCondition('s.resource_type', types)} and s.param = ${filter.param} and ${or(matches)})`;
@@ -316,9 +322,9 @@ function compileNumber(filter: NumberFilter, types: string[], rid: RawBuilder<un
 function compileReference(filter: ReferenceFilter, types: string[], rid: RawBuilder<unknown>): Condition {
   const matches = filter.values.map((v) => {
     const parts: Condition[] = [];
-    if (v.id !== undefined) parts.push(sql`f.target_id = ${v.id}`);
-    if (v.targetType !== undefined) parts.push(sql`f.target_type = ${v.targetType}`);
-    if (v.url !== undefined) parts.push(sql`f.url = ${v.url}`);
+    if (v.id !== undefined) parts.push(sql`f.target_id = ${indexKey(v.id)}`);
+    if (v.targetType !== undefined) parts.push(sql`f.target_type = ${indexKey(v.targetType)}`);
+    if (v.url !== undefined) parts.push(sql`f.url = ${indexKey(v.url)}`);
     if (v.version !== undefined) parts.push(sql`f.version = ${v.version}`);
     if (v.localBase !== undefined) parts.push(isLocalReference('f', v.localBase));
     return and(parts);
@@ -338,8 +344,8 @@ function compileUri(filter: UriFilter, types: string[], rid: RawBuilder<unknown>
       if (v.endsWith('/')) return sql`u.value like ${escapeLike(v) + '%'}`;
       return sql`(u.value = ${v} or u.value like ${escapeLike(v) + '/%'})`;
     }
-    if (filter.modifier === 'above') return sql`u.value = any(${segmentPrefixes(v)})`;
-    return sql`u.value = ${v}`;
+    if (filter.modifier === 'above') return sql`u.value = any(${segmentPrefixes(v).map((p) => indexKey(p))})`;
+    return sql`u.value = ${indexKey(v)}`;
   });
   return sql`${rid} in (select u.rid from idx_uri u where ${typeCondition('u.resource_type', types)} and u.param = ${filter.param} and ${or(matches)})`;
 }
@@ -358,11 +364,11 @@ function segmentPrefixes(value: string): string[] {
 
 function compileComposite(filter: CompositeFilter, types: string[], rid: RawBuilder<unknown>): Condition {
   const matches = filter.values.map((v) => {
-    const parts: Condition[] = [sql`k.component_1 = ${v.component1}`];
+    const parts: Condition[] = [sql`k.component_1 = ${indexKey(v.component1)}`];
     if (v.number !== undefined) {
-      if (v.component2 !== '|') parts.push(sql`k.component_2 = ${v.component2}`);
+      if (v.component2 !== '|') parts.push(sql`k.component_2 = ${indexKey(v.component2)}`);
       parts.push(numberCondition(v.number, column('k.value_2')));
-    } else parts.push(sql`k.component_2 = ${v.component2}`);
+    } else parts.push(sql`k.component_2 = ${indexKey(v.component2)}`);
     return and(parts);
   });
   return sql`${rid} in (select k.rid from idx_composite k where ${typeCondition('k.resource_type', types)} and k.param = ${filter.param} and ${or(matches)})`;

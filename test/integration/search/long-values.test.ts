@@ -1,10 +1,10 @@
 /**
  * Values longer than a search index keeps whole (INDEX_KEY_MAX_BYTES): the resource is stored
- * whole and found exactly by values within the limit; a longer search value answers 400.
+ * whole and searches stay exact; only a longer `:below` value answers 400.
  * Over HTTP on PGlite and (with DATABASE_URL) on Postgres.
  */
 import { createHash } from 'node:crypto';
-import type { Resource } from 'fhir/r4';
+import type { FhirResource } from 'fhir/r4';
 import { INDEX_KEY_MAX_BYTES } from '../../../src/fhir/search/index-key';
 import { normalizeString } from '../../../src/fhir/search/normalize';
 import { startTestServer, type TestServer } from '../../support/test-server';
@@ -24,11 +24,12 @@ function words(prefix: string, bytes: number): string {
   return parts.join(' ');
 }
 
-const LONG_NAME = `Alexandrina ${words('w', 1024 * 1024)} Zenobia`;
+// Just under R4's 1 MB limit on a string.
+const LONG_NAME = `Alexandrina ${words('w', 1024 * 1024 - 100)} Zenobia`;
 const LONG_IDENTIFIER = 'x'.repeat(10 * 1024);
 const SHARED = `https://example.org/fhir/Questionnaire/${'q'.repeat(1000)}`;
 
-const fixtures: Resource[] = [
+const fixtures: FhirResource[] = [
   { resourceType: 'Patient', id: 'long-name', name: [{ text: LONG_NAME }] },
   { resourceType: 'Patient', id: 'long-identifier', identifier: [{ system: 'urn:long', value: LONG_IDENTIFIER }] },
   // Its value is the long one's first INDEX_KEY_MAX_BYTES bytes: only itself matches it.
@@ -71,11 +72,18 @@ describe('long values in search-indexed elements', () => {
     expect(await matchIds(server, `/Patient?name:contains=${digest.slice(0, 12)}`)).toEqual([]);
   });
 
-  test('a search value over the limit answers 400 naming it', async () => {
-    const issues = await expectClientError(server, `/Patient?name=${encodeURIComponent(LONG_NAME.slice(0, 2000))}`);
+  test('a long search value is compared with the whole value', async () => {
+    expect(await matchIds(server, `/Patient?name=${encodeURIComponent(LONG_NAME.slice(0, 2000))}`)).toEqual(['long-name']);
+    expect(await matchIds(server, `/Patient?name=${encodeURIComponent(`${LONG_NAME.slice(0, 2000)}x`)}`)).toEqual([]);
+    expect(await matchIds(server, `/Patient?name:exact=${encodeURIComponent(LONG_NAME.slice(0, 600))}`)).toEqual([]);
+    expect(await matchIds(server, `/Patient?identifier=${encodeURIComponent(`urn:long|${LONG_IDENTIFIER}`)}`)).toEqual(['long-identifier']);
+    expect(await matchIds(server, `/Patient?identifier=${encodeURIComponent(`urn:long|${LONG_IDENTIFIER}x`)}`)).toEqual([]);
+    expect(await matchIds(server, `/Questionnaire?url=${encodeURIComponent(`${SHARED}-beta`)}`)).toEqual(['q-beta']);
+  });
+
+  test(':below with a value over the limit answers 400 naming it', async () => {
+    const issues = await expectClientError(server, `/Questionnaire?url:below=${encodeURIComponent(SHARED)}`);
     expect(issues).toContain(`${INDEX_KEY_MAX_BYTES} bytes`);
-    await expectClientError(server, `/Patient?identifier=${encodeURIComponent(`urn:long|${LONG_IDENTIFIER}`)}`);
-    await expectClientError(server, `/Patient?name:exact=${encodeURIComponent(LONG_NAME.slice(0, 600))}`);
   });
 
   test('token equality never matches a longer value by its leading part', async () => {
