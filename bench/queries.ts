@@ -32,6 +32,8 @@ export interface QueryDefinition {
   bodies?: string[];
   /** What the floor answers instead, when our request has no floor equivalent (the CDS calls: their matching search). */
   floorPaths?: string[];
+  /** Library resources only, anonymous: answered by the library cache when it is on (--library-cache). */
+  library?: boolean;
 }
 
 /** How many distinct values each query rotates through. */
@@ -48,17 +50,21 @@ export function procedureParameter(plan: LibraryPlan, rng: Prng): { value: strin
   return { value, index };
 }
 
+/** A read of one library resource (DocumentReference, PlanDefinition or Questionnaire), as patients' handouts make them. */
+function libraryReadPath(plan: LibraryPlan, rng: Prng): string {
+  const facts = procedureFacts(plan, rng.int(0, plan.procedures - 1));
+  const r = rng.next();
+  if (r < 0.7) return `/fhir/DocumentReference/${rng.pick(facts.documentIds)}`;
+  if (r < 0.85) return `/fhir/PlanDefinition/${facts.planDefinitionId}`;
+  return `/fhir/Questionnaire/${facts.questionnaireId}`;
+}
+
 function readPaths(plan: LibraryPlan, rng: Prng): string[] {
   const out: string[] = [];
   while (out.length < VARIANTS) {
     const x = rng.next();
-    if (x < 0.4 || plan.patients === 0) {
-      const facts = procedureFacts(plan, rng.int(0, plan.procedures - 1));
-      const r = rng.next();
-      if (r < 0.7) out.push(`/fhir/DocumentReference/${rng.pick(facts.documentIds)}`);
-      else if (r < 0.85) out.push(`/fhir/PlanDefinition/${facts.planDefinitionId}`);
-      else out.push(`/fhir/Questionnaire/${facts.questionnaireId}`);
-    } else {
+    if (x < 0.4 || plan.patients === 0) out.push(libraryReadPath(plan, rng));
+    else {
       const i = rng.int(0, plan.patients - 1);
       const r = rng.next();
       if (r < 0.3) out.push(`/fhir/Patient/${patientId(i)}`);
@@ -71,6 +77,7 @@ function readPaths(plan: LibraryPlan, rng: Prng): string[] {
   }
   return out;
 }
+
 
 function owners(plan: LibraryPlan, rng: Prng): string[] {
   return rng.shuffle(
@@ -144,9 +151,21 @@ export function benchmarkQueries(plan: LibraryPlan, walks: Map<string, PageWalk>
   return [
     { key: 'read', label: 'read by id', paths: fixed(readPaths(plan, seeded('read'))) },
     {
+      key: 'library-read',
+      label: 'read by id, library resources only',
+      paths: fixed(
+        (() => {
+          const rng = seeded('library-read');
+          return repeat(VARIANTS, () => libraryReadPath(plan, rng));
+        })(),
+      ),
+      library: true,
+    },
+    {
       key: 'procedure',
       label: 'DocumentReference?procedure',
       paths: fixed(procedurePaths('procedure', (v) => `/fhir/DocumentReference?procedure=${v}`)),
+      library: true,
     },
     {
       key: 'procedure-type',

@@ -46,7 +46,7 @@ import {
 import { benchmarkQueries, summarize, type PageWalk, type QueryDefinition } from './queries';
 const DEFAULT_SOCKET_DIR = '/var/run/postgresql';
 
-import { machineInfo, renderReport, type QueryFigures, type RunReport, type SizeRun } from './report';
+import { machineInfo, renderReport, type RunReport, type SizeRun } from './report';
 
 interface Options {
   sizes: number[];
@@ -67,6 +67,8 @@ interface Options {
   write: boolean;
   keepDatabase: boolean;
   reuseDatabase: boolean;
+  /** LIBRARY_CACHE of our server; with both, the library queries run on a second server with the other. */
+  libraryCache: ('on' | 'off')[];
 }
 
 const HELP = `npm run bench -- [options]
@@ -77,7 +79,9 @@ const HELP = `npm run bench -- [options]
   --duration 20           measured seconds per query and connection count
   --warmup 5              warm-up seconds before each measurement
   --connections 1,8,32
-  --queries read,procedure,...  only these, or none (keys: read procedure procedure-type include content tasks-page-1 tasks-page-20 count cds-order-select cds-order-sign)
+  --queries read,procedure,...  only these, or none (keys: read library-read procedure procedure-type include content tasks-page-1 tasks-page-20 count cds-order-select cds-order-sign)
+  --library-cache on      LIBRARY_CACHE of our server: on, off, or on,off (the library-only queries,
+                          library-read and procedure, also on a second server with the other)
   --seed bench  --patient-share 0.8
   --postgres-url URL      admin URL of the machine's PostgreSQL (default: its Unix socket
                           ${DEFAULT_SOCKET_DIR} when present, else 127.0.0.1:5432); the server
@@ -148,7 +152,10 @@ function parseOptions(argv: string[]): Options {
     write: !flags.has('no-write'),
     keepDatabase: flags.has('keep-database') || flags.has('reuse-database'),
     reuseDatabase: flags.has('reuse-database'),
+    libraryCache: list('library-cache', 'on') as Options['libraryCache'],
   };
+  if (options.libraryCache.length === 0 || options.libraryCache.some((m) => m !== 'on' && m !== 'off') || new Set(options.libraryCache).size < options.libraryCache.length)
+    throw new Error('--library-cache takes on, off, or on,off');
   if (quick && args.has('sizes')) throw new Error('--quick runs 10k only; leave out --sizes');
   return options;
 }
@@ -202,6 +209,7 @@ async function startOurServer(
   options: Options,
   env: ServerEnv,
   cpuProf = false,
+  libraryCache: 'on' | 'off' = 'on',
 ): Promise<ChildServer> {
   const port = await freePort();
   const profileArgs = cpuProf
@@ -221,6 +229,7 @@ async function startOurServer(
       DATABASE_POOL_SIZE: String(options.poolSize),
       RATE_LIMIT_PER_MINUTE: '0',
       LOAD_CONTENT: 'true',
+      LIBRARY_CACHE: libraryCache === 'on' ? 'true' : 'false',
     },
     port,
     readyPath: '/readyz',
@@ -357,6 +366,32 @@ async function compareAnswers(
   return problems;
 }
 
+/** Requests each distinct path once, 8 at a time: the library cache then holds every answer the query asks for. */
+async function askEachOnce(server: ChildServer, paths: string[]): Promise<void> {
+  const distinct = [...new Set(paths)];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < distinct.length) {
+        const response = await fetch(`${server.origin}${distinct[next++]}`, { headers: { accept: 'application/fhir+json' } });
+        await response.arrayBuffer();
+      }
+    }),
+  );
+}
+
+/** With the cache on, a library request asked twice is a hit the second time; with it off, never one. */
+async function checkLibraryCache(query: QueryDefinition, server: ChildServer, path: string, mode: 'on' | 'off'): Promise<string[]> {
+  let state: string | null = null;
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${server.origin}${path}`, { headers: { accept: 'application/fhir+json' } });
+    await response.arrayBuffer();
+    state = response.headers.get('x-library-cache');
+  }
+  const expected = mode === 'on' ? 'hit' : null;
+  return state === expected ? [] : [`${query.key}: X-Library-Cache ${state ?? 'absent'} with LIBRARY_CACHE ${mode} for ${path}`];
+}
+
 /** A CDS Hooks call answers 200 and one card (each body holds one procedure order with education). */
 async function checkCdsAnswers(query: QueryDefinition, ours: ChildServer, oursPaths: string[]): Promise<string[]> {
   const problems: string[] = [];
@@ -368,12 +403,19 @@ async function checkCdsAnswers(query: QueryDefinition, ours: ChildServer, oursPa
   return problems;
 }
 
+/** Our server answering the library queries with the other LIBRARY_CACHE (--library-cache on,off). */
+interface SecondServer {
+  mode: 'on' | 'off';
+  server: ChildServer;
+}
+
 async function runQueries(
   plan: LibraryPlan,
   options: Options,
   ours: ChildServer,
   floor: ChildServer | undefined,
   run: SizeRun,
+  second: SecondServer | undefined,
 ): Promise<void> {
   const walks = new Map<string, PageWalk>();
   const queries = benchmarkQueries(plan, walks).filter(
@@ -391,18 +433,27 @@ async function runQueries(
       run.checks.push(problem);
       continue;
     }
+    const servers: { mode: 'on' | 'off'; server: ChildServer }[] = [{ mode: options.libraryCache[0], server: ours }];
+    if (query.library && second !== undefined) servers.push(second);
     const problems = await compareAnswers(query, ours, oursPaths, floor, floorPaths);
+    if (query.library) for (const s of servers) problems.push(...(await checkLibraryCache(query, s.server, oursPaths[0], s.mode)));
     for (const p of problems) log(`  check: ${p}`);
     run.checks.push(...problems);
+    // Steady state of the library cache: every path asked once before the warm-up (with the cache off, more warm-up).
+    if (query.library) for (const s of servers) await askEachOnce(s.server, oursPaths);
     for (const connections of options.connections) {
       const loadAverage = os.loadavg()[0];
       const oursResult = await measure(ours, oursPaths, connections, options, rss, query.bodies);
       const floorResult = floor
         ? await measure(floor, floorPaths, connections, options, floorRss)
         : undefined;
+      const results = [oursResult];
+      // The other cache setting right after, against the same floor figure.
+      if (servers.length > 1) results.push(await measure(servers[1].server, oursPaths, connections, options));
       for (const [who, r] of [
         ['our server', oursResult],
         ['the floor', floorResult],
+        ...(results.length > 1 ? ([[`our server with the library cache ${servers[1].mode}`, results[1]]] as const) : []),
       ] as const) {
         if (r !== undefined && r.requests === 0) {
           run.checks.push(
@@ -410,24 +461,27 @@ async function runQueries(
           );
         }
       }
-      const figures: QueryFigures = {
-        key: query.key,
-        label: query.label,
-        connections,
-        ours: oursResult,
-        floor: floorResult,
-        loadAverage,
-      };
-      run.queries.push(figures);
-      log(
-        `  ${query.key} @${connections}: ${Math.round(oursResult.rps)} req/s p50 ${oursResult.p50.toFixed(2)} p99 ${oursResult.p99.toFixed(2)} ms cpu ${cpuText(oursResult)}` +
-          (floorResult
-            ? ` | floor ${Math.round(floorResult.rps)} req/s p50 ${floorResult.p50.toFixed(2)} ms cpu ${cpuText(floorResult)} | ratio ${(oursResult.rps / floorResult.rps).toFixed(2)}`
-            : '') +
-          (oursResult.failures + (floorResult?.failures ?? 0) > 0
-            ? ` | FAILURES ${oursResult.failures}/${floorResult?.failures ?? 0}`
-            : ''),
-      );
+      results.forEach((result, i) => {
+        const libraryCache = query.library ? servers[i].mode : undefined;
+        run.queries.push({
+          key: query.key,
+          label: libraryCache === undefined ? query.label : `${query.label}, library cache ${libraryCache}`,
+          connections,
+          ours: result,
+          floor: floorResult,
+          loadAverage,
+          libraryCache,
+        });
+        log(
+          `  ${query.key}${libraryCache === undefined ? '' : ` (cache ${libraryCache})`} @${connections}: ${Math.round(result.rps)} req/s p50 ${result.p50.toFixed(2)} p99 ${result.p99.toFixed(2)} ms cpu ${cpuText(result)}` +
+            (floorResult
+              ? ` | floor ${Math.round(floorResult.rps)} req/s p50 ${floorResult.p50.toFixed(2)} ms cpu ${cpuText(floorResult)} | ratio ${(result.rps / floorResult.rps).toFixed(2)}`
+              : '') +
+            (result.failures + (floorResult?.failures ?? 0) > 0
+              ? ` | FAILURES ${result.failures}/${floorResult?.failures ?? 0}`
+              : ''),
+        );
+      });
     }
   }
   run.walks = { ours: walks.get(ours.origin), floor: floor ? walks.get(floor.origin) : undefined };
@@ -544,15 +598,21 @@ async function runSize(engine: 'postgres' | 'pglite', total: number, options: Op
     }
   }
   if (engine === 'postgres') run.databaseMb = await databaseSizeMb(options.postgresUrl, dbName);
-  server = await startOurServer(`${tag}-queries`, options, env, options.cpuProf);
+  server = await startOurServer(`${tag}-queries`, options, env, options.cpuProf, options.libraryCache[0]);
   run.startup.loadedMs = server.startupMs;
   log(`  restarted with the library loaded in ${Math.round(server.startupMs)} ms`);
   const floor =
     engine === 'postgres' && env.databaseUrl ? await startFloor(options, env.databaseUrl) : undefined;
+  let second: SecondServer | undefined;
+  const otherMode = options.libraryCache[1];
   try {
-    await runQueries(plan, options, server, floor, run);
+    if (otherMode !== undefined && engine === 'postgres') {
+      second = { mode: otherMode, server: await startOurServer(`${tag}-queries-cache-${otherMode}`, options, env, false, otherMode) };
+    } else if (otherMode !== undefined) run.checks.push(`library cache ${otherMode}: not measured on PGlite (one process per database)`);
+    await runQueries(plan, options, server, floor, run, second);
   } finally {
     await server.stop();
+    await second?.server.stop();
     await floor?.stop();
   }
   if (engine === 'postgres') {

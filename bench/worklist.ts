@@ -1,17 +1,21 @@
 /**
  * The coordinator worklist's first page, timed at the server: a fresh database (PGlite in
  * memory, or PostgreSQL with --postgres-url), N patients with a foraminotomy order and an
- * assignment each, then the app's two requests of the first page, repeated.
+ * assignment each (every third overdue), then the app's two requests of the first page,
+ * repeated.
  *
  *   npx tsx bench/worklist.ts [--patients 500] [--runs 50] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
  *
- * Prints the median and p95 milliseconds of the ServiceRequest search (orders with
- * _include=ServiceRequest:subject and _revinclude=Task:based-on, 50 a page, accurate total)
- * and of the PlanDefinition request, measured from this process over loopback.
+ * Prints the median and p95 milliseconds of the PlanDefinition request, of the batch of the
+ * worklist's tier searches (the first page), and, for comparison in the same run, of the one
+ * search by procedure date the tiers' last one is (orders with _include=ServiceRequest:subject
+ * and _revinclude=Task:based-on, 50 a page, accurate total), measured from this process over
+ * loopback.
  */
 import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { startServer } from '../src/app/server';
+import { pageSearches, FIRST, worklistTiers } from '../src/web/coordinator/app/worklist-tiers';
 import { seedManyPatients } from '../test/browser/coordinator-fixtures';
 import { createDatabase, dropDatabase, DATABASE_PREFIX } from './postgres-admin';
 
@@ -43,22 +47,23 @@ async function main(): Promise<void> {
     const plans = (await fhir('/PlanDefinition?status=active&_elements=useContext,title,name&_count=100')).body as { entry?: { resource: { useContext?: { valueCodeableConcept?: { coding?: { system?: string; code?: string }[] } }[] } }[] };
     const codes = (plans.entry ?? []).flatMap((e) => (e.resource.useContext ?? []).flatMap((u) => u.valueCodeableConcept?.coding ?? [])).map((c) => `${c.system}|${c.code}`);
     const today = new Date().toISOString().slice(0, 10);
-    const params = new URLSearchParams({ code: codes.join(','), status: 'active', occurrence: `ge${today}`, _sort: 'occurrence', _count: '50', _total: 'accurate' });
-    params.append('_include', 'ServiceRequest:subject');
-    params.append('_revinclude', 'Task:based-on');
-    const requests = {
-      'PlanDefinition (procedure codes)': '/PlanDefinition?status=active&_elements=useContext,title,name&_count=100',
-      'ServiceRequest page 1 (+ patients, Tasks)': `/ServiceRequest?${params.toString()}`,
+    const tiers = worklistTiers({ codes, from: today, to: '', status: '', today, searchesTasks: true });
+    const batch = { resourceType: 'Bundle', type: 'batch', entry: pageSearches(tiers, FIRST).map((url) => ({ request: { method: 'GET', url } })) };
+    const requests: Record<string, { path: string; body?: string }> = {
+      'PlanDefinition (procedure codes)': { path: '/PlanDefinition?status=active&_elements=useContext,title,name&_count=100' },
+      'Worklist page 1: batch of the 3 tier searches': { path: '/', body: JSON.stringify(batch) },
+      'One search by date (the last tier alone)': { path: `/${tiers[2].query}` },
     };
-    for (const [label, path] of Object.entries(requests)) {
+    for (const [label, request] of Object.entries(requests)) {
       const times: number[] = [];
       let entries = 0;
       for (let i = 0; i < runs + 3; i++) {
         const started = performance.now();
-        const r = await fhir(path);
+        const r = await fhir(request.path, request.body === undefined ? {} : { method: 'POST', body: request.body });
         const ms = performance.now() - started;
-        if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
-        entries = ((r.body as { entry?: unknown[] }).entry ?? []).length;
+        if (r.status !== 200) throw new Error(`${request.path}: ${r.status}`);
+        const body = r.body as { entry?: { resource?: { entry?: unknown[] } }[] };
+        entries = request.body === undefined ? (body.entry ?? []).length : (body.entry ?? []).reduce((n, e) => n + (e.resource?.entry?.length ?? 0), 0);
         if (i >= 3) times.push(ms);
       }
       console.log(`${label}: median ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms (${entries} entries, ${runs} runs, ${databaseUrl ? 'postgres' : 'pglite'}, ${patients} patients)`);

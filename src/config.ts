@@ -64,8 +64,15 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Requests per minute allowed per client (token subject or IP). 0 disables the limit. */
   rateLimitPerMinute: number;
-  /** Where the rate limit counts (RATE_LIMIT_STORE): memory (each instance alone) or database (shared by every instance on DATABASE_URL). */
-  rateLimitStore: 'memory' | 'database';
+  /**
+   * Where the rate limit counts (RATE_LIMIT_STORE): memory (each instance alone), database (shared by
+   * every instance on DATABASE_URL) or redis (shared in REDIS_URL; the default when REDIS_URL is set).
+   */
+  rateLimitStore: 'memory' | 'database' | 'redis';
+  /** Redis for the shared rate limit counters (REDIS_URL, redis:// or rediss://). */
+  redisUrl: string | undefined;
+  /** Prefix of this deployment's keys in Redis (REDIS_KEY_PREFIX), for a Redis shared with others. */
+  redisKeyPrefix: string;
   /** Built-in SMART Backend Services token endpoint (/auth/token) and acceptance of its tokens. */
   authBuiltinServer: boolean;
   /** Private JWK (JSON) signing the built-in endpoint's tokens; without it a key is generated once and kept in the database. */
@@ -168,8 +175,13 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   if (databaseUrl === undefined && (databaseReplicaUrls.length > 0 || databaseDirectUrl !== undefined)) {
     throw new ConfigError('DATABASE_REPLICA_URLS and DATABASE_DIRECT_URL need DATABASE_URL (the primary)');
   }
-  const rateLimitStore = (readOptional(env, 'RATE_LIMIT_STORE') ?? 'memory').toLowerCase();
-  if (rateLimitStore !== 'memory' && rateLimitStore !== 'database') throw new ConfigError(`RATE_LIMIT_STORE must be memory or database, got "${rateLimitStore}"`);
+  const redisUrl = readOptional(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  const rateLimitStore = (readOptional(env, 'RATE_LIMIT_STORE') ?? (redisUrl === undefined ? 'memory' : 'redis')).toLowerCase();
+  if (rateLimitStore !== 'memory' && rateLimitStore !== 'database' && rateLimitStore !== 'redis') {
+    throw new ConfigError(`RATE_LIMIT_STORE must be memory, database or redis, got "${rateLimitStore}"`);
+  }
+  if (rateLimitStore === 'redis' && redisUrl === undefined) throw new ConfigError('RATE_LIMIT_STORE=redis needs REDIS_URL');
   const defaultPageSize = readInteger(env, 'DEFAULT_PAGE_SIZE', 20, 1, 1000);
   const maxPageSize = readInteger(env, 'MAX_PAGE_SIZE', 500, 1, 10000);
   if (defaultPageSize > maxPageSize) throw new ConfigError('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');
@@ -226,6 +238,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       .filter((s) => s !== ''),
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     rateLimitStore,
+    redisUrl,
+    redisKeyPrefix: readOptional(env, 'REDIS_KEY_PREFIX') ?? 'fhir:',
     authBuiltinServer,
     authSigningKeyFile: readOptional(env, 'AUTH_SIGNING_KEY_FILE'),
     authClockSkewSeconds: readInteger(env, 'AUTH_CLOCK_SKEW_SECONDS', 30, 0, 300),

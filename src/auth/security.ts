@@ -16,6 +16,8 @@ import { ClientStorageCap } from './client-storage';
 import { publicLibraryFilters } from './patient-compartment';
 import { TokenBucketLimiter } from './rate-limit';
 import { SharedRateLimiter } from './shared-rate-limit';
+import { databaseRateLimitCounter, RedisRateLimitCounter } from './rate-limit-counter';
+import { openRedisRateLimitStore } from '../store/redis-rate-limit-store';
 import { SigningKeys } from './signing-keys';
 import { authBaseUrl, capabilitySecurity, smartConfiguration } from './smart-configuration';
 import { tokenEndpointRouter } from './token-endpoint';
@@ -30,6 +32,17 @@ export interface Security {
   close(): Promise<void>;
 }
 
+/** The rate limit of RATE_LIMIT_STORE: per process, or shared through PostgreSQL or Redis (docs/scaling.md). */
+function rateLimiter(config: ServerConfig, ctx: ServerContext, logger: Logger): TokenBucketLimiter {
+  if (config.rateLimitStore === 'memory') return new TokenBucketLimiter(config.rateLimitPerMinute);
+  const database = databaseRateLimitCounter(ctx.database.db);
+  const counter =
+    config.rateLimitStore === 'redis' && config.redisUrl !== undefined
+      ? new RedisRateLimitCounter(openRedisRateLimitStore(config.redisUrl, config.redisKeyPrefix), database, logger)
+      : database;
+  return new SharedRateLimiter(config.rateLimitPerMinute, counter, logger);
+}
+
 /**
  * SMART on FHIR authorization, the audit trail and the per-client rate limit, wired from
  * the configuration. With AUTH=off nothing is added (main.ts warns loudly).
@@ -37,14 +50,17 @@ export interface Security {
 export function buildSecurity(config: ServerConfig, logger: Logger): Security {
   if (config.auth === 'off') return { capability: undefined, app: () => ({}), close: async () => undefined };
   let auditTrail: AuditTrail | undefined;
+  let sharedLimiter: SharedRateLimiter | undefined;
   return {
     capability: capabilitySecurity(config),
     close: async () => {
       await auditTrail?.flush();
+      await sharedLimiter?.close();
     },
     app: (ctx: ServerContext): AppExtensions => {
       const publicTypes = new Set(config.authPublicTypes);
-      const limiter = config.rateLimitStore === 'database' ? new SharedRateLimiter(config.rateLimitPerMinute, ctx.database.db, logger) : new TokenBucketLimiter(config.rateLimitPerMinute);
+      const limiter = rateLimiter(config, ctx, logger);
+      sharedLimiter = limiter instanceof SharedRateLimiter ? limiter : undefined;
       const keys = new SigningKeys(ctx.database.db, config.authSigningKeyFile);
       const serviceDependencies = dependenciesOf(ctx.service);
       const trail = new AuditTrail(auditService(serviceDependencies), config.baseUrl, logger);

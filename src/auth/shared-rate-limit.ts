@@ -1,8 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../store/schema';
 import type { Logger } from 'pino';
-import { addRateLimitHits, dropRateLimitWindowsBefore } from '../store/rate-limit-store';
+import type { RateLimitCounter } from './rate-limit-counter';
 import { TokenBucketLimiter } from './rate-limit';
 
 interface Count {
@@ -15,13 +13,13 @@ interface Count {
 
 /**
  * The per-client rate limit held across server instances: requests per client and calendar
- * minute, counted in PostgreSQL (table rate_limit_counter). A request is decided at once from
+ * minute, counted in a shared counter (PostgreSQL's rate_limit_counter, or Redis). A request is decided at once from
  * what this instance knows (the shared total at its last flush plus its own hits since); its
  * hit is added to the shared counter right away, in one statement with every other hit that
  * arrived meanwhile (a flush is always running while hits wait, one at a time). So every instance
  * learns the others' hits within one database round trip, and N instances together let through
  * at most the limit plus the hits that arrive during one flush on each.
- * Without the database (it is down) each instance goes on counting on its own.
+ * Without the counter (it is down) each instance goes on counting on its own.
  */
 export class SharedRateLimiter extends TokenBucketLimiter {
   private readonly counts = new Map<string, Count>();
@@ -32,7 +30,7 @@ export class SharedRateLimiter extends TokenBucketLimiter {
 
   constructor(
     private readonly limit: number,
-    private readonly db: Kysely<DatabaseSchema>,
+    private readonly counter: RateLimitCounter,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
   ) {
@@ -61,11 +59,11 @@ export class SharedRateLimiter extends TokenBucketLimiter {
         if (batch.length === 0) break;
         for (const row of batch) row.count.pending -= row.hits;
         try {
-          const totals = await addRateLimitHits(this.db, batch);
+          const totals = await this.counter.add(batch);
           for (const row of batch) row.count.shared = Math.max(row.count.shared, totals.get(row.key) ?? 0);
           await this.forgetPastWindows(batch[0].window);
         } catch (error) {
-          // The database is unreachable: keep the hits as this instance's own and stop until the next one.
+          // The counter is unreachable: keep the hits as this instance's own and stop until the next one.
           for (const row of batch) row.count.shared += row.hits;
           this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'shared rate limit counter unavailable; counting locally');
           break;
@@ -75,11 +73,16 @@ export class SharedRateLimiter extends TokenBucketLimiter {
     return this.flushing;
   }
 
-  /** Once a minute: forget past windows, here and in the database. */
+  /** Once a minute: forget past windows, here and in the counter. */
   private async forgetPastWindows(window: number): Promise<void> {
     if (window === this.lastWindowSwept) return;
     this.lastWindowSwept = window;
     for (const [key, count] of this.counts) if (count.window < window && count.pending === 0) this.counts.delete(key);
-    await dropRateLimitWindowsBefore(this.db, window - 1);
+    await this.counter.dropBefore(window - 1);
+  }
+
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.counter.close?.();
   }
 }

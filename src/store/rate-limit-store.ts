@@ -1,8 +1,15 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema';
 
+export interface RateLimitHits {
+  key: string;
+  /** The calendar minute (milliseconds since the epoch / 60 000). */
+  window: number;
+  hits: number;
+}
+
 /** Adds hits to the per-minute counters of several keys at once; answers each key's total for its window. */
-export async function addRateLimitHits(db: Kysely<DatabaseSchema>, rows: Array<{ key: string; window: number; hits: number }>): Promise<Map<string, number>> {
+export async function addRateLimitHits(db: Kysely<DatabaseSchema>, rows: RateLimitHits[]): Promise<Map<string, number>> {
   const result = await sql<{ key: string; hits: number }>`
     insert into rate_limit_counter (key, window_start, hits)
     select * from unnest(${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.window)}::bigint[], ${rows.map((r) => r.hits)}::int[])

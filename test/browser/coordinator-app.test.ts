@@ -5,11 +5,11 @@
  * changing the same Task, axe-core on every view, keyboard-only use, and the first page of a
  * long worklist counted in FHIR requests.
  */
-import type { Task } from 'fhir/r4';
+import type { Parameters, Task } from 'fhir/r4';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { answerWithKeyboard, artifactPath, axeContext, axeViolations, collectCspErrors, launchBrowser } from './browser-support';
-import { expectedOrder, seedManyPatients, seedWorklist, type SeededPatient } from './coordinator-fixtures';
+import { expectedOrder, seedManyPatients, seedWorklist, type ManyKind, type SeededPatient } from './coordinator-fixtures';
 import { daysFromToday } from '../integration/web/patient-fixtures';
 
 let server: TestServer;
@@ -30,6 +30,16 @@ async function settled(page: Page): Promise<void> {
 
 function seededOf(kind: SeededPatient['kind'], n = 0): SeededPatient {
   return seeded.filter((s) => s.kind === kind)[n];
+}
+
+/** The FHIR requests a page makes from now on, as `METHOD /path`. */
+function countFhirRequests(page: Page): string[] {
+  const requests: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/fhir/')) requests.push(`${request.method()} ${url.pathname}`);
+  });
+  return requests;
 }
 
 async function readTask(id: string): Promise<Task> {
@@ -182,13 +192,45 @@ describe('the coordinator app in Chromium (AUTH=off)', () => {
     await second.close();
   });
 
-  test("shows the patient's dated plan, axe-clean", async () => {
+  test("shows the patient's dated plan as the patient's own page does, printable, axe-clean", async () => {
     const target = seededOf('sent', 2);
+    const made = await server.fetch(`/Task/${target.taskId}/$patient-link`, { method: 'POST', body: JSON.stringify({ resourceType: 'Parameters' }) });
+    const planUrl = new URL(((made.body as Parameters).parameter ?? []).find((p) => p.name === 'plan')!.valueUri!);
+    const steps = (page: Page, within: string) =>
+      page.locator(`${within} .checklist__item`).evaluateAll((items) =>
+        items.map((item) => `${item.querySelector('.checkbox__label')?.textContent ?? ''} | ${item.querySelector('.checklist__date')?.textContent ?? ''}`),
+      );
+
+    const patientContext = await axeContext(browser);
+    const patientPage = await patientContext.newPage();
+    await patientPage.goto(`${server.origin}${planUrl.pathname}${planUrl.hash}`);
+    await patientPage.locator('#plan-content .checklist__item').first().waitFor();
+    const patientSteps = await steps(patientPage, '#plan-content');
+    const patientPhases = await patientPage.locator('#plan-content .plan-phase h2').allInnerTexts();
+    await patientContext.close();
+
     const context = await axeContext(browser);
     const page = await open(context, `#/order/${target.orderId}/plan`);
     expect(await page.locator('h1').innerText()).toBe(`Plan for Test ${target.family}`);
-    expect(await page.locator('.plan-phase').count()).toBeGreaterThan(1);
+    expect(patientSteps.length).toBeGreaterThan(3);
+    expect(patientSteps.some((s) => /\| \w{3} \d{1,2} \w{3}/.test(s))).toBe(true);
+    expect(await steps(page, '#patient-plan')).toEqual(patientSteps);
+    expect(await page.locator('#patient-plan .plan-phase h2').allInnerTexts()).toEqual(patientPhases);
     expect(await axeViolations(page)).toEqual([]);
+    // Printed: the plan without the app around it.
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('.site-header').isVisible()).toBe(false);
+    expect(await page.locator('#print-plan').isVisible()).toBe(false);
+    expect(await page.locator('#patient-plan .checklist__item').first().isVisible()).toBe(true);
+    await page.screenshot({ path: artifactPath('coordinator-plan-print.png'), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+    // Keyboard: the Print button is reachable.
+    let reached = false;
+    for (let i = 0; i < 10 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await page.evaluate('document.activeElement && document.activeElement.id')) === 'print-plan';
+    }
+    expect(reached).toBe(true);
     await context.close();
   });
 
@@ -222,20 +264,16 @@ describe('the coordinator app in Chromium (AUTH=off)', () => {
     await seedManyPatients(server.fetch, 500, 400);
     const context = await axeContext(browser);
     const page = await context.newPage();
-    const fhirRequests: string[] = [];
-    page.on('request', (request) => {
-      const url = new URL(request.url());
-      if (url.pathname.startsWith('/fhir/')) fhirRequests.push(`${request.method()} ${url.pathname}`);
-    });
-    await page.goto(`${server.origin}/coordinator/#/?from=${daysFromToday(400)}`);
+    const fhirRequests = countFhirRequests(page);
+    await page.goto(`${server.origin}/coordinator/#/?from=${daysFromToday(400)}&to=${daysFromToday(764)}`);
     await page.locator('#worklist').waitFor();
     await settled(page);
-    expect(fhirRequests).toEqual(['GET /fhir/PlanDefinition', 'GET /fhir/ServiceRequest']);
+    expect(fhirRequests).toEqual(['GET /fhir/PlanDefinition', 'POST /fhir/']);
     expect(await page.locator('#worklist tbody tr').count()).toBe(50);
     expect(await page.locator('#worklist-count').innerText()).toContain('500 in all');
-    // Every third one is overdue: those 17 of the page's 50 come first.
+    // Every third one is overdue: 167 of them, the first 50 by procedure date on the first page.
     const statuses = await page.locator('#worklist tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
-    expect(statuses.indexOf('sent')).toBe(statuses.filter((s) => s === 'overdue').length);
+    expect(statuses).toEqual(Array(50).fill('overdue'));
     expect(await axeViolations(page)).toEqual([]);
     const orderIds = () => page.locator('#worklist tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order') ?? ''));
     const firstPage = await orderIds();
@@ -246,7 +284,59 @@ describe('the coordinator app in Chromium (AUTH=off)', () => {
     const secondPage = await orderIds();
     expect(secondPage).toHaveLength(50);
     expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
-    expect(fhirRequests).toEqual(['GET /fhir/ServiceRequest']);
+    expect(fhirRequests).toHaveLength(1);
+    await context.close();
+  });
+
+  test('keeps the need-first order and the status filter across pages of 120 patients', async () => {
+    // By procedure date the overdue ones (100-119) would be on page 3 and the concerns (60-69) on page 2.
+    const kindOf = (i: number): ManyKind => (i >= 100 ? 'overdue' : i >= 60 && i < 70 ? 'concern' : i % 7 === 3 ? 'in progress' : 'sent');
+    await seedManyPatients(server.fetch, 120, 1000, kindOf, 'Tier');
+    const all = Array.from({ length: 120 }, (_, i) => i);
+    const rank = (i: number) => ({ overdue: 0, concern: 1, 'in progress': 2, sent: 2 })[kindOf(i)];
+    const expected = [...all].sort((a, b) => rank(a) - rank(b) || a - b).map((i) => `Test Tier-${i}`);
+    const range = `from=${daysFromToday(1000)}&to=${daysFromToday(1119)}`;
+
+    const context = await axeContext(browser, { width: 1100 });
+    const page = await context.newPage();
+    const fhirRequests = countFhirRequests(page);
+    await page.goto(`${server.origin}/coordinator/#/?${range}`);
+    await page.locator('#worklist').waitFor();
+    await settled(page);
+    expect(fhirRequests).toHaveLength(2);
+    const names = () => page.locator('#worklist tbody th').allInnerTexts();
+    const shown = [...(await names())];
+    expect(shown.slice(0, 30)).toEqual(expected.slice(0, 30));
+    expect(await page.locator('#worklist-count').innerText()).toContain('120 in all');
+    expect(await axeViolations(page)).toEqual([]);
+    for (let n = 2; n <= 3; n++) {
+      const first = shown[shown.length - 1];
+      await page.click('a[rel=next]');
+      await page.waitForFunction(`!document.body.hasAttribute('aria-busy') && document.querySelector('#worklist tbody th')?.textContent !== ${JSON.stringify(first)} && /page ${n}/.test(document.querySelector('#worklist-count').textContent)`);
+      shown.push(...(await names()));
+      // Keyboard and screen-reader users start the new page at its heading.
+      expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('page-title');
+    }
+    expect(await page.locator('a[rel=next]').count()).toBe(0);
+    expect(shown).toEqual(expected);
+    // Back a page.
+    await page.click('a[rel=prev]');
+    await page.waitForFunction("/page 2/.test(document.querySelector('#worklist-count').textContent) && !document.body.hasAttribute('aria-busy')");
+    expect(await names()).toEqual(shown.slice(50, 100));
+
+    // The status filter, on the server: every match on the first page, from wherever they are by date.
+    await page.goto(`${server.origin}/coordinator/#/?${range}&status=in+progress`);
+    await page.waitForFunction("/page 1/.test(document.querySelector('#worklist-count')?.textContent) && !document.body.hasAttribute('aria-busy')");
+    const inProgress = all.filter((i) => kindOf(i) === 'in progress').map((i) => `Test Tier-${i}`);
+    expect(inProgress.length).toBeGreaterThan(10);
+    expect(await names()).toEqual(inProgress);
+    expect(await page.locator('a[rel=next]').count()).toBe(0);
+    await page.selectOption('#filter-status', 'overdue');
+    await page.locator('#filters button[type=submit]').click();
+    await page.waitForFunction("document.querySelectorAll('#worklist tbody tr').length === 20 && !document.body.hasAttribute('aria-busy')");
+    expect(await names()).toEqual(expected.slice(0, 20));
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('coordinator-worklist-overdue.png') });
     await context.close();
   });
 });

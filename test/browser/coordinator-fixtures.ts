@@ -18,6 +18,20 @@ export interface SeededPatient {
   taskId: string | undefined;
 }
 
+/** An open follow-up concern (the answer "smokes") on an order. */
+function followUpTask(patientReference: string, orderReference: string): Task {
+  return {
+    resourceType: 'Task',
+    status: 'requested',
+    intent: 'order',
+    code: { coding: [{ system: WORKFLOW_TASK, code: 'review-preop-concern' }] },
+    description: 'Pre-op questionnaire answer to review: smokes',
+    for: { reference: patientReference },
+    basedOn: [{ reference: orderReference }],
+    reasonCode: { coding: [{ system: PREOP_CONCERN, code: 'smoking' }] },
+  };
+}
+
 /**
  * Patients with a foraminotomy order each, the i-th on day `firstDay + i`, cycling through the
  * six states: overdue (due yesterday), an open concern (answered, one follow-up open), sent,
@@ -40,17 +54,7 @@ export async function seedWorklist(server: TestServer, count: number, firstDay =
       taskId = (await create<Task>(server, task)).id;
     }
     if (kind === 'concern') {
-      const followUp: Task = {
-        resourceType: 'Task',
-        status: 'requested',
-        intent: 'order',
-        code: { coding: [{ system: WORKFLOW_TASK, code: 'review-preop-concern' }] },
-        description: 'Pre-op questionnaire answer to review: smokes',
-        for: { reference: `Patient/${p.id}` },
-        basedOn: [{ reference: `ServiceRequest/${o.id}` }],
-        reasonCode: { coding: [{ system: PREOP_CONCERN, code: 'smoking' }] },
-      };
-      await create<Task>(server, followUp);
+      await create<Task>(server, followUpTask(`Patient/${p.id}`, `ServiceRequest/${o.id}`));
     }
     seeded.push({ family, kind, procedureDay, patientId: p.id, orderId: o.id, taskId });
   }
@@ -66,11 +70,19 @@ export function expectedOrder(seeded: SeededPatient[]): string[] {
 /** A request to the FHIR base (path relative to it), answering the status and the parsed body. */
 export type FhirFetch = (path: string, init: RequestInit) => Promise<{ status: number; body: unknown }>;
 
+/** How far one of many seeded patients is (`seedManyPatients`). */
+export type ManyKind = 'overdue' | 'concern' | 'sent' | 'in progress';
+
+/** Every third overdue, the others sent. */
+const everyThirdOverdue = (i: number): ManyKind => (i % 3 === 0 ? 'overdue' : 'sent');
+
 /**
- * Many patients at once, in transactions of 50: each with a foraminotomy order from day
- * `firstDay` on (one day apart, cycling over a year) and an assignment, every third overdue.
+ * Many patients at once, in transactions of 50: each named `{prefix}-{i}`, with a
+ * foraminotomy order from day `firstDay` on (one day apart, cycling over a year) and an
+ * assignment: overdue (due yesterday), sent, in progress, or completed with an open follow-up
+ * concern, as `kindOf` says (every third overdue unless told).
  */
-export async function seedManyPatients(fhir: FhirFetch, count: number, firstDay: number): Promise<void> {
+export async function seedManyPatients(fhir: FhirFetch, count: number, firstDay: number, kindOf: (i: number) => ManyKind = everyThirdOverdue, prefix = 'Many'): Promise<void> {
   const made = await fhir('/Practitioner', { method: 'POST', body: JSON.stringify(coordinator('Okoro')) });
   if (made.status !== 201) throw new Error(`create Practitioner: ${made.status}`);
   const c = made.body as { id: string };
@@ -79,15 +91,20 @@ export async function seedManyPatients(fhir: FhirFetch, count: number, firstDay:
     for (let i = from; i < Math.min(count, from + 50); i++) {
       const p = `urn:uuid:${crypto.randomUUID()}`;
       const o = `urn:uuid:${crypto.randomUUID()}`;
+      const kind = kindOf(i);
       const day = daysFromToday(firstDay + (i % 365));
-      const task = assignment('x', c.id, daysFromToday(-3), i % 3 === 0 ? daysFromToday(-1) : daysFromToday(firstDay - 7), o);
+      const task = assignment('x', c.id, daysFromToday(-3), kind === 'overdue' ? daysFromToday(-1) : daysFromToday(firstDay - 7), o);
       task.for = { reference: p };
       task.owner = { reference: p };
+      task.status = kind === 'in progress' ? 'in-progress' : kind === 'concern' ? 'completed' : 'requested';
       entry.push(
-        { fullUrl: p, resource: patient(`Many-${i}`, 'female'), request: { method: 'POST', url: 'Patient' } },
+        { fullUrl: p, resource: patient(`${prefix}-${i}`, 'female'), request: { method: 'POST', url: 'Patient' } },
         { fullUrl: o, resource: { ...order('x', day), subject: { reference: p } }, request: { method: 'POST', url: 'ServiceRequest' } },
         { resource: task, request: { method: 'POST', url: 'Task' } },
       );
+      if (kind === 'concern') {
+        entry.push({ resource: followUpTask(p, o), request: { method: 'POST', url: 'Task' } });
+      }
     }
     const r = await fhir('/', { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
     if (r.status !== 200) throw new Error(`seed transaction: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);

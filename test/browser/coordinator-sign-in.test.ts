@@ -98,6 +98,13 @@ describe('the coordinator app signed in with SMART at an OpenID provider', () =>
     const admin = secure.as(await secure.token({ iss: issuer.issuer, scope: 'system/*.rs' }, { key: issuer.key }));
     const tasks = (await admin(`/Task?based-on=ServiceRequest/${target.orderId}`)).body as { entry?: { resource: Task }[] };
     expect(tasks.entry?.map((e) => e.resource.requester?.reference)).toEqual([`Practitioner/${coordinatorId}`]);
+    // The worklist in the order of need with the token (its tiers search Tasks with _has), and the patient's plan.
+    await page.goto(`${secure.server.origin}/coordinator/#/`);
+    await page.locator('#worklist').waitFor();
+    const statuses = await page.locator('#worklist tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+    expect(statuses[0]).toBe('overdue');
+    await page.goto(`${secure.server.origin}/coordinator/#/order/${target.orderId}/plan`);
+    await page.locator('#patient-plan .checklist__item').first().waitFor();
     expect(cspErrors).toEqual([]);
     await context.close();
   });

@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/app/server';
@@ -69,6 +72,7 @@ async function eventually<T>(what: string, attempt: () => Promise<T | undefined>
 
 let a: RunningServer;
 let b: RunningServer;
+let contentCopy: string | undefined;
 
 beforeAll(async () => {
   cluster = await startPgCluster();
@@ -78,20 +82,95 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const server of servers) await server.close().catch(() => undefined);
   await cluster?.destroy();
+  if (contentCopy !== undefined) rmSync(contentCopy, { recursive: true, force: true });
 });
 
-test('three instances starting at once on a fresh database migrate once and load the library once', async () => {
-  const started = await Promise.all([0, 1, 2].map(() => startInstance({ LOAD_CONTENT: 'true' })));
-  [a, b] = started;
-  const migrations = await cluster.query<{ n: number }>('primary', 'select count(*)::int as n from schema_migration group by name', DB);
-  expect(migrations.every((m) => m.n === 1)).toBe(true);
-  const versions = await cluster.query<{ resource_type: string; id: string; version_id: number }>(
+/** Type/id -> versionId of every library resource, as one instance serves them (searched, not read: one request per type). */
+async function servedVersions(server: RunningServer): Promise<Map<string, string>> {
+  const served = new Map<string, string>();
+  for (const type of LIBRARY_TYPES) {
+    const bundle = await call(server, `/${type}?_count=500`, { client: 'version-check' });
+    expect(bundle.status).toBe(200);
+    for (const entry of bundle.body.entry ?? [])
+      served.set(`${type}/${entry.resource.id}`, entry.resource.meta.versionId);
+  }
+  return served;
+}
+
+async function storedVersions(): Promise<Map<string, string>> {
+  const rows = await cluster.query<{ resource_type: string; id: string; version_id: number }>(
     'primary',
-    `select resource_type, id, version_id from resource where resource_type in ('PlanDefinition', 'DocumentReference', 'Questionnaire')`,
+    `select resource_type, id, version_id from resource where resource_type in (${LIBRARY_TYPES.map((t) => `'${t}'`).join(', ')}) and not deleted`,
     DB,
   );
-  expect(versions.length).toBeGreaterThan(5);
-  expect(versions.filter((v) => Number(v.version_id) !== 1)).toEqual([]);
+  return new Map(rows.map((r) => [`${r.resource_type}/${r.id}`, String(r.version_id)]));
+}
+
+const LIBRARY_TYPES = ['PlanDefinition', 'DocumentReference', 'Questionnaire'];
+const CHANGED = 'DocumentReference/foraminotomy-overview';
+
+test('three instances starting at once on a fresh database migrate once, load the library once and serve the same versions', async () => {
+  const started = await Promise.all([0, 1, 2].map(() => startInstance({ LOAD_CONTENT: 'true' })));
+  const migrations = await cluster.query<{ n: number }>(
+    'primary',
+    'select count(*)::int as n from schema_migration group by name',
+    DB,
+  );
+  expect(migrations.every((m) => m.n === 1)).toBe(true);
+  const loads = await cluster.query<{ name: string }>('primary', 'select name from library_load', DB);
+  expect(loads.map((l) => l.name)).toEqual(['startup']);
+  const stored = await storedVersions();
+  expect(stored.size).toBeGreaterThan(5);
+  expect([...stored.values()].filter((v) => v !== '1')).toEqual([]);
+  const history = await cluster.query<{ n: number }>(
+    'primary',
+    `select count(*)::int as n from resource_history where resource_type in (${LIBRARY_TYPES.map((t) => `'${t}'`).join(', ')})`,
+    DB,
+  );
+  expect(history[0].n).toBe(stored.size);
+  for (const server of started) expect(await servedVersions(server)).toEqual(stored);
+  for (const server of started) await server.close();
+  servers.length = 0;
+});
+
+test('three instances starting at once with a changed library file apply the change once and all serve it', async () => {
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'fhir-cluster-content-'));
+  contentCopy = copy;
+  cpSync(path.resolve(__dirname, '..', '..', 'content'), copy, { recursive: true });
+  const file = path.join(copy, 'DocumentReference-foraminotomy-overview.json');
+  const resource = JSON.parse(readFileSync(file, 'utf8'));
+  resource.description = `${resource.description} (Revised.)`;
+  writeFileSync(file, JSON.stringify(resource, null, 2));
+  const [loadBefore] = await cluster.query<{ fingerprint: string }>(
+    'primary',
+    'select fingerprint from library_load',
+    DB,
+  );
+
+  const started = await Promise.all(
+    [0, 1, 2].map(() => startInstance({ LOAD_CONTENT: 'true', CONTENT_DIR: copy })),
+  );
+  [a, b] = started;
+  const stored = await storedVersions();
+  expect(stored.get(CHANGED)).toBe('2');
+  expect([...stored].filter(([key, v]) => key !== CHANGED && v !== '1')).toEqual([]);
+  const [{ n: changedVersions }] = await cluster.query<{ n: number }>(
+    'primary',
+    `select count(*)::int as n from resource_history where resource_type = 'DocumentReference' and id = 'foraminotomy-overview'`,
+    DB,
+  );
+  expect(changedVersions).toBe(2);
+  const [loadAfter] = await cluster.query<{ fingerprint: string }>(
+    'primary',
+    'select fingerprint from library_load',
+    DB,
+  );
+  expect(loadAfter.fingerprint).not.toBe(loadBefore.fingerprint);
+  for (const server of started) {
+    expect(await servedVersions(server)).toEqual(stored);
+    const read = await call(server, `/${CHANGED}`, { client: 'version-check' });
+    expect([read.body.meta.versionId, read.body.description]).toEqual(['2', resource.description]);
+  }
   await started[2].close();
 });
 
@@ -265,7 +344,7 @@ test('the rate limit is shared: two instances together let a client through the 
   expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
 });
 
-test('the library cache: a library write through instance A is read through instance B at once, though B had it cached', async () => {
+test('the library cache: a library write through instance A is read through instance B as soon as the notification arrives, though B had it cached', async () => {
   const valueSet = (title: string) => ({ resourceType: 'ValueSet', id: 'cluster-cache', status: 'active', title, url: 'https://patient-education.dev/fhir/ValueSet/cluster-cache' });
   expect((await call(a, '/ValueSet/cluster-cache', { method: 'PUT', body: JSON.stringify(valueSet('First')) })).status).toBe(201);
   // B caches it once the notification of that write has reached it (and its LISTEN session is up).
@@ -275,7 +354,15 @@ test('the library cache: a library write through instance A is read through inst
   });
   expect(cached.body.title).toBe('First');
   expect((await call(a, '/ValueSet/cluster-cache', { method: 'PUT', body: JSON.stringify(valueSet('Second')) })).status).toBe(200);
-  const fresh = await call(b, '/ValueSet/cluster-cache');
-  expect(fresh.body.title).toBe('Second');
+  // The change notification takes milliseconds; B's cache has no expiry of its own (and the
+  // shared-state refresh, every 5 s, does not touch it), so without it B would answer 'First' for good.
+  const fresh = await eventually(
+    'instance B to drop its cached copy on the notification',
+    async () => {
+      const answer = await call(b, '/ValueSet/cluster-cache');
+      return answer.body.title === 'Second' ? answer : undefined;
+    },
+    2_000,
+  );
   expect(fresh.headers.get('etag')).toBe('W/"2"');
 });

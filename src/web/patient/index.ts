@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import type { CarePlan, Parameters, PlanDefinition, Procedure, ServiceRequest, Task } from 'fhir/r4';
+import type { PlanDefinition, Procedure, ServiceRequest, Task } from 'fhir/r4';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerConfig } from '../../config';
 import { checkPatientLink } from '../../auth/patient-link-token';
@@ -17,7 +17,8 @@ import { renderHandoutMain } from './handout-page';
 import { handoutPdf } from './handout-pdf';
 import { ASSETS_PATH, escapeHtml, messagePage, sendPage } from './layout';
 import { patientLinkOperation } from './patient-link-operation';
-import { planPhases, renderPlan } from './plan-page';
+import { planFragment } from './plan-fragment';
+import { patientPlanOperation } from './patient-plan-operation';
 import { TEXTS } from './texts';
 
 /** The LHC-Forms files the questionnaire page loads (no source maps, nothing else from the package). */
@@ -108,19 +109,6 @@ async function orderOf(ctx: ServerContext, task: Task, patientId: string): Promi
   return undefined;
 }
 
-/** The education plan of an order: the `procedure` search with the order's codes. */
-async function planOf(ctx: ServerContext, order: ServiceRequest | Procedure): Promise<PlanDefinition | undefined> {
-  const codes = (order.code?.coding ?? []).filter((c) => c.system && c.code).map((c) => `${c.system}|${c.code}`.replace(/,/g, '\\,'));
-  if (codes.length === 0) return undefined;
-  const found = await searchResources<PlanDefinition>(ctx.service, 'PlanDefinition', [['procedure', codes.join(',')]]);
-  return found.find((p) => p.status === 'active') ?? found[0];
-}
-
-function surgeryDayOf(order: ServiceRequest | Procedure): string | undefined {
-  const moment = order.resourceType === 'ServiceRequest' ? (order.occurrenceDateTime ?? order.occurrencePeriod?.start) : (order.performedDateTime ?? order.performedPeriod?.start);
-  return moment === undefined ? undefined : /^\d{4}-\d{2}-\d{2}/.exec(moment)?.[0];
-}
-
 /** The shell of a page that shows a patient's own data: the script reads the link's token from the fragment. */
 function patientShell(res: Response, title: string, body: string, scripts: string[], extra: { styles?: string[]; inlineStyles?: boolean } = {}): void {
   const main = `<h1>${escapeHtml(title)}</h1>
@@ -136,13 +124,19 @@ ${body}`;
  */
 export function patientPages(config: ServerConfig): { operations: Operation[]; app: (ctx: ServerContext) => AppExtensions } {
   let keys: SigningKeys | undefined;
+  let context: ServerContext | undefined;
+  const currentContext = () => {
+    if (context === undefined) throw new Error('The patient pages are not wired to a server yet');
+    return context;
+  };
   const currentKeys = () => {
     if (keys === undefined) throw new Error('The patient pages are not wired to a server yet');
     return keys;
   };
   return {
-    operations: [patientLinkOperation({ config, keys: currentKeys })],
+    operations: [patientLinkOperation({ config, keys: currentKeys }), patientPlanOperation({ context: currentContext })],
     app: (ctx) => {
+      context = ctx;
       keys = new SigningKeys(ctx.database.db, ctx.config.authSigningKeyFile);
       const verifier = new TokenVerifier({
         audience: () => ctx.config.baseUrl,
@@ -205,28 +199,7 @@ export function patientPages(config: ServerConfig): { operations: Operation[]; a
           if (link === undefined) return sendFragment(res, 401, expiredFragment());
           const patientId = link.principal.patient!;
           const order = await orderOf(ctx, link.task, patientId);
-          const plan = order !== undefined ? await planOf(ctx, order) : undefined;
-          const apply = ctx.operations.get('apply');
-          if (order === undefined || plan === undefined || apply === undefined) {
-            return sendFragment(res, 200, `<p>${escapeHtml(TEXTS.planUnavailable)}</p>`);
-          }
-          const parameters: Parameters = {
-            resourceType: 'Parameters',
-            parameter: [
-              { name: 'subject', valueReference: { reference: `Patient/${patientId}` } },
-              { name: 'order', valueReference: { reference: `${order.resourceType}/${order.id}` } },
-            ],
-          };
-          let carePlan: CarePlan;
-          try {
-            const result = await apply.execute({ resourceType: 'PlanDefinition', id: plan.id, parameters, body: undefined, service: ctx.service, method: 'POST' });
-            carePlan = result.body as CarePlan;
-          } catch (error) {
-            if (error instanceof FhirError && error.status < 500) return sendFragment(res, 200, `<p>${escapeHtml(TEXTS.planUnavailable)}</p>`);
-            throw error;
-          }
-          const phases = await planPhases(carePlan, ctx.service);
-          sendFragment(res, 200, renderPlan({ phases, planDefinitionId: plan.id!, surgeryDay: surgeryDayOf(order), today: new Date().toISOString().slice(0, 10) }));
+          sendFragment(res, 200, await planFragment(ctx, order, patientId));
         }),
       );
       router.get('/my/questionnaire', (_req, res) => {

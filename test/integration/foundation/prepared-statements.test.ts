@@ -5,12 +5,12 @@ import { ENGINE, startTestServer, type TestServer } from '../../support/test-ser
  * On PostgreSQL the pool sends queries as named prepared statements (src/store/prepared-statements.ts):
  * each query shape is parsed once per connection and may keep a generic plan. One pooled
  * connection here, so the statements the HTTP requests prepared are visible to the test's query.
- * PGlite runs in-process and every statement goes unnamed: the same searches must answer the
- * same, and nothing is left prepared.
+ * PGlite runs in-process, and DATABASE_PREPARED_STATEMENTS=false (behind PgBouncer) turns them
+ * off: every statement goes unnamed, the same searches must answer the same, and nothing is left prepared.
  */
-const namesStatements = ENGINE === 'postgres';
+const namesStatements = ENGINE === 'postgres' && process.env.DATABASE_PREPARED_STATEMENTS !== 'false';
 
-describe(`prepared statements (${ENGINE})`, () => {
+describe(`prepared statements (${ENGINE}${namesStatements || ENGINE === 'pglite' ? '' : ', turned off'})`, () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({ env: { DATABASE_POOL_SIZE: '1' } });

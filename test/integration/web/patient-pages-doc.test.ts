@@ -1,6 +1,6 @@
 /**
  * Runs the curl commands of docs/patient-pages.md against a server with the library loaded
- * (AUTH=off, as the quick start's examples assume), after creating the Task they name.
+ * (AUTH=off, as the quick start's examples assume), after creating the order and Task they name.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,7 +21,8 @@ beforeAll(async () => {
   const post = async (body: { resourceType: string }) => (await server.fetch(`/${body.resourceType}`, { method: 'POST', body: JSON.stringify(body) })).body as { id: string };
   const p = await post(patient('Rivera', 'female'));
   const c = await post(coordinator('Nguyen'));
-  const o = await post(order(p.id, daysFromToday(10)));
+  const o = { id: 'example-order' };
+  expect((await server.fetch('/ServiceRequest/example-order', { method: 'PUT', body: JSON.stringify({ ...order(p.id, daysFromToday(10)), id: o.id }) })).status).toBe(201);
   const put = await server.fetch('/Task/example-assignment', {
     method: 'PUT',
     body: JSON.stringify({ ...assignment(p.id, c.id, daysFromToday(-1), daysFromToday(7), `ServiceRequest/${o.id}`), id: 'example-assignment' }),
@@ -47,5 +48,10 @@ test.each(lines.map((l) => [l] as const))('%s', async (line) => {
     const body = (await res.json()) as { resourceType: string; parameter: { name: string; valueUri?: string }[] };
     expect(body.resourceType).toBe('Parameters');
     expect(body.parameter.find((p) => p.name === 'url')?.valueUri).toMatch(/\/my\/questionnaire#[\w-]+\.[\w-]+\.[\w-]+$/);
+  }
+  if (url.includes('$patient-plan')) {
+    const body = (await res.json()) as { resourceType: string; contentType: string; data: string };
+    expect(body).toMatchObject({ resourceType: 'Binary', contentType: 'text/html' });
+    expect(Buffer.from(body.data, 'base64').toString('utf8')).toContain('Have an MRI or CT scan');
   }
 });

@@ -3,7 +3,7 @@
  * the library, the procedure lookup, and patient links (what their token reaches, when it
  * stops working, who may make one).
  */
-import type { DocumentReference, Task } from 'fhir/r4';
+import type { Binary, DocumentReference, OperationOutcome, Task } from 'fhir/r4';
 import { SignJWT } from 'jose';
 import { parseHandoutHtml } from '../../../src/web/patient/handout';
 import { embeddedFontCount, pdfText } from '../../support/pdf-text';
@@ -198,6 +198,29 @@ describe('the plan behind the link', () => {
     expect(html).toContain('href="/education/foraminotomy#before-the-surgery"');
     expect(html).toContain('href="/education/foraminotomy#on-the-day-of-surgery"');
     expect(html).toContain('Next step');
+  });
+
+  test('ServiceRequest/{id}/$patient-plan gives the care team the same plan as the patient\'s page, and nobody else', async () => {
+    const c = await createPatientCase(secure, admin, { family: 'Fischer', surgeryDay: daysFromToday(12) });
+    const link = await makeLink(admin, c.taskId);
+    const patientHtml = await (await page('/my/plan/content', { headers: { authorization: `Bearer ${link.token}` } })).text();
+    const coordinator = secure.as(await secure.token({ scope: 'user/ServiceRequest.rs user/PlanDefinition.rs', fhirUser: 'Practitioner/x' }));
+    const res = await coordinator(`/ServiceRequest/${c.orderId}/$patient-plan`);
+    expect(res.status).toBe(200);
+    const binary = res.body as Binary;
+    expect(binary.resourceType).toBe('Binary');
+    expect(binary.contentType).toBe('text/html');
+    expect(Buffer.from(binary.data!, 'base64').toString('utf8')).toBe(patientHtml);
+    expect(patientHtml).toContain('Have an MRI or CT scan');
+
+    // Without access to the order: refused, and no plan.
+    const noOrders = secure.as(await secure.token({ scope: 'user/PlanDefinition.rs' }));
+    expect((await noOrders(`/ServiceRequest/${c.orderId}/$patient-plan`)).status).toBe(403);
+    const otherPatient = secure.as(await secure.token({ scope: 'patient/*.rs', patient: 'someone-else' }));
+    const refused = await otherPatient(`/ServiceRequest/${c.orderId}/$patient-plan`);
+    expect([403, 404]).toContain(refused.status);
+    expect((refused.body as OperationOutcome).resourceType).toBe('OperationOutcome');
+    expect((await coordinator('/ServiceRequest/no-such-order/$patient-plan')).status).toBe(404);
   });
 
   test('/my/plan/content answers the expired-link message, and no data, for a forged or missing token', async () => {

@@ -62,6 +62,23 @@ export class FhirApi {
     return (await this.request<Bundle<T>>(path)).body;
   }
 
+  /**
+   * Several searches in one request (a batch Bundle of GETs), their Bundles in the same order;
+   * one search goes as a plain GET.
+   */
+  async searches(paths: string[]): Promise<Bundle[]> {
+    if (paths.length === 1) return [await this.search(paths[0])];
+    const batch: Bundle = { resourceType: 'Bundle', type: 'batch', entry: paths.map((url) => ({ request: { method: 'GET', url } })) };
+    const answer = (await this.request<Bundle>('', { method: 'POST', body: batch })).body;
+    return paths.map((_path, i) => {
+      const entry = answer.entry?.[i];
+      if (entry?.resource?.resourceType !== 'Bundle') {
+        throw new Error(`The server refused the request (${entry?.response?.status ?? 'no answer'}): ${outcomeText(entry?.response?.outcome ?? entry?.resource) ?? 'search failed'}`);
+      }
+      return entry.resource as Bundle;
+    });
+  }
+
   /** A version-aware write: If-Match the version the coordinator saw. */
   async update<T extends Resource>(resource: T): Promise<T> {
     const version = resource.meta?.versionId;

@@ -1,13 +1,11 @@
-import type { Bundle, CarePlan, Parameters, PlanDefinition, Questionnaire, QuestionnaireResponse, RequestGroup, RequestGroupAction, ServiceRequest, Task } from 'fhir/r4';
+import type { Binary, Parameters, PlanDefinition, Questionnaire, QuestionnaireResponse, ServiceRequest, Task } from 'fhir/r4';
 import { answeredQuestions, concernOf } from './answers';
 import { addDays, today } from './dates';
 import { announce, formatDay, h, replaceChildren } from './dom';
 import { ConflictError, ForbiddenError } from './fhir';
-import { byNeed, isFollowUp, isOpen, newAssignment, patientName, procedureCodes, procedureDayOf, rowsOf, STATUSES, type AssignmentStatus, type WorklistRow } from './model';
+import { isFollowUp, isOpen, newAssignment, patientName, procedureCodes, procedureDayOf, rowsOf, STATUSES, type AssignmentStatus, type WorklistRow } from './model';
 import { startSession, type Session } from './sign-in';
-
-/** Rows per page of the worklist (orders; their patients and Tasks come in the same Bundle). */
-const PAGE_SIZE = 50;
+import { cursorText, loadPage, parseCursor, worklistTiers, type WorklistPage } from './worklist-tiers';
 
 let session: Session;
 let planCodes: Promise<{ codes: string[]; plans: PlanDefinition[] }> | undefined;
@@ -65,28 +63,28 @@ function statusTag(status: AssignmentStatus): HTMLElement {
 
 // ---------------------------------------------------------------- worklist
 
+/** The cursors of the worklist pages seen since the filters last changed, to go back a page. */
+const pageCursors = new Map<string, string[]>();
+
 async function worklist(): Promise<void> {
   const query = hashQuery();
   const from = query.get('from') || today();
   const to = query.get('to') ?? '';
-  const wanted = query.get('status') ?? '';
-  const page = query.get('page');
+  const wanted = (STATUSES as string[]).includes(query.get('status') ?? '') ? (query.get('status') as AssignmentStatus) : '';
+  const cursor = parseCursor(query.get('at'));
+  const pageNumber = Math.max(1, Number(query.get('n')) || 1);
   const { codes } = await libraryPlans();
-  let bundle: Bundle;
-  if (codes.length === 0) bundle = { resourceType: 'Bundle', type: 'searchset', entry: [] };
-  else {
-    const params = new URLSearchParams({ code: codes.map((c) => c.replace(/,/g, '\\,')).join(','), status: 'active' });
-    params.append('occurrence', `ge${from}`);
-    if (to !== '') params.append('occurrence', `le${to}`);
-    params.set('_sort', 'occurrence');
-    params.set('_count', String(PAGE_SIZE));
-    params.set('_total', 'accurate');
-    params.append('_include', 'ServiceRequest:subject');
-    params.append('_revinclude', 'Task:based-on');
-    bundle = await session.api.search(page ?? `ServiceRequest?${params.toString()}`);
+  const day = today();
+  const tiers = worklistTiers({ codes, from, to, status: wanted, today: day, searchesTasks: session.searchesTasks });
+  let page: WorklistPage = { rows: [], next: undefined, total: 0 };
+  if (codes.length > 0 && cursor.tier < tiers.length) {
+    page = await loadPage(tiers, cursor, (searches) => session.api.searches(searches), wanted, (link) => session.api.url(link).replace(/^.*?\/fhir\//, ''), day);
   }
-  const rows = rowsOf(bundle).sort(byNeed);
-  const shown = wanted === '' ? rows : rows.filter((r) => r.status === wanted);
+  const filterKey = `${wanted}|${from}|${to}`;
+  const seen = pageCursors.get(filterKey) ?? [];
+  seen[pageNumber - 1] = cursorText(cursor);
+  pageCursors.clear();
+  pageCursors.set(filterKey, seen);
 
   const filters = h(
     'form',
@@ -110,23 +108,28 @@ async function worklist(): Promise<void> {
   const table = h(
     'table',
     { class: 'worklist', id: 'worklist' },
-    h('caption', {}, `Patients with a procedure from ${formatDay(from)}${to ? ` until ${formatDay(to)}` : ''}, what needs action first`),
+    h('caption', {}, `Patients with a procedure from ${formatDay(from)}${to ? ` until ${formatDay(to)}` : ''}, what needs action first${pageNumber > 1 ? `, page ${pageNumber}` : ''}`),
     h('thead', {}, h('tr', {}, ...['Patient', 'Procedure', 'Questionnaire', 'Due', 'Open concerns'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, ...shown.map(worklistRow)),
+    h('tbody', {}, ...page.rows.map(worklistRow)),
   );
   const pager = h('nav', { class: 'pager', 'aria-label': 'Worklist pages' });
-  for (const [relation, label] of [
-    ['previous', 'Previous page'],
-    ['next', 'Next page'],
-  ] as const) {
-    const link = bundle.link?.find((l) => l.relation === relation || (relation === 'previous' && l.relation === 'prev'));
-    if (link === undefined) continue;
-    const next = new URLSearchParams(query);
-    next.set('page', session.api.url(link.url).replace(/^.*?\/fhir\//, ''));
-    pager.append(h('a', { href: `#/?${next.toString()}`, class: 'button button--secondary', rel: relation === 'next' ? 'next' : 'prev' }, label));
+  const pageLink = (at: string | undefined, n: number, label: string, rel: string) => {
+    const target = new URLSearchParams(query);
+    target.delete('at');
+    target.delete('n');
+    if (at !== undefined && n > 1) {
+      target.set('at', at);
+      target.set('n', String(n));
+    }
+    return h('a', { href: `#/?${target.toString()}`, class: 'button button--secondary', rel }, label);
+  };
+  if (pageNumber > 1) {
+    const previous = seen[pageNumber - 2];
+    pager.append(previous !== undefined ? pageLink(previous, pageNumber - 1, 'Previous page', 'prev') : pageLink(undefined, 1, 'First page', 'first'));
   }
-  const count = h('p', { id: 'worklist-count' }, `${shown.length} of ${rows.length} patients on this page${bundle.total !== undefined ? `, ${bundle.total} in all` : ''}.`);
-  show('Pre-op worklist', filters, count, shown.length > 0 ? table : h('p', {}, 'No patients match.'), pager);
+  if (page.next !== undefined) pager.append(pageLink(cursorText(page.next), pageNumber + 1, 'Next page', 'next'));
+  const count = h('p', { id: 'worklist-count' }, `${page.rows.length} patients on page ${pageNumber}${page.total !== undefined ? `, ${page.total} in all` : ''}.`);
+  show('Pre-op worklist', filters, count, page.rows.length > 0 ? table : h('p', {}, 'No patients match.'), pager);
 }
 
 function statusSelect(wanted: string): HTMLSelectElement {
@@ -321,42 +324,26 @@ function followUpItem(task: Task): HTMLElement {
 
 // ---------------------------------------------------------------- the dated plan
 
-function actionDays(action: RequestGroupAction): string {
-  const start = (action.timingPeriod?.start ?? action.timingDateTime)?.slice(0, 10);
-  const end = action.timingPeriod?.end?.slice(0, 10);
-  if (start && end && start !== end) return `${formatDay(start)} – ${formatDay(end)}`;
-  if (start) return formatDay(start);
-  if (end) return `By ${formatDay(end)}`;
-  return '';
+/** Text from a Binary's base64 data, read as UTF-8. */
+function binaryText(binary: Binary): string {
+  const bytes = Uint8Array.from(atob(binary.data ?? ''), (c) => c.charCodeAt(0));
+  return new TextDecoder().decode(bytes);
 }
 
+/**
+ * The patient's dated plan as the patient's own page shows it: the server renders it with the
+ * patient page's renderer (`ServiceRequest/{id}/$patient-plan`, HTML with every text escaped),
+ * printable with the app's print style sheet.
+ */
 async function planView(orderId: string): Promise<void> {
   const c = await loadOrder(orderId);
-  const code = c.order.code?.coding?.find((x) => x.system && x.code);
-  const plans = await session.api.search<PlanDefinition>(`PlanDefinition?status=active&procedure=${encodeURIComponent(code ? `${code.system}|${code.code}` : '')}&_elements=id,title`);
-  const plan = plans.entry?.[0]?.resource;
+  const binary = (await session.api.request<Binary>(`ServiceRequest/${encodeURIComponent(orderId)}/$patient-plan`)).body;
   const back = h('p', { class: 'no-print' }, h('a', { href: `#/order/${encodeURIComponent(orderId)}` }, `Back to ${patientName(c.row.patient)}`));
-  if (plan?.id === undefined) return show('Plan', back, h('p', {}, 'The library has no plan for this procedure.'));
-  const parameters: Parameters = {
-    resourceType: 'Parameters',
-    parameter: [
-      { name: 'subject', valueReference: { reference: c.order.subject?.reference } },
-      { name: 'order', valueReference: { reference: `ServiceRequest/${c.order.id}` } },
-    ],
-  };
-  const carePlan = (await session.api.request<CarePlan>(`PlanDefinition/${plan.id}/$apply`, { method: 'POST', body: parameters })).body;
-  const group = (carePlan.contained ?? []).find((r): r is RequestGroup => r.resourceType === 'RequestGroup');
-  const phases = (group?.action ?? []).map((phase) =>
-    h(
-      'section',
-      { class: 'plan-phase' },
-      h('h2', {}, phase.title ?? '', phase.timingPeriod || phase.timingDateTime ? h('span', { class: 'hint' }, ` ${actionDays(phase)}`) : undefined),
-      h('ul', {}, ...(phase.action ?? []).map((step) => h('li', {}, h('strong', {}, step.title ?? step.description ?? ''), actionDays(step) ? ` (${actionDays(step)})` : '', step.title && step.description ? h('br') : undefined, step.title ? (step.description ?? '') : ''))),
-    ),
-  );
   const print = h('button', { type: 'button', class: 'button button--secondary no-print', id: 'print-plan' }, 'Print');
   print.addEventListener('click', () => window.print());
-  show(`Plan for ${patientName(c.row.patient)}`, back, h('p', {}, `${plan.title ?? 'Plan'}, procedure on ${formatDay(procedureDayOf(c.order))}.`), print, ...phases);
+  const plan = h('div', { class: 'patient-plan', id: 'patient-plan' });
+  plan.innerHTML = binaryText(binary);
+  show(`Plan for ${patientName(c.row.patient)}`, back, h('p', {}, `Procedure on ${formatDay(procedureDayOf(c.order))}. This is the plan as the patient sees it on their plan page.`), print, plan);
 }
 
 // ---------------------------------------------------------------- routing

@@ -83,10 +83,14 @@ export function rowsOf(bundle: Bundle, day: string = today()): WorklistRow[] {
   });
 }
 
+/** How much a row needs action: 0 an overdue assignment, 1 open concerns, 2 neither. */
+export function needRank(row: WorklistRow): number {
+  return row.status === 'overdue' ? 0 : row.concerns.length > 0 ? 1 : 2;
+}
+
 /** What needs action first: overdue assignments, then open concerns, then the nearest procedure. */
 export function byNeed(a: WorklistRow, b: WorklistRow): number {
-  const rank = (r: WorklistRow) => (r.status === 'overdue' ? 0 : r.concerns.length > 0 ? 1 : 2);
-  return rank(a) - rank(b) || (a.procedureDay ?? '9999').localeCompare(b.procedureDay ?? '9999') || patientName(a.patient).localeCompare(patientName(b.patient));
+  return needRank(a) - needRank(b) || (a.procedureDay ?? '9999').localeCompare(b.procedureDay ?? '9999') || patientName(a.patient).localeCompare(patientName(b.patient));
 }
 
 export function patientName(patient: Patient | undefined): string {

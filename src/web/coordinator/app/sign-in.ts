@@ -2,11 +2,14 @@ import FHIR from 'fhirclient';
 import type { Reference } from 'fhir/r4';
 import { h, replaceChildren } from './dom';
 import { FhirApi } from './fhir';
+import { grantsTaskSearch } from './granted-scopes';
 
 export interface Session {
   api: FhirApi;
   /** Who the coordinator is, for the assignments' requester. */
   user: Reference;
+  /** Whether the granted scopes search Tasks (the worklist's need-first tiers filter on them). */
+  searchesTasks: boolean;
 }
 
 interface Settings {
@@ -45,7 +48,7 @@ function signInPage(s: Settings, problem?: string): void {
  */
 export async function startSession(): Promise<Session | undefined> {
   const s = settings();
-  if (!s.auth) return { api: new FhirApi(s.fhirBase, () => Promise.resolve(undefined)), user: { display: 'Care coordinator (no sign-in)' } };
+  if (!s.auth) return { api: new FhirApi(s.fhirBase, () => Promise.resolve(undefined)), user: { display: 'Care coordinator (no sign-in)' }, searchesTasks: true };
   const query = new URLSearchParams(location.search);
   if (location.pathname.endsWith('/launch') && query.has('launch')) {
     await FHIR.oauth2.authorize({ clientId: s.clientId, scope: `launch ${s.scope}`, redirectUri: APP_PATH, pkceMode: 'required' });
@@ -64,7 +67,8 @@ export async function startSession(): Promise<Session | undefined> {
       if (client.state.expiresAt !== undefined && client.state.expiresAt * 1000 < Date.now() + 10_000) await client.refresh();
       return client.state.tokenResponse?.access_token;
     });
-    return { api, user: fhirUser !== null ? { reference: fhirUser, display: name } : { display: name } };
+    const granted = client.state.tokenResponse?.scope;
+    return { api, user: fhirUser !== null ? { reference: fhirUser, display: name } : { display: name }, searchesTasks: grantsTaskSearch(typeof granted === 'string' ? granted : undefined) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // No session yet (a first visit) is not a problem to report; an error from the server is.
