@@ -16,17 +16,30 @@ const LAYERS = [
   { folders: ['http', 'auth', 'web'], above: ['app', 'cli'] },
 ];
 
-const layerRules = LAYERS.map(({ folders, above }) => ({
+/**
+ * Resources are read and written through store/repository.ts only, which applies the access
+ * policy it was built with: the modules that run its SQL are private to src/store/.
+ */
+const STORE_PRIVATE = ['resource-store', 'search/search-query', 'access-queries'];
+const storePrivate = STORE_PRIVATE.map((module) => ({
+  regex: `^(\\.\\./)+store/${module}$`,
+  message: `store/${module} is private to src/store/: read and write resources through the Repository (store/repository.ts).`,
+}));
+
+const layerRules = [...LAYERS, { folders: ['app', 'cli'], above: [] }].map(({ folders, above }) => ({
   files: folders.map((folder) => `src/${folder}/**/*.ts`),
   rules: {
     'no-restricted-imports': [
       'error',
       {
-        patterns: above.map((folder) => ({
-          // A relative import that climbs to src/ and enters the folder (names inside folders, e.g. http/app.ts, are not layers).
-          regex: `^(\\.\\./)+${folder}(/|$)`,
-          message: `src/${folder}/ is not below this folder (the layers: docs/architecture.md): move what is needed down, or hand it in from src/app/.`,
-        })),
+        patterns: [
+          ...above.map((folder) => ({
+            // A relative import that climbs to src/ and enters the folder (names inside folders, e.g. http/app.ts, are not layers).
+            regex: `^(\\.\\./)+${folder}(/|$)`,
+            message: `src/${folder}/ is not below this folder (the layers: docs/architecture.md): move what is needed down, or hand it in from src/app/.`,
+          })),
+          ...(folders.includes('fhir') || folders.includes('store') ? [] : storePrivate),
+        ],
       },
     ],
   },
@@ -48,4 +61,17 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   ...layerRules,
+  {
+    // The FHIR interactions, workflows and operations reach the database through the Repository only.
+    files: ['src/services/**/*.ts', 'src/workflows/**/*.ts', 'src/operations/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='db']",
+          message: 'No database handle here: read and write resources through the Repository (service.repository), which applies the access policy.',
+        },
+      ],
+    },
+  },
 );

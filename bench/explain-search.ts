@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     const { ctx } = runtime;
     const [type, query = ''] = search.split('?');
     const { request } = ctx.searchService.parse([type], [...new URLSearchParams(query)], true);
-    const filters = await expandTokenFilters(ctx.service.store, ctx.searchService, request.filters);
+    const filters = await expandTokenFilters(ctx.service.repository, ctx.searchService, request.filters);
     const pageQuery = { resourceTypes: request.resourceTypes, filters, sort: request.sort, limit: request.count + 1 };
     // A search with one _include runs as one statement with its page, as the server runs it.
     const include = ctx.searchService.includeWithPage(request);

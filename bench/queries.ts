@@ -32,6 +32,8 @@ export interface QueryDefinition {
   bodies?: string[];
   /** What the floor answers instead, when our request has no floor equivalent (the CDS calls: their matching search). */
   floorPaths?: string[];
+  /** Not a FHIR search (Infobutton, $translate): the check before measuring wants 200 only. */
+  notSearch?: boolean;
   /** Library resources only, anonymous: answered by the library cache when it is on (--library-cache). */
   library?: boolean;
 }
@@ -229,6 +231,63 @@ export function benchmarkQueries(plan: LibraryPlan, walks: Map<string, PageWalk>
     },
     cdsHookQuery(plan, 'order-select', seeded('cds-order-select')),
     cdsHookQuery(plan, 'order-sign', seeded('cds-order-sign')),
+    ...ehrLookupQueries(),
+  ];
+}
+
+const OIDS = { cpt: '2.16.840.1.113883.6.12', pcs: '2.16.840.1.113883.6.4', icd10cm: '2.16.840.1.113883.6.90' };
+const SITE_CODES = 'https://hospital.example.org/order-codes';
+const FORAMINOTOMY_CPT = ['63045', '63046', '63047'];
+
+/** The codes an EHR sends for the foraminotomy content: CPT, ICD-10-PCS, ICD-10-CM diagnoses and a site's own codes. */
+const EHR_CODES: { oid: string; system: string; code: string }[] = [
+  ...FORAMINOTOMY_CPT.map((code) => ({ oid: OIDS.cpt, system: CPT, code })),
+  { oid: OIDS.pcs, system: 'http://www.cms.gov/Medicare/Coding/ICD10', code: '01NB0ZZ' },
+  ...['M99.61', 'M99.63', 'M99.73'].map((code) => ({ oid: OIDS.icd10cm, system: 'http://hl7.org/fhir/sid/icd-10-cm', code })),
+  ...['SPINE-1', 'SPINE-2', 'SPINE-3'].map((code) => ({ oid: SITE_CODES, system: SITE_CODES, code })),
+];
+
+/** A site ConceptMap from its order codes onto the CPT codes (PUT: the same one on every run), so a third of the lookups go through translation. */
+async function putSiteConceptMap(target: Target): Promise<void> {
+  const map = {
+    resourceType: 'ConceptMap',
+    id: 'bench-site-order-codes',
+    status: 'active',
+    url: 'https://hospital.example.org/ConceptMap/order-codes',
+    group: [{ source: SITE_CODES, target: CPT, element: FORAMINOTOMY_CPT.map((code, i) => ({ code: `SPINE-${i + 1}`, target: [{ code, equivalence: 'equivalent' }] })) }],
+  };
+  const res = await fetch(`${target.origin}/fhir/ConceptMap/${map.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(map) });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`storing the site ConceptMap: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * The EHR-facing lookups of the foraminotomy content (loaded with the library): the Infobutton
+ * responder as JSON and as Atom, and ConceptMap/$translate of the non-CPT codes. The floor
+ * answers the search underneath, PlanDefinition?procedure=CPT|code.
+ */
+function ehrLookupQueries(): QueryDefinition[] {
+  const enc = encodeURIComponent;
+  const infobutton = (c: (typeof EHR_CODES)[number], type?: string) =>
+    `/infobutton?mainSearchCriteria.v.c=${enc(c.code)}&mainSearchCriteria.v.cs=${enc(c.oid)}${type ? `&knowledgeResponseType=${enc(type)}` : ''}`;
+  const floorPaths = FORAMINOTOMY_CPT.map((code) => `/fhir/PlanDefinition?procedure=${enc(`${CPT}|${code}`)}`);
+  const lookup = (key: string, label: string, paths: string[]): QueryDefinition => ({
+    key,
+    label,
+    paths: async (target) => {
+      await putSiteConceptMap(target);
+      return paths;
+    },
+    floorPaths,
+    notSearch: true,
+  });
+  return [
+    lookup('infobutton-json', 'GET /infobutton, application/json (floor: PlanDefinition?procedure)', EHR_CODES.map((c) => infobutton(c, 'application/json'))),
+    lookup('infobutton-atom', 'GET /infobutton, Atom (floor: PlanDefinition?procedure)', EHR_CODES.map((c) => infobutton(c))),
+    lookup(
+      'translate',
+      'GET ConceptMap/$translate?system&code (floor: PlanDefinition?procedure)',
+      EHR_CODES.filter((c) => c.system !== CPT).map((c) => `/fhir/ConceptMap/$translate?system=${enc(c.system)}&code=${enc(c.code)}`),
+    ),
   ];
 }
 

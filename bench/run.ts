@@ -79,7 +79,8 @@ const HELP = `npm run bench -- [options]
   --duration 20           measured seconds per query and connection count
   --warmup 5              warm-up seconds before each measurement
   --connections 1,8,32
-  --queries read,procedure,...  only these, or none (keys: read library-read procedure procedure-type include content tasks-page-1 tasks-page-20 count cds-order-select cds-order-sign)
+  --queries read,procedure,...  only these, or none (keys: read library-read procedure procedure-type include content tasks-page-1 tasks-page-20 count cds-order-select cds-order-sign
+                          infobutton-json infobutton-atom translate)
   --library-cache on      LIBRARY_CACHE of our server: on, off, or on,off (the library-only queries,
                           library-read and procedure, also on a second server with the other)
   --seed bench  --patient-share 0.8
@@ -342,6 +343,14 @@ async function compareAnswers(
 ): Promise<string[]> {
   const problems: string[] = [];
   if (query.bodies !== undefined) return checkCdsAnswers(query, ours, oursPaths);
+  if (query.notSearch) {
+    for (const path of oursPaths) {
+      const response = await fetch(`${ours.origin}${path}`);
+      await response.arrayBuffer();
+      if (response.status !== 200) problems.push(`${query.key}: our server answered ${response.status} to ${path}`);
+    }
+    return problems;
+  }
   for (let i = 0; i < Math.min(3, oursPaths.length); i++) {
     const a = await summarize(ours, oursPaths[i]);
     if (a.status !== 200) problems.push(`${query.key}: our server answered ${a.status} to ${oursPaths[i]}`);

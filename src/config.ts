@@ -25,7 +25,11 @@ export interface ServerConfig {
   databasePreparedStatements: boolean;
   /** Direct (not pooled) connection to the primary for LISTEN, which needs a session (DATABASE_DIRECT_URL; default DATABASE_URL). */
   databaseDirectUrl: string | undefined;
-  /** How often an instance checks for SearchParameters stored through another instance (SHARED_STATE_REFRESH_MS; 0 = never). */
+  /**
+   * How often an instance checks for SearchParameters stored through another instance, and how long
+   * it keeps the EHR-facing answers (CDS Hooks, Infobutton, $translate) before another instance's
+   * library writes must show (SHARED_STATE_REFRESH_MS; 0 = never check, keep nothing).
+   */
   sharedStateRefreshMs: number;
   /** Public library reads and searches answered from memory, emptied by any library write on any instance (LIBRARY_CACHE). */
   libraryCache: boolean;

@@ -14,7 +14,7 @@ import { SearchService } from '../services/search-service';
 import type { ResourceValidator } from '../fhir/validation/validator';
 import type { WriteHook } from '../services/write-hooks';
 import type { Database } from '../store/database';
-import { ResourceStore } from '../store/resource-store';
+import { Repository } from '../store/repository';
 import type { ServerContext } from '../services/server-context';
 
 export type { ServerContext };
@@ -49,7 +49,7 @@ export function createServerContext(config: ServerConfig, database: Database, lo
       afterWrite: async (event, service) => {
         const sp = event.resource as SearchParameter;
         const previous = event.previous as SearchParameter | undefined;
-        service.store.afterCommit(() => {
+        service.repository.afterCommit(() => {
           if (previous) registry.remove(previous);
           if (event.interaction === 'delete' || sp.status === 'retired' || !sp.expression) registry.remove(sp);
           else registry.add(sp);
@@ -73,7 +73,7 @@ export function createServerContext(config: ServerConfig, database: Database, lo
       afterWrite: async (event, service) => {
         const sd = event.resource as StructureDefinition;
         const previous = event.previous as StructureDefinition | undefined;
-        service.store.afterCommit(() => {
+        service.repository.afterCommit(() => {
           withdrawProfile(previous);
           if (event.interaction === 'delete' || sd.derivation !== 'constraint' || sd.kind !== 'resource') {
             withdrawProfile(sd);
@@ -85,9 +85,8 @@ export function createServerContext(config: ServerConfig, database: Database, lo
       },
     },
   ]);
-  const store = new ResourceStore(database.db);
   const service = new ResourceService({
-    store,
+    repository: Repository.open(database.db),
     extractor,
     validator: options.validator,
     hooks,
@@ -95,23 +94,21 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     referentialIntegrity: config.referentialIntegrity,
   });
   const operations = new Map([reindexOperation(extractor), validateOperation, ...(options.operations ?? [])].map((o) => [o.name, o]));
-  const bundleService = new BundleService({ baseUrl: config.baseUrl, maxEntries: config.bundleMaxEntries }, async (svc, { url }) => {
-    const [path, query] = url.split('?');
-    const segments = path.split('/').filter((s) => s !== '');
-    if (segments.length === 2 && query === undefined) {
-      const stored = await svc.read(segments[0], segments[1]);
+  const bundleService = new BundleService({ baseUrl: config.baseUrl, maxEntries: config.bundleMaxEntries }, async (svc, { interaction: i, query }) => {
+    if (i.kind === 'read' && query === undefined) {
+      const stored = await svc.read(i.resourceType!, i.id!);
       return { status: 200, body: JSON.parse(stored.content) as Resource };
     }
-    if (segments.length === 1) {
-      svc.assertType(segments[0]);
-      // The service's own search service: under authorization it is the one a direct search runs on.
-      const search = svc.dependencies.search;
-      const { request, warnings } = search.parse([segments[0]], [...new URLSearchParams(query ?? '')], false);
-      const result = await search.search(svc.store, segments[0], request, warnings);
+    if (i.kind === 'search-type' && !i.posted && i.compartment === undefined) {
+      svc.assertType(i.resourceType!);
+      // On the service's repository: under authorization it carries the request's access, like a direct search.
+      const search = svc.search;
+      const { request, warnings } = search.parse([i.resourceType!], [...new URLSearchParams(query ?? '')], false);
+      const result = await search.search(svc.repository, i.resourceType!, request, warnings);
       return { status: 200, body: JSON.parse(result.body) as unknown };
     }
-    if (segments.length === 4 && segments[2] === '_history') {
-      const row = await svc.vread(segments[0], segments[1], segments[3]);
+    if (i.kind === 'vread') {
+      const row = await svc.vread(i.resourceType!, i.id!, i.versionId!);
       return { status: 200, body: JSON.parse(row.content!) as unknown };
     }
     return { status: 400, body: undefined };

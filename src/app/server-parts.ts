@@ -37,7 +37,7 @@ export async function buildServerParts(config: ServerConfig, logger: Logger, ite
     context: {
       validator,
       profiles: validator.resourceProfiles,
-      operations: [...workflows.operations, ...terminologyOperations, ...patient.operations],
+      operations: [...workflows.operations, ...terminologyOperations(workflows.hooks, config.sharedStateRefreshMs), ...patient.operations],
       hooks: workflows.hooks,
       security: security.capability,
     },

@@ -1,29 +1,10 @@
+import type { Access, AccessAlternative, GrantedAccess } from '../store/access-rules';
 import { forbidden, unauthorized } from './auth-errors';
-import type { Filter } from '../fhir/search/search-request';
 import { isCompartmentType, publicLibraryFilters } from './patient-compartment';
 import type { Principal } from './principal';
 import { canonicalQuery, CONFORMANCE_WRITE_TYPES, scopeAppliesToType, scopeGrants, type Permission } from './scopes';
 
-/** One way a grant reaches resources of a type: within a patient's compartment, matching a query, or both. */
-export interface AccessAlternative {
-  /** Confined to the compartment of this patient. */
-  patient: string | undefined;
-  /** SMART v2 granular constraint (`patient/Task.rs?status=requested`). */
-  query: [string, string][] | undefined;
-  /** Filters of the server's own making (public library material: a library profile, no patient referenced). */
-  filters?: Filter[];
-  /** The scope it comes from, for messages. */
-  scope: string;
-}
-
-/**
- * What a caller may reach of one type for some permission: everything, nothing, or the
- * resources matching at least one alternative.
- */
-export type Access = { kind: 'all' } | { kind: 'none' } | { kind: 'some'; alternatives: AccessAlternative[] };
-
-/** An Access that reaches something. */
-export type GrantedAccess = Exclude<Access, { kind: 'none' }>;
+export type { Access, AccessAlternative, GrantedAccess } from '../store/access-rules';
 
 /**
  * Types outside the Patient compartment that can still hold anyone's data: a `patient/` scope

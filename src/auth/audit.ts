@@ -2,6 +2,10 @@ import type { AuditEvent, AuditEventAgent, AuditEventEntity } from 'fhir/r4';
 import type { Logger } from 'pino';
 import type { ResourceService } from '../services/resource-service';
 import type { Principal } from './principal';
+import { ID_CHARS } from '../fhir/resource-types';
+
+/** The fhirUser of a token, `Type/id`: the type is the first group. */
+const USER_REFERENCE = new RegExp(`^([A-Za-z]+)\\/${ID_CHARS}$`);
 
 /** R4 AuditEvent.action (audit-event-action): Create, Read/view, Update, Delete, Execute. */
 export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
@@ -53,7 +57,7 @@ function agentsOf(principal: Principal | undefined, ip: string | undefined): Aud
     ...(network ? { network } : {}),
   };
   if (principal.user === undefined) return [client];
-  const userType = /^([A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}$/.exec(principal.user)?.[1];
+  const userType = USER_REFERENCE.exec(principal.user)?.[1];
   const user: AuditEventAgent = {
     who: userType !== undefined && AGENT_WHO_TYPES.has(userType) ? { reference: principal.user } : { identifier: { value: principal.user } },
     requestor: true,

@@ -2,14 +2,12 @@ import type { Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { issue } from '../fhir/operation-outcome';
 import { ResourceService, type ServiceDependencies, type WriteResult } from '../services/resource-service';
-import type { SearchService } from '../services/search-service';
 import type { WriteEvent, WriteHook } from '../services/write-hooks';
-import { ResourceStore, type HistoryRow, type StoredResource } from '../store/resource-store';
+import type { HistoryRow, StoredResource } from '../store/repository';
 import type { Access } from './access-policy';
 import type { AuditAction, AuditTrail } from './audit';
 import { forbidden } from './auth-errors';
 import type { ClientStorageCap } from './client-storage';
-import { GuardedStore } from './guarded-store';
 import type { RequestAccess } from './request-access';
 
 /** Allow: what an AuditEvent instance (GET) or the AuditEvent type (GET, POST) still answers. */
@@ -50,31 +48,29 @@ function serverAuthorityHooks(hooks: Map<string, WriteHook[]> | undefined): Map<
 }
 
 /**
- * The ResourceService of one authorized request (res.locals.service). Every interaction
- * checks the caller's scopes first; reads outside the grant answer 404, writes outside it
- * 403, and each write is audited inside its own transaction. Transactions hand out services
- * of this class again, so nested calls (conditional interactions, bundles, operations) are
- * checked the same way.
+ * The ResourceService of one authorized request (res.locals.service). Its Repository carries
+ * the request's access policy (RequestAccess), which checks every read, search and write it
+ * makes; this service adds what an interaction means: the refusal before any work (401/403),
+ * reads outside the grant answer 404, the references a write may hold, and the audit of each
+ * write inside its own transaction. Transactions hand out services of this class again, so
+ * nested calls (conditional interactions, bundles, operations) are checked the same way.
  */
 export class AuthorizedResourceService extends ResourceService {
   /**
    * @param base the dependencies of the context's plain service (dependenciesOf(ctx.service))
-   * @param search the AuthorizingSearchService, so conditional criteria see only the grant
    */
   constructor(
     private readonly base: ServiceDependencies,
-    private readonly searchService: SearchService,
     readonly access: RequestAccess,
     private readonly auditTrail: AuditTrail,
     private readonly storageCap?: ClientStorageCap,
   ) {
-    const store = base.store instanceof GuardedStore ? base.store : new GuardedStore(base.store.db, base.store.isTransaction, access);
-    super({ ...base, store, search: searchService, hooks: serverAuthorityHooks(base.hooks) });
+    super({ ...base, repository: base.repository.withRules(access), hooks: serverAuthorityHooks(base.hooks) });
   }
 
   /** A plain service on the same connection (and transaction): the server's own authority. */
   unchecked(): ResourceService {
-    return new ResourceService({ ...this.base, store: new ResourceStore(this.store.db, this.store.isTransaction) });
+    return new ResourceService({ ...this.base, repository: this.repository.system() });
   }
 
   private get policy() {
@@ -82,8 +78,8 @@ export class AuthorizedResourceService extends ResourceService {
   }
 
   override async transaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
-    if (this.store.isTransaction) return work(this);
-    return this.store.transaction((store) => work(new AuthorizedResourceService({ ...this.base, store }, this.searchService, this.access, this.auditTrail, this.storageCap)));
+    if (this.repository.isTransaction) return work(this);
+    return this.repository.transaction((repository) => work(new AuthorizedResourceService({ ...this.base, repository }, this.access, this.auditTrail, this.storageCap)));
   }
 
   /** Not buffered: every write of an authorized request is checked and audited one by one. */
@@ -97,7 +93,7 @@ export class AuthorizedResourceService extends ResourceService {
 
   override async read(resourceType: string, id: string): Promise<StoredResource> {
     this.policy.require(resourceType, 'r', 'Read');
-    // The guarded store reads a resource outside the grant as absent: 404, existence not revealed.
+    // The repository reads a resource outside the grant as absent: 404, existence not revealed.
     const stored = await super.read(resourceType, id);
     this.touchContent(resourceType, id, stored.content);
     return stored;
@@ -118,7 +114,7 @@ export class AuthorizedResourceService extends ResourceService {
   }
 
   private async createWithin(resource: Resource, options: { ifNoneExist?: string; id?: string }, access: Access): Promise<WriteResult> {
-    await this.access.assertReferencesWithin(this.store, resource, access, 'Create');
+    await this.access.assertReferencesWithin(this.repository.system(), resource, access, 'Create');
     const result = await super.create(resource, options);
     if (!result.changed) {
       // If-None-Exist found it; reading it back went through read(), which checked `r`.
@@ -138,13 +134,9 @@ export class AuthorizedResourceService extends ResourceService {
   }
 
   private async updateWithin(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string }, access: Access): Promise<WriteResult> {
-    await this.access.assertReferencesWithin(this.store, resource, access, 'Update');
-    if (access.kind !== 'all') {
-      const current = await this.store.read(resourceType, id, true);
-      if (current && !(await this.access.storedMeets(this.store, JSON.parse(current.content) as Resource, access))) {
-        throw forbidden(`Update: ${resourceType}/${id} is outside what the token's scopes allow`);
-      }
-    }
+    await this.access.assertReferencesWithin(this.repository.system(), resource, access, 'Update');
+    // Refused (403) when the current version is outside the grant.
+    if (access.kind !== 'all') await this.repository.readForUpdate(resourceType, id, 'update');
     const result = await super.update(resourceType, id, resource, options);
     if (!result.changed) {
       this.access.touch(result.resource, result.versionId);
@@ -159,7 +151,7 @@ export class AuthorizedResourceService extends ResourceService {
     this.assertType(resourceType);
     if (resourceType === 'AuditEvent') throw appendOnly('type');
     this.policy.require(resourceType, 'u', 'Conditional update');
-    // The criteria search sees only what the grant reaches (AuthorizingSearchService.findIds);
+    // The criteria search sees only what the grant reaches (the repository confines it);
     // the update or create it leads to is checked by update() / create().
     return super.conditionalUpdate(resourceType, criteria, resource, options);
   }
@@ -167,16 +159,14 @@ export class AuthorizedResourceService extends ResourceService {
   override async delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<{ deleted: boolean }> {
     this.assertType(resourceType);
     if (resourceType === 'AuditEvent') throw appendOnly('instance');
-    const access = this.policy.require(resourceType, 'd', 'Delete');
-    return this.within((service) => service.deleteWithin(resourceType, id, options, access));
+    this.policy.require(resourceType, 'd', 'Delete');
+    return this.within((service) => service.deleteWithin(resourceType, id, options));
   }
 
-  private async deleteWithin(resourceType: string, id: string, options: { ifMatch?: string }, access: Access): Promise<{ deleted: boolean }> {
-    const current = await this.store.read(resourceType, id, true);
+  private async deleteWithin(resourceType: string, id: string, options: { ifMatch?: string }): Promise<{ deleted: boolean }> {
+    // Refused (403) when the current version is outside the grant.
+    const current = await this.repository.readForUpdate(resourceType, id, 'delete');
     const resource = current ? (JSON.parse(current.content) as Resource) : undefined;
-    if (current && resource && !current.deleted && !(await this.access.storedMeets(this.store, resource, access))) {
-      throw forbidden(`Delete: ${resourceType}/${id} is outside what the token's scopes allow`);
-    }
     const result = await super.delete(resourceType, id, options);
     if (result.deleted && current && resource) await this.auditWrite('D', 'delete', resource, current.versionId + 1);
     return result;
@@ -192,7 +182,7 @@ export class AuthorizedResourceService extends ResourceService {
   /** The version just written must itself be within the grant (no writing into another patient's compartment). */
   private async assertWritten(result: WriteResult, access: Access, what: string): Promise<void> {
     if (access.kind === 'all') return;
-    if (!(await this.access.storedMeets(this.store, result.resource, access))) {
+    if (!(await this.access.storedMeets(this.repository.system(), result.resource, access))) {
       throw forbidden(`${what}: the ${result.resource.resourceType} would be outside what the token's scopes allow`);
     }
   }
@@ -212,10 +202,10 @@ export class AuthorizedResourceService extends ResourceService {
   private async auditWrite(action: AuditAction, interaction: string, resource: Resource, versionId: number): Promise<void> {
     const principal = this.policy.principal;
     if (action !== 'D' && principal !== undefined && this.storageCap?.enabled) {
-      await this.storageCap.charge(this.store.db, principal, Buffer.byteLength(JSON.stringify(resource)));
+      await this.storageCap.charge(this.repository, principal, Buffer.byteLength(JSON.stringify(resource)));
     }
     this.access.touch(resource, versionId);
-    await this.auditTrail.writeWith(auditService({ ...this.base, store: new ResourceStore(this.store.db, this.store.isTransaction) }), {
+    await this.auditTrail.writeWith(auditService({ ...this.base, repository: this.repository.system() }), {
       principal: this.policy.principal,
       request: this.access.audit.request,
       action,

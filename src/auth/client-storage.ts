@@ -1,5 +1,4 @@
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema } from '../store/schema';
+import type { Repository } from '../store/repository';
 import { FhirError } from '../fhir/fhir-error';
 import { issue } from '../fhir/operation-outcome';
 import type { Principal } from './principal';
@@ -24,14 +23,10 @@ export class ClientStorageCap {
     return this.maxBytes > 0;
   }
 
-  async charge(db: Kysely<DatabaseSchema>, principal: Principal, bytes: number): Promise<void> {
+  /** Charges the write's bytes in the write's transaction (the repository's connection). */
+  async charge(repository: Repository, principal: Principal, bytes: number): Promise<void> {
     if (!this.enabled) return;
-    const key = storageKey(principal);
-    const result = await sql<{ bytes: string }>`
-      insert into client_storage (client, bytes) values (${key}, ${bytes})
-      on conflict (client) do update set bytes = client_storage.bytes + excluded.bytes, updated_at = now()
-      returning bytes`.execute(db);
-    const total = Number(result.rows[0].bytes);
+    const total = await repository.addToClientStorage(storageKey(principal), bytes);
     if (total > this.maxBytes) {
       const mib = Math.round(this.maxBytes / (1024 * 1024));
       throw new FhirError(413, [

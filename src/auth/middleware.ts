@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Bundle, Parameters } from 'fhir/r4';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { callerAddress } from '../http/caller-address';
+import { classify, type Interaction, type Permission } from '../fhir/interaction';
 import { isResourceType, RESOURCE_TYPES } from '../fhir/resource-types';
 import type { Operation } from '../operations/operation';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
@@ -14,21 +16,17 @@ import { AuthorizedResourceService } from './authorized-resource-service';
 import type { Principal } from './principal';
 import type { TokenBucketLimiter } from './rate-limit';
 import { RequestAccess } from './request-access';
-import { classifyFhirRequest, type FhirRequest } from './request-classification';
 import type { TokenVerifier } from './token-verifier';
 
-/**
- * The rate-limit key of an anonymous caller, the same on the fast path and through the
- * middleware: the peer address of the connection (the server sets no `trust proxy`, so this is
- * what Express's req.ip answers too).
- */
+/** The rate-limit key of an anonymous caller, the same on the fast path and through the middleware. */
 export function ipRateKey(req: IncomingMessage): string {
-  return `ip:${req.socket.remoteAddress ?? ''}`;
+  return `ip:${callerAddress(req)}`;
 }
 
 /** What the security middleware knows of one /fhir request (res.locals.security). */
 export interface SecurityState {
-  request: FhirRequest;
+  /** The interaction, as the FHIR router will serve it (the same classify). */
+  request: Interaction;
   principal: Principal | undefined;
   audit: RequestAudit;
   access: RequestAccess | undefined;
@@ -47,14 +45,21 @@ function queryOf(req: Request): string | undefined {
   return i < 0 ? undefined : req.originalUrl.slice(i + 1);
 }
 
-function typesParam(req: Request): string[] {
-  const value = new URLSearchParams(queryOf(req) ?? '').get('_type');
-  return value === null ? [] : value.split(',').map((t) => t.trim());
+function describe(request: Interaction): string {
+  if (request.kind === 'operation') return `Operation $${request.operation ?? ''}`;
+  return `${request.kind.replace(/-.*/, '')} ${request.resourceType ?? ''}`.trim().replace(/^./, (c) => c.toUpperCase());
 }
 
-function describe(request: FhirRequest): string {
-  if (request.interaction === 'operation') return `Operation $${request.operation ?? ''}`;
-  return `${request.interaction.replace(/-.*/, '')} ${request.resourceType ?? ''}`.trim().replace(/^./, (c) => c.toUpperCase());
+/**
+ * Whether the interaction may be answered without a token and without an AuditEvent: the
+ * CapabilityStatement, and reads and searches of public types only.
+ */
+export function isPublicInteraction(request: Interaction, publicTypes: ReadonlySet<string>): boolean {
+  if (request.kind === 'unknown') return false;
+  if (request.anonymous === 'always') return true;
+  if (request.anonymous === 'never') return false;
+  const types = request.scope?.resourceTypes ?? [];
+  return types.length > 0 && types.every((t) => publicTypes.has(t));
 }
 
 /**
@@ -94,17 +99,14 @@ export interface AuthenticateDependencies {
  */
 export function authenticate(deps: AuthenticateDependencies): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const request = classifyFhirRequest(req.method, req.path);
-    const publicTypes = request.interaction === 'search-system' ? typesParam(req) : request.resourceType !== undefined ? [request.resourceType] : [];
-    const publicInteraction =
-      request.interaction === 'capabilities' ||
-      (['read', 'vread', 'search-type', 'search-system'].includes(request.interaction) && publicTypes.length > 0 && publicTypes.every((t) => deps.publicTypes.has(t)));
+    const request = classify(req.method, req.path, queryOf(req));
+    const publicInteraction = isPublicInteraction(request, deps.publicTypes);
     const audit = new RequestAudit({
       requestId: String(res.locals.requestId ?? ''),
       method: req.method,
       path: req.originalUrl.split('?')[0],
       query: queryOf(req),
-      ip: req.ip,
+      ip: callerAddress(req),
     });
     const state: SecurityState = { request, principal: undefined, audit, access: undefined, publicInteraction, rateKey: ipRateKey(req) };
     res.locals.security = state;
@@ -143,7 +145,7 @@ export function authenticate(deps: AuthenticateDependencies): RequestHandler {
     if (retryAfter !== undefined) throw tooManyRequests(retryAfter);
     // Without a token only the public reads pass: refuse the rest before reading any body.
     const knownType = request.resourceType === undefined || isResourceType(request.resourceType);
-    if (!state.principal && !publicInteraction && request.interaction !== 'unknown' && knownType) {
+    if (!state.principal && !publicInteraction && request.kind !== 'unknown' && knownType) {
       throw unauthorized(`${describe(request)} needs a bearer access token`, false);
     }
     next();
@@ -157,8 +159,6 @@ export interface AuthorizeDependencies {
   search: SearchService;
   /** The dependencies of the context's resource service. */
   serviceDependencies: ServiceDependencies;
-  /** The AuthorizingSearchService. */
-  authorizingSearch: SearchService;
   auditTrail: AuditTrail;
   baseUrl: () => string;
   operations: ReadonlyMap<string, Operation>;
@@ -170,9 +170,9 @@ export interface AuthorizeDependencies {
 
 /**
  * After the body is read: builds the request's access (res.locals.service becomes an
- * AuthorizedResourceService) and refuses early what the route alone shows to be out of
- * reach. The precise checks, against stored data, happen in the service, the search and
- * the store.
+ * AuthorizedResourceService, whose Repository carries the access as its policy) and refuses
+ * early what the route alone shows to be out of reach. The precise checks, against stored
+ * data, happen in the Repository and the service.
  */
 export function authorize(deps: AuthorizeDependencies): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -181,12 +181,15 @@ export function authorize(deps: AuthorizeDependencies): RequestHandler {
     const policy = new AccessPolicy(state.principal, deps.publicTypes);
     const access = new RequestAccess(policy, state.audit, { extractor: deps.extractor, search: deps.search, baseUrl: deps.baseUrl() });
     state.access = access;
-    const service = new AuthorizedResourceService(deps.serviceDependencies, deps.authorizingSearch, access, deps.auditTrail, deps.storageCap);
+    const service = new AuthorizedResourceService(deps.serviceDependencies, access, deps.auditTrail, deps.storageCap);
     res.locals.service = service;
     await precheck(state, policy, service, req, deps.operations, deps.limiter);
     next();
   };
 }
+
+/** How a refusal names what was asked, by the permission it needed. */
+const ACTION_NAMES: Record<Permission, string> = { c: 'Create', r: 'Read', u: 'Update', d: 'Delete', s: 'Search' };
 
 async function precheck(
   state: SecurityState,
@@ -196,40 +199,30 @@ async function precheck(
   operations: ReadonlyMap<string, Operation>,
   limiter: TokenBucketLimiter,
 ): Promise<void> {
-  const { interaction, resourceType, id } = state.request;
+  const { kind, resourceType, id, scope } = state.request;
   // Unknown types are the router's 404, not a question of authorization.
   if (resourceType !== undefined && !isResourceType(resourceType)) return;
-  switch (interaction) {
+  switch (kind) {
     case 'read':
     case 'vread':
-      policy.require(resourceType!, 'r', 'Read');
+    case 'search-type':
+    case 'search-system':
+    case 'create':
+    case 'update':
+    case 'patch':
+    case 'delete':
+      for (const t of scope!.resourceTypes) if (isResourceType(t)) policy.require(t, scope!.permission, ACTION_NAMES[scope!.permission]);
       return;
     case 'history-instance':
       if (!policy.authenticated) throw policy.denial('History');
-      policy.require(resourceType!, 'r', 'Read');
-      return;
-    case 'search-type':
-      policy.require(resourceType!, 's', 'Search');
-      return;
-    case 'search-system':
-      for (const t of typesParam(req)) if (isResourceType(t)) policy.require(t, 's', 'Search');
+      policy.require(resourceType!, scope!.permission, ACTION_NAMES[scope!.permission]);
       return;
     case 'history-type':
       if (!policy.authenticated) throw policy.denial('History');
-      policy.requireUnrestricted(resourceType!, 's', 'Type history');
+      policy.requireUnrestricted(resourceType!, scope!.permission, 'Type history');
       return;
     case 'history-system':
       if (!policy.authenticated) throw policy.denial('System history');
-      return;
-    case 'create':
-      policy.require(resourceType!, 'c', 'Create');
-      return;
-    case 'update':
-    case 'patch':
-      policy.require(resourceType!, 'u', 'Update');
-      return;
-    case 'delete':
-      policy.require(resourceType!, 'd', 'Delete');
       return;
     case 'operation': {
       const name = `$${state.request.operation}`;
@@ -268,14 +261,14 @@ function parsedBody(body: unknown): unknown {
 }
 
 /**
- * A batch or transaction: every entry is authorized by the request's service exactly like the
- * direct request it stands for (reads and searches included, which run on the authorizing
- * search service). Here it is only named, and each entry beyond the first counts against the
- * caller's rate limit like a request of its own.
+ * A batch or transaction: every entry is authorized by the request's service and repository
+ * exactly like the direct request it stands for (reads and searches included). Here it is
+ * only named, and each entry beyond the first counts against the caller's rate limit like a
+ * request of its own.
  */
 function checkBundle(state: SecurityState, limiter: TokenBucketLimiter, body: unknown): void {
   const bundle = parsedBody(body) as Bundle | undefined;
-  if (bundle?.type === 'transaction') state.request.interaction = 'transaction';
+  if (bundle?.type === 'transaction') state.request = { ...state.request, kind: 'transaction' };
   const entries = Array.isArray(bundle?.entry) ? bundle.entry.length : 0;
   // All of the entries at once or none (a refused Bundle leaves the caller's allowance as it was).
   const retryAfter = entries > 1 ? limiter.take(state.rateKey, entries - 1) : undefined;
@@ -301,7 +294,7 @@ function checkInlineDefinitions(policy: AccessPolicy, operation: string, body: u
   }
 }
 
-const ACTIONS: Partial<Record<FhirRequest['interaction'], AuditAction>> = {
+const ACTIONS: Partial<Record<Interaction['kind'], AuditAction>> = {
   create: 'C',
   update: 'U',
   patch: 'U',
@@ -314,19 +307,19 @@ const ACTIONS: Partial<Record<FhirRequest['interaction'], AuditAction>> = {
 /** The AuditEvent of a request, when its response has been sent (writes are audited as they happen). */
 function recordAudit(trail: AuditTrail, state: SecurityState, status: number): void {
   const { request, audit } = state;
-  if (request.interaction === 'capabilities' || request.interaction === 'unknown' || status === 429) return;
+  if (request.kind === 'capabilities' || request.kind === 'unknown' || status === 429) return;
   if (state.publicInteraction && !audit.touchedProtected) return;
-  const isWrite = ['create', 'update', 'patch', 'delete'].includes(request.interaction);
+  const isWrite = ['create', 'update', 'patch', 'delete'].includes(request.kind);
   if (isWrite && status < 400 && audit.writesAudited > 0) return;
   trail.record({
     principal: state.principal,
     request: audit.request,
-    action: ACTIONS[request.interaction] ?? 'R',
-    interaction: request.interaction,
+    action: ACTIONS[request.kind] ?? 'R',
+    interaction: request.kind,
     status,
     failure: audit.failure,
     entities: audit.entities,
     patients: [...audit.patients],
-    query: request.interaction.startsWith('search') || request.interaction === 'operation' ? audit.query ?? audit.request.query : undefined,
+    query: request.kind.startsWith('search') || request.kind === 'operation' ? audit.query ?? audit.request.query : undefined,
   });
 }

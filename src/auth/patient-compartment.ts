@@ -3,6 +3,7 @@ import { PATIENT_COMPARTMENT } from '../fhir/search/compartment';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
 import type { ReferenceValue } from '../fhir/search/index-values';
 import type { Filter, ReferenceFilter, UriFilter } from '../fhir/search/search-request';
+import { ID_CHARS } from '../fhir/resource-types';
 import { LIBRARY_CANONICAL_BASE } from '../fhir/validation/validator';
 
 /** True for the types that can belong to a patient's compartment (Patient included). */
@@ -40,7 +41,7 @@ export function compartmentPatients(resource: Resource, extractor: IndexValueExt
   return patients;
 }
 
-const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const RELATIVE_REFERENCE = new RegExp(`^([A-Z][A-Za-z]+)\\/(${ID_CHARS})(?:\\/_history\\/${ID_CHARS})?$`);
 
 /**
  * Every reference to a resource of this server in a resource, wherever it sits (any element,

@@ -77,7 +77,7 @@ export function closedLinkReason(task: Task | undefined, patientId: string | und
  */
 export async function checkPatientLink(service: ResourceService, principal: Principal): Promise<void> {
   if (principal.patientLinkTask === undefined) return;
-  const stored = await service.store.read('Task', principal.patientLinkTask);
+  const stored = await service.repository.read('Task', principal.patientLinkTask);
   const task = stored && !stored.deleted ? (JSON.parse(stored.content) as Task) : undefined;
   const reason = closedLinkReason(task, principal.patient);
   if (reason !== undefined) throw unauthorized(reason, true);

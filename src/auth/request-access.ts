@@ -1,4 +1,4 @@
-import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import type { Resource } from 'fhir/r4';
 import { sql, type RawBuilder } from 'kysely';
 import { FhirError } from '../fhir/fhir-error';
 import { RESOURCE_TYPES } from '../fhir/resource-types';
@@ -6,15 +6,14 @@ import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
 import type { Filter, IdFilter, SearchRequest } from '../fhir/search/search-request';
 import type { SearchService } from '../services/search-service';
 import { expandTokenFilters } from '../services/terminology-service';
-import type { HistoryQuery, HistoryRow, ResourceStore } from '../store/resource-store';
+import type { Access, AccessAlternative, AccessRules, FoundRow, Permission } from '../store/access-rules';
+import { accessCondition, compartmentCondition } from '../store/access-sql';
+import type { HistoryQuery, HistoryRow, Repository } from '../store/repository';
 import { and, compileFilter } from '../store/search/compile-filter';
-import type { Access, AccessAlternative, AccessPolicy } from './access-policy';
-import { accessCondition, compartmentCondition, rowMeets, selectIds, selectMatchingIds, selectTypedIds } from './access-sql';
+import type { AccessPolicy } from './access-policy';
 import type { RequestAudit } from './audit';
-import { GuardedStore } from './guarded-store';
 import { forbidden } from './auth-errors';
 import { compartmentParams, compartmentPatients, isCompartmentType, localReferences } from './patient-compartment';
-import type { Permission } from './scopes';
 
 /** Most resources an access check turns into an id list (a compartment, a chain's targets). */
 const MAX_MATERIALIZED = 10_000;
@@ -31,11 +30,6 @@ interface ResolvedAlternative extends AccessAlternative {
   filters: Filter[];
 }
 
-/** The store without its guard: the checks read what they check. */
-function unguarded(store: ResourceStore): ResourceStore {
-  return store instanceof GuardedStore ? store.unchecked() : store;
-}
-
 function idFilter(ids: string[]): IdFilter {
   // An empty id list would mean `_id:missing` to the compiler; '' is no valid id, so it matches nothing.
   return { kind: 'id', values: ids.length > 0 ? ids : [''], not: false };
@@ -46,11 +40,15 @@ function tooBroad(what: string): FhirError {
 }
 
 /**
- * The authorization of one request: the caller's AccessPolicy checked against stored data.
- * Reads outside the grant are 404 (their existence is not revealed), searches are narrowed
- * with extra filters, included resources are filtered, writes outside are 403.
+ * The authorization of one request: the caller's AccessPolicy checked against stored data,
+ * as the access rules of the request's Repository. Reads outside the grant are 404 (their
+ * existence is not revealed), searches are narrowed with extra filters, included resources
+ * are filtered, writes outside are 403. The `store` each check is handed is the repository's
+ * system view: the checks read what they check.
  */
-export class RequestAccess {
+export class RequestAccess implements AccessRules {
+  readonly unrestricted = false;
+
   constructor(
     readonly policy: AccessPolicy,
     readonly audit: RequestAudit,
@@ -73,7 +71,7 @@ export class RequestAccess {
     this.audit.touch(reference, isPublic, () => (isPublic ? [] : this.patientsOf(resource)));
   }
 
-  private async resolve(store: ResourceStore, resourceType: string, alternatives: AccessAlternative[]): Promise<ResolvedAlternative[]> {
+  private async resolve(store: Repository, resourceType: string, alternatives: AccessAlternative[]): Promise<ResolvedAlternative[]> {
     const resolved: ResolvedAlternative[] = [];
     for (const alt of alternatives) {
       if (alt.query === undefined) {
@@ -95,7 +93,7 @@ export class RequestAccess {
   }
 
   /** SQL condition on `r` for an access (granular queries parsed and expanded). */
-  async condition(store: ResourceStore, resourceType: string, access: Access): Promise<RawBuilder<unknown>> {
+  async condition(store: Repository, resourceType: string, access: Access): Promise<RawBuilder<unknown>> {
     if (access.kind !== 'some') return accessCondition(resourceType, access, [], this.baseUrl);
     const resolved = await this.resolve(store, resourceType, access.alternatives);
     return accessCondition(resourceType, { kind: 'some', alternatives: resolved }, resolved.map((a) => a.filters), this.baseUrl);
@@ -105,7 +103,7 @@ export class RequestAccess {
    * Whether the stored resource `resourceType/id`, whose content is `resource`, is within the
    * access: compartment membership from the content, granular queries against its index rows.
    */
-  async storedMeets(store: ResourceStore, resource: Resource, access: Access): Promise<boolean> {
+  async storedMeets(store: Repository, resource: Resource, access: Access): Promise<boolean> {
     if (access.kind !== 'some') return access.kind === 'all';
     let patients: Set<string> | undefined;
     for (const alt of await this.resolve(store, resource.resourceType, access.alternatives)) {
@@ -115,7 +113,7 @@ export class RequestAccess {
       }
       if (alt.filters.length === 0) return true;
       const condition = and(alt.filters.map((f) => compileFilter(f, [resource.resourceType], 'r')));
-      if (await rowMeets(store.db, resource.resourceType, resource.id!, condition)) return true;
+      if (await store.rowMeets(resource.resourceType, resource.id!, condition)) return true;
     }
     return false;
   }
@@ -136,7 +134,7 @@ export class RequestAccess {
    * other patient. So a write cannot place anything in, or point anything at, another
    * patient's compartment, and the server's hooks that follow it act for this patient only.
    */
-  async assertReferencesWithin(store: ResourceStore, resource: Resource, access: Access, what: string): Promise<void> {
+  async assertReferencesWithin(store: Repository, resource: Resource, access: Access, what: string): Promise<void> {
     if (access.kind !== 'some' || access.alternatives.some((a) => a.patient === undefined)) return;
     const allowed = new Set(access.alternatives.map((a) => a.patient!));
     const others: { resourceType: string; id: string; path: string }[] = [];
@@ -146,7 +144,7 @@ export class RequestAccess {
       } else if (isCompartmentType(ref.resourceType)) others.push(ref);
     }
     if (others.length === 0) return;
-    const rows = await unguarded(store).readMany(others.map(({ resourceType, id }) => ({ resourceType, id })));
+    const rows = await store.readMany(others.map(({ resourceType, id }) => ({ resourceType, id })));
     for (const row of rows) {
       const patients = this.patientsOf(JSON.parse(row.content) as Resource);
       if ([...patients].some((p) => !allowed.has(p))) {
@@ -158,40 +156,47 @@ export class RequestAccess {
 
   // ---- search ----
 
-  /**
-   * Narrows a parsed search to the grant: checks `s` on every searched, chained and
-   * _has type, confines restricted types with extra filters, and rewrites chains and _has
-   * into restricted types so that they only ever match through resources within the grant.
-   */
-  async narrowSearch(store: ResourceStore, request: SearchRequest, purpose: 'search' | 'criteria' = 'search'): Promise<SearchRequest> {
-    // Conditional criteria may match what any permission reaches: the write they lead to is checked again.
-    const accessOf = (t: string): Access => {
-      if (purpose === 'search') return this.policy.require(t, 's', 'Search');
-      const access = this.policy.anyAccess(t);
-      if (access.kind === 'none') this.policy.require(t, 's', 'Conditional criteria');
-      return access;
-    };
-    const accesses = request.resourceTypes.map((t) => [t, accessOf(t)] as const);
+  /** The access of a searched type: `s`, or for conditional criteria any permission (the write they lead to is checked again). */
+  private searchAccess(resourceType: string, purpose: 'search' | 'criteria'): Access {
+    if (purpose === 'search') return this.policy.require(resourceType, 's', 'Search');
+    const access = this.policy.anyAccess(resourceType);
+    if (access.kind === 'none') this.policy.require(resourceType, 's', 'Conditional criteria');
+    return access;
+  }
+
+  /** Before a search runs: `s` on every searched type, and `:iterate` only for a grant that sees everything. */
+  checkSearch(request: SearchRequest): void {
+    for (const t of request.resourceTypes) this.searchAccess(t, 'search');
     // :iterate follows references out of included resources before they are filtered, so it
     // could walk through a resource the caller may not see: only for a grant that sees everything.
     if (request.includes.some((i) => i.iterate) && ![...RESOURCE_TYPES].every((t) => this.policy.access(t, 'r', 's').kind === 'all')) {
       throw this.policy.denial('_include:iterate and _revinclude:iterate need a grant that reads every type (AuditEvent included)');
     }
+    this.audit.query ??= new URLSearchParams(request.applied).toString();
+  }
+
+  /**
+   * Narrows the filters of a search to the grant: checks `s` on every searched, chained and
+   * _has type, confines restricted types with extra filters, and rewrites chains and _has
+   * into restricted types so that they only ever match through resources within the grant.
+   */
+  async confine(resourceTypes: string[], requested: Filter[], purpose: 'search' | 'criteria', store: Repository): Promise<Filter[]> {
+    const accesses = resourceTypes.map((t) => [t, this.searchAccess(t, purpose)] as const);
     const restricted = accesses.filter(([, a]) => a.kind === 'some');
     // The public-library restriction is type-agnostic conditions (a library profile, no Patient referenced), so it
     // applies to a search across types as well; a patient or query restriction does not.
     const libraryOnly = (a: Access) => a.kind === 'some' && a.alternatives.every((alt) => alt.patient === undefined && alt.query === undefined);
-    if (request.resourceTypes.length > 1 && restricted.some(([, a]) => !libraryOnly(a))) {
+    if (resourceTypes.length > 1 && restricted.some(([, a]) => !libraryOnly(a))) {
       throw forbidden('Under patient/ or granular scopes, search one resource type at a time (not several with _type)');
     }
     const filters: Filter[] = [];
-    for (const f of request.filters) filters.push(await this.narrowFilter(store, f));
+    for (const f of requested) filters.push(await this.narrowFilter(store, f));
     for (const [type, access] of restricted) filters.push(...(await this.restrictionFilters(store, type, access)));
-    return { ...request, filters };
+    return filters;
   }
 
   /** Filters confining a search of one type to a restricted access. */
-  private async restrictionFilters(store: ResourceStore, resourceType: string, access: Access): Promise<Filter[]> {
+  private async restrictionFilters(store: Repository, resourceType: string, access: Access): Promise<Filter[]> {
     if (access.kind !== 'some') return [];
     const resolved = await this.resolve(store, resourceType, access.alternatives);
     if (resolved.length === 1) {
@@ -213,13 +218,13 @@ export class RequestAccess {
     return [idFilter(await this.materialize(store, resourceType, condition, 'The grant'))];
   }
 
-  private async materialize(store: ResourceStore, resourceType: string, condition: RawBuilder<unknown>, what: string): Promise<string[]> {
-    const ids = await selectIds(store.db, resourceType, condition, MAX_MATERIALIZED);
+  private async materialize(store: Repository, resourceType: string, condition: RawBuilder<unknown>, what: string): Promise<string[]> {
+    const ids = await store.idsMeeting(resourceType, condition, MAX_MATERIALIZED);
     if (ids.length > MAX_MATERIALIZED) throw tooBroad(what);
     return ids;
   }
 
-  private async narrowFilter(store: ResourceStore, filter: Filter): Promise<Filter> {
+  private async narrowFilter(store: Repository, filter: Filter): Promise<Filter> {
     if (filter.kind === 'chain') {
       const searchable = filter.targetTypes.filter((t) => this.policy.access(t, 's').kind !== 'none');
       if (searchable.length === 0) this.policy.require(filter.targetTypes[0], 's', 'Chained search');
@@ -230,7 +235,7 @@ export class RequestAccess {
       const [expanded] = await expandTokenFilters(store, this.deps.search, [inner]);
       const conditions = new Map<string, RawBuilder<unknown>>();
       for (const [t, a] of accesses) conditions.set(t, await this.condition(store, t, a));
-      const targets = await selectTypedIds(store.db, searchable, expanded, (t) => conditions.get(t) ?? sql`false`, MAX_MATERIALIZED);
+      const targets = await store.typedIdsMeeting(searchable, expanded, (t) => conditions.get(t) ?? sql`false`, MAX_MATERIALIZED);
       if (targets.length > MAX_MATERIALIZED) throw tooBroad(`The chained parameter ${filter.param}`);
       return {
         kind: 'reference',
@@ -250,42 +255,65 @@ export class RequestAccess {
   }
 
   /**
-   * Removes from a searchset every entry the caller may not see: matches need `s`, included
-   * resources `r` or `s`, and restricted types are checked against the database. Notes the
-   * entries left for the audit trail.
+   * Of the rows a search found, those the caller may see: matches need `s`, included resources
+   * `r` or `s`, and restricted types are checked against the database. Notes them for the audit trail.
    */
-  async filterSearchBundle(store: ResourceStore, body: string): Promise<string> {
-    const bundle = JSON.parse(body) as Bundle;
-    const entries = bundle.entry ?? [];
-    const keep = new Set<BundleEntry>();
-    const groups = new Map<string, { access: Access; entries: BundleEntry[] }>();
-    for (const entry of entries) {
-      const resource = entry.resource;
-      if (!resource || entry.search?.mode === 'outcome') {
-        keep.add(entry);
-        continue;
-      }
-      const permissions: Permission[] = entry.search?.mode === 'match' ? ['s'] : ['r', 's'];
-      const key = `${resource.resourceType}|${permissions.join('')}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { access: this.policy.access(resource.resourceType, ...permissions), entries: [] };
-        groups.set(key, group);
-      }
-      group.entries.push(entry);
+  async keepFound<T extends FoundRow>(rows: T[], mode: 'match' | 'include', store: Repository): Promise<T[]> {
+    if (rows.length === 0) return rows;
+    // Matches of the public types found without a token: the search's own filters confined them.
+    if (mode === 'match' && !this.policy.authenticated && rows.every((r) => this.policy.isPublic(r.resourceType))) return rows;
+    const permissions: Permission[] = mode === 'match' ? ['s'] : ['r', 's'];
+    const keep = new Set<T>();
+    const byType = new Map<string, T[]>();
+    for (const row of rows) byType.set(row.resourceType, [...(byType.get(row.resourceType) ?? []), row]);
+    for (const [resourceType, group] of byType) {
+      const access = this.policy.access(resourceType, ...permissions);
+      if (access.kind === 'all') for (const row of group) keep.add(row);
+      if (access.kind !== 'some') continue;
+      const condition = await this.condition(store, resourceType, access);
+      const allowed = await store.idsAmongMeeting(resourceType, group.map((row) => row.id), condition);
+      for (const row of group) if (allowed.has(row.id)) keep.add(row);
     }
-    for (const [key, group] of groups) {
-      const resourceType = key.split('|')[0];
-      if (group.access.kind === 'all') for (const e of group.entries) keep.add(e);
-      if (group.access.kind !== 'some') continue;
-      const condition = await this.condition(store, resourceType, group.access);
-      const allowed = await selectMatchingIds(store.db, resourceType, group.entries.map((e) => e.resource!.id!), condition);
-      for (const e of group.entries) if (allowed.has(e.resource!.id!)) keep.add(e);
+    const kept = keep.size === rows.length ? rows : rows.filter((row) => keep.has(row));
+    for (const row of kept) {
+      // A row past the page's byte budget is not shown: it only ends the page.
+      if (row.content === null) continue;
+      const isPublic = this.policy.isPublic(row.resourceType);
+      const content = row.content;
+      this.audit.touch(`${row.resourceType}/${row.id}`, isPublic, () => (isPublic ? [] : this.patientsOf(JSON.parse(content) as Resource)));
     }
-    for (const e of entries) if (keep.has(e) && e.resource && e.search?.mode !== 'outcome') this.touch(e.resource);
-    if (keep.size === entries.length) return body;
-    bundle.entry = entries.filter((e) => keep.has(e));
-    return JSON.stringify(bundle);
+    return kept;
+  }
+
+  // ---- the rest of the repository's rules ----
+
+  reaches(resourceType: string, permission: Permission): boolean {
+    return this.policy.access(resourceType, permission).kind !== 'none';
+  }
+
+  reachesAll(resourceType: string, permission: Permission): boolean {
+    return this.policy.access(resourceType, permission).kind === 'all';
+  }
+
+  requireType(resourceType: string, permission: Permission, what: string): void {
+    this.policy.require(resourceType, permission, what);
+  }
+
+  requireEvery(resourceType: string, permission: Permission, what: string): void {
+    this.policy.requireUnrestricted(resourceType, permission, what);
+  }
+
+  async meets(resource: Resource, permission: Permission, store: Repository): Promise<boolean> {
+    return this.storedMeets(store, resource, this.policy.access(resource.resourceType, permission));
+  }
+
+  /** The new content of a write stays within the compartment of the patient in context. */
+  async assertWritable(resource: Resource, permission: Permission): Promise<void> {
+    this.assertWithinCompartment(resource, this.policy.access(resource.resourceType, permission), permission === 'c' ? 'Create' : 'Update');
+  }
+
+  denial(description: string): Error {
+    return this.policy.denial(description);
   }
 
   // ---- history ----
@@ -295,7 +323,7 @@ export class RequestAccess {
    * and the resource within the grant (versions outside the patient's compartment are
    * left out); type and system history need `s` over every resource of the types.
    */
-  async historyFilter(store: ResourceStore, query: Pick<HistoryQuery, 'resourceType' | 'id'>): Promise<((row: HistoryRow) => boolean) | undefined> {
+  async historyFilter(query: Pick<HistoryQuery, 'resourceType' | 'id'>, store: Repository): Promise<((row: HistoryRow) => boolean) | undefined> {
     const { resourceType, id } = query;
     // Reading and searching the public types is open; their history is not.
     if (!this.policy.authenticated) throw this.policy.denial('History');
@@ -309,7 +337,7 @@ export class RequestAccess {
     }
     const access = this.policy.require(resourceType, 'r', 'Reading history');
     if (access.kind === 'all') return undefined;
-    const current = await unguarded(store).read(resourceType, id);
+    const current = await store.read(resourceType, id);
     if (!current) return undefined;
     const resource = JSON.parse(current.content) as Resource;
     if (!(await this.storedMeets(store, resource, access))) throw FhirError.notFound(`${resourceType}/${id} is not known`);

@@ -7,7 +7,6 @@ import type { AppExtensions } from '../http/app';
 import type { FastPathGate } from '../http/fast-path';
 import type { ServerContext } from '../services/server-context';
 import { AuditTrail } from './audit';
-import { AuthorizingSearchService } from './authorizing-search-service';
 import { auditService, dependenciesOf } from './authorized-resource-service';
 import { ClientRegistry } from './client-registry';
 import { authenticate, authorize, ipRateKey } from './middleware';
@@ -74,7 +73,6 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
         external:
           config.authIssuer !== undefined ? { issuer: config.authIssuer, jwksUrl: config.authJwksUrl, jwksFile: config.authJwksFile } : undefined,
       });
-      const searchService = new AuthorizingSearchService(ctx.registry, ctx.historySettings);
       const router = express.Router();
       // SMART conformance.html: served at [base]/.well-known/smart-configuration, JSON whatever the Accept header.
       const sendConfiguration = (_req: express.Request, res: express.Response) => {
@@ -92,7 +90,6 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
             extractor: ctx.extractor,
             search: ctx.searchService,
             serviceDependencies,
-            authorizingSearch: searchService,
             auditTrail: trail,
             baseUrl: () => ctx.config.baseUrl,
             operations: ctx.operations,
@@ -100,7 +97,6 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
             storageCap: new ClientStorageCap(config.clientStorageMaxMb * 1024 * 1024),
           }),
         ],
-        searchService,
         fastPathGate: anonymousPublicGate(publicTypes, limiter),
       };
     },

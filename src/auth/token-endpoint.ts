@@ -13,6 +13,7 @@ import {
 } from 'jose';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config';
+import { callerAddress } from '../http/caller-address';
 import { assertionFailure } from './assertion-errors';
 import type { ClientRegistry, RegisteredClient } from './client-registry';
 import type { TokenBucketLimiter } from './rate-limit';
@@ -117,7 +118,7 @@ export function tokenEndpointRouter(deps: TokenEndpointDependencies): Router {
     res.setHeader('Pragma', 'no-cache');
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, string>;
     // Keyed on the caller's address first: rotating client_id gains no attempts (nor limiter keys).
-    const retryAfter = deps.limiter.take(`token-ip:${req.ip ?? ''}`) ?? deps.limiter.take(`token:${body.client_id ?? req.ip ?? ''}`);
+    const retryAfter = deps.limiter.take(`token-ip:${callerAddress(req)}`) ?? deps.limiter.take(`token:${body.client_id ?? callerAddress(req)}`);
     if (retryAfter !== undefined) {
       res.setHeader('Retry-After', String(retryAfter));
       res.status(429).json({ error: 'slow_down', error_description: `Too many token requests; retry after ${retryAfter} s` });

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const bar = new cliProgress.SingleBar({ format: `reindex ${resourceType ?? 'all types'} [{bar}] {value}/{total}` }, cliProgress.Presets.shades_classic);
   try {
     let started = false;
-    const result = await reindex(runtime.ctx.service.store, runtime.ctx.extractor, resourceType, ({ done, total }) => {
+    const result = await reindex(runtime.ctx.service.repository, runtime.ctx.extractor, resourceType, ({ done, total }) => {
       if (!started) {
         bar.start(total, done);
         started = true;

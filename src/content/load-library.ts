@@ -42,10 +42,10 @@ class WroteBeforeFailing extends Error {}
 async function writeChunk(service: ResourceService, items: { source: string; resource: Resource }[]) {
   try {
     return await service.bufferedTransaction(async (tx) => {
-      await tx.store.lockForUpdate(
+      await tx.repository.lockForUpdate(
         items.flatMap(({ resource: r }) => (r.id !== undefined && isValidId(r.id) ? [{ resourceType: r.resourceType, id: r.id }] : [])),
       );
-      const buffer = tx.store.writeBuffer;
+      const buffer = tx.repository.writeBuffer;
       const outcomes: (Outcome | { rejected: string })[] = [];
       for (const item of items) {
         const writes = buffer?.writes ?? 0;
@@ -56,7 +56,7 @@ async function writeChunk(service: ResourceService, items: { source: string; res
           outcomes.push({ rejected: reasonOf(error) });
         }
       }
-      await tx.store.flush();
+      await tx.repository.flush();
       return outcomes;
     });
   } catch {

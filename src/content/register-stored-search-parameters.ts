@@ -1,6 +1,5 @@
 import type { SearchParameter } from 'fhir/r4';
 import type { ServerContext } from '../services/server-context';
-import { searchPage } from '../store/search/search-query';
 
 /**
  * SearchParameters written through the API in earlier runs join the registry at start-up, each
@@ -9,7 +8,7 @@ import { searchPage } from '../store/search/search-query';
  * out, with a warning naming it, so an old database cannot bring it back.
  */
 export async function registerStoredSearchParameters(ctx: ServerContext): Promise<number> {
-  const rows = await searchPage(ctx.database.db, { resourceTypes: ['SearchParameter'], filters: [], sort: [], limit: 10_000 });
+  const rows = await ctx.service.repository.searchPage({ resourceTypes: ['SearchParameter'], filters: [], sort: [], limit: 10_000 });
   let added = 0;
   for (const row of rows) {
     const sp = JSON.parse(row.content) as SearchParameter;

@@ -1,6 +1,6 @@
 import type { Parameters, ParametersParameter, Resource } from 'fhir/r4';
 import { FhirError } from './fhir-error';
-import { fhirpathEngine, r4Model } from './fhirpath-r4';
+import { evaluatePatchPath } from './fhirpath/evaluate';
 import { MAX_PATCH_OPERATIONS } from './json-patch';
 import { baseDefinitions } from './validation/base-definitions';
 
@@ -120,9 +120,10 @@ export function parseFhirPathPatch(body: unknown): PatchOperation[] {
 
 function find(resource: Resource, op: PatchOperation): FoundNode[] {
   try {
-    const result = fhirpathEngine().evaluate(resource, op.path, undefined, r4Model(), { resolveInternalTypes: false }) as unknown[];
+    const result = evaluatePatchPath(resource, op.path);
     return result.filter((n): n is FoundNode => isObject(n) && 'data' in n && 'parentResNode' in n);
   } catch (error) {
+    if (error instanceof FhirError) throw error;
     throw invalid(op.where, `"${op.path}" is not a FHIRPath expression this server can evaluate (${error instanceof Error ? error.message : String(error)})`);
   }
 }

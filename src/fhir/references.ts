@@ -1,3 +1,5 @@
+import { ID_CHARS } from './resource-types';
+
 /**
  * The literal references of a resource (`Reference.reference`, R4 references.html#literal),
  * wherever they are, with the FHIRPath location of each. Pure: no storage.
@@ -26,21 +28,12 @@ export function collectReferences(resource: { resourceType: string }): FoundRefe
   return found;
 }
 
-/** The kinds of literal reference (R4 references.html): only `local` ones name a stored resource here. */
-export type ReferenceKind = 'local' | 'contained' | 'urn' | 'absolute' | 'other';
-
-const LOCAL = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
+/** A relative literal reference (R4 references.html): `Type/id` or `Type/id/_history/v`. */
+const LOCAL = new RegExp(`^([A-Z][A-Za-z]+)\\/(${ID_CHARS})(?:\\/_history\\/(${ID_CHARS}))?$`);
 
 /** A relative `Type/id` (or `Type/id/_history/v`) reference, split; undefined for any other kind. */
 export function localReference(reference: string): { resourceType: string; id: string; versionId?: string } | undefined {
   const m = LOCAL.exec(reference);
   if (!m) return undefined;
   return m[3] !== undefined ? { resourceType: m[1], id: m[2], versionId: m[3] } : { resourceType: m[1], id: m[2] };
-}
-
-export function referenceKind(reference: string): ReferenceKind {
-  if (reference.startsWith('#')) return 'contained';
-  if (reference.startsWith('urn:')) return 'urn';
-  if (/^[a-z][a-z0-9+.-]*:/i.test(reference)) return 'absolute';
-  return localReference(reference) ? 'local' : 'other';
 }

@@ -1,6 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import { FhirError } from './fhir-error';
-import { isResourceType } from './resource-types';
+import { ID_PATTERN, isResourceType } from './resource-types';
 
 /** A parsed body as a resource: an object whose resourceType is a known R4 type. */
 export function asResource(body: unknown, expectedType?: string): Resource {
@@ -18,7 +18,7 @@ export function asResource(body: unknown, expectedType?: string): Resource {
     throw FhirError.badRequest(`The body is a ${resourceType} but the URL names ${expectedType}`, 'resourceType');
   }
   const id = (body as { id?: unknown }).id;
-  if (id !== undefined && (typeof id !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(id))) {
+  if (id !== undefined && (typeof id !== 'string' || !ID_PATTERN.test(id))) {
     throw FhirError.badRequest(`"${String(id)}" is not a valid resource id`, `${resourceType}.id`);
   }
   return body as Resource;

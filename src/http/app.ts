@@ -3,7 +3,6 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import cors from 'cors';
 import { pinoHttp } from 'pino-http';
 import type { ServerContext } from '../services/server-context';
-import type { SearchService } from '../services/search-service';
 import { FhirError } from '../fhir/fhir-error';
 import { migrationsAreApplied } from '../store/migrate';
 import { errorHandler } from './error-handler';
@@ -12,6 +11,7 @@ import { corsOptions, fixedHeaders, helmetHeaders } from './fixed-headers';
 import { createFastPath } from './fast-path';
 import { withReadRouting } from './database-pool-scope';
 import { LibraryCache } from './library-cache';
+import { requestIdOf } from './request-id';
 import { negotiateFormat } from './negotiation';
 import type { FastPathGate } from './fast-path';
 import type { RequestListener } from 'node:http';
@@ -21,8 +21,6 @@ export interface AppExtensions {
   beforeFhir?: express.RequestHandler[];
   /** Extra routers mounted at the root (e.g. /.well-known, /auth). */
   routes?: express.Router[];
-  /** The search service the FHIR routes use, when it replaces the context's (authorization narrows searches). */
-  searchService?: SearchService;
   /** Which anonymous reads and searches may take the fast path (none given: all of them). */
   fastPathGate?: FastPathGate;
 }
@@ -37,8 +35,7 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
   app.set('query parser', 'simple');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    const id = requestIdOf(req);
     res.locals.requestId = id;
     res.setHeader('X-Request-Id', id);
     next();
@@ -88,7 +85,7 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
     express.text({ type: () => true, limit: ctx.config.maxBodyBytes }),
     negotiateFormat,
     ...(extensions.beforeFhir ?? []),
-    fhirRouter(extensions.searchService ? { ...ctx, searchService: extensions.searchService } : ctx),
+    fhirRouter(ctx),
   );
   app.use((_req: Request, _res: Response) => {
     throw FhirError.notFound('Nothing here: the FHIR API is under /fhir');

@@ -1,3 +1,4 @@
+import { callerAddress } from './caller-address';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { ReadRouter } from '../store/read-routing';
 
@@ -7,7 +8,7 @@ export const POOL_HEADER = 'X-Database-Pool';
 /** The client of the read-your-writes rule: its credentials when it sends any, else its address. */
 function clientKey(req: IncomingMessage): string {
   const authorization = req.headers.authorization;
-  return typeof authorization === 'string' && authorization !== '' ? `auth:${authorization}` : `addr:${req.socket.remoteAddress ?? ''}`;
+  return typeof authorization === 'string' && authorization !== '' ? `auth:${authorization}` : `addr:${callerAddress(req)}`;
 }
 
 /**

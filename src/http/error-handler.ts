@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { FhirError } from '../fhir/fhir-error';
+import { ID_PATTERN } from '../fhir/resource-types';
 import { issue, operationOutcome } from '../fhir/operation-outcome';
 import { FHIR_JSON } from './fhir-response';
 import { POOLER_UNAVAILABLE } from '../store/read-routing';
@@ -67,7 +68,7 @@ export function errorResponse(error: unknown, requestId: string, logger: Logger,
       ...i,
       diagnostics: fhirError.status >= 500 ? `${i.diagnostics ?? ''} (request id ${requestId})` : i.diagnostics,
     })),
-    /^[A-Za-z0-9\-.]{1,64}$/.test(requestId) ? requestId : undefined,
+    ID_PATTERN.test(requestId) ? requestId : undefined,
   );
   return { status: fhirError.status, headers: { ...fhirError.headers }, body: JSON.stringify(outcome) };
 }

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { SearchRequest } from '../fhir/search/search-request';
+import { classify } from '../fhir/interaction';
 import { ID_PATTERN, isResourceType } from '../fhir/resource-types';
 import type { ServerContext } from '../services/server-context';
 import { compressBody, encodingFor } from './compression';
@@ -9,6 +9,7 @@ import { errorResponse } from './error-handler';
 import { FHIR_JSON, httpDate, versionETag } from './fhir-response';
 import { acceptsJson } from './negotiation';
 import { preferences } from './prefer';
+import { requestIdOf } from './request-id';
 
 /**
  * Says whether an anonymous read or search may skip the Express stack. Authorization supplies
@@ -32,7 +33,6 @@ export interface FastPathOptions {
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
-const REQUEST_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 interface Route {
   resourceType: string;
@@ -64,13 +64,12 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
     const path = q < 0 ? url.slice(prefix.length) : url.slice(prefix.length, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (query.includes('_format') || query.includes('_pretty')) return undefined;
-    const slash = path.indexOf('/');
-    const resourceType = slash < 0 ? path : path.slice(0, slash);
+    const i = classify('GET', path, query);
+    const resourceType = i.resourceType ?? '';
     if (!TYPE.test(resourceType) || !isResourceType(resourceType)) return undefined;
-    if (slash < 0) return { resourceType, id: undefined, query };
-    const id = path.slice(slash + 1);
-    if (!ID_PATTERN.test(id) || query !== '') return undefined;
-    return { resourceType, id, query };
+    if (i.kind === 'search-type' && i.compartment === undefined) return { resourceType, id: undefined, query };
+    if (i.kind !== 'read' || !ID_PATTERN.test(i.id!) || query !== '') return undefined;
+    return { resourceType, id: i.id, query };
   };
 
   // The fixed headers as one flat list: writeHead with a flat array writes them straight into the
@@ -112,8 +111,7 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
     const target = route(req);
     if (target === undefined) return false;
     const started = Date.now();
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(req);
 
     if (target.id !== undefined) {
       if (options.gate && !options.gate.read(req, target.resourceType)) return false;
@@ -134,7 +132,7 @@ export function createFastPath(ctx: ServerContext, options: FastPathOptions): Fa
     }
     if (options.gate && !options.gate.search(req, parsed.request)) return false;
     const request = options.gate?.narrow?.(parsed.request) ?? parsed.request;
-    ctx.searchService.search(ctx.service.store, target.resourceType, request, parsed.warnings).then(
+    ctx.searchService.search(ctx.service.repository, target.resourceType, request, parsed.warnings).then(
       (result) => respond(req, res, requestId, started, 200, result.body, {}),
       (error: unknown) => fail(req, res, requestId, started, error),
     );

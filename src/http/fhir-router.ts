@@ -3,7 +3,7 @@ import type { Parameters, Resource } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { informationOutcome, issue } from '../fhir/operation-outcome';
 import { asResource } from '../fhir/resource-body';
-import { ID_PATTERN } from '../fhir/resource-types';
+import { classify, type Interaction } from '../fhir/interaction';
 import { shapeRead } from '../fhir/summary';
 import { patientCompartmentFilter } from '../fhir/search/compartment';
 import { assertTemporalParameters, type Operation } from '../operations/operation';
@@ -36,9 +36,15 @@ function isPretty(req: Request): boolean {
   return req.query._pretty === 'true';
 }
 
-function param(req: Request, name: string): string {
-  const value = req.params[name];
-  return Array.isArray(value) ? value.join('/') : String(value);
+/**
+ * The interaction of a request under the FHIR base: the one the security middleware put in
+ * res.locals, or classified here (AUTH=off).
+ */
+function interactionOf(req: Request): Interaction {
+  const known = (req.res?.locals.security as { request?: Interaction } | undefined)?.request;
+  if (known) return known;
+  const i = req.originalUrl.indexOf('?');
+  return classify(req.method, req.path, i < 0 ? '' : req.originalUrl.slice(i + 1));
 }
 
 function header(req: Request, name: string): string | undefined {
@@ -78,23 +84,23 @@ export function fhirRouter(ctx: ServerContext): Router {
   const search = async (req: Request, res: Response, types: string[], path: string, params: [string, string][]) => {
     const prefer = preferences(req);
     const { request, warnings } = ctx.searchService.parse(types, params, prefer.strict);
-    const result = await ctx.searchService.search(svc(res).store, path, request, warnings);
+    const result = await ctx.searchService.search(svc(res).repository, path, request, warnings);
     sendJson(res, 200, result.body, isPretty(req));
   };
 
-  const runOperation = async (req: Request, res: Response, name: string, type?: string, id?: string) => {
-    const operation: Operation | undefined = ctx.operations.get(name);
-    const level = id !== undefined ? 'instance' : type !== undefined ? 'type' : 'system';
-    if (!operation || !operation[level] || (type !== undefined && operation.resourceTypes !== '*' && !operation.resourceTypes.includes(type))) {
+  const runOperation = async (req: Request, res: Response, { operation: name, level, resourceType: type, id }: Interaction) => {
+    const operation: Operation | undefined = ctx.operations.get(name!);
+    if (!operation || !operation[level!] || (type !== undefined && operation.resourceTypes !== '*' && !operation.resourceTypes.includes(type))) {
       throw FhirError.notFound(`Operation $${name} is not supported ${type ? `on ${type}` : 'at the system level'}`);
     }
     if (type !== undefined) svc(res).assertType(type);
-    if (req.method === 'GET' && operation.affectsState) {
+    const method = req.method === 'POST' ? 'POST' : 'GET';
+    if (method === 'GET' && operation.affectsState) {
       throw new FhirError(405, [issue('error', 'not-supported', `$${name} changes state and must be invoked with POST`)], { Allow: 'POST' });
     }
     let parameters: Parameters = { resourceType: 'Parameters', parameter: [] };
     let body: Resource | undefined;
-    if (req.method === 'POST') {
+    if (method === 'POST') {
       const parsed = asResource(requireJsonBody(req));
       if (parsed.resourceType === 'Parameters') parameters = parsed as Parameters;
       else body = parsed;
@@ -104,90 +110,95 @@ export function fhirRouter(ctx: ServerContext): Router {
       parameters.parameter = [...(parameters.parameter ?? []), { name: k, valueString: v }];
     }
     assertTemporalParameters(parameters);
-    const result = await operation.execute({ resourceType: type, id, parameters, body, service: svc(res), method: req.method as 'GET' | 'POST' });
+    const result = await operation.execute({ resourceType: type, id, parameters, body, service: svc(res), method });
     sendJson(res, result.status, result.body, isPretty(req));
   };
 
-  // Operations: [base]/$op, [base]/Type/$op, [base]/Type/id/$op
-  router.all(/^\/(?:([A-Za-z]+)\/)?(?:([A-Za-z0-9.-]{1,64})\/)?\$([A-Za-z][A-Za-z0-9-]*)$/, async (req, res) => {
-    const groups = req.params as unknown as Record<string, string | undefined>;
-    await runOperation(req, res, groups[2]!, groups[0], groups[1]);
-  });
-  router.get('/metadata', (req, res) => sendJson(res, 200, shapeRead(JSON.stringify(ctx.capabilityStatement()), queryPairs(req)), isPretty(req)));
-  router.all('/metadata', methodNotAllowed);
+  const capabilities = (req: Request, res: Response) => sendJson(res, 200, shapeRead(JSON.stringify(ctx.capabilityStatement()), queryPairs(req)), isPretty(req));
 
-  // System level
-  router.post('/', async (req, res) => {
+  const batch = async (req: Request, res: Response) => {
     const bundle = await ctx.bundleService.process(svc(res), requireJsonBody(req), preferences(req).return);
     sendJson(res, 200, bundle, isPretty(req));
-  });
-  router.get('/', async (req, res) => {
+  };
+
+  const searchSystem = async (req: Request, res: Response) => {
     const pairs = queryPairs(req);
     const typeParam = pairs.find(([k]) => k === '_type')?.[1];
     if (typeParam === undefined) throw FhirError.badRequest('A search across types needs _type=Type1,Type2', '_type');
     const types = typeParam.split(',').map((t) => t.trim());
     for (const t of types) svc(res).assertType(t);
     await search(req, res, types, '', pairs);
-  });
-  router.get('/_history', async (req, res) => {
-    sendJson(res, 200, await historyBundle(svc(res).store, { params: queryPairs(req) }, ctx.historySettings), isPretty(req));
-  });
+  };
 
-  // Type level
-  router.get('/:type', async (req, res) => {
-    const type = param(req, 'type');
+  const searchType = async (req: Request, res: Response, type: string, posted: boolean) => {
     svc(res).assertType(type);
-    await search(req, res, [type], type, queryPairs(req));
-  });
-  router.post('/:type/_search', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
+    if (!posted) {
+      await search(req, res, [type], type, queryPairs(req));
+      return;
+    }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
     if (contentType !== 'application/x-www-form-urlencoded') {
       throw FhirError.of(415, 'not-supported', 'POST _search takes application/x-www-form-urlencoded', 'Content-Type');
     }
     const body = typeof req.body === 'string' ? req.body : '';
     await search(req, res, [type], type, [...queryPairs(req), ...new URLSearchParams(body)]);
-  });
-  router.get('/:type/_history', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
-    sendJson(res, 200, await historyBundle(svc(res).store, { resourceType: type, params: queryPairs(req) }, ctx.historySettings), isPretty(req));
-  });
-  router.post('/:type', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
-    const resource = asResource(requireJsonBody(req), type);
-    const result = await svc(res).create(resource, { ifNoneExist: header(req, 'if-none-exist') });
-    sendWrite(req, res, result);
-  });
-  router.put('/:type', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
-    const criteria = queryString(req);
-    if (criteria === undefined) throw FhirError.badRequest('PUT on a type needs search criteria (conditional update)');
-    const resource = asResource(requireJsonBody(req), type);
-    sendWrite(req, res, await svc(res).conditionalUpdate(type, criteria, resource, { ifMatch: header(req, 'if-match') }));
-  });
-  router.patch('/:type', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
-    const criteria = queryString(req);
-    if (criteria === undefined) throw FhirError.badRequest('PATCH on a type needs search criteria (conditional patch)');
-    sendWrite(req, res, await svc(res).conditionalPatch(type, criteria, patchOf(req), { ifMatch: header(req, 'if-match') }));
-  });
-  router.delete('/:type', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
-    const criteria = queryString(req);
-    if (criteria === undefined) throw FhirError.badRequest('DELETE on a type needs search criteria (conditional delete)');
-    await svc(res).conditionalDelete(type, criteria);
-    res.status(204).end();
-  });
+  };
 
-  // Instance level
-  router.get('/:type/:id', async (req, res) => {
-    const stored = await svc(res).read(param(req, 'type'), param(req, 'id'));
+  // Compartment search: [base]/Patient/[id]/[type]?… (R4 http.html#vsearch, Patient compartment).
+  const searchCompartment = async (req: Request, res: Response, target: string, patientId: string) => {
+    svc(res).assertType(target);
+    const compartment = patientCompartmentFilter(target, patientId, ctx.config.baseUrl);
+    const { request, warnings } = ctx.searchService.parse([target], queryPairs(req), preferences(req).strict);
+    request.filters = [compartment, ...request.filters];
+    const result = await ctx.searchService.search(svc(res).repository, `Patient/${patientId}/${target}`, request, warnings);
+    sendJson(res, 200, result.body, isPretty(req));
+  };
+
+  const history = async (req: Request, res: Response, resourceType?: string, id?: string) => {
+    if (resourceType !== undefined) svc(res).assertType(resourceType);
+    const bundle = await historyBundle(svc(res).repository, { resourceType, id, params: queryPairs(req) }, ctx.historySettings);
+    sendJson(res, 200, bundle, isPretty(req));
+  };
+
+  const create = async (req: Request, res: Response, type: string) => {
+    svc(res).assertType(type);
+    const resource = asResource(requireJsonBody(req), type);
+    sendWrite(req, res, await svc(res).create(resource, { ifNoneExist: header(req, 'if-none-exist') }));
+  };
+
+  const criteriaOf = (req: Request, what: string): string => {
+    const criteria = queryString(req);
+    if (criteria === undefined) throw FhirError.badRequest(`${req.method} on a type needs search criteria (${what})`);
+    return criteria;
+  };
+
+  const update = async (req: Request, res: Response, type: string, id: string | undefined) => {
+    svc(res).assertType(type);
+    const criteria = id === undefined ? criteriaOf(req, 'conditional update') : undefined;
+    const resource = asResource(requireJsonBody(req), type);
+    const ifMatch = header(req, 'if-match');
+    sendWrite(req, res, criteria !== undefined ? await svc(res).conditionalUpdate(type, criteria, resource, { ifMatch }) : await svc(res).update(type, id!, resource, { ifMatch }));
+  };
+
+  const patch = async (req: Request, res: Response, type: string, id: string | undefined) => {
+    svc(res).assertType(type);
+    const ifMatch = header(req, 'if-match');
+    if (id === undefined) sendWrite(req, res, await svc(res).conditionalPatch(type, criteriaOf(req, 'conditional patch'), patchOf(req), { ifMatch }));
+    else sendWrite(req, res, await svc(res).patch(type, id, patchOf(req), { ifMatch }));
+  };
+
+  const remove = async (req: Request, res: Response, type: string, id: string | undefined) => {
+    if (id === undefined) {
+      svc(res).assertType(type);
+      await svc(res).conditionalDelete(type, criteriaOf(req, 'conditional delete'));
+    } else {
+      await svc(res).delete(type, id, { ifMatch: header(req, 'if-match') });
+    }
+    res.status(204).end();
+  };
+
+  const read = async (req: Request, res: Response, type: string, id: string) => {
+    const stored = await svc(res).read(type, id);
     res.setHeader('ETag', versionETag(stored.versionId));
     res.setHeader('Last-Modified', httpDate(stored.lastUpdated));
     const ifNoneMatch = header(req, 'if-none-match');
@@ -196,49 +207,52 @@ export function fhirRouter(ctx: ServerContext): Router {
       return;
     }
     sendJson(res, 200, shapeRead(stored.content, queryPairs(req)), isPretty(req));
-  });
-  router.put('/:type/:id', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
-    const resource = asResource(requireJsonBody(req), type);
-    sendWrite(req, res, await svc(res).update(type, param(req, 'id'), resource, { ifMatch: header(req, 'if-match') }));
-  });
-  router.patch('/:type/:id', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
-    sendWrite(req, res, await svc(res).patch(type, param(req, 'id'), patchOf(req), { ifMatch: header(req, 'if-match') }));
-  });
-  router.delete('/:type/:id', async (req, res) => {
-    await svc(res).delete(param(req, 'type'), param(req, 'id'), { ifMatch: header(req, 'if-match') });
-    res.status(204).end();
-  });
-  router.get('/:type/:id/_history', async (req, res) => {
-    const type = param(req, 'type');
-    svc(res).assertType(type);
-    const bundle = await historyBundle(svc(res).store, { resourceType: type, id: param(req, 'id'), params: queryPairs(req) }, ctx.historySettings);
-    sendJson(res, 200, bundle, isPretty(req));
-  });
-  // Compartment search: [base]/Patient/[id]/[type]?… (R4 http.html#vsearch, Patient compartment).
-  router.get('/:type/:id/:target', async (req, res, next) => {
-    const [type, id, target] = [param(req, 'type'), param(req, 'id'), param(req, 'target')];
-    if (type !== 'Patient' || target === '_history' || !ID_PATTERN.test(id)) {
-      next('route');
-      return;
-    }
-    svc(res).assertType(target);
-    const compartment = patientCompartmentFilter(target, id, ctx.config.baseUrl);
-    const { request, warnings } = ctx.searchService.parse([target], queryPairs(req), preferences(req).strict);
-    request.filters = [compartment, ...request.filters];
-    const result = await ctx.searchService.search(svc(res).store, `Patient/${id}/${target}`, request, warnings);
-    sendJson(res, 200, result.body, isPretty(req));
-  });
-  router.get('/:type/:id/_history/:vid', async (req, res) => {
-    const row = await svc(res).vread(param(req, 'type'), param(req, 'id'), param(req, 'vid'));
+  };
+
+  const vread = async (req: Request, res: Response, type: string, id: string, versionId: string) => {
+    const row = await svc(res).vread(type, id, versionId);
     res.setHeader('ETag', versionETag(row.versionId));
     res.setHeader('Last-Modified', httpDate(row.lastUpdated));
     sendJson(res, 200, shapeRead(row.content!, queryPairs(req)), isPretty(req));
-  });
+  };
 
-  router.all('/{*rest}', methodNotAllowed);
+  // The route table is classify (fhir/interaction.ts); this only maps each interaction to its service call.
+  router.use(async (req, res) => {
+    const i = interactionOf(req);
+    const { resourceType: type, id } = i;
+    switch (i.kind) {
+      case 'operation':
+        return runOperation(req, res, i);
+      case 'capabilities':
+        return capabilities(req, res);
+      case 'batch':
+      case 'transaction':
+        return batch(req, res);
+      case 'search-system':
+        return searchSystem(req, res);
+      case 'search-type':
+        return i.compartment ? searchCompartment(req, res, type!, i.compartment.id) : searchType(req, res, type!, i.posted === true);
+      case 'history-system':
+      case 'history-type':
+      case 'history-instance':
+        return history(req, res, type, id);
+      case 'create':
+        return create(req, res, type!);
+      case 'update':
+        return update(req, res, type!, id);
+      case 'patch':
+        return patch(req, res, type!, id);
+      case 'delete':
+        return remove(req, res, type!, id);
+      case 'read':
+        return read(req, res, type!, id!);
+      case 'vread':
+        return vread(req, res, type!, id!, i.versionId!);
+      case 'unknown':
+        if (i.malformed) throw FhirError.badRequest('The URL is not valid percent-encoding');
+        return methodNotAllowed(req);
+    }
+  });
   return router;
 }
+

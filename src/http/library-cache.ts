@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { ID_PATTERN, isResourceType } from '../fhir/resource-types';
@@ -8,9 +8,9 @@ import { listenForChanges, type ChangeListener } from '../store/change-notificat
 import type { FastPathGate } from './fast-path';
 import { FHIR_JSON, httpDate, versionETag } from './fhir-response';
 import { acceptsJson } from './negotiation';
+import { requestIdOf } from './request-id';
 
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
-const REQUEST_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 /** Parameters whose answers can reach other types, or vary by representation: not cached. */
 const UNCACHED_PARAMETERS = /(^|&)(_include|_revinclude|_has|_format|_pretty|_elements|_summary|_contained)(:|=|&|$)|(^|&)[^=&]*\.[^=&]*=/;
 
@@ -164,7 +164,7 @@ export class LibraryCache {
     }
     const parsed = this.ctx.searchService.parse([target.resourceType], [...new URLSearchParams(target.query)], false);
     if (parsed.warnings.length > 0) throw new Error('a search with warnings is answered by the normal path');
-    const result = await this.ctx.searchService.search(this.ctx.service.store, target.resourceType, parsed.request, parsed.warnings);
+    const result = await this.ctx.searchService.search(this.ctx.service.repository, target.resourceType, parsed.request, parsed.warnings);
     return this.entry(result.body, `"${createHash('sha256').update(result.body).digest('base64url').slice(0, 27)}"`, undefined);
   }
 
@@ -174,8 +174,7 @@ export class LibraryCache {
   }
 
   private send(req: IncomingMessage, res: ServerResponse, entry: Entry, state: 'hit' | 'miss'): void {
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(req);
     const head = ['X-Request-Id', requestId, ...this.fixed, 'ETag', entry.etag, 'Cache-Control', this.cacheControl, 'X-Library-Cache', state, 'Vary', 'Accept-Encoding'];
     if (entry.lastModified !== undefined) head.push('Last-Modified', entry.lastModified);
     const inm = req.headers['if-none-match'];

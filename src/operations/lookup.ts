@@ -25,11 +25,11 @@ export const lookupOperation: Operation = {
     const { codings, from } = codingsOf(request.parameters, request.id === undefined);
     if (from === 'codeableConcept') throw FhirError.badRequest('$lookup takes code+system or coding', at('codeableConcept'));
     const [coding] = codings;
-    const { store, search } = request.service;
+    const { repository, search } = request.service;
     const codeSystem: CodeSystem | undefined =
       request.id !== undefined
         ? (JSON.parse((await request.service.read('CodeSystem', request.id)).content) as CodeSystem)
-        : await findCodeSystem(store, search, coding.system!);
+        : await findCodeSystem(repository, search, coding.system!);
     const system = coding.system ?? codeSystem?.url ?? '';
     if (!codeSystem) throw FhirError.notFound(`CodeSystem ${system} is not held by this server, so it cannot look up its codes`, at('system'));
     const concept = findConcept(codeSystem.concept ?? [], coding.code!);

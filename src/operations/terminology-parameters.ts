@@ -76,7 +76,7 @@ export async function valueSetOf(request: OperationRequest): Promise<ValueSet> {
   }
   const url = stringParameter(parameters, 'url');
   if (url === undefined) throw FhirError.badRequest('Name the value set: invoke on an instance, or give url or valueSet', at('url'));
-  const found = await findByUrl<ValueSet>(service.store, service.search, 'ValueSet', url);
+  const found = await findByUrl<ValueSet>(service.repository, service.search, 'ValueSet', url);
   const known = found ?? coreValueSet(canonicalUrl(url));
   if (!known) throw FhirError.notFound(`ValueSet ${url} is not known to this server`, at('url'));
   return known;
@@ -85,7 +85,7 @@ export async function valueSetOf(request: OperationRequest): Promise<ValueSet> {
 /** Expands a value set for an operation; what cannot be expanded exactly is an OperationOutcome. */
 export async function expandForOperation(request: OperationRequest, valueSet: ValueSet): Promise<Expansion> {
   try {
-    return await new StoredTerminology(request.service.store, request.service.search).expand(valueSet);
+    return await new StoredTerminology(request.service.repository, request.service.search).expand(valueSet);
   } catch (error) {
     if (error instanceof ExpansionError) throw error.toFhirError(request.id !== undefined ? 'ValueSet' : at('url'));
     throw error;

@@ -2,73 +2,89 @@ import type { Coding, ConceptMap, ConceptMapGroupElementTarget, Parameters, Para
 import { FhirError } from '../fhir/fhir-error';
 import { isMatch } from '../fhir/terminology/concept-map';
 import { canonicalUrl } from '../fhir/terminology/value-set-expander';
+import type { LibraryAnswerCache } from '../services/library-answer-cache';
 import { findByUrl } from '../services/terminology-service';
-import { searchPage } from '../store/search/search-query';
-import type { Operation, OperationRequest } from './operation';
+import type { Operation, OperationRequest, OperationResult } from './operation';
 import { parameterValue } from './operation';
 import { at, booleanParameter, codingsOf, part, stringParameter } from './terminology-parameters';
 
 /** ConceptMaps consulted at most for one translation without a url. */
 const MAX_MAPS = 50;
 
+/** Parameters of the longest type-level request whose answer is kept (longer ones are computed each time). */
+const MAX_KEY_LENGTH = 4096;
+
 /**
  * `ConceptMap/$translate` (R4 ConceptMap-translate) through the stored ConceptMaps (the library's
  * and any a site has posted): the instance, the map named by `url` (or given as `conceptMap`), or
  * every map with the code, optionally narrowed by `source`, `target` and `targetsystem`;
- * `reverse` translates target codes back to their sources.
+ * `reverse` translates target codes back to their sources. With `answers`, type-level answers
+ * (not those with an inline `conceptMap`) are kept per parameter list until the library changes
+ * (services/library-answer-cache.ts); an answer does not depend on the caller.
  */
-export const translateOperation: Operation = {
-  name: 'translate',
-  resourceTypes: ['ConceptMap'],
-  system: false,
-  type: true,
-  instance: true,
-  definition: 'https://patient-education.dev/fhir/OperationDefinition/translate',
-  affectsState: false,
-  documentation: 'Translates a code (code+system, coding or codeableConcept) through the stored ConceptMaps; reverse translates back.',
-  async execute(request) {
-    const { parameters } = request;
-    const { codings } = codingsOf(parameters, false);
-    const reverse = booleanParameter(parameters, 'reverse') ?? false;
-    const source = stringParameter(parameters, 'source');
-    const target = stringParameter(parameters, 'target');
-    const targetSystem = stringParameter(parameters, 'targetsystem');
-    const matches: ParametersParameter[] = [];
-    let matched = false;
-    let consulted = 0;
-    for (const coding of codings) {
-      const maps = (await conceptMaps(request, coding.code!, reverse)).filter(
-        (m) => (source === undefined || mapsFrom(m, reverse) === canonicalUrl(source)) && (target === undefined || mapsFrom(m, !reverse) === canonicalUrl(target)),
-      );
-      consulted += maps.length;
-      for (const map of maps) {
-        for (const found of translations(map, coding, reverse, targetSystem)) {
-          matched ||= isMatch(found.target);
-          matches.push(
-            part('match', {
-              part: [
-                part('equivalence', { valueCode: found.target.equivalence }),
-                ...(found.concept !== undefined ? [part('concept', { valueCoding: found.concept })] : []),
-                ...(map.url !== undefined ? [part('source', { valueUri: map.url })] : []),
-              ],
-            }),
-          );
-        }
+export function createTranslateOperation(answers: LibraryAnswerCache<OperationResult> | undefined): Operation {
+  return {
+    name: 'translate',
+    resourceTypes: ['ConceptMap'],
+    system: false,
+    type: true,
+    instance: true,
+    definition: 'https://patient-education.dev/fhir/OperationDefinition/translate',
+    affectsState: false,
+    documentation: 'Translates a code (code+system, coding or codeableConcept) through the stored ConceptMaps; reverse translates back.',
+    execute(request) {
+      if (answers === undefined || request.id !== undefined || parameterValue(request.parameters, 'conceptMap') !== undefined) return translate(request);
+      const key = JSON.stringify(request.parameters.parameter ?? []);
+      return key.length > MAX_KEY_LENGTH ? translate(request) : answers.get(key, () => translate(request));
+    },
+  };
+}
+
+/** $translate without kept answers. */
+export const translateOperation: Operation = createTranslateOperation(undefined);
+
+async function translate(request: OperationRequest): Promise<OperationResult> {
+  const { parameters } = request;
+  const { codings } = codingsOf(parameters, false);
+  const reverse = booleanParameter(parameters, 'reverse') ?? false;
+  const source = stringParameter(parameters, 'source');
+  const target = stringParameter(parameters, 'target');
+  const targetSystem = stringParameter(parameters, 'targetsystem');
+  const matches: ParametersParameter[] = [];
+  let matched = false;
+  let consulted = 0;
+  for (const coding of codings) {
+    const maps = (await conceptMaps(request, coding.code!, reverse)).filter(
+      (m) => (source === undefined || mapsFrom(m, reverse) === canonicalUrl(source)) && (target === undefined || mapsFrom(m, !reverse) === canonicalUrl(target)),
+    );
+    consulted += maps.length;
+    for (const map of maps) {
+      for (const found of translations(map, coding, reverse, targetSystem)) {
+        matched ||= isMatch(found.target);
+        matches.push(
+          part('match', {
+            part: [
+              part('equivalence', { valueCode: found.target.equivalence }),
+              ...(found.concept !== undefined ? [part('concept', { valueCoding: found.concept })] : []),
+              ...(map.url !== undefined ? [part('source', { valueUri: map.url })] : []),
+            ],
+          }),
+        );
       }
     }
-    const described = codings.map((c) => `${c.system ?? ''}|${c.code ?? ''}`).join(', ');
-    const message = matched
-      ? undefined
-      : consulted === 0
-        ? `No ConceptMap on this server maps ${described}`
-        : `No match for ${described} in ${consulted} ConceptMap${consulted === 1 ? '' : 's'}`;
-    const body: Parameters = {
-      resourceType: 'Parameters',
-      parameter: [part('result', { valueBoolean: matched }), ...(message !== undefined ? [part('message', { valueString: message })] : []), ...matches],
-    };
-    return { status: 200, body };
-  },
-};
+  }
+  const described = codings.map((c) => `${c.system ?? ''}|${c.code ?? ''}`).join(', ');
+  const message = matched
+    ? undefined
+    : consulted === 0
+      ? `No ConceptMap on this server maps ${described}`
+      : `No match for ${described} in ${consulted} ConceptMap${consulted === 1 ? '' : 's'}`;
+  const body: Parameters = {
+    resourceType: 'Parameters',
+    parameter: [part('result', { valueBoolean: matched }), ...(message !== undefined ? [part('message', { valueString: message })] : []), ...matches],
+  };
+  return { status: 200, body };
+}
 
 /** The value set a map translates from (or, with `to`, into). */
 function mapsFrom(map: ConceptMap, to: boolean): string | undefined {
@@ -88,12 +104,13 @@ async function conceptMaps(request: OperationRequest, code: string, reverse: boo
   }
   const url = stringParameter(parameters, 'url');
   if (url !== undefined) {
-    const map = await findByUrl<ConceptMap>(service.store, service.search, 'ConceptMap', url);
+    const map = await findByUrl<ConceptMap>(service.repository, service.search, 'ConceptMap', url);
     if (!map) throw FhirError.notFound(`ConceptMap ${url} is not known to this server`, at('url'));
     return [map];
   }
   const { request: search } = service.search.parse(['ConceptMap'], [[reverse ? 'target-code' : 'source-code', code]], true);
-  const rows = await searchPage(service.store.db, { resourceTypes: ['ConceptMap'], filters: search.filters, sort: [], limit: MAX_MAPS });
+  // ConceptMaps are definitions, looked up with the server's authority like findByUrl's.
+  const rows = await service.repository.system().searchPage({ resourceTypes: ['ConceptMap'], filters: search.filters, sort: [], limit: MAX_MAPS });
   return rows.map((r) => JSON.parse(r.content) as ConceptMap);
 }
 

@@ -4,6 +4,7 @@ import { FhirError } from '../fhir/fhir-error';
 import { asResource } from '../fhir/resource-body';
 import { informationOutcome } from '../fhir/operation-outcome';
 import { collectReferences } from '../fhir/references';
+import { classify, type Interaction } from '../fhir/interaction';
 import { isValidId } from '../fhir/resource-types';
 import { FlushConflictError } from '../store/write-buffer';
 import { storedVersionText, type ResourceService, type ReturnPreference, type WriteResult } from './resource-service';
@@ -94,7 +95,8 @@ function rewriteUrl(url: string, ids: Map<string, string>): string {
 export class BundleService {
   constructor(
     private readonly settings: BundleSettings,
-    private readonly read: (service: ResourceService, entry: { url: string }) => Promise<{ status: number; body: unknown }>,
+    /** A GET or HEAD entry: its interaction (classify) and query. */
+    private readonly read: (service: ResourceService, entry: { interaction: Interaction; query: string | undefined }) => Promise<{ status: number; body: unknown }>,
   ) {}
 
   /**
@@ -132,7 +134,7 @@ export class BundleService {
         if (e.method !== 'POST' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
         if (e.ifNoneExist) {
           try {
-            const matches = await tx.search.findIds(tx.store, e.resource.resourceType, rewriteUrl(e.ifNoneExist, ids));
+            const matches = await tx.search.findIds(tx.repository, e.resource.resourceType, rewriteUrl(e.ifNoneExist, ids));
             if (matches.length === 1) {
               ids.set(e.fullUrl, `${e.resource.resourceType}/${matches[0]}`);
               continue;
@@ -145,14 +147,14 @@ export class BundleService {
       }
       for (const e of entries) {
         if (e.method !== 'PUT' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
-        const [type, id] = e.url.split('?')[0].split('/');
-        if (id) ids.set(e.fullUrl, `${type}/${id}`);
+        const target = classify('PUT', `/${splitQuery(e.url)[0]}`);
+        if (target.kind === 'update' && target.id !== undefined) ids.set(e.fullUrl, `${target.resourceType}/${target.id}`);
       }
       const ordered = [...entries]
         .sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)
         .map((e) => ({ ...e, url: rewriteUrl(e.url, ids), resource: rewriteReferences(e.resource, ids), ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids) }));
-      await tx.store.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
-      const buffer = tx.store.writeBuffer;
+      await tx.repository.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
+      const buffer = tx.repository.writeBuffer;
       for (const entry of ordered) {
         const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
         if (buffer) buffer.tag = entry.index;
@@ -163,7 +165,7 @@ export class BundleService {
         }
       }
       try {
-        await tx.store.flush();
+        await tx.repository.flush();
       } catch (error) {
         throw located(entries.length - 1, error);
       }
@@ -197,7 +199,8 @@ export class BundleService {
     returned: ReturnPreference,
   ): Promise<BundleEntry> {
     const [path, query] = splitQuery(e.url);
-    const segments = path.split('/').filter((s) => s !== '');
+    const interaction = classify(e.method, `/${path}`, query);
+    const { kind, resourceType, id } = interaction;
     const written = (result: WriteResult): BundleEntry => {
       const name = `${result.resource.resourceType}/${result.resource.id}`;
       // Says when an update changed nothing, so a loader can count unchanged resources.
@@ -220,29 +223,25 @@ export class BundleService {
     };
     switch (e.method) {
       case 'POST': {
-        if (segments.length !== 1) throw FhirError.badRequest(`POST ${e.url} is not a create`, 'request.url');
-        const resource = asResource(e.resource, segments[0]);
+        if (kind !== 'create') throw FhirError.badRequest(`POST ${e.url} is not a create`, 'request.url');
+        const resource = asResource(e.resource, resourceType);
         return written(await service.create(resource, { ifNoneExist: e.ifNoneExist, id: assignedId }));
       }
       case 'PUT': {
-        const resource = asResource(e.resource, segments[0]);
-        if (segments.length === 1 && query !== undefined) {
-          return written(await service.conditionalUpdate(segments[0], query, resource, { ifMatch: e.ifMatch }));
-        }
-        if (segments.length !== 2) throw FhirError.badRequest(`PUT ${e.url} is not an update`, 'request.url');
-        return written(await service.update(segments[0], segments[1], resource, { ifMatch: e.ifMatch }));
+        if (kind !== 'update' || (interaction.conditional && query === undefined)) throw FhirError.badRequest(`PUT ${e.url} is not an update`, 'request.url');
+        const resource = asResource(e.resource, resourceType);
+        if (interaction.conditional) return written(await service.conditionalUpdate(resourceType!, query!, resource, { ifMatch: e.ifMatch }));
+        return written(await service.update(resourceType!, id!, resource, { ifMatch: e.ifMatch }));
       }
       case 'DELETE': {
-        if (segments.length === 1 && query !== undefined) {
-          await service.conditionalDelete(segments[0], query);
-        } else if (segments.length === 2) {
-          await service.delete(segments[0], segments[1], { ifMatch: e.ifMatch });
-        } else throw FhirError.badRequest(`DELETE ${e.url} is not a delete`, 'request.url');
+        if (kind !== 'delete' || (interaction.conditional && query === undefined)) throw FhirError.badRequest(`DELETE ${e.url} is not a delete`, 'request.url');
+        if (interaction.conditional) await service.conditionalDelete(resourceType!, query!);
+        else await service.delete(resourceType!, id!, { ifMatch: e.ifMatch });
         return { response: { status: '204 No Content' } };
       }
       case 'GET':
       case 'HEAD': {
-        const result = await this.read(service, { url: e.url });
+        const result = await this.read(service, { interaction, query });
         return { resource: result.body as Resource, response: { status: String(result.status) } };
       }
       default:
@@ -272,8 +271,8 @@ function assertUrnReferencesResolve(entries: PlannedEntry[]): void {
 /** The resource a `PUT Type/id` names (none for a conditional update). */
 function updateTarget(url: string): { resourceType: string; id: string }[] {
   const [path, query] = splitQuery(url);
-  const segments = path.split('/').filter((s) => s !== '');
-  return query === undefined && segments.length === 2 && isValidId(segments[1]) ? [{ resourceType: segments[0], id: segments[1] }] : [];
+  const { kind, conditional, resourceType, id } = classify('PUT', `/${path}`, query);
+  return query === undefined && kind === 'update' && !conditional && isValidId(id!) ? [{ resourceType: resourceType!, id: id! }] : [];
 }
 
 function splitQuery(url: string): [string, string | undefined] {

@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry, BundleLink } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
 import { parseDateRange } from '../fhir/search/date-range';
-import type { HistoryQuery, ResourceStore } from '../store/resource-store';
+import type { HistoryQuery, Repository } from '../store/repository';
 
 export interface HistoryRequest {
   resourceType?: string;
@@ -18,7 +18,7 @@ interface HistoryCursor {
 
 /** Instance, type and system history (R4 http.html#history), newest first, keyset-paged, each page within the byte budget. */
 export async function historyBundle(
-  store: ResourceStore,
+  store: Repository,
   request: HistoryRequest,
   settings: { baseUrl: string; defaultCount: number; maxCount: number; maxPageBytes?: number },
 ): Promise<Bundle> {

@@ -1,5 +1,3 @@
-import type { Kysely } from 'kysely';
-import { notifyChange } from '../store/change-notifications';
 import type { WriteHook } from './write-hooks';
 
 /** The library: public material read thousands of times for each write. */
@@ -19,6 +17,6 @@ export function onLibraryWrite(hooks: Map<string, WriteHook[]>, afterWrite: NonN
  */
 export function announceLibraryWrites(hooks: Map<string, WriteHook[]>): void {
   onLibraryWrite(hooks, async (_event, service) => {
-    await notifyChange(service.store.db as unknown as Kysely<unknown>, LIBRARY_CHANNEL);
+    await service.repository.notify(LIBRARY_CHANNEL);
   });
 }

@@ -1,6 +1,6 @@
 import type { Resource } from 'fhir/r4';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
-import type { ResourceStore } from '../store/resource-store';
+import type { Repository } from '../store/repository';
 
 export interface ReindexProgress {
   done: number;
@@ -15,7 +15,7 @@ const BATCH = 500;
  * holds one huge transaction and searches keep working meanwhile.
  */
 export async function reindex(
-  store: ResourceStore,
+  store: Repository,
   extractor: IndexValueExtractor,
   resourceType: string | undefined,
   onProgress?: (progress: ReindexProgress) => void,

@@ -6,7 +6,7 @@ import { collectReferences, localReference } from '../fhir/references';
 import { contentChanged, nextLastUpdated, stampResource } from '../fhir/resource-meta';
 import { isResourceType, isValidId } from '../fhir/resource-types';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
-import { DuplicateResourceError, type ResourceStore, type StoredResource } from '../store/resource-store';
+import { DuplicateResourceError, type Repository, type StoredResource } from '../store/repository';
 import { hasErrors, type ResourceValidator } from '../fhir/validation/validator';
 import type { WriteHook } from './write-hooks';
 import type { SearchService } from './search-service';
@@ -31,7 +31,8 @@ export function storedVersionText(result: WriteResult): string {
 }
 
 export interface ServiceDependencies {
-  store: ResourceStore;
+  /** Every read and write goes through it, under its access policy. */
+  repository: Repository;
   extractor: IndexValueExtractor;
   /** Structural validation of one resource (base specification and profiles). */
   validator?: Pick<ResourceValidator, 'validate'>;
@@ -53,8 +54,8 @@ export interface ServiceDependencies {
 export class ResourceService {
   constructor(private readonly deps: ServiceDependencies) {}
 
-  get store(): ResourceStore {
-    return this.deps.store;
+  get repository(): Repository {
+    return this.deps.repository;
   }
 
   /** What the service is built from: a service with other rules (authorization) reuses them. */
@@ -68,20 +69,20 @@ export class ResourceService {
 
   /** A service whose every call runs in one database transaction. */
   async transaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
-    if (this.deps.store.isTransaction) return work(this);
-    return this.deps.store.transaction((store) => work(new ResourceService({ ...this.deps, store })));
+    if (this.deps.repository.isTransaction) return work(this);
+    return this.deps.repository.transaction((repository) => work(new ResourceService({ ...this.deps, repository })));
   }
 
   /**
    * A transaction whose writes are held back and written in multi-row statements (see
-   * ResourceStore.withWriteBuffer), flushed before anything reads what they change and at the
+   * Repository.withWriteBuffer), flushed before anything reads what they change and at the
    * end, before the commit. For many writes in one transaction (a transaction Bundle, a load).
    */
   async bufferedTransaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
-    if (this.deps.store.isTransaction) return work(this);
-    return this.deps.store.transaction(async (store) => {
-      const buffered = store.withWriteBuffer();
-      const result = await work(new ResourceService({ ...this.deps, store: buffered }));
+    if (this.deps.repository.isTransaction) return work(this);
+    return this.deps.repository.transaction(async (repository) => {
+      const buffered = repository.withWriteBuffer();
+      const result = await work(new ResourceService({ ...this.deps, repository: buffered }));
       await buffered.flush();
       return result;
     });
@@ -95,7 +96,7 @@ export class ResourceService {
 
   async read(resourceType: string, id: string): Promise<StoredResource> {
     this.assertType(resourceType);
-    const stored = await this.deps.store.read(resourceType, id);
+    const stored = await this.deps.repository.read(resourceType, id);
     if (!stored) throw FhirError.notFound(`${resourceType}/${id} is not known`);
     if (stored.deleted) throw FhirError.gone(`${resourceType}/${id} was deleted`);
     return stored;
@@ -104,7 +105,7 @@ export class ResourceService {
   async vread(resourceType: string, id: string, versionId: string) {
     this.assertType(resourceType);
     if (!/^\d+$/.test(versionId)) throw FhirError.notFound(`Version "${versionId}" of ${resourceType}/${id} is not known`);
-    const row = await this.deps.store.readVersion(resourceType, id, Number(versionId));
+    const row = await this.deps.repository.readVersion(resourceType, id, Number(versionId));
     if (!row) throw FhirError.notFound(`Version ${versionId} of ${resourceType}/${id} is not known`);
     if (row.content === null) throw FhirError.gone(`Version ${versionId} of ${resourceType}/${id} is a deletion`);
     return row;
@@ -134,25 +135,17 @@ export class ResourceService {
    */
   private async checkReferencesAtCommit(resource: Resource): Promise<void> {
     if (!this.deps.referentialIntegrity) return;
-    const entry = this.deps.store.writeBuffer?.tag;
+    const entry = this.deps.repository.writeBuffer?.tag;
     const prefix = entry === undefined ? '' : `Bundle.entry[${entry}].`;
     const local = collectReferences(resource).flatMap((found) => {
       const target = localReference(found.reference);
       return target && isResourceType(target.resourceType) ? [{ ...target, ...found, location: `${prefix}${found.location}` }] : [];
     });
     if (local.length === 0) return;
-    const store = this.deps.store;
-    const pending = store.writeBuffer === undefined ? await store.missingResources(local) : local;
+    const repository = this.deps.repository;
+    const pending = repository.writeBuffer === undefined ? await repository.missingResources(local) : local;
     if (pending.length === 0) return;
-    const batch = referencesAtCommit.get(store.db);
-    if (batch) {
-      batch.push(...pending);
-      return;
-    }
-    const references = [...pending];
-    referencesAtCommit.set(store.db, references);
-    await store.beforeCommit(async (committing) => {
-      referencesAtCommit.delete(store.db);
+    await repository.collectBeforeCommit('references', pending, async (references, committing) => {
       const missing = await committing.missingResources(references);
       if (missing.length === 0) return;
       throw FhirError.unprocessable(
@@ -168,7 +161,7 @@ export class ResourceService {
     this.assertType(resource.resourceType);
     return this.transaction(async (service) => {
       if (options.ifNoneExist !== undefined) {
-        const matches = await service.search.findIds(service.store, resource.resourceType, options.ifNoneExist);
+        const matches = await service.search.findIds(service.repository, resource.resourceType, options.ifNoneExist);
         if (matches.length > 1) {
           throw FhirError.preconditionFailed(`If-None-Exist matched ${matches.length} resources`, 'If-None-Exist');
         }
@@ -187,7 +180,7 @@ export class ResourceService {
     await this.assertValid(stamped);
     const content = JSON.stringify(stamped);
     try {
-      await this.deps.store.insert({
+      await this.deps.repository.insert({
         resourceType: stamped.resourceType,
         id,
         versionId: 1,
@@ -215,7 +208,7 @@ export class ResourceService {
     }
     if (!isValidId(id)) throw FhirError.badRequest(`"${id}" is not a valid id`, `${resourceType}.id`);
     return this.transaction(async (service) => {
-      const current = await service.store.read(resourceType, id, true);
+      const current = await service.repository.readForUpdate(resourceType, id);
       const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
       if (!current) {
         if (expected !== undefined) throw FhirError.preconditionFailed(`${resourceType}/${id} does not exist`, 'If-Match');
@@ -243,7 +236,7 @@ export class ResourceService {
       const stamped = stampResource(resource, id, versionId, lastUpdated);
       await service.assertValid(stamped);
       const content = JSON.stringify(stamped);
-      await service.store.replace(current.rid, {
+      await service.repository.replace(current.rid, {
         resourceType,
         id,
         versionId,
@@ -260,7 +253,7 @@ export class ResourceService {
   async conditionalUpdate(resourceType: string, criteria: string, resource: Resource, options: { ifMatch?: string } = {}) {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
-      const matches = await service.search.findIds(service.store, resourceType, criteria);
+      const matches = await service.search.findIds(service.repository, resourceType, criteria);
       if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
       if (matches.length === 0) {
         if (resource.resourceType !== resourceType) {
@@ -283,7 +276,7 @@ export class ResourceService {
   async patch(resourceType: string, id: string, apply: (current: Resource) => Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
-      const current = await service.store.read(resourceType, id, true);
+      const current = await service.repository.readForUpdate(resourceType, id);
       if (!current) throw FhirError.notFound(`${resourceType}/${id} is not known`);
       if (current.deleted) throw FhirError.gone(`${resourceType}/${id} was deleted`);
       const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
@@ -302,7 +295,7 @@ export class ResourceService {
   async conditionalPatch(resourceType: string, criteria: string, apply: (current: Resource) => Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
-      const matches = await service.search.findIds(service.store, resourceType, criteria);
+      const matches = await service.search.findIds(service.repository, resourceType, criteria);
       if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
       if (matches.length === 0) throw FhirError.notFound(`No ${resourceType} matches the criteria`);
       return service.patch(resourceType, matches[0], apply, options);
@@ -313,13 +306,13 @@ export class ResourceService {
   async delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<{ deleted: boolean }> {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
-      const current = await service.store.read(resourceType, id, true);
+      const current = await service.repository.readForUpdate(resourceType, id, 'delete');
       if (!current || current.deleted) return { deleted: false };
       const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
       if (expected !== undefined && expected !== current.versionId) {
         throw FhirError.preconditionFailed(`If-Match names version ${expected} but the resource is at ${current.versionId}`, 'If-Match');
       }
-      await service.store.markDeleted(current.rid, resourceType, id, current.versionId + 1, nextLastUpdated(current.lastUpdated));
+      await service.repository.markDeleted(current.rid, resourceType, id, current.versionId + 1, nextLastUpdated(current.lastUpdated));
       await service.runAfterWrite('delete', JSON.parse(current.content) as Resource, undefined);
       return { deleted: true };
     });
@@ -328,7 +321,7 @@ export class ResourceService {
   async conditionalDelete(resourceType: string, criteria: string): Promise<{ deleted: boolean }> {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
-      const matches = await service.search.findIds(service.store, resourceType, criteria);
+      const matches = await service.search.findIds(service.repository, resourceType, criteria);
       if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
       if (matches.length === 0) return { deleted: false };
       return service.delete(resourceType, matches[0]);
@@ -341,9 +334,6 @@ export class ResourceService {
     }
   }
 }
-
-/** The references waiting for their transaction's commit (keyed by its connection); see checkReferencesAtCommit. */
-const referencesAtCommit = new WeakMap<object, Array<{ resourceType: string; id: string; reference: string; location: string }>>();
 
 function existingResult(stored: StoredResource): WriteResult {
   const resource = JSON.parse(stored.content) as Resource;

@@ -9,19 +9,7 @@ import type { SearchParameterRegistry } from '../fhir/search/search-parameter-re
 import { typesReadBy } from '../fhir/search/types-read';
 import { applyElements, applySummary } from '../fhir/summary';
 import { isResourceType } from '../fhir/resource-types';
-import type { ResourceStore } from '../store/resource-store';
-import {
-  countMatches,
-  fetchIncluded,
-  fetchRevIncluded,
-  searchPage,
-  searchPageWithin,
-  searchPageAndIncluded,
-  type IncludeBudget,
-  type IncludedRow,
-  type PageInclude,
-  type SearchRow,
-} from '../store/search/search-query';
+import { CursorMismatchError, type IncludeBudget, type IncludedRow, type PageInclude, type Repository, type SearchRow } from '../store/repository';
 import { expandTokenFilters } from './terminology-service';
 
 export interface SearchSettings {
@@ -43,13 +31,19 @@ export interface SearchResult {
 
 /**
  * Runs a FHIR search: parse -> expand terminology -> one page by keyset -> includes
- * (one query per include, for the whole page) -> searchset Bundle.
+ * (one query per include, for the whole page) -> searchset Bundle. It reads through the
+ * Repository it is handed, which confines every statement to that repository's access policy.
  */
 export class SearchService {
   constructor(
     private readonly registry: SearchParameterRegistry,
     private readonly settings: SearchSettings,
   ) {}
+
+  /** The server's FHIR base (BASE_URL): absolute references under it name its own resources. */
+  get baseUrl(): string {
+    return this.settings.baseUrl;
+  }
 
   parseOptions(strict: boolean): ParseOptions {
     return {
@@ -67,13 +61,14 @@ export class SearchService {
   }
 
   /** Ids of the resources of one type matching a query string (conditional interactions). */
-  async findIds(store: ResourceStore, resourceType: string, criteria: string): Promise<string[]> {
+  async findIds(store: Repository, resourceType: string, criteria: string): Promise<string[]> {
     const params = [...new URLSearchParams(criteria.replace(/^\?/, ''))];
     if (params.length === 0) throw FhirError.badRequest('Conditional criteria must not be empty');
     const { request } = this.parse([resourceType], params, true);
     await store.flush(); // a buffered transaction's held writes must be visible to the search
     const filters = await expandTokenFilters(store, this, request.filters);
-    const rows = await searchPage(store.db, { resourceTypes: [resourceType], filters, sort: [], limit: 2 });
+    // Conditional interactions only see, and so only act on, resources within the grant.
+    const rows = await store.searchPage({ resourceTypes: [resourceType], filters, sort: [], limit: 2 }, 'criteria');
     return rows.map((r) => r.id);
   }
 
@@ -84,7 +79,7 @@ export class SearchService {
    * a write hook that looks up a few related resources after each write of a Bundle keeps the
    * Bundle's writes together this way (a flush per entry cost half of a bulk load's time).
    */
-  async findReferencing(store: ResourceStore, resourceType: string, param: string, reference: string): Promise<string[]> {
+  async findReferencing(store: Repository, resourceType: string, param: string, reference: string): Promise<string[]> {
     const { request } = this.parse([resourceType], [[param, reference]], true);
     const [filter] = request.filters;
     if (request.filters.length !== 1 || filter.kind !== 'reference') {
@@ -94,7 +89,7 @@ export class SearchService {
     const pageSize = 200;
     let after: { keys: string[]; backwards: boolean } | undefined;
     do {
-      const rows = await searchPage(store.db, { resourceTypes: [resourceType], filters: [filter], sort: [], limit: pageSize + 1, after });
+      const rows = await store.searchPage({ resourceTypes: [resourceType], filters: [filter], sort: [], limit: pageSize + 1, after });
       const page = rows.slice(0, pageSize);
       for (const row of page) if (!store.holdsChangeOf(resourceType, row.id)) found.push(row.content);
       after = rows.length > pageSize ? { keys: page[page.length - 1].keys, backwards: false } : undefined;
@@ -103,24 +98,25 @@ export class SearchService {
     const targets = filter.values.every((v) => v.targetType !== undefined && v.id !== undefined)
       ? filter.values.map((v) => `${v.targetType}/${v.id}`)
       : undefined;
-    const held = store.heldMatching(resourceType, (index) => matchesReferenceFilter(index.reference, filter), targets);
+    const held = await store.heldMatching(resourceType, (index) => matchesReferenceFilter(index.reference, filter), targets);
     for (const row of held) found.push(row.content);
     return found;
   }
 
   /** Full search: returns the searchset Bundle text. `path` is e.g. `Task` or `` (all types). */
   async search(
-    store: ResourceStore,
+    store: Repository,
     path: string,
     request: SearchRequest,
     warnings: OperationOutcomeIssue[],
   ): Promise<SearchResult> {
+    store.rules.checkSearch(request);
     // A buffered transaction's held writes must be visible to the search.
     await store.flushBeforeReading(typesReadBy(request));
     const filters = await expandTokenFilters(store, this, request.filters);
     const query = { resourceTypes: request.resourceTypes, filters };
     if (request.summary === 'count') {
-      const total = await countMatches(store.db, query);
+      const total = await store.countMatches(query);
       return { body: JSON.stringify(this.bundle(path, request, total, undefined, undefined, warnings)) };
     }
     const cursor = request.cursor !== undefined ? decodeCursor(request.cursor) : undefined;
@@ -132,10 +128,10 @@ export class SearchService {
     let includedWithPage: IncludedRow[] | undefined;
     try {
       const pageQuery = { ...query, sort: request.sort, limit: request.count + 1, after: cursor, maxBytes: this.settings.maxPageBytes };
-      if (withPage === undefined) ({ rows, cut } = await searchPageWithin(store.db, pageQuery));
-      else ({ rows, cut, included: includedWithPage } = await searchPageAndIncluded(store.db, pageQuery, withPage));
+      if (withPage === undefined) ({ rows, cut } = await store.searchPageWithin(pageQuery));
+      else ({ rows, cut, included: includedWithPage } = await store.searchPageAndIncluded(pageQuery, withPage));
     } catch (error) {
-      if (error instanceof RangeError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
+      if (error instanceof CursorMismatchError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
       throw error;
     }
     const full = rows.length > request.count;
@@ -145,7 +141,7 @@ export class SearchService {
       else rows = rows.slice(0, request.count);
     }
     let total: number | undefined;
-    if (request.total === 'accurate' || request.total === 'estimate') total = await countMatches(store.db, query);
+    if (request.total === 'accurate' || request.total === 'estimate') total = await store.countMatches(query);
     else if (request.total === undefined && cursor === undefined && !hasMore) total = rows.length;
 
     // Read with the page (the references of its shown rows only): each once, none that is a match.
@@ -206,7 +202,7 @@ export class SearchService {
     return this.settings.maxPageBytes - rows.reduce((sum, row) => sum + Buffer.byteLength(row.content), 0);
   }
 
-  private async includes(store: ResourceStore, collector: IncludedCollector, includes: IncludeRequest[]): Promise<void> {
+  private async includes(store: Repository, collector: IncludedCollector, includes: IncludeRequest[]): Promise<void> {
     const rows = collector.page;
     if (includes.length === 0 || rows.length === 0) return;
     const { add, out } = collector;
@@ -218,7 +214,7 @@ export class SearchService {
         const params = include.param !== undefined ? [include.param] : sourceType !== undefined ? this.referenceParams(sourceType) : undefined;
         const rids = source.map((r) => r.rid);
         if (collector.cut()) return [];
-        return add(await fetchRevIncluded(store.db, rids, sourceType, params, base, budget));
+        return add(await store.fetchRevIncluded(rids, sourceType, params, base, budget));
       }
       const byType = new Map<string, string[]>();
       for (const r of source) byType.set(r.resourceType, [...(byType.get(r.resourceType) ?? []), r.rid]);
@@ -226,7 +222,7 @@ export class SearchService {
       for (const sourceType of include.sourceType === '*' ? [...byType.keys()] : [include.sourceType]) {
         const params = include.param !== undefined ? [include.param] : this.referenceParams(sourceType);
         if (collector.cut()) break;
-        const included = await fetchIncluded(store.db, byType.get(sourceType) ?? [], { sourceType, targetType: include.targetType }, params, base, budget);
+        const included = await store.fetchIncluded(byType.get(sourceType) ?? [], { sourceType, targetType: include.targetType }, params, base, budget);
         found.push(...add(included));
       }
       return found;

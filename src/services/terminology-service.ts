@@ -13,19 +13,22 @@ import {
   type TerminologySource,
 } from '../fhir/terminology/value-set-expander';
 import { baseDefinitions } from '../fhir/validation/base-definitions';
-import type { ResourceStore } from '../store/resource-store';
-import { searchPage } from '../store/search/search-query';
+import type { Repository } from '../store/repository';
 import type { SearchService } from './search-service';
 
 type Definition = ValueSet | CodeSystem | ConceptMap;
 
-/** The stored resource of a type with this canonical URL (`url|version` picks that version). */
-export async function findByUrl<T extends Definition>(store: ResourceStore, search: SearchService, type: T['resourceType'], canonical: string): Promise<T | undefined> {
+/**
+ * The stored resource of a type with this canonical URL (`url|version` picks that version).
+ * Definitions are looked up with the server's authority: a search with `:in` expands its value
+ * set whatever the caller's scopes on ValueSet.
+ */
+export async function findByUrl<T extends Definition>(store: Repository, search: SearchService, type: T['resourceType'], canonical: string): Promise<T | undefined> {
   const [url, version] = canonical.split('|');
   const params: [string, string][] = [['url', url]];
   if (version !== undefined && version !== '') params.push(['version', version]);
   const { request } = search.parse([type], params, true);
-  const rows = await searchPage(store.db, { resourceTypes: [type], filters: request.filters, sort: [], limit: 1 });
+  const rows = await store.system().searchPage({ resourceTypes: [type], filters: request.filters, sort: [], limit: 1 });
   return rows.length > 0 ? (JSON.parse(rows[0].content) as T) : undefined;
 }
 
@@ -48,7 +51,7 @@ export class StoredTerminology implements TerminologySource {
   private readonly codeSystems = new Map<string, CodeSystem | undefined>();
 
   constructor(
-    private readonly store: ResourceStore,
+    private readonly store: Repository,
     private readonly search: SearchService,
     private readonly limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS,
   ) {}
@@ -108,7 +111,7 @@ export function coreValueSet(url: string): ValueSet | undefined {
 }
 
 /** A stored code system, or an R4 core one. */
-export async function findCodeSystem(store: ResourceStore, search: SearchService, url: string): Promise<CodeSystem | undefined> {
+export async function findCodeSystem(store: Repository, search: SearchService, url: string): Promise<CodeSystem | undefined> {
   return (await findByUrl<CodeSystem>(store, search, 'CodeSystem', url)) ?? asCodeSystem(coreDefinition(canonicalUrl(url)));
 }
 
@@ -121,7 +124,7 @@ function asCodeSystem(resource: ValueSet | CodeSystem | undefined): CodeSystem |
 }
 
 /** The token values an `:in` / `:not-in` search matches: each enumerated code, and whole open systems by system. */
-async function valueSetMatches(store: ResourceStore, search: SearchService, filter: TokenFilter): Promise<TokenMatch[]> {
+async function valueSetMatches(store: Repository, search: SearchService, filter: TokenFilter): Promise<TokenMatch[]> {
   const matches: TokenMatch[] = [];
   for (const canonical of filter.valueSets) {
     let expansion: Expansion;
@@ -147,7 +150,7 @@ function ancestors(concepts: CodeSystemConcept[] | undefined, code: string, path
   return undefined;
 }
 
-async function hierarchy(store: ResourceStore, search: SearchService, filter: TokenFilter): Promise<TokenMatch[]> {
+async function hierarchy(store: Repository, search: SearchService, filter: TokenFilter): Promise<TokenMatch[]> {
   const out: TokenMatch[] = [];
   for (const value of filter.values) {
     if (typeof value.system !== 'string' || value.code === undefined) {
@@ -171,7 +174,7 @@ async function hierarchy(store: ResourceStore, search: SearchService, filter: To
 }
 
 /** Turns :in, :not-in, :below and :above into plain code lists, recursively through chains. */
-export async function expandTokenFilters(store: ResourceStore, search: SearchService, filters: Filter[]): Promise<Filter[]> {
+export async function expandTokenFilters(store: Repository, search: SearchService, filters: Filter[]): Promise<Filter[]> {
   const out: Filter[] = [];
   for (const filter of filters) {
     if (filter.kind === 'token' && (filter.modifier === 'in' || filter.modifier === 'not-in')) {

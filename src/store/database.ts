@@ -1,10 +1,11 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseSchema } from './schema';
 import { PGliteDialect } from './pglite-dialect';
 import { AnalyzeScheduler } from './analyze-scheduler';
-import { namingClient, StatementNames } from './prepared-statements';
+import { StatementNames } from './prepared-statements';
+import { NamedStatementDialect } from './named-statement-dialect';
 import { lockDataDirectory } from './pglite-lock';
 import { createPGliteDirectory, isPGliteDirectory } from './pglite-create';
 import { ReadRouter } from './read-routing';
@@ -59,7 +60,6 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: timeoutMs,
       statement_timeout: options.statementTimeoutMs,
-      ...(options.preparedStatements === false ? {} : { Client: namingClient(new StatementNames(PREPARED_STATEMENT_LIMIT)) }),
     });
     // A broken idle connection must not crash the process: the pool drops it and the
     // next request opens a fresh one, which is how the server recovers from an outage.
@@ -83,7 +83,8 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
         );
   await readRouter?.start();
   const analyzer = new AnalyzeScheduler(500, true);
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: readRouter?.pool() ?? pool }), plugins: [analyzer] });
+  const names = options.preparedStatements === false ? undefined : new StatementNames(PREPARED_STATEMENT_LIMIT);
+  const db = new Kysely<DatabaseSchema>({ dialect: new NamedStatementDialect(readRouter?.pool() ?? pool, names), plugins: [analyzer] });
   analyzer.attach(db as unknown as Kysely<unknown>);
   // The server's autovacuum keeps statistics fresh; where it is off, the scheduler does.
   try {

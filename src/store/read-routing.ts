@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type pg from 'pg';
+import { runStatement, type StatementClient, type StatementPool } from './named-statement-dialect';
 
 /**
  * Read replicas: which pool answers a statement.
@@ -173,11 +173,10 @@ export class ReadRouter {
     this.options.onReplicaState?.(target.name, 'down');
   }
 
-  /** A pool for Kysely's PostgresDialect that routes each connection's statements. */
-  pool(): PostgresPool {
+  /** A pool for the database's dialect (named-statement-dialect.ts) that routes each connection's statements. */
+  pool(): StatementPool {
     return {
-      // Kysely calls query(text, values) and release() only (no cursors): what RoutingClient has.
-      connect: async () => new RoutingClient(this, scopes.getStore()) as unknown as PostgresPoolClient,
+      connect: async () => new RoutingClient(this, scopes.getStore()),
       end: async () => {
         await this.stop();
         await this.primary.pool.end();
@@ -221,13 +220,14 @@ export class ReadRouter {
   }
 
   /** Runs a connection's first statement, on a replica when the rules allow, else the primary; answers the connection that ran it. */
-  async open(scope: RouteScope | undefined, text: string, values: unknown[]): Promise<{ client: pg.PoolClient; run: Promise<unknown> }> {
+  async open(scope: RouteScope | undefined, statement: pg.QueryConfig): Promise<{ client: pg.PoolClient; run: Promise<pg.QueryResult> }> {
+    const text = statement.text;
     const target = this.targetFor(text, scope);
     if (target.replica) {
       let client: pg.PoolClient | undefined;
       try {
         client = await target.pool.connect();
-        const result = await client.query(text, values);
+        const result = await runStatement(client, statement);
         if (result.rows.length > 0 || !this.primaryUp) {
           if (scope) scope.pool = target.name;
           return { client, run: Promise.resolve(result) };
@@ -245,14 +245,14 @@ export class ReadRouter {
     if (scope === undefined || !scope.readOnly || this.replicas.length === 0 || !isReadOnlyStatement(text)) {
       const client = await this.primary.pool.connect();
       if (scope) scope.pool = this.primary.name;
-      return { client, run: client.query(text, values) };
+      return { client, run: runStatement(client, statement) };
     }
     // A read sent to the primary: when the primary turns out to be gone (before the health
     // check has noticed), the replicas are the only copy that answers.
     let client: pg.PoolClient | undefined;
     try {
       client = await this.primary.pool.connect();
-      const result = await client.query(text, values);
+      const result = await runStatement(client, statement);
       scope.pool = this.primary.name;
       return { client, run: Promise.resolve(result) };
     } catch (error) {
@@ -265,7 +265,7 @@ export class ReadRouter {
         let fallback: pg.PoolClient | undefined;
         try {
           fallback = await replica.pool.connect();
-          const result = await fallback.query(text, values);
+          const result = await runStatement(fallback, statement);
           scope.pool = replica.name;
           return { client: fallback, run: Promise.resolve(result) };
         } catch (replicaError) {
@@ -293,7 +293,7 @@ function isPrimaryGone(error: unknown): boolean {
  * One Kysely connection: takes a pooled connection of the pool chosen for its first statement
  * and keeps it (so a transaction stays on one server) until released.
  */
-class RoutingClient {
+class RoutingClient implements StatementClient {
   private inner: pg.PoolClient | undefined;
 
   constructor(
@@ -301,11 +301,21 @@ class RoutingClient {
     private readonly scope: RouteScope | undefined,
   ) {}
 
-  async query(text: string, values: unknown[]): Promise<unknown> {
-    if (this.inner !== undefined) return await this.inner.query(text, values);
-    const { client, run } = await this.router.open(this.scope, text, values);
-    this.inner = client;
-    return await run;
+  query(statement: pg.QueryConfig, callback: (error: Error | null, result: pg.QueryResult) => void): void {
+    if (this.inner !== undefined) {
+      this.inner.query(statement, callback);
+      return;
+    }
+    this.router.open(this.scope, statement).then(
+      ({ client, run }) => {
+        this.inner = client;
+        run.then(
+          (result) => callback(null, result),
+          (error: Error) => callback(error, undefined as unknown as pg.QueryResult),
+        );
+      },
+      (error: Error) => callback(error, undefined as unknown as pg.QueryResult),
+    );
   }
 
   release(destroy?: boolean): void {

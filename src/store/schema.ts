@@ -1,4 +1,6 @@
 import type { Generated } from 'kysely';
+import type { SearchIndexTables } from './search/types';
+import type { IndexRowBase } from './search/types/search-type-storage';
 
 /** Kysely's view of the tables created by sql/. */
 export interface ResourceTable {
@@ -20,51 +22,6 @@ export interface ResourceHistoryTable {
   content: string | null;
 }
 
-interface IndexRowBase {
-  rid: string;
-  resource_type: string;
-  param: string;
-}
-
-export interface TokenIndexTable extends IndexRowBase {
-  system: string | null;
-  code: string | null;
-  text_norm: string | null;
-}
-export interface StringIndexTable extends IndexRowBase {
-  value_norm: string;
-  /** The whole normalised value when value_norm is a shortened key (indexKey), otherwise null. */
-  value_norm_full: string | null;
-  value: string;
-}
-export interface DateIndexTable extends IndexRowBase {
-  range_start: string;
-  range_end: string;
-}
-export interface ReferenceIndexTable extends IndexRowBase {
-  target_type: string | null;
-  target_id: string | null;
-  url: string | null;
-  version: string | null;
-}
-export interface UriIndexTable extends IndexRowBase {
-  value: string;
-}
-export interface NumberIndexTable extends IndexRowBase {
-  value: string;
-  range_low: string;
-  range_high: string;
-}
-export interface QuantityIndexTable extends NumberIndexTable {
-  system: string | null;
-  code: string | null;
-  unit: string | null;
-}
-export interface CompositeIndexTable extends IndexRowBase {
-  component_1: string;
-  component_2: string;
-  value_2: string | null;
-}
 export interface TranslationIndexTable extends IndexRowBase {
   source_system: string;
   source_code: string;
@@ -83,17 +40,10 @@ export interface MigrationTable {
   applied_at: Generated<Date>;
 }
 
-export interface DatabaseSchema {
+/** The index table of each search-parameter type comes with its type (store/search/types/). */
+export interface DatabaseSchema extends SearchIndexTables {
   resource: ResourceTable;
   resource_history: ResourceHistoryTable;
-  idx_token: TokenIndexTable;
-  idx_string: StringIndexTable;
-  idx_date: DateIndexTable;
-  idx_reference: ReferenceIndexTable;
-  idx_uri: UriIndexTable;
-  idx_number: NumberIndexTable;
-  idx_quantity: QuantityIndexTable;
-  idx_composite: CompositeIndexTable;
   idx_translation: TranslationIndexTable;
   idx_fulltext: FulltextIndexTable;
   schema_migration: MigrationTable;

@@ -11,6 +11,7 @@ import type {
   ServiceRequest,
 } from 'fhir/r4';
 import { FhirError } from '../fhir/fhir-error';
+import { hasErrors } from '../fhir/validation/validator';
 import { Terminology } from '../fhir/validation/terminology';
 import type { Expansion } from '../fhir/terminology/value-set-expander';
 import type { ResourceService } from '../services/resource-service';
@@ -19,6 +20,7 @@ import { applyPlanDefinition } from './apply-plan';
 import {
   findQuestionnaire,
   latestCompletedResponse,
+  localBases,
   parseReference,
   readReference,
   searchResources,
@@ -120,7 +122,7 @@ export function applyOperation(options: { baseUrl: () => string; now?: () => str
         documents,
         now: now(),
       });
-      if (problems.some((p) => p.severity === 'error')) throw FhirError.unprocessable(problems);
+      if (hasErrors(problems)) throw FhirError.unprocessable(problems);
       return { status: 200, body: carePlan };
     },
   };
@@ -169,7 +171,7 @@ async function readSubject(service: ResourceService, request: OperationRequest):
     );
   }
   const reference = referenceParameter(request.parameters, 'subject')!;
-  const target = parseReference(reference);
+  const target = parseReference(reference, localBases(service));
   if (target?.resourceType !== 'Patient')
     throw FhirError.badRequest(
       `subject must be a Patient reference such as Patient/123, got "${reference}"`,
@@ -188,7 +190,7 @@ async function readOrder(
 ): Promise<ServiceRequest | Procedure | undefined> {
   const reference = referenceParameter(request.parameters, 'order');
   if (reference === undefined) return undefined;
-  const target = parseReference(reference);
+  const target = parseReference(reference, localBases(service));
   if (target?.resourceType !== 'ServiceRequest' && target?.resourceType !== 'Procedure') {
     throw FhirError.badRequest(
       `order must reference a ServiceRequest or a Procedure, got "${reference}"`,
@@ -197,7 +199,7 @@ async function readOrder(
   }
   const order = await readReference<ServiceRequest | Procedure>(service, reference);
   if (order === undefined) throw FhirError.notFound(`${reference} is not known`, parameterLocation('order'));
-  const subject = parseReference(order.subject?.reference);
+  const subject = parseReference(order.subject?.reference, localBases(service));
   if (subject?.resourceType !== 'Patient' || subject.id !== patient.id) {
     throw FhirError.of(
       422,
@@ -248,7 +250,7 @@ function procedureDate(request: OperationRequest, order: ServiceRequest | Proced
 function optionalReference(request: OperationRequest, name: string): Reference | undefined {
   const reference = referenceParameter(request.parameters, name);
   if (reference === undefined) return undefined;
-  if (parseReference(reference) === undefined)
+  if (parseReference(reference, localBases(request.service)) === undefined)
     throw FhirError.badRequest(
       `${name} must be a literal reference such as Practitioner/123`,
       parameterLocation(name),

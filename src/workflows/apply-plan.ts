@@ -25,8 +25,7 @@ import {
   SDC_INPUT_QUESTIONNAIRE,
   WORKFLOW_TASK_SYSTEM,
 } from './codes';
-import { requestBudget } from '../fhir/fhirpath-limits';
-import { evaluateCondition } from './fhirpath-condition';
+import { evaluateCondition, requestBudget } from '../fhir/fhirpath/evaluate';
 
 /** What $apply knows when it applies a plan to one patient. */
 export interface ApplyContext {

@@ -63,14 +63,16 @@ function outputsResponse(task: Task, responseReference: string): boolean {
  * 2. a Task the response names in basedOn (not valid R4, accepted from clients that do it anyway);
  * 3. an open assignment of this Questionnaire based on the same order as the response;
  * 4. the open assignment of this Questionnaire due first (executionPeriod.end), then the oldest.
+ * `localBases`: the bases whose absolute references name this server's resources (localBases(service)).
  */
 export function chooseAssignment(
   tasks: Task[],
   response: QuestionnaireResponse,
   questionnaire: Questionnaire,
+  localBases?: readonly string[],
 ): Task | undefined {
   const self = `QuestionnaireResponse/${response.id}`;
-  const subject = sameTarget(response.subject?.reference);
+  const subject = sameTarget(response.subject?.reference, localBases);
   const candidates = tasks.filter(
     (t) => isQuestionnaireAssignment(t) && OPEN_STATUSES.has(t.status) && subject(t.for?.reference),
   );
@@ -94,10 +96,10 @@ export function chooseAssignment(
 }
 
 /** A predicate: does another reference name the same resource (relative or absolute form)? */
-function sameTarget(reference: string | undefined): (other: string | undefined) => boolean {
-  const target = parseReference(reference);
+function sameTarget(reference: string | undefined, localBases?: readonly string[]): (other: string | undefined) => boolean {
+  const target = parseReference(reference, localBases);
   return (other) => {
-    const o = parseReference(other);
+    const o = parseReference(other, localBases);
     return (
       target !== undefined && o !== undefined && o.resourceType === target.resourceType && o.id === target.id
     );

@@ -1,4 +1,6 @@
 import type { Bundle, Questionnaire, QuestionnaireResponse, Resource } from 'fhir/r4';
+import { ID_CHARS } from '../fhir/resource-types';
+import { LIBRARY_CANONICAL_BASE } from '../fhir/validation/validator';
 import type { ResourceService } from '../services/resource-service';
 import type { WriteBuffer } from '../store/write-buffer';
 
@@ -22,7 +24,7 @@ async function searchOnePage<T extends Resource>(
   params: [string, string][],
 ): Promise<{ matches: T[]; nextCursor: string | undefined }> {
   const { request, warnings } = service.search.parse([resourceType], params, true);
-  const result = await service.search.search(service.store, resourceType, request, warnings);
+  const result = await service.search.search(service.repository, resourceType, request, warnings);
   const bundle = JSON.parse(result.body) as Bundle;
   const matches = (bundle.entry ?? [])
     .filter((e) => e.search?.mode === 'match' && e.resource?.resourceType === resourceType)
@@ -42,8 +44,16 @@ export async function findReferencing<T extends Resource>(
   param: string,
   reference: string,
 ): Promise<T[]> {
-  const found = await service.search.findReferencing(service.store, resourceType, param, reference);
+  const found = await service.search.findReferencing(service.repository, resourceType, param, reference);
   return found.map((content) => JSON.parse(content) as T);
+}
+
+/**
+ * The bases whose absolute references name this server's resources: its own FHIR base and the
+ * library's canonical base. A reference under any other base is another server's.
+ */
+export function localBases(service: ResourceService): string[] {
+  return [service.search.baseUrl, LIBRARY_CANONICAL_BASE];
 }
 
 /** The resource a literal reference `Type/id` names, or undefined when it is not stored (or deleted). */
@@ -51,22 +61,28 @@ export async function readReference<T extends Resource>(
   service: ResourceService,
   reference: string | undefined,
 ): Promise<T | undefined> {
-  const target = parseReference(reference);
+  const target = parseReference(reference, localBases(service));
   if (target === undefined) return undefined;
-  const stored = await service.store.read(target.resourceType, target.id);
+  const stored = await service.repository.read(target.resourceType, target.id);
   if (!stored || stored.deleted) return undefined;
   return JSON.parse(stored.content) as T;
 }
 
-/** `Patient/1`, `http://host/fhir/Patient/1` or `Patient/1/_history/2` -> { Patient, 1 } */
+const REFERENCE = new RegExp(`^(?:(.*)/)?([A-Z][A-Za-z]+)/(${ID_CHARS})(?:/_history/${ID_CHARS})?$`);
+
+/**
+ * `Patient/1`, `Patient/1/_history/2` or `{base}/Patient/1` for one of `bases` (by default the
+ * library's canonical base; localBases(service) adds the server's own) -> { Patient, 1 }.
+ * An absolute reference under any other base names another server's resource: undefined.
+ */
 export function parseReference(
   reference: string | undefined,
+  bases: readonly string[] = [LIBRARY_CANONICAL_BASE],
 ): { resourceType: string; id: string } | undefined {
   if (reference === undefined) return undefined;
-  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(
-    reference,
-  );
-  return m ? { resourceType: m[1], id: m[2] } : undefined;
+  const m = REFERENCE.exec(reference);
+  if (!m || (m[1] !== undefined && !bases.includes(m[1]))) return undefined;
+  return { resourceType: m[2], id: m[3] };
 }
 
 /** `url|version` -> its parts. */
@@ -91,7 +107,7 @@ export async function findQuestionnaire(
   service: ResourceService,
   canonical: string,
 ): Promise<Questionnaire | undefined> {
-  const buffer = service.store.writeBuffer;
+  const buffer = service.repository.writeBuffer;
   if (buffer === undefined) return searchQuestionnaire(service, canonical);
   const written = buffer.writesOf('Questionnaire');
   let memo = foundInTransaction.get(buffer);

@@ -1,7 +1,6 @@
 import type { Coding, Extension, Questionnaire, QuestionnaireResponse } from 'fhir/r4';
 import { FOLLOW_UP_RULE_URL } from './codes';
-import { requestBudget } from '../fhir/fhirpath-limits';
-import { evaluateCondition } from './fhirpath-condition';
+import { evaluateCondition, requestBudget } from '../fhir/fhirpath/evaluate';
 
 /**
  * A follow-up rule of a Questionnaire (extension {base}/StructureDefinition/follow-up-rule,

@@ -5,6 +5,7 @@ import type { ResourceService } from '../services/resource-service';
 import {
   findQuestionnaire,
   latestCompletedResponse,
+  localBases,
   parseReference,
   readReference,
   searchResources,
@@ -84,7 +85,7 @@ export function populateOperation(options: { now?: () => string } = {}): Operati
           '$populate needs subject, e.g. subject=Patient/123',
           parameterLocation('subject'),
         );
-      const subject = parseReference(subjectReference);
+      const subject = parseReference(subjectReference, localBases(request.service));
       if (subject === undefined)
         throw FhirError.badRequest(
           `subject must be a literal reference such as Patient/123, got "${subjectReference}"`,

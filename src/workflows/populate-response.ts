@@ -12,7 +12,7 @@ import type {
 import { issue } from '../fhir/operation-outcome';
 import { PREOP_CONCERN_SYSTEM } from './codes';
 import { codingsEqual, typedValue } from './enable-when';
-import { evaluateValues } from './fhirpath-condition';
+import { evaluateValues } from '../fhir/fhirpath/evaluate';
 import { buildResponseTree, walk } from './response-tree';
 
 /**

@@ -1,49 +1,15 @@
+import { SEARCH_PARAMETER_TYPES, type IndexValuesByType } from './types';
+
 /** The values of one resource for the search indexes, per parameter type (no SQL here). */
-export interface TokenValue {
-  param: string;
-  system: string | null;
-  code: string | null;
-  text: string | null;
-}
-export interface StringValue {
-  param: string;
-  value: string;
-  /** Case- and accent-folded form that searches compare against. */
-  normalized: string;
-}
-export interface DateValue {
-  param: string;
-  start: string;
-  end: string;
-}
-export interface ReferenceValue {
-  param: string;
-  targetType: string | null;
-  targetId: string | null;
-  url: string | null;
-  version: string | null;
-}
-export interface UriValue {
-  param: string;
-  value: string;
-}
-export interface NumberValue {
-  param: string;
-  value: number;
-  low: number;
-  high: number;
-}
-export interface QuantityValue extends NumberValue {
-  system: string | null;
-  code: string | null;
-  unit: string | null;
-}
-export interface CompositeValue {
-  param: string;
-  component1: string;
-  component2: string;
-  value2: number | null;
-}
+export type { TokenValue } from './types/token';
+export type { StringValue } from './types/string';
+export type { DateValue } from './types/date';
+export type { ReferenceValue } from './types/reference';
+export type { UriValue } from './types/uri';
+export type { NumberIndexValue as NumberValue } from './types/number';
+export type { QuantityValue } from './types/quantity';
+export type { CompositeValue } from './types/composite';
+
 /** One mapping of a ConceptMap, source code onto target code (code translation in search). */
 export interface TranslationValue {
   param: string;
@@ -53,15 +19,7 @@ export interface TranslationValue {
   targetCode: string;
 }
 
-export interface IndexValues {
-  token: TokenValue[];
-  string: StringValue[];
-  date: DateValue[];
-  reference: ReferenceValue[];
-  uri: UriValue[];
-  number: NumberValue[];
-  quantity: QuantityValue[];
-  composite: CompositeValue[];
+export interface IndexValues extends IndexValuesByType {
   translation: TranslationValue[];
   /** Text of the narrative only (_text). */
   narrative: string;
@@ -69,18 +27,20 @@ export interface IndexValues {
   content: string;
 }
 
+const PARAMETER_TYPES = Object.keys(SEARCH_PARAMETER_TYPES) as (keyof IndexValuesByType)[];
+
 export function emptyIndexValues(): IndexValues {
-  return {
-    token: [],
-    string: [],
-    date: [],
-    reference: [],
-    uri: [],
-    number: [],
-    quantity: [],
-    composite: [],
-    translation: [],
-    narrative: '',
-    content: '',
-  };
+  const values = {} as IndexValues;
+  for (const type of PARAMETER_TYPES) values[type] = [];
+  values.translation = [];
+  values.narrative = '';
+  values.content = '';
+  return values;
+}
+
+/** The number of rows a resource's values give in the parameter types' index tables. */
+export function indexValueCount(values: IndexValues): number {
+  let count = 0;
+  for (const type of PARAMETER_TYPES) count += values[type].length;
+  return count;
 }

@@ -1,24 +1,11 @@
 import type { OperationOutcomeIssue } from 'fhir/r4';
 import { FhirError } from '../fhir-error';
 import { issue } from '../operation-outcome';
-import { parseDateRange, timestampText } from './date-range';
-import { splitEscaped, splitFirstEscaped, unescapeValue } from './escaping';
-import { assertBelowValueFits } from './index-key';
-import { normalizeString } from './normalize';
-import type {
-  Filter,
-  IncludeRequest,
-  NumberValue,
-  Prefix,
-  RangeValue,
-  ReferenceMatch,
-  SearchRequest,
-  SortKey,
-  SummaryMode,
-  TokenFilter,
-  TokenMatch,
-} from './search-request';
+import { splitEscaped, unescapeValue } from './escaping';
+import type { Filter, IncludeRequest, SearchRequest, SortKey, SummaryMode } from './search-request';
 import type { SearchParameterDefinition, SearchParameterRegistry } from './search-parameter-registry';
+import { searchParameterType } from './types';
+import { parseRangeValue } from './types/date';
 
 export interface ParseOptions {
   registry: SearchParameterRegistry;
@@ -37,7 +24,6 @@ export interface ParsedSearch {
   warnings: OperationOutcomeIssue[];
 }
 
-const PREFIXES: Prefix[] = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'];
 /** Parameters of the HTTP layer, not of the search. */
 const TRANSPORT_PARAMS = new Set(['_format', '_pretty']);
 const SUMMARY_MODES: SummaryMode[] = ['true', 'text', 'data', 'count', 'false'];
@@ -190,63 +176,17 @@ function parseFilter(types: string[], name: string, value: string, options: Pars
     return { kind: 'missing', param: code, paramType: def.type, missing: parseBoolean(value, name) };
   }
   const values = orValues(value, name);
-  switch (def.type) {
-    case 'token':
-      return parseToken(code, modifier, values, name);
-    case 'string': {
-      if (modifier !== undefined && modifier !== 'exact' && modifier !== 'contains') {
-        throw FhirError.badRequest(`Modifier :${modifier} is not allowed on string parameter ${code}`, name);
-      }
-      const texts = values.map(unescapeValue);
-      return {
-        kind: 'string',
-        param: code,
-        modifier: modifier ?? 'none',
-        values: modifier === 'exact' ? texts : texts.map(normalizeString),
-      };
-    }
-    case 'date':
-      if (modifier !== undefined) throw FhirError.badRequest(`Modifier :${modifier} is not allowed on date parameter ${code}`, name);
-      return { kind: 'date', param: code, values: values.map((v) => parseRangeValue(v, name)) };
-    case 'number':
-    case 'quantity':
-      if (modifier !== undefined) throw FhirError.badRequest(`Modifier :${modifier} is not allowed on ${def.type} parameter ${code}`, name);
-      return { kind: def.type, param: code, values: values.map((v) => parseNumberValue(v, name, def.type === 'quantity')) };
-    case 'reference':
-      return parseReference(def, modifier, values, name, options);
-    case 'uri': {
-      if (modifier !== undefined && modifier !== 'below' && modifier !== 'above') {
-        throw FhirError.badRequest(`Modifier :${modifier} is not allowed on uri parameter ${code}`, name);
-      }
-      const uris = values.map(unescapeValue);
-      if (modifier === 'below') for (const v of uris) assertBelowValueFits(v, name);
-      return { kind: 'uri', param: code, modifier: modifier ?? 'none', values: uris };
-    }
-    case 'composite': {
-      if (modifier !== undefined) throw FhirError.badRequest(`Modifier :${modifier} is not allowed on composite ${code}`, name);
-      return {
-        kind: 'composite',
-        param: code,
-        values: values.map((v) => {
-          const parts = splitFirstEscaped(v, '$');
-          if (!parts) throw FhirError.badRequest(`Composite parameter ${code} needs two values joined by $, got "${v}"`, name);
-          const secondType = def.components[1]?.type;
-          if (secondType === 'quantity' || secondType === 'number') {
-            const number = parseNumberValue(parts[1], name, secondType === 'quantity');
-            return {
-              component1: unescapeValue(parts[0]),
-              component2: `${number.system ?? ''}|${number.code ?? ''}`,
-              number,
-            };
-          }
-          const second = secondType === 'string' ? normalizeString(unescapeValue(parts[1])) : unescapeValue(parts[1]);
-          return { component1: unescapeValue(parts[0]), component2: second };
-        }),
-      };
-    }
-    default:
-      throw new UnknownParameter(`Search parameter ${code} of type ${def.type} is not supported`);
-  }
+  const type = searchParameterType(def.type);
+  if (type === undefined) throw new UnknownParameter(`Search parameter ${code} of type ${def.type} is not supported`);
+  return type.parse({
+    code,
+    name,
+    modifier,
+    values,
+    definition: def,
+    baseUrl: options.baseUrl,
+    isResourceType: options.isResourceType,
+  });
 }
 
 function splitModifier(name: string): [string, string | undefined] {
@@ -266,151 +206,6 @@ function parseBoolean(value: string, name: string): boolean {
   if (value === 'true') return true;
   if (value === 'false') return false;
   throw FhirError.badRequest(`:missing takes true or false, got "${value}"`, name);
-}
-
-/**
- * Token parameters whose plain searches also match through stored ConceptMaps: `procedure=S|C`
- * finds material coded with any code a ConceptMap maps S|C onto, so a site's own order codes
- * find the library once it has posted its map (docs/terminology.md).
- */
-export const TRANSLATED_TOKEN_PARAMS: ReadonlySet<string> = new Set(['procedure']);
-
-const TOKEN_MODIFIERS = ['not', 'text', 'of-type', 'in', 'not-in', 'below', 'above', 'identifier'] as const;
-
-function parseToken(code: string, modifier: string | undefined, values: string[], name: string): TokenFilter {
-  if (modifier !== undefined && !(TOKEN_MODIFIERS as readonly string[]).includes(modifier)) {
-    throw FhirError.badRequest(`Modifier :${modifier} is not allowed on token parameter ${code}`, name);
-  }
-  const filter: TokenFilter = {
-    kind: 'token',
-    param: code,
-    modifier: (modifier as TokenFilter['modifier'] | undefined) ?? 'none',
-    values: [],
-    texts: [],
-    valueSets: [],
-  };
-  if (modifier === 'text') {
-    filter.texts = values.map((v) => normalizeString(unescapeValue(v)));
-    return filter;
-  }
-  if (modifier === 'in' || modifier === 'not-in') {
-    filter.valueSets = values.map(unescapeValue);
-    return filter;
-  }
-  if (modifier === 'of-type') {
-    // identifier:of-type=system|code|value
-    filter.values = values.map((v) => {
-      const parts = splitEscaped(v, '|').map(unescapeValue);
-      if (parts.length !== 3 || parts[1] === '' || parts[2] === '') {
-        throw FhirError.badRequest(`:of-type takes system|code|value, got "${v}"`, name);
-      }
-      return { system: parts[0] === '' ? undefined : parts[0], code: `${parts[1]}|${parts[2]}` };
-    });
-    return filter;
-  }
-  filter.values = values.map((v) => parseTokenMatch(v, name));
-  if (filter.modifier === 'none' && TRANSLATED_TOKEN_PARAMS.has(code)) filter.translated = true;
-  return filter;
-}
-
-function parseTokenMatch(value: string, name: string): TokenMatch {
-  const parts = splitFirstEscaped(value, '|');
-  if (!parts) return { system: undefined, code: unescapeValue(value) };
-  const [system, code] = parts.map(unescapeValue);
-  if (system === '' && code === '') throw FhirError.badRequest('A token value needs a system or a code', name);
-  return {
-    system: system === '' ? null : system,
-    code: code === '' ? undefined : code,
-  };
-}
-
-function parseReference(
-  def: SearchParameterDefinition,
-  modifier: string | undefined,
-  values: string[],
-  name: string,
-  options: ParseOptions,
-): Filter {
-  if (modifier === 'identifier') {
-    return {
-      kind: 'token',
-      param: `${def.code}:identifier`,
-      modifier: 'none',
-      values: values.map((v) => parseTokenMatch(v, name)),
-      texts: [],
-      valueSets: [],
-    };
-  }
-  if (modifier === 'missing') throw FhirError.badRequest('unreachable', name);
-  if (modifier !== undefined && !options.isResourceType(modifier)) {
-    throw FhirError.badRequest(`Modifier :${modifier} is not a resource type or :identifier`, name);
-  }
-  const matches = values.map((raw): ReferenceMatch => {
-    const value = unescapeValue(raw);
-    const local = value.startsWith(options.baseUrl + '/') ? value.slice(options.baseUrl.length + 1) : value;
-    const relative = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/.exec(local);
-    if (relative) {
-      if (modifier !== undefined && modifier !== relative[1]) {
-        throw FhirError.badRequest(`The value ${value} is not a ${modifier}`, name);
-      }
-      return { targetType: relative[1], id: relative[2], localBase: options.baseUrl };
-    }
-    if (/^[A-Za-z0-9\-.]{1,64}$/.test(local)) return { targetType: modifier, id: local, localBase: options.baseUrl };
-    if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
-      const [url, version] = value.split('|');
-      return version !== undefined ? { url, version } : { url };
-    }
-    throw FhirError.badRequest(`"${value}" is not a reference (id, Type/id, URL or canonical)`, name);
-  });
-  return { kind: 'reference', param: def.code, values: matches };
-}
-
-function parsePrefix(value: string): [Prefix, string] {
-  const p = value.slice(0, 2) as Prefix;
-  if (PREFIXES.includes(p) && value.length > 2 && !/^[0-9]/.test(p)) return [p, value.slice(2)];
-  return ['eq', value];
-}
-
-function parseRangeValue(value: string, name: string): RangeValue {
-  const [prefix, rest] = parsePrefix(unescapeValue(value));
-  const range = parseDateRange(rest);
-  if (!range || range.start.getUTCFullYear() < 1) {
-    throw FhirError.badRequest(`"${value}" is not a valid date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime)`, name);
-  }
-  return { prefix, start: timestampText(range.start.getTime()), end: timestampText(range.end.getTime()) };
-}
-
-function parseNumberValue(value: string, name: string, quantity: boolean): NumberValue {
-  const [prefix, rest] = parsePrefix(value);
-  const parts = quantity ? splitEscaped(rest, '|').map(unescapeValue) : [rest];
-  if (quantity && parts.length !== 1 && parts.length !== 3) {
-    throw FhirError.badRequest(`A quantity is [prefix]number[|system|code], got "${value}"`, name);
-  }
-  const numberText = parts[0];
-  if (!/^-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?$/.test(numberText)) {
-    throw FhirError.badRequest(`"${value}" is not a valid number`, name);
-  }
-  const n = Number(numberText);
-  if (!Number.isFinite(n)) throw FhirError.badRequest(`"${value}" is out of range`, name);
-  const half = implicitPrecision(numberText);
-  const result: NumberValue = { prefix, value: n, low: n - half, high: n + half };
-  if (quantity && parts.length === 3) {
-    if (parts[1] !== '') result.system = parts[1];
-    if (parts[2] !== '') result.code = parts[2];
-  }
-  return result;
-}
-
-/**
- * Half the width of the range a number stands for (R4 search.html#number): `100` is
- * [99.5, 100.5), `100.00` is [99.995, 100.005), and `1e2`, one significant figure, is
- * [95, 105) as the spec's table gives it.
- */
-function implicitPrecision(numberText: string): number {
-  const [mantissa, exponent] = numberText.toLowerCase().split('e');
-  const decimals = mantissa.includes('.') ? mantissa.split('.')[1].length : 0;
-  if (exponent === undefined) return 0.5 * Math.pow(10, -decimals);
-  return 0.5 * Math.pow(10, Number(exponent) - decimals - 1);
 }
 
 function parseChain(
@@ -466,7 +261,7 @@ function parseSort(value: string, types: string[], options: ParseOptions): SortK
     if (code === '_id' || code === '_lastUpdated') return { param: code, paramType: code, descending };
     const def = lookup(types, code, options);
     if (def === undefined) throw FhirError.badRequest(`Cannot sort by unknown parameter "${code}"`, '_sort');
-    if (def.type === 'composite' || def.type === 'special') {
+    if (searchParameterType(def.type)?.sortable !== true) {
       throw FhirError.badRequest(`Cannot sort by ${def.type} parameter "${code}"`, '_sort');
     }
     return { param: code, paramType: def.type, descending };

@@ -1,106 +1,20 @@
 import type { SearchParamType } from './search-parameter-registry';
+import type { RangeValue } from './types/date';
+import type { ParameterFilter } from './types';
+
+export type { TokenFilter, TokenMatch } from './types/token';
+export type { StringFilter } from './types/string';
+export type { DateFilter, RangeValue } from './types/date';
+export type { NumberFilter, NumberValue } from './types/number';
+export type { ReferenceFilter, ReferenceMatch } from './types/reference';
+export type { UriFilter } from './types/uri';
+export type { CompositeFilter, CompositeMatch } from './types/composite';
 
 /**
  * A parsed search, independent of SQL: the tree that store/ compiles. Filters in a
  * request are ANDed; the values inside one filter are ORed (R4 search.html#combining).
  */
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
-
-export interface TokenMatch {
-  /** undefined: any system; null: explicitly no system (`|code`). */
-  system: string | null | undefined;
-  /** undefined: any code (`system|`). */
-  code: string | undefined;
-}
-
-export interface TokenFilter {
-  kind: 'token';
-  param: string;
-  modifier: 'none' | 'not' | 'text' | 'of-type' | 'in' | 'not-in' | 'below' | 'above' | 'identifier';
-  values: TokenMatch[];
-  /** For :text, the normalised texts. */
-  texts: string[];
-  /** For :in / :not-in / :below / :above: the canonical of the ValueSet or the code to expand. */
-  valueSets: string[];
-  /** Also match the codes the values map onto through any stored ConceptMap (TRANSLATED_TOKEN_PARAMS). */
-  translated?: boolean;
-}
-
-export interface StringFilter {
-  kind: 'string';
-  param: string;
-  modifier: 'none' | 'exact' | 'contains';
-  values: string[];
-}
-
-export interface RangeValue {
-  prefix: Prefix;
-  start: string;
-  end: string;
-}
-
-export interface DateFilter {
-  kind: 'date';
-  param: string;
-  values: RangeValue[];
-}
-
-export interface NumberValue {
-  prefix: Prefix;
-  value: number;
-  low: number;
-  high: number;
-  /** quantity only */
-  system?: string;
-  code?: string;
-}
-
-export interface NumberFilter {
-  kind: 'number' | 'quantity';
-  param: string;
-  values: NumberValue[];
-}
-
-export interface ReferenceMatch {
-  targetType?: string;
-  id?: string;
-  url?: string;
-  version?: string;
-  /**
-   * Set for a local search value (`id`, `Type/id`, `[base]/Type/id`): only references that
-   * are relative or absolute under this base match, not `http://elsewhere/fhir/Type/id`.
-   */
-  localBase?: string;
-}
-
-export interface ReferenceFilter {
-  kind: 'reference';
-  param: string;
-  values: ReferenceMatch[];
-  /** Matches through any of these parameters instead of `param` alone (a compartment's parameters). */
-  anyOfParams?: readonly string[];
-  /** Matches the resources without such a reference (filters of the server's own, not a search syntax). */
-  not?: boolean;
-}
-
-export interface UriFilter {
-  kind: 'uri';
-  param: string;
-  modifier: 'none' | 'below' | 'above';
-  values: string[];
-}
-
-export interface CompositeMatch {
-  component1: string;
-  component2: string;
-  number?: NumberValue;
-}
-
-export interface CompositeFilter {
-  kind: 'composite';
-  param: string;
-  values: CompositeMatch[];
-}
 
 export interface MissingFilter {
   kind: 'missing';
@@ -157,15 +71,10 @@ export interface CompartmentFilter {
   localBase: string;
 }
 
+/** A parameter of a search-parameter type (types/index.ts) or one of the search's own filters. */
 export type Filter =
   | CompartmentFilter
-  | TokenFilter
-  | StringFilter
-  | DateFilter
-  | NumberFilter
-  | ReferenceFilter
-  | UriFilter
-  | CompositeFilter
+  | ParameterFilter
   | MissingFilter
   | IdFilter
   | LastUpdatedFilter

@@ -9,6 +9,7 @@ interface ModelTables {
   path2Type: Record<string, string | undefined>;
   pathsDefinedElsewhere: Record<string, string | undefined>;
   choiceTypePaths: Record<string, string[] | undefined>;
+  type2Parent: Record<string, string | undefined>;
 }
 
 /** One step of a plain path: an element (by its JSON name), or a filter on the current nodes. */
@@ -33,7 +34,9 @@ const OF_TYPE = /^(.+)\.ofType\(([A-Za-z]+)\)$/;
  * FHIRPath engine, giving the same values:
  * - elements, `Patient.name.given`, `Resource.meta.profile`;
  * - a choice element of one type, `Patient.deceased.ofType(dateTime)` (its JSON name,
- *   `deceasedDateTime`; the registry writes R4's `(Patient.deceased as dateTime)` so);
+ *   `deceasedDateTime`; the registry writes R4's `(Patient.deceased as dateTime)` so), unless
+ *   another type of the choice derives from that one (`ConceptMap.source.ofType(uri)` also
+ *   selects `sourceCanonical`);
  * - filters on a code or string element, `Patient.telecom.where(system='email')`,
  *   `PlanDefinition.relatedArtifact.where(type='depends-on').resource`;
  * - references narrowed to one type the way the core `patient` parameters are,
@@ -88,8 +91,11 @@ function parsePlainPath(expression: string): PlainPath | undefined {
       if (model.choiceTypePaths[elementPath]) {
         // A choice element only as the last step, with `.ofType(Type)`.
         if (!choice || rest !== '') return undefined;
-        const ofType = model.choiceTypePaths[elementPath]!.find((t) => t.toLowerCase() === choice[2].toLowerCase());
+        const types = model.choiceTypePaths[elementPath]!;
+        const ofType = types.find((t) => t.toLowerCase() === choice[2].toLowerCase());
         if (ofType === undefined) return undefined;
+        // `ofType(uri)` also selects a canonical, a url, ...: with such a choice the engine decides.
+        if (types.some((t) => t !== ofType && specializes(model, t, ofType))) return undefined;
         steps.push({ kind: 'element', name: `${name}${ofType}` });
         return { type, steps };
       }
@@ -101,6 +107,15 @@ function parsePlainPath(expression: string): PlainPath | undefined {
   }
   if (choice || steps.length === 0 || steps[0].kind !== 'element') return undefined;
   return { type, steps };
+}
+
+/** `type` is `ancestor` or derives from it (`canonical` from `uri`). */
+function specializes(model: ModelTables, type: string, ancestor: string): boolean {
+  // The choice tables name a type as its JSON suffix (`Canonical`); a primitive type's name starts lower case.
+  const name = (t: string) => (model.type2Parent[t] === undefined ? t.charAt(0).toLowerCase() + t.slice(1) : t);
+  const target = name(ancestor);
+  for (let t: string | undefined = name(type); t !== undefined; t = model.type2Parent[t]) if (t === target) return true;
+  return false;
 }
 
 function nextModelPath(model: ModelTables, elementPath: string): string | undefined {

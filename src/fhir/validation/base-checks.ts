@@ -27,6 +27,7 @@ import type { Terminology } from './terminology';
 import { Invariant } from './invariants';
 import { xhtmlProblems } from './xhtml-check';
 import { isTemporalType, temporalProblem } from '../temporal';
+import { ID_PATTERN } from '../resource-types';
 
 /**
  * Validation against the base R4 definitions, in one walk over the elements present in the
@@ -80,7 +81,6 @@ export function checkAgainstBase(
 
 /** Invariants that @medplum/core skips too: ele-1 is implied by the shape checks, dom-3 needs descendants(), ... */
 const SKIPPED_INVARIANTS = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 const JS_TYPE_OF_PRIMITIVE: Record<string, string> = fhirTypeToJsType;
 const HL7_PROFILE_BASE = 'http://hl7.org/fhir/StructureDefinition/';
 

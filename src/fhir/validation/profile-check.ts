@@ -16,6 +16,10 @@ import {
 } from './json-values';
 import type { Terminology } from './terminology';
 import { Invariant } from './invariants';
+import { ID_CHARS } from '../resource-types';
+
+/** `…/Type/id` or `…/Type/id/_history/v`: the type is the first group. */
+const TYPED_REFERENCE = new RegExp(`(?:^|\\/)([A-Z][A-Za-z]+)\\/${ID_CHARS}(?:\\/_history\\/${ID_CHARS})?$`);
 
 /**
  * A constraint profile compiled into checks, from its snapshot. Only what the profile adds to
@@ -399,7 +403,7 @@ function referencedType(value: unknown, resource: JsonObject): string | undefine
     return isJsonObject(target) && typeof target.resourceType === 'string' ? target.resourceType : undefined;
   }
   if (reference.startsWith('urn:')) return typeof value.type === 'string' ? value.type : undefined;
-  const match = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(
+  const match = TYPED_REFERENCE.exec(
     reference.split('?')[0],
   );
   return match?.[1];

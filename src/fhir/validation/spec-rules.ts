@@ -2,6 +2,13 @@ import type { OperationOutcomeIssue } from 'fhir/r4';
 import { collectReferences } from '../references';
 import { validationIssue } from './issues';
 import { isJsonObject, type JsonObject } from './json-values';
+import { ID_CHARS } from '../resource-types';
+
+/** A relative `Type/id` reference. */
+const RELATIVE_REFERENCE = new RegExp(`^[A-Z][A-Za-z]+\\/${ID_CHARS}$`);
+
+/** An absolute RESTful URL `{base}/Type/id`: the base is the first group. */
+const RESTFUL_FULL_URL = new RegExp(`^(https?:\\/\\/.+)\\/[A-Z][A-Za-z]+\\/${ID_CHARS}$`);
 
 /**
  * Rules of the R4 specification that no invariant expresses, checked as the HL7 reference
@@ -66,7 +73,7 @@ function checkBundle(bundle: JsonObject, location: string, issues: OperationOutc
 
 /** The server base of an absolute RESTful fullUrl (`http://a/fhir/Patient/1` -> `http://a/fhir`); '' otherwise. */
 function baseOf(fullUrl: string): string {
-  const m = /^(https?:\/\/.+)\/[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.exec(fullUrl);
+  const m = RESTFUL_FULL_URL.exec(fullUrl);
   return m ? m[1] : '';
 }
 
@@ -81,7 +88,7 @@ function checkDocumentReferences(entries: JsonObject[], location: string, issues
     if (!resource || typeof resource.resourceType !== 'string') return;
     const base = fullUrls[i] !== undefined ? baseOf(fullUrls[i]) : '';
     for (const found of collectReferences({ ...resource, resourceType: resource.resourceType })) {
-      if (!/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(found.reference)) continue;
+      if (!RELATIVE_REFERENCE.test(found.reference)) continue;
       if (base !== '' && fullUrls.includes(`${base}/${found.reference}`)) continue;
       const matches = fullUrls.filter((url) => url !== undefined && (url === found.reference || url.endsWith(`/${found.reference}`)));
       if (matches.length > 1) {

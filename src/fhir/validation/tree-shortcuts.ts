@@ -70,10 +70,12 @@ function distinctLinkIds(root: unknown): boolean {
   return certain;
 }
 
-/** `repeat(name).all(test)`: every object reached through `name`, at any depth, passes. */
+/** `repeat(name).all(test)`: everything reached through `name`, at any depth, is an object that passes. */
 function everyNested(node: unknown, name: string, test: (child: Record<string, unknown>) => boolean): boolean {
   if (!isJsonObject(node)) return false;
-  for (const child of listOf(node[name])) {
+  const children = node[name] === undefined ? [] : [node[name]].flat();
+  if (!children.every(isJsonObject)) return false;
+  for (const child of children) {
     if (!test(child) || !everyNested(child, name, test)) return false;
   }
   return true;

@@ -1,7 +1,9 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { indexKey, isShortenedKey } from '../../fhir/search/index-key';
-import type { IndexValues } from '../../fhir/search/index-values';
+import type { IndexValues, TranslationValue } from '../../fhir/search/index-values';
+import { indexKey } from '../../fhir/search/index-key';
 import type { DatabaseSchema } from '../schema';
+import { SEARCH_TYPE_STORAGE } from '../search/types';
+import type { IndexColumn } from '../search/types/search-type-storage';
 
 /** The index rows of one resource version. */
 export interface IndexRowsOf {
@@ -10,103 +12,32 @@ export interface IndexRowsOf {
   values: IndexValues;
 }
 
-type Column<V> = readonly [name: string, type: string, value: (v: V) => unknown];
-
-interface TableSpec<K extends keyof IndexValues> {
+interface TableSpec {
   table: string;
-  key: K;
-  columns: readonly Column<IndexValues[K] extends (infer V)[] ? V : never>[];
+  key: keyof IndexValues;
+  columns: readonly IndexColumn<never>[];
 }
 
-function spec<K extends keyof IndexValues>(s: TableSpec<K>): TableSpec<K> {
-  return s;
-}
-
-const numeric = (n: number) => String(n);
+const TRANSLATION_COLUMNS: readonly IndexColumn<TranslationValue>[] = [
+  ['source_system', 'text', (v) => indexKey(v.sourceSystem)],
+  ['source_code', 'text', (v) => indexKey(v.sourceCode)],
+  ['target_system', 'text', (v) => indexKey(v.targetSystem)],
+  ['target_code', 'text', (v) => indexKey(v.targetCode)],
+];
 
 /**
- * Every index table with a row per value: its columns after (rid, resource_type, param). A text
- * column under a B-tree index holds indexKey(value), which bounds its size.
+ * Every index table with a row per value: its columns after (rid, resource_type, param). Those
+ * of the search-parameter types (store/search/types/), then the ConceptMap translations.
+ * A text column under a B-tree index holds indexKey(value), which bounds its size.
  */
-const VALUE_TABLES = [
-  spec({
-    table: 'idx_token',
-    key: 'token',
-    columns: [
-      ['system', 'text', (v) => indexKey(v.system)],
-      ['code', 'text', (v) => indexKey(v.code)],
-      ['text_norm', 'text', (v) => v.text],
-    ],
-  }),
-  spec({
-    table: 'idx_string',
-    key: 'string',
-    columns: [
-      ['value_norm', 'text', (v) => indexKey(v.normalized)],
-      ['value_norm_full', 'text', (v) => (isShortenedKey(v.normalized) ? v.normalized : null)],
-      ['value', 'text', (v) => v.value],
-    ],
-  }),
-  spec({
-    table: 'idx_date',
-    key: 'date',
-    columns: [
-      ['range_start', 'timestamptz', (v) => v.start],
-      ['range_end', 'timestamptz', (v) => v.end],
-    ],
-  }),
-  spec({
-    table: 'idx_reference',
-    key: 'reference',
-    columns: [
-      ['target_type', 'text', (v) => indexKey(v.targetType)],
-      ['target_id', 'text', (v) => indexKey(v.targetId)],
-      ['url', 'text', (v) => indexKey(v.url)],
-      ['version', 'text', (v) => v.version],
-    ],
-  }),
-  spec({ table: 'idx_uri', key: 'uri', columns: [['value', 'text', (v) => indexKey(v.value)]] }),
-  spec({
-    table: 'idx_number',
-    key: 'number',
-    columns: [
-      ['value', 'numeric', (v) => numeric(v.value)],
-      ['range_low', 'numeric', (v) => numeric(v.low)],
-      ['range_high', 'numeric', (v) => numeric(v.high)],
-    ],
-  }),
-  spec({
-    table: 'idx_quantity',
-    key: 'quantity',
-    columns: [
-      ['value', 'numeric', (v) => numeric(v.value)],
-      ['range_low', 'numeric', (v) => numeric(v.low)],
-      ['range_high', 'numeric', (v) => numeric(v.high)],
-      ['system', 'text', (v) => v.system],
-      ['code', 'text', (v) => v.code],
-      ['unit', 'text', (v) => v.unit],
-    ],
-  }),
-  spec({
-    table: 'idx_composite',
-    key: 'composite',
-    columns: [
-      ['component_1', 'text', (v) => indexKey(v.component1)],
-      ['component_2', 'text', (v) => indexKey(v.component2)],
-      ['value_2', 'numeric', (v) => (v.value2 === null ? null : numeric(v.value2))],
-    ],
-  }),
-  spec({
-    table: 'idx_translation',
-    key: 'translation',
-    columns: [
-      ['source_system', 'text', (v) => indexKey(v.sourceSystem)],
-      ['source_code', 'text', (v) => indexKey(v.sourceCode)],
-      ['target_system', 'text', (v) => indexKey(v.targetSystem)],
-      ['target_code', 'text', (v) => indexKey(v.targetCode)],
-    ],
-  }),
-] as const;
+const VALUE_TABLES: readonly TableSpec[] = [
+  ...Object.entries(SEARCH_TYPE_STORAGE).map(([key, storage]) => ({
+    table: storage.rows.table,
+    key: key as keyof IndexValues,
+    columns: storage.rows.columns as readonly IndexColumn<never>[],
+  })),
+  { table: 'idx_translation', key: 'translation', columns: TRANSLATION_COLUMNS as readonly IndexColumn<never>[] },
+];
 
 /**
  * `insert into <table> (<columns>) select ... from unnest($1::type[], $2::type[], ...)`: one
@@ -146,7 +77,7 @@ export function indexInsertParts(items: IndexRowsOf[]): RawBuilder<unknown>[] {
   if (items.length === 0) return [];
   const parts: RawBuilder<unknown>[] = [];
   for (const t of VALUE_TABLES) {
-    const columns: readonly Column<never>[] = t.columns as readonly Column<never>[];
+    const columns = t.columns;
     const arrays: unknown[][] = [[], [], [], ...columns.map(() => [])];
     for (const { rid, resourceType, values } of items) {
       for (const v of values[t.key] as never[]) {

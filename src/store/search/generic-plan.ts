@@ -1,10 +1,13 @@
 import type { Filter } from '../../fhir/search/search-request';
+import type { ParameterFilter } from '../../fhir/search/types';
+import { searchTypeStorage } from './types';
 
 /**
  * Whether the collected page of a search with these filters may run under a generic plan (one
  * made without the bound values, kept after five runs of a named statement; see
  * store/prepared-statements.ts). Only where every plan is cheap: a single filter that is an
- * equality on an indexed key (token code, reference target, id, uri such as a canonical `url`).
+ * equality on an indexed key (token code, reference target, id, uri such as a canonical `url`;
+ * each type's `mayUseGenericPlan`).
  * Its plan walks that key's index and stops after COLLECTED_MATCHES_LIMIT + 1 matches, whatever
  * the value.
  *
@@ -16,16 +19,7 @@ import type { Filter } from '../../fhir/search/search-request';
 export function mayUseGenericPlan(filters: Filter[]): boolean {
   if (filters.length !== 1) return false;
   const [filter] = filters;
-  switch (filter.kind) {
-    case 'token':
-      return filter.modifier === 'none' && filter.values.length > 0 && filter.values.every((v) => v.code !== undefined);
-    case 'reference':
-      return !filter.not && filter.values.length > 0 && filter.values.every((v) => v.id !== undefined && v.url === undefined);
-    case 'id':
-      return !filter.not && filter.values.length > 0;
-    case 'uri':
-      return filter.modifier === 'none' && filter.values.length > 0;
-    default:
-      return false;
-  }
+  if (filter.kind === 'id') return !filter.not && filter.values.length > 0;
+  // A parameter of a search-parameter type: as its module says (store/search/types/).
+  return searchTypeStorage(filter.kind)?.mayUseGenericPlan?.(filter as ParameterFilter) ?? false;
 }

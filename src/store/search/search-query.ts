@@ -7,6 +7,15 @@ import { and, compileFilter } from './compile-filter';
 import { CUSTOM_PLAN_MARK } from '../prepared-statements';
 import { mayUseGenericPlan } from './generic-plan';
 import { StatementTemplates } from '../statement-templates';
+import { searchTypeStorage } from './types';
+
+/** A paging cursor whose keys do not match the search's sort (too many, too few, or a value that would not cast). */
+export class CursorMismatchError extends RangeError {
+  constructor() {
+    super('cursor does not fit the sort');
+    this.name = 'CursorMismatchError';
+  }
+}
 
 /** Leads a statement that must be planned for its values each time (see CUSTOM_PLAN_MARK). */
 const customPlan = (custom: boolean) => sql.raw(custom ? CUSTOM_PLAN_MARK : '');
@@ -40,17 +49,6 @@ interface SortColumn {
   cast: string;
 }
 
-/** Value tables and the aggregate that gives each resource one sort value. */
-const SORT_SOURCES: Record<string, { table: string; asc: string; desc: string; cast: string; empty: string }> = {
-  string: { table: 'idx_string', asc: 'min(x.value_norm)', desc: 'max(x.value_norm)', cast: 'text', empty: "''" },
-  token: { table: 'idx_token', asc: 'min(x.code)', desc: 'max(x.code)', cast: 'text', empty: "''" },
-  date: { table: 'idx_date', asc: 'min(x.range_start)', desc: 'max(x.range_end)', cast: 'timestamptz', empty: "'-infinity'::timestamptz" },
-  number: { table: 'idx_number', asc: 'min(x.value)', desc: 'max(x.value)', cast: 'numeric', empty: '0' },
-  quantity: { table: 'idx_quantity', asc: 'min(x.value)', desc: 'max(x.value)', cast: 'numeric', empty: '0' },
-  reference: { table: 'idx_reference', asc: 'min(x.target_id)', desc: 'max(x.target_id)', cast: 'text', empty: "''" },
-  uri: { table: 'idx_uri', asc: 'min(x.value)', desc: 'max(x.value)', cast: 'text', empty: "''" },
-};
-
 /**
  * Columns the page is ordered by. A parameter's sort value is a correlated aggregate over
  * its index rows; missing values sort last in both directions (a null flag first, then the
@@ -64,12 +62,14 @@ function sortColumns(sort: SortKey[], types: string[]): { columns: SortColumn[];
     else if (key.paramType === '_lastUpdated') {
       columns.push({ expression: sql`r.last_updated`, descending: key.descending, cast: 'timestamptz' });
     } else {
-      const source = SORT_SOURCES[key.paramType];
-      if (source === undefined) continue;
+      // Each type's table and the aggregate that gives each resource one sort value.
+      const storage = searchTypeStorage(key.paramType);
+      const source = storage?.sort;
+      if (storage === undefined || source === undefined) continue;
       // One lateral lookup per row and key, shared by the ORDER BY and the keyset condition.
       const alias = `sort${joins.length}`;
       joins.push(
-        sql`cross join lateral (select ${sql.raw(key.descending ? source.desc : source.asc)} as v from ${sql.table(source.table)} x where x.rid = r.rid and x.param = ${key.param}) ${sql.table(alias)}`,
+        sql`cross join lateral (select ${sql.raw(key.descending ? source.descending : source.ascending)} as v from ${sql.table(storage.rows.table)} x where x.rid = r.rid and x.param = ${key.param}) ${sql.table(alias)}`,
       );
       const value = column(`${alias}.v`);
       columns.push({ expression: sql`(${value} is null)`, descending: false, cast: 'boolean' });
@@ -161,10 +161,10 @@ function pageStatements(query: PageQuery): PageStatements {
   const backwards = query.after?.backwards ?? false;
   const keyset: RawBuilder<unknown>[] = [];
   if (query.after !== undefined) {
-    if (query.after.keys.length !== columns.length) throw new RangeError('cursor does not fit the sort');
+    if (query.after.keys.length !== columns.length) throw new CursorMismatchError();
     // A cursor comes from the client: a value that would not cast is refused before any SQL.
     columns.forEach((c, i) => {
-      if (!CURSOR_VALUE[c.cast].test(query.after!.keys[i])) throw new RangeError('cursor does not fit the sort');
+      if (!CURSOR_VALUE[c.cast].test(query.after!.keys[i])) throw new CursorMismatchError();
     });
     keyset.push(keysetCondition(columns, query.after.keys, backwards));
   }

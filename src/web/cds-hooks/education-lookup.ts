@@ -1,7 +1,9 @@
 import type { CodeSystem, CodeSystemConcept, Coding, PlanDefinition, PlanDefinitionAction, Questionnaire } from 'fhir/r4';
 import { escapeValue } from '../../fhir/search/escaping';
 import type { ResourceService } from '../../services/resource-service';
+import type { ServerContext } from '../../services/server-context';
 import { findQuestionnaire, searchResources } from '../../workflows/fhir-lookup';
+import { LibraryAnswerCache } from '../../services/library-answer-cache';
 import { orderCodings, type Order } from './orders';
 
 /** A library plan that an order of the hook asks for, and what its card needs. */
@@ -19,16 +21,25 @@ export interface EducationMatch {
  * The library plans for the orders, one per plan: an order matches a plan when any coding of
  * its code matches the `procedure` search parameter (PlanDefinition?procedure=system|code),
  * run through the search service, so that code translation applied there applies here too.
+ * The plans found for a set of codes are kept in `cache` (dropped on any library change, a
+ * ConceptMap included: docs/cds-hooks.md "Caching").
  */
-export async function matchPlans(service: ResourceService, orders: Order[], hasDate: (order: Order) => boolean): Promise<Map<string, { plan: PlanDefinition; order: Order }>> {
+export async function matchPlans(
+  service: ResourceService,
+  orders: Order[],
+  hasDate: (order: Order) => boolean,
+  cache: LibraryAnswerCache<PlanDefinition[]>,
+): Promise<Map<string, { plan: PlanDefinition; order: Order }>> {
   const matches = new Map<string, { plan: PlanDefinition; order: Order }>();
   const coded = orders.map((order) => ({ order, value: orderCodings(order).map(tokenValue).join(',') })).filter((o) => o.value !== '');
   // One search per distinct set of codes, a few at a time: a session of 100 orders must not take the whole pool.
   const found = await mapWithConcurrency([...new Set(coded.map((o) => o.value))], SEARCH_CONCURRENCY, async (value) => {
-    const plans = await searchResources<PlanDefinition>(service, 'PlanDefinition', [
-      ['procedure', value],
-      ['status', 'active'],
-    ]);
+    const plans = await cache.get(value, () =>
+      searchResources<PlanDefinition>(service, 'PlanDefinition', [
+        ['procedure', value],
+        ['status', 'active'],
+      ]),
+    );
     return [value, plans] as const;
   });
   const plansFor = new Map(found);
@@ -102,35 +113,30 @@ function leafConcepts(concepts: CodeSystemConcept[]): CodeSystemConcept[] {
 type PlanSupport = Pick<EducationMatch, 'questionnaires' | 'risks'>;
 
 /**
- * A plan's questionnaires and risks, kept for a short while per plan version: an EHR calls for
- * every order, and these change only when the library does (a changed Questionnaire or risk
- * CodeSystem shows on cards within `ttlMs`; a changed plan at once).
+ * What the cards keep from one call to the next, until the library changes: the plans found per
+ * set of order codes, and each plan version's questionnaires and risks (an EHR calls for every
+ * order; these change only when the library does).
  */
-export class PlanSupportCache {
-  private readonly entries = new Map<string, { at: number; support: Promise<PlanSupport> }>();
+export class EducationCache {
+  readonly plans: LibraryAnswerCache<PlanDefinition[]>;
+  private readonly support: LibraryAnswerCache<PlanSupport>;
 
-  constructor(
-    private readonly ttlMs = 30_000,
-    private readonly maxEntries = 1000,
-  ) {}
+  constructor(ctx: ServerContext) {
+    this.plans = new LibraryAnswerCache(ctx.hooks, ctx.config.sharedStateRefreshMs, 5000);
+    this.support = new LibraryAnswerCache(ctx.hooks, ctx.config.sharedStateRefreshMs, 1000);
+  }
 
-  get(service: ResourceService, plan: PlanDefinition): Promise<PlanSupport> {
+  planSupport(service: ResourceService, plan: PlanDefinition): Promise<PlanSupport> {
     const key = `${plan.id}|${plan.meta?.versionId ?? ''}|${plan.meta?.lastUpdated ?? ''}`;
-    const now = Date.now();
-    const known = this.entries.get(key);
-    if (known !== undefined && now - known.at < this.ttlMs) return known.support;
-    const support = Promise.all([planQuestionnaires(service, plan), planRisks(service, plan)]).then(([questionnaires, risks]) => ({ questionnaires, risks }));
-    // A failed lookup is not kept: the next call tries again.
-    support.catch(() => this.entries.delete(key));
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { at: now, support });
-    return support;
+    return this.support.get(key, async () => {
+      const [questionnaires, risks] = await Promise.all([planQuestionnaires(service, plan), planRisks(service, plan)]);
+      return { questionnaires, risks };
+    });
   }
 }
 
 /** Everything the cards for these orders need, one entry per plan. */
-export async function findEducation(service: ResourceService, orders: Order[], hasDate: (order: Order) => boolean, cache: PlanSupportCache): Promise<EducationMatch[]> {
-  const matched = [...(await matchPlans(service, orders, hasDate)).values()];
-  return Promise.all(matched.map(async ({ plan, order }) => ({ plan, order, ...(await cache.get(service, plan)) })));
+export async function findEducation(service: ResourceService, orders: Order[], hasDate: (order: Order) => boolean, cache: EducationCache): Promise<EducationMatch[]> {
+  const matched = [...(await matchPlans(service, orders, hasDate, cache.plans)).values()];
+  return Promise.all(matched.map(async ({ plan, order }) => ({ plan, order, ...(await cache.planSupport(service, plan)) })));
 }
-

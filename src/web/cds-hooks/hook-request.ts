@@ -1,5 +1,6 @@
 import type { Bundle, FhirResource, Patient } from 'fhir/r4';
 import { CdsHooksError } from './errors';
+import { ID_PATTERN } from '../../fhir/resource-types';
 
 /** A hook call (CDS Hooks 2.0 "Calling a CDS Service"), checked and narrowed to what we use. */
 export interface HookRequest {
@@ -37,7 +38,7 @@ function requiredString(object: Json, name: string, where: string): string {
 /** context.patientId / encounterId: a FHIR id (R4 datatypes.html#id), as the suggested resources reference it. */
 function fhirId(context: Json, name: string): string {
   const value = requiredString(context, name, 'context.');
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(value)) throw CdsHooksError.badRequest(`context.${name} must be a FHIR id (1 to 64 of A-Z a-z 0-9 - .)`);
+  if (!ID_PATTERN.test(value)) throw CdsHooksError.badRequest(`context.${name} must be a FHIR id (1 to 64 of A-Z a-z 0-9 - .)`);
   return value;
 }
 

@@ -1,6 +1,7 @@
 import type { CodeableConcept, Coding, FhirResource } from 'fhir/r4';
 import { isReferenceMoment, orderDate } from '../../workflows/action-timing';
 import type { HookRequest } from './hook-request';
+import { ID_PATTERN } from '../../fhir/resource-types';
 
 /** An order of the hook's draftOrders Bundle (ServiceRequest, MedicationRequest, DeviceRequest, ...). */
 export type Order = FhirResource;
@@ -57,5 +58,5 @@ export function orderDayZero(order: Order): string | undefined {
 /** `ServiceRequest/abc` for an order with a well-formed id, as the suggested resources reference it. */
 export function orderReference(order: Order): string | undefined {
   const id: unknown = order.id;
-  return typeof id === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(id) && /^[A-Z][A-Za-z]{1,63}$/.test(order.resourceType) ? `${order.resourceType}/${id}` : undefined;
+  return typeof id === 'string' && ID_PATTERN.test(id) && /^[A-Z][A-Za-z]{1,63}$/.test(order.resourceType) ? `${order.resourceType}/${id}` : undefined;
 }

@@ -6,10 +6,12 @@ import { CdsHooksStore } from '../../store/cds-hooks-store';
 import type { CdsCard } from './card';
 import { CdsClientAuthenticator, type CdsCaller } from './client-authentication';
 import { composeCard, type CardSettings } from './compose-card';
-import { findEducation, PlanSupportCache } from './education-lookup';
+import { EducationCache, findEducation } from './education-lookup';
 import { CdsHooksError } from './errors';
 import { parseFeedback } from './feedback-request';
 import { parseHookRequest } from './hook-request';
+import { OfferedCardRecorder } from './offered-cards';
+import { TimelineCache } from './timeline-cache';
 import { orderDayZero, ordersInScope } from './orders';
 import { CDS_SERVICES, findService, type CdsService } from './services';
 import { publicOrigin } from '../public-origin';
@@ -27,7 +29,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export function cdsHooksRouter(ctx: ServerContext): Router {
   const store = new CdsHooksStore(ctx.database.db);
   const authenticator = new CdsClientAuthenticator(store, ctx.config.authClockSkewSeconds);
-  const planSupport = new PlanSupportCache();
+  const education = new EducationCache(ctx);
+  const offered = new OfferedCardRecorder(store);
+  const timelines = new TimelineCache();
   const origins = ctx.config.cdsHooksCorsOrigins;
   const router = express.Router();
   router.use(
@@ -55,10 +59,10 @@ export function cdsHooksRouter(ctx: ServerContext): Router {
     const caller = await authenticate(req, [endpoint(`/${req.params.id}`)]);
     const service = knownService(req.params.id);
     const request = parseHookRequest(parseJson(req.body), service.hook);
-    const matches = await findEducation(ctx.service, ordersInScope(request), (order) => orderDayZero(order) !== undefined, planSupport);
+    const matches = await findEducation(ctx.service, ordersInScope(request), (order) => orderDayZero(order) !== undefined, education);
     const now = new Date();
-    const cards: CdsCard[] = matches.map((match) => composeCard(match, request, settings(), now, randomUUID));
-    await store.recordCards(
+    const cards: CdsCard[] = matches.map((match) => composeCard(match, request, settings(), now, randomUUID, timelines));
+    await offered.record(
       cards.map((card, i) => ({ cardUuid: card.uuid!, serviceId: service.id, hookInstance: request.hookInstance, planId: matches[i].plan.id!, issuer: caller?.issuer })),
     );
     ctx.logger.info({ service: service.id, hookInstance: request.hookInstance, cards: cards.length, client: caller?.issuer }, 'cds hook answered');

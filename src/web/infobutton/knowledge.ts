@@ -3,15 +3,19 @@ import type { ServerContext } from '../../services/server-context';
 import { BASE } from '../../workflows/codes';
 import type { InfobuttonRequest, SearchCriterion } from './infobutton-request';
 import { publicOrigin } from '../public-origin';
+import { ID_CHARS } from '../../fhir/resource-types';
+
+/** A URL ending in `/DocumentReference/id`: the id is the first group. */
+const DOCUMENT_URL = new RegExp(`\\/DocumentReference\\/(${ID_CHARS})$`);
 
 const SECTION = `${BASE}/CodeSystem/education-section`;
 /** Matches listed at most per request (MedlinePlus Connect lists up to three topics per code). */
 const MAX_MATCHES = 10;
 /**
- * How long a plan's summaries are reused. Which plans match is searched on every request (a new
- * or deleted ConceptMap or plan counts at once, on every instance); only the summaries, taken
- * from the plan's sections, are kept per plan version, so an edited section shows after at most
- * this long.
+ * How long a plan's summaries are reused. Which plans match is searched for each request the
+ * responder has no answer for (router.ts keeps answers until the library changes); the
+ * summaries, taken from the plan's sections, are kept per plan version, so an edited section
+ * shows after at most this long.
  */
 const SUMMARY_TTL_MS = 60_000;
 const MAX_CACHED_PLANS = 1000;
@@ -36,7 +40,7 @@ export interface KnowledgeEntry {
 
 async function searchBundle(ctx: ServerContext, type: string, params: [string, string][]): Promise<Resource[]> {
   const { request, warnings } = ctx.searchService.parse([type], params, true);
-  const result = await ctx.searchService.search(ctx.service.store, type, request, warnings);
+  const result = await ctx.searchService.search(ctx.service.repository, type, request, warnings);
   const bundle = JSON.parse(result.body) as Bundle;
   return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match' && e.resource).map((e) => e.resource!);
 }
@@ -113,7 +117,7 @@ async function sectionDocuments(ctx: ServerContext, plans: PlanDefinition[]): Pr
   const idsByPlan = new Map<string, string[]>();
   for (const plan of plans) {
     const ids = (plan.relatedArtifact ?? [])
-      .map((a) => /\/DocumentReference\/([A-Za-z0-9\-.]{1,64})$/.exec(a.url ?? '')?.[1])
+      .map((a) => DOCUMENT_URL.exec(a.url ?? '')?.[1])
       .filter((id): id is string => id !== undefined);
     idsByPlan.set(plan.id!, ids);
   }

@@ -1,6 +1,6 @@
 import type { Attachment, DocumentReference, PlanDefinition, RelatedArtifact } from 'fhir/r4';
 import type { ResourceService } from '../../services/resource-service';
-import { parseReference, readReference, searchResources } from '../../workflows/fhir-lookup';
+import { localBases, parseReference, readReference, searchResources } from '../../workflows/fhir-lookup';
 
 /** One block of a handout section, in reading order. */
 export type HandoutBlock = { kind: 'paragraph'; text: string } | { kind: 'list'; items: string[] } | { kind: 'subheading'; text: string };
@@ -123,7 +123,7 @@ export async function findHandoutDocument(service: ResourceService, plan: PlanDe
   const current = byIdentifier.find((d) => d.status === 'current') ?? byIdentifier[0];
   if (current !== undefined) return current;
   for (const url of urls) {
-    const target = parseReference(url);
+    const target = parseReference(url, localBases(service));
     if (target?.resourceType !== 'DocumentReference') continue;
     const document = await readReference<DocumentReference>(service, `DocumentReference/${target.id}`);
     if (document !== undefined && isHandout(document)) return document;

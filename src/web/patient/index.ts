@@ -11,7 +11,7 @@ import { FhirError } from '../../fhir/fhir-error';
 import type { AppExtensions } from '../../http/app';
 import type { Operation } from '../../operations/operation';
 import type { ServerContext } from '../../services/server-context';
-import { parseReference, readReference, searchResources } from '../../workflows/fhir-lookup';
+import { localBases, parseReference, readReference, searchResources } from '../../workflows/fhir-lookup';
 import { buildHandout, findHandoutDocument, type Handout } from './handout';
 import { renderHandoutMain } from './handout-page';
 import { handoutPdf } from './handout-pdf';
@@ -20,6 +20,7 @@ import { patientLinkOperation } from './patient-link-operation';
 import { planFragment } from './plan-fragment';
 import { patientPlanOperation } from './patient-plan-operation';
 import { TEXTS } from './texts';
+import { ID_PATTERN } from '../../fhir/resource-types';
 
 /** The LHC-Forms files the questionnaire page loads (no source maps, nothing else from the package). */
 const LFORMS_DIR = join(dirname(require.resolve('lforms/package.json')), 'dist', 'lforms');
@@ -65,7 +66,7 @@ function htmlRoute(ctx: ServerContext, handler: Handler) {
 }
 
 async function loadHandout(ctx: ServerContext, id: string): Promise<Handout> {
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw FhirError.notFound('No such guide');
+  if (!ID_PATTERN.test(id)) throw FhirError.notFound('No such guide');
   const plan = JSON.parse((await ctx.service.read('PlanDefinition', id)).content) as PlanDefinition;
   const document = await findHandoutDocument(ctx.service, plan);
   if (document === undefined) throw FhirError.notFound(`PlanDefinition/${id} has no handout`);
@@ -101,10 +102,10 @@ function expiredFragment(): string {
 /** The order a Task is based on, when it is the same patient's. */
 async function orderOf(ctx: ServerContext, task: Task, patientId: string): Promise<ServiceRequest | Procedure | undefined> {
   for (const basedOn of task.basedOn ?? []) {
-    const target = parseReference(basedOn.reference);
+    const target = parseReference(basedOn.reference, localBases(ctx.service));
     if (target?.resourceType !== 'ServiceRequest' && target?.resourceType !== 'Procedure') continue;
     const order = await readReference<ServiceRequest | Procedure>(ctx.service, `${target.resourceType}/${target.id}`);
-    if (order !== undefined && parseReference(order.subject?.reference)?.id === patientId) return order;
+    if (order !== undefined && parseReference(order.subject?.reference, localBases(ctx.service))?.id === patientId) return order;
   }
   return undefined;
 }

@@ -7,7 +7,7 @@ import type { SigningKeys } from '../../auth/signing-keys';
 import { authBaseUrl } from '../../auth/smart-configuration';
 import { FhirError } from '../../fhir/fhir-error';
 import type { Operation } from '../../operations/operation';
-import { parseReference } from '../../workflows/fhir-lookup';
+import { localBases, parseReference } from '../../workflows/fhir-lookup';
 import { unknownParameters } from '../../workflows/operation-parameters';
 import { publicOrigin } from '../public-origin';
 
@@ -55,7 +55,7 @@ export function patientLinkOperation(options: { config: ServerConfig; keys: () =
         throw forbidden('Patient links are made by the care team: $patient-link needs a scope such as system/Task.u or user/Task.u without a query');
       }
       const task = JSON.parse((await service.read('Task', request.id!)).content) as Task;
-      const patient = parseReference(task.for?.reference);
+      const patient = parseReference(task.for?.reference, localBases(service));
       if (patient?.resourceType !== 'Patient') {
         throw FhirError.of(422, 'business-rule', 'The Task is not for a patient (Task.for must reference a Patient)', 'Task.for');
       }

@@ -1,6 +1,6 @@
 import type { CarePlan, DocumentReference, RequestGroup, RequestGroupAction } from 'fhir/r4';
 import type { ResourceService } from '../../services/resource-service';
-import { parseReference, readReference } from '../../workflows/fhir-lookup';
+import { localBases, parseReference, readReference } from '../../workflows/fhir-lookup';
 import { sectionAnchor, sectionHeadingOf } from './handout';
 import { escapeHtml } from './layout';
 import { TEXTS } from './texts';
@@ -74,7 +74,7 @@ export async function planPhases(carePlan: CarePlan, service: ResourceService): 
   const urls = new Set(actions.flatMap((a) => [a, ...(a.action ?? [])]).flatMap((a) => a.documentation ?? []).map((d) => d.url).filter((u): u is string => u !== undefined));
   const sections = new Map<string, string>();
   for (const url of urls) {
-    const target = parseReference(url);
+    const target = parseReference(url, localBases(service));
     if (target?.resourceType !== 'DocumentReference') continue;
     const document = await readReference<DocumentReference>(service, `DocumentReference/${target.id}`);
     const heading = document !== undefined ? sectionHeadingOf(document) : undefined;

@@ -2,7 +2,7 @@ import { CompiledQuery, sql } from 'kysely';
 import { ENGINE, startTestServer, type TestServer } from '../../support/test-server';
 
 /**
- * On PostgreSQL the pool sends queries as named prepared statements (src/store/prepared-statements.ts):
+ * On PostgreSQL the database dialect sends queries as named prepared statements (src/store/named-statement-dialect.ts):
  * each query shape is parsed once per connection and may keep a generic plan. One pooled
  * connection here, so the statements the HTTP requests prepared are visible to the test's query.
  * PGlite runs in-process, and DATABASE_PREPARED_STATEMENTS=false (behind PgBouncer) turns them
@@ -84,5 +84,33 @@ describe(`prepared statements (${ENGINE}${namesStatements || ENGINE === 'pglite'
     const statements = await prepared();
     expect(statements.length > 0).toBe(namesStatements);
     for (const s of statements) expect(s.statement).toMatch(/^\s*(select|with|insert|update|delete)\b/i);
+  });
+});
+
+describe(`prepared statements off (DATABASE_PREPARED_STATEMENTS=false, as behind PgBouncer in transaction mode; ${ENGINE})`, () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { DATABASE_POOL_SIZE: '1', DATABASE_PREPARED_STATEMENTS: 'false' } });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  test('every statement runs unnamed, and searches, writes and transactions answer as with them', async () => {
+    const created = await server.fetch('/Patient/unprep-a', { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id: 'unprep-a', gender: 'female' }) });
+    expect(created.status).toBe(201);
+    for (let i = 0; i < 7; i++) {
+      const found = await server.fetch('/Patient?gender=female&_id=unprep-a');
+      expect((found.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id)).toEqual(['unprep-a']);
+    }
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: { resourceType: 'Patient', id: 'unprep-b', gender: 'male' }, request: { method: 'PUT', url: 'Patient/unprep-b' } }],
+    };
+    expect((await server.fetch('/', { method: 'POST', body: JSON.stringify(bundle) })).status).toBe(200);
+    expect((await server.fetch('/Patient/unprep-b')).status).toBe(200);
+    const statements = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(server.ctx.database.db);
+    expect(statements.rows).toEqual([]);
   });
 });

@@ -73,10 +73,28 @@ describe('Patient compartment search and the Allow header of 405 answers', () =>
     ['DELETE', '/Patient/1/_history/1', 'GET, HEAD'],
     ['POST', `/Patient/1/Observation`, 'GET, HEAD'],
     ['PUT', '/Patient/1/x/y/z/w', ''],
+    ['DELETE', '/$reindex', 'GET, HEAD, POST'],
+    ['PUT', '/Patient/$validate', 'GET, HEAD, POST'],
+    ['POST', '/_history', 'GET, HEAD'],
   ])('a 405 for %s %s carries Allow: %s', async (method, path, allow) => {
     const r = await server.fetch(path, { method, body: method === 'DELETE' ? undefined : '{}' });
     expect(r.status).toBe(405);
     expect(r.headers.get('allow')).toBe(allow);
+    expect(r.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('a search by GET at _search, and a HEAD of an operation that changes state, answer 405', async () => {
+    const search = await server.fetch('/Patient/_search');
+    expect(search.status).toBe(405);
+    expect(search.headers.get('allow')).toBe('POST');
+    const head = await server.fetch('/$reindex', { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('POST');
+  });
+
+  it('a path that is not valid percent-encoding answers 400 with an OperationOutcome', async () => {
+    const r = await server.fetch('/Patient/%E0%A4%A');
+    expect(r.status).toBe(400);
     expect(r.body.resourceType).toBe('OperationOutcome');
   });
 

@@ -26,7 +26,7 @@ test('a large resource is stored compressed (lz4 on PostgreSQL, pglz on PGlite) 
 
   const rows = await sql<{ method: string | null; size: number; length: number }>`
     select pg_column_compression(content) as method, pg_column_size(content) as size, octet_length(content) as length
-    from resource where resource_type = 'Patient' and id = 'compressed-content'`.execute(server.ctx.service.store.db);
+    from resource where resource_type = 'Patient' and id = 'compressed-content'`.execute(server.ctx.database.db);
   expect(rows.rows).toHaveLength(1);
   const [row] = rows.rows;
   expect(row.method).toBe(server.engine === 'postgres' ? 'lz4' : 'pglz');

@@ -405,6 +405,12 @@ describe('refusals', () => {
     ],
     ['an unknown patient', () => 'subject=Patient/nobody&procedureDate=2026-07-01', 404, /not known/],
     [
+      'a patient of another server (an absolute reference under a foreign base), even with the id of a local one',
+      () => `subject=${encodeURIComponent(`http://elsewhere.example/fhir/Patient/${plainId}`)}&procedureDate=2026-07-01`,
+      400,
+      /must be a Patient reference/,
+    ],
+    [
       'an order of another patient',
       () => `subject=Patient/${plainId}&order=ServiceRequest/${neckOrderId}`,
       422,

@@ -81,4 +81,17 @@ describe('FHIRPath Patch (R4 fhirpatch.html)', () => {
     expect(status(() => fhirPath({ type: 'delete', path: 'Patient.name.given' })(patient))).toBe(422);
     expect(fhirPath({ type: 'delete', path: 'Patient.gender' })(patient)).toEqual(patient);
   });
+
+  it('evaluates a path within the FHIRPath limits: one too long or too deeply nested is refused as too costly', () => {
+    const tooCostly = (path: string) => {
+      try {
+        fhirPath({ type: 'delete', path })(patient);
+        return undefined;
+      } catch (error) {
+        return error instanceof FhirError ? `${error.status} ${error.outcome.issue[0]?.code}` : 'not a FhirError';
+      }
+    };
+    expect(tooCostly(`Patient.name.where(${'('.repeat(40)}true${')'.repeat(40)})`)).toBe('400 too-costly');
+    expect(tooCostly(`Patient.name.where(family = '${'x'.repeat(5000)}')`)).toBe('400 too-costly');
+  });
 });

@@ -40,7 +40,7 @@ describe('valid resources pass', () => {
   }
 });
 
-describe('validation is safe and fast enough to run on every write', () => {
+describe('validation leaves its input alone', () => {
   const examples = jsonFilesUnder(VALID_DIR).map((f) => readJsonFile<Record<string, unknown>>(join(ROOT, f)));
 
   it('does not modify the resource it validates', () => {
@@ -49,19 +49,5 @@ describe('validation is safe and fast enough to run on every write', () => {
       sharedValidator().validate(example);
       expect(JSON.stringify(example)).toBe(before);
     }
-  });
-
-  it('takes a few milliseconds per resource once the definitions are indexed', () => {
-    const validator = sharedValidator();
-    for (const example of examples) validator.validate(example); // warm-up
-    // The fastest of several rounds, so that other processes on a busy machine do not count.
-    let fastest = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < 7; round++) {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < 5; i++) for (const example of examples) validator.validate(example);
-      fastest = Math.min(fastest, Number(process.hrtime.bigint() - start) / 1e6 / (5 * examples.length));
-    }
-    // About 1 ms per example on an idle 2-core machine; the bound leaves room for a loaded one.
-    expect(fastest).toBeLessThan(10);
   });
 });

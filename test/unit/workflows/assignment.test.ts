@@ -90,3 +90,11 @@ test('a follow-up Task is valid R4, owned by the assigner, about the response', 
   });
   expect(validationErrors(followUp)).toEqual([]);
 });
+
+test("a Task for the patient by an absolute reference matches under the server's own base, not under another server's", () => {
+  const base = 'http://fhir.test/fhir';
+  const absolute = task('absolute', '2026-03-01', '2026-03-10', { for: { reference: `${base}/Patient/p1` } });
+  expect(chooseAssignment([absolute], response, questionnaire, [base])?.id).toBe('absolute');
+  const foreign = task('foreign', '2026-03-01', '2026-03-10', { for: { reference: 'http://elsewhere.example/fhir/Patient/p1' } });
+  expect(chooseAssignment([foreign], response, questionnaire, [base])).toBeUndefined();
+});

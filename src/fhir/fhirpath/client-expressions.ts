@@ -1,8 +1,8 @@
 import type { Coding } from 'fhir/r4';
-import { FhirError } from '../fhir/fhir-error';
-import { checkFhirPathExpression, withinBudget, type FhirPathBudget } from '../fhir/fhirpath-limits';
-import { fhirpathEngine, r4Model } from '../fhir/fhirpath-r4';
-import type { Expansion } from '../fhir/terminology/value-set-expander';
+import { FhirError } from '../fhir-error';
+import { checkFhirPathExpression, withinBudget, type FhirPathBudget } from '../fhirpath-limits';
+import { fhirpathEngine, r4Model } from '../fhirpath-r4';
+import type { Expansion } from '../terminology/value-set-expander';
 
 export type ConditionResult = { ok: true; value: boolean } | { ok: false; message: string };
 
