@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { PATIENT_COMPARTMENT } from '../fhir/search/compartment';
+import { indexKey } from '../fhir/search/index-key';
 import type { Filter } from '../fhir/search/search-request';
 import { and, compileFilter } from './search/compile-filter';
 import type { Access } from './access-rules';
@@ -31,7 +32,7 @@ export function compartmentCondition(resourceType: string, patient: string, base
     params.length === 0
       ? FALSE
       : sql`r.rid in (select f.rid from idx_reference f
-          where f.resource_type = ${resourceType} and f.param = any(${params}) and f.target_type = 'Patient' and f.target_id = ${patient}
+          where f.resource_type = ${resourceType} and f.param = any(${params}) and f.target_type = 'Patient' and f.target_id = ${indexKey(patient)}
             and (f.url is null or f.url like ${escapeLike(baseUrl) + '/%'}))`;
   return resourceType === 'Patient' ? sql`(r.id = ${patient} or ${byReference})` : byReference;
 }

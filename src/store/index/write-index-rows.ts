@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { IndexValues, TranslationValue } from '../../fhir/search/index-values';
+import { indexKey } from '../../fhir/search/index-key';
 import type { DatabaseSchema } from '../schema';
 import { SEARCH_TYPE_STORAGE } from '../search/types';
 import type { IndexColumn } from '../search/types/search-type-storage';
@@ -18,15 +19,16 @@ interface TableSpec {
 }
 
 const TRANSLATION_COLUMNS: readonly IndexColumn<TranslationValue>[] = [
-  ['source_system', 'text', (v) => v.sourceSystem],
-  ['source_code', 'text', (v) => v.sourceCode],
-  ['target_system', 'text', (v) => v.targetSystem],
-  ['target_code', 'text', (v) => v.targetCode],
+  ['source_system', 'text', (v) => indexKey(v.sourceSystem)],
+  ['source_code', 'text', (v) => indexKey(v.sourceCode)],
+  ['target_system', 'text', (v) => indexKey(v.targetSystem)],
+  ['target_code', 'text', (v) => indexKey(v.targetCode)],
 ];
 
 /**
  * Every index table with a row per value: its columns after (rid, resource_type, param). Those
  * of the search-parameter types (store/search/types/), then the ConceptMap translations.
+ * A text column under a B-tree index holds indexKey(value), which bounds its size.
  */
 const VALUE_TABLES: readonly TableSpec[] = [
   ...Object.entries(SEARCH_TYPE_STORAGE).map(([key, storage]) => ({

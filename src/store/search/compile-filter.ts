@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { column } from './sql-column';
+import { indexKey } from '../../fhir/search/index-key';
 import type { Filter } from '../../fhir/search/search-request';
 import { FALSE, TRUE, hasIndexRow, or, typeCondition, type Condition } from './sql-conditions';
 import { searchTypeStorage } from './types';
@@ -27,7 +28,7 @@ export function compileFilter(filter: Filter, types: string[], alias: string, de
       return sql`${rid} in (select f.rid from idx_fulltext f where ${typeCondition('f.resource_type', types)} and ${queries})`;
     }
     case 'compartment': {
-      const byReference = sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = any(${filter.params}) and f.target_type = ${filter.targetType} and f.target_id = ${filter.id} and ${isLocalReference('f', filter.localBase)})`;
+      const byReference = sql`${rid} in (select f.rid from idx_reference f where ${typeCondition('f.resource_type', types)} and f.param = any(${filter.params}) and f.target_type = ${indexKey(filter.targetType)} and f.target_id = ${indexKey(filter.id)} and ${isLocalReference('f', filter.localBase)})`;
       return filter.self ? sql`(${column(`${alias}.id`)} = ${filter.id} or ${byReference})` : byReference;
     }
     case 'missing': {

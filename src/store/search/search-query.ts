@@ -2,6 +2,7 @@ import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import { column } from './sql-column';
 import type { Filter, SortKey } from '../../fhir/search/search-request';
 import type { DatabaseSchema } from '../schema';
+import { indexKey } from '../../fhir/search/index-key';
 import { and, compileFilter } from './compile-filter';
 import { CUSTOM_PLAN_MARK } from '../prepared-statements';
 import { mayUseGenericPlan } from './generic-plan';
@@ -235,7 +236,9 @@ function oneCodeShape(query: PageQuery): { key: string; values: string[]; withVa
   const [{ system, code }] = filter.values;
   if (code === undefined || system === null) return undefined;
   const key = [query.resourceTypes[0], filter.param, query.limit, system === undefined ? 'code' : 'system|code', query.maxBytes ?? ''].join('\u0001');
-  const values = system === undefined ? [code] : [system, code];
+  // The template is filled with what the SQL compares: the index keys (compileFilter keys a
+  // stand-in to itself).
+  const values = (system === undefined ? [code] : [system, code]).map((v) => indexKey(v));
   const withValues = (v: string[]): PageQuery => ({
     ...query,
     filters: [{ ...filter, values: [system === undefined ? { system: undefined, code: v[0] } : { system: v[0], code: v[1] }] }],

@@ -1,5 +1,6 @@
 import { FhirError } from '../../fhir-error';
 import { unescapeValue } from '../escaping';
+import { assertBelowValueFits } from '../index-key';
 import type { SearchParameterType } from './search-parameter-type';
 
 export interface UriFilter {
@@ -20,7 +21,9 @@ export const uri: SearchParameterType<UriFilter> = {
     if (modifier !== undefined && modifier !== 'below' && modifier !== 'above') {
       throw FhirError.badRequest(`Modifier :${modifier} is not allowed on uri parameter ${code}`, name);
     }
-    return { kind: 'uri', param: code, modifier: modifier ?? 'none', values: values.map(unescapeValue) };
+    const uris = values.map(unescapeValue);
+    if (modifier === 'below') for (const v of uris) assertBelowValueFits(v, name);
+    return { kind: 'uri', param: code, modifier: modifier ?? 'none', values: uris };
   },
   extract({ param, results }, into) {
     for (const r of results) if (typeof r === 'string') into.uri.push({ param: param.code, value: r });

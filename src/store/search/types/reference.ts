@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { indexKey } from '../../../fhir/search/index-key';
 import type { ReferenceFilter, ReferenceValue } from '../../../fhir/search/types/reference';
 import { column } from '../sql-column';
 import { and, escapeLike, hasIndexRow, or, typeCondition, type Condition } from '../sql-conditions';
@@ -15,9 +16,9 @@ export const reference: SearchTypeStorage<ReferenceFilter, ReferenceValue> = {
   rows: {
     table: 'idx_reference',
     columns: [
-      ['target_type', 'text', (v) => v.targetType],
-      ['target_id', 'text', (v) => v.targetId],
-      ['url', 'text', (v) => v.url],
+      ['target_type', 'text', (v) => indexKey(v.targetType)],
+      ['target_id', 'text', (v) => indexKey(v.targetId)],
+      ['url', 'text', (v) => indexKey(v.url)],
       ['version', 'text', (v) => v.version],
     ],
   },
@@ -25,9 +26,9 @@ export const reference: SearchTypeStorage<ReferenceFilter, ReferenceValue> = {
   where(filter, types, rid) {
     const matches = filter.values.map((v) => {
       const parts: Condition[] = [];
-      if (v.id !== undefined) parts.push(sql`f.target_id = ${v.id}`);
-      if (v.targetType !== undefined) parts.push(sql`f.target_type = ${v.targetType}`);
-      if (v.url !== undefined) parts.push(sql`f.url = ${v.url}`);
+      if (v.id !== undefined) parts.push(sql`f.target_id = ${indexKey(v.id)}`);
+      if (v.targetType !== undefined) parts.push(sql`f.target_type = ${indexKey(v.targetType)}`);
+      if (v.url !== undefined) parts.push(sql`f.url = ${indexKey(v.url)}`);
       if (v.version !== undefined) parts.push(sql`f.version = ${v.version}`);
       if (v.localBase !== undefined) parts.push(isLocalReference('f', v.localBase));
       return and(parts);

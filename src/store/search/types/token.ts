@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { indexKey } from '../../../fhir/search/index-key';
 import type { TokenFilter, TokenMatch, TokenValue } from '../../../fhir/search/types/token';
 import { and, escapeLike, or, typeCondition, type Condition } from '../sql-conditions';
 import type { IndexRowBase, SearchTypeStorage } from './search-type-storage';
@@ -13,8 +14,8 @@ export const token: SearchTypeStorage<TokenFilter, TokenValue> = {
   rows: {
     table: 'idx_token',
     columns: [
-      ['system', 'text', (v) => v.system],
-      ['code', 'text', (v) => v.code],
+      ['system', 'text', (v) => indexKey(v.system)],
+      ['code', 'text', (v) => indexKey(v.code)],
       ['text_norm', 'text', (v) => v.text],
     ],
   },
@@ -44,22 +45,23 @@ export const token: SearchTypeStorage<TokenFilter, TokenValue> = {
 
 function tokenMatch(m: TokenMatch): Condition {
   const parts: Condition[] = [];
-  if (m.code !== undefined) parts.push(sql`t.code = ${m.code}`);
+  if (m.code !== undefined) parts.push(sql`t.code = ${indexKey(m.code)}`);
   if (m.system === null) parts.push(sql`t.system is null`);
-  else if (m.system !== undefined) parts.push(sql`t.system = ${m.system}`);
+  else if (m.system !== undefined) parts.push(sql`t.system = ${indexKey(m.system)}`);
   return and(parts);
 }
 
 function tokenMatches(values: TokenMatch[]): Condition {
   // Plain codes (any system) become one `= any(array)`: long OR lists stay one index scan.
-  const plainCodes = values.filter((v) => v.system === undefined && v.code !== undefined).map((v) => v.code!);
+  const plainCodes = values.filter((v) => v.system === undefined && v.code !== undefined).map((v) => indexKey(v.code!));
   const others = values.filter((v) => !(v.system === undefined && v.code !== undefined));
   const conditions: Condition[] = [];
   if (plainCodes.length > 0) conditions.push(sql`t.code = any(${plainCodes})`);
   const bySystem = new Map<string, string[]>();
   for (const v of others) {
     if (typeof v.system === 'string' && v.code !== undefined) {
-      bySystem.set(v.system, [...(bySystem.get(v.system) ?? []), v.code]);
+      const system = indexKey(v.system);
+      bySystem.set(system, [...(bySystem.get(system) ?? []), indexKey(v.code)]);
     } else conditions.push(tokenMatch(v));
   }
   for (const [system, codes] of bySystem) {
@@ -78,7 +80,10 @@ function translatedTokenCondition(filter: TokenFilter, types: string[], rid: Con
   const direct = sql`select t.rid from idx_token t where ${typeCondition('t.resource_type', types)} and t.param = ${filter.param} and ${tokenMatches(filter.values)}`;
   const sources = filter.values
     .filter((v) => v.code !== undefined && v.system !== null)
-    .map((v) => (typeof v.system === 'string' ? sql`(m.source_code = ${v.code} and m.source_system = ${v.system})` : sql`m.source_code = ${v.code}`));
+    .map((v) => {
+      const code = indexKey(v.code!);
+      return typeof v.system === 'string' ? sql`(m.source_code = ${code} and m.source_system = ${indexKey(v.system)})` : sql`m.source_code = ${code}`;
+    });
   if (sources.length === 0) return sql`${rid} in (${direct})`;
   return sql`${rid} in (${direct} union all
     select t.rid from idx_translation m join idx_token t on t.code = m.target_code and t.system = m.target_system

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { indexKey } from '../../../fhir/search/index-key';
 import type { UriFilter, UriValue } from '../../../fhir/search/types/uri';
 import { escapeLike, or, typeCondition } from '../sql-conditions';
 import type { IndexRowBase, SearchTypeStorage } from './search-type-storage';
@@ -8,16 +9,16 @@ export interface UriIndexTable extends IndexRowBase {
 }
 
 export const uri: SearchTypeStorage<UriFilter, UriValue> = {
-  rows: { table: 'idx_uri', columns: [['value', 'text', (v) => v.value]] },
+  rows: { table: 'idx_uri', columns: [['value', 'text', (v) => indexKey(v.value)]] },
   where(filter, types, rid) {
     const matches = filter.values.map((v) => {
       if (filter.modifier === 'below') {
         // Below a URL means at or under it by whole path segments: `/fhir` is not below `/fhi`.
         if (v.endsWith('/')) return sql`u.value like ${escapeLike(v) + '%'}`;
-        return sql`(u.value = ${v} or u.value like ${escapeLike(v) + '/%'})`;
+        return sql`(u.value = ${indexKey(v)} or u.value like ${escapeLike(v) + '/%'})`;
       }
-      if (filter.modifier === 'above') return sql`u.value = any(${segmentPrefixes(v)})`;
-      return sql`u.value = ${v}`;
+      if (filter.modifier === 'above') return sql`u.value = any(${segmentPrefixes(v).map((p) => indexKey(p))})`;
+      return sql`u.value = ${indexKey(v)}`;
     });
     return sql`${rid} in (select u.rid from idx_uri u where ${typeCondition('u.resource_type', types)} and u.param = ${filter.param} and ${or(matches)})`;
   },
