@@ -1,11 +1,13 @@
 import type { Coding } from 'fhir/r4';
+import { indexKey } from '../../fhir/search/index-key';
 import type { CdsHooksStore } from '../../store/cds-hooks-store';
 
 /**
  * The active library plans by the order codes that find them: what
  * `PlanDefinition?procedure=system|code&status=active` matches for each code (the plans' own
  * procedure codes and the ConceptMap translations onto them, read from the same index rows the
- * search reads), so that a new set of order codes costs no search.
+ * search reads, keyed as those rows key their values: fhir/search/index-key.ts), so that a new
+ * set of order codes costs no search.
  */
 export class ProcedurePlanIndex {
   private constructor(private readonly ids: Map<string, string[]>) {}
@@ -21,7 +23,7 @@ export class ProcedurePlanIndex {
     return new ProcedurePlanIndex(ids);
   }
 
-  /** Every code the index knows (system and code). */
+  /** Every code the index knows (system and code, as the index rows key them: a very long one shortened). */
   codings(): Coding[] {
     return [...this.ids.keys()].map((key) => {
       const [system, code] = key.split('\u0000');
@@ -32,7 +34,7 @@ export class ProcedurePlanIndex {
   /** The ids of the plans any of the codings finds, each once, in the search's order (by id). */
   planIds(codings: Coding[]): string[] {
     const found = new Set<string>();
-    for (const coding of codings) for (const id of this.ids.get(codeKey(coding.system!, coding.code!)) ?? []) found.add(id);
+    for (const coding of codings) for (const id of this.ids.get(codeKey(indexKey(coding.system!), indexKey(coding.code!))) ?? []) found.add(id);
     return [...found].sort(compareIds);
   }
 }
