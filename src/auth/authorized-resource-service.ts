@@ -12,7 +12,11 @@ import type { RequestAccess } from './request-access';
 
 /** Allow: what an AuditEvent instance (GET) or the AuditEvent type (GET, POST) still answers. */
 function appendOnly(level: 'instance' | 'type'): FhirError {
-  return new FhirError(405, [issue('error', 'not-supported', 'AuditEvents are append-only: they cannot be updated or deleted')], { Allow: level === 'instance' ? 'GET, HEAD' : 'GET, HEAD, POST' });
+  return new FhirError(
+    405,
+    [issue('error', 'not-supported', 'AuditEvents are append-only: they cannot be updated or deleted')],
+    { Allow: level === 'instance' ? 'GET, HEAD' : 'GET, HEAD, POST' },
+  );
 }
 
 /** The request-scoped service is built from the very same dependencies (validator, hooks, extractor) as the plain one. */
@@ -26,22 +30,40 @@ export function dependenciesOf(service: ResourceService): ServiceDependencies {
  * disagrees with the record of it (the record and the write commit together).
  */
 export function auditService(base: ServiceDependencies): ResourceService {
-  return new ResourceService({ ...base, validator: undefined, hooks: undefined, referentialIntegrity: false });
+  return new ResourceService({
+    ...base,
+    validator: undefined,
+    hooks: undefined,
+    referentialIntegrity: false,
+  });
 }
 
 /**
  * Write hooks are the server's own workflow (a QuestionnaireResponse updates its assignment
  * Task): they run with a plain service on the write's transaction, not with the caller's scopes.
  */
-function serverAuthorityHooks(hooks: Map<string, WriteHook[]> | undefined): Map<string, WriteHook[]> | undefined {
+function serverAuthorityHooks(
+  hooks: Map<string, WriteHook[]> | undefined,
+): Map<string, WriteHook[]> | undefined {
   if (hooks === undefined) return undefined;
-  const asServer = (service: ResourceService) => (service instanceof AuthorizedResourceService ? service.unchecked() : service);
+  const asServer = (service: ResourceService) =>
+    service instanceof AuthorizedResourceService ? service.unchecked() : service;
   return new Map(
     [...hooks].map(([type, list]) => [
       type,
       list.map((hook) => ({
-        ...(hook.validate ? { validate: (resource: Resource, service: ResourceService) => hook.validate!(resource, asServer(service)) } : {}),
-        ...(hook.afterWrite ? { afterWrite: (event: WriteEvent, service: ResourceService) => hook.afterWrite!(event, asServer(service)) } : {}),
+        ...(hook.validate
+          ? {
+              validate: (resource: Resource, service: ResourceService) =>
+                hook.validate!(resource, asServer(service)),
+            }
+          : {}),
+        ...(hook.afterWrite
+          ? {
+              afterWrite: (event: WriteEvent, service: ResourceService) =>
+                hook.afterWrite!(event, asServer(service)),
+            }
+          : {}),
       })),
     ]),
   );
@@ -65,7 +87,11 @@ export class AuthorizedResourceService extends ResourceService {
     private readonly auditTrail: AuditTrail,
     private readonly storageCap?: ClientStorageCap,
   ) {
-    super({ ...base, repository: base.repository.withRules(access), hooks: serverAuthorityHooks(base.hooks) });
+    super({
+      ...base,
+      repository: base.repository.withRules(access),
+      hooks: serverAuthorityHooks(base.hooks),
+    });
   }
 
   /** A plain service on the same connection (and transaction): the server's own authority. */
@@ -79,7 +105,16 @@ export class AuthorizedResourceService extends ResourceService {
 
   override async transaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
     if (this.repository.isTransaction) return work(this);
-    return this.repository.transaction((repository) => work(new AuthorizedResourceService({ ...this.base, repository }, this.access, this.auditTrail, this.storageCap)));
+    return this.repository.transaction((repository) =>
+      work(
+        new AuthorizedResourceService(
+          { ...this.base, repository },
+          this.access,
+          this.auditTrail,
+          this.storageCap,
+        ),
+      ),
+    );
   }
 
   /** Not buffered: every write of an authorized request is checked and audited one by one. */
@@ -106,14 +141,21 @@ export class AuthorizedResourceService extends ResourceService {
     return row;
   }
 
-  override async create(resource: Resource, options: { ifNoneExist?: string; id?: string } = {}): Promise<WriteResult> {
+  override async create(
+    resource: Resource,
+    options: { ifNoneExist?: string; id?: string } = {},
+  ): Promise<WriteResult> {
     this.assertType(resource.resourceType);
     const access = this.policy.require(resource.resourceType, 'c', 'Create');
     this.access.assertWithinCompartment(resource, access, 'Create');
     return this.within((service) => service.createWithin(resource, options, access));
   }
 
-  private async createWithin(resource: Resource, options: { ifNoneExist?: string; id?: string }, access: Access): Promise<WriteResult> {
+  private async createWithin(
+    resource: Resource,
+    options: { ifNoneExist?: string; id?: string },
+    access: Access,
+  ): Promise<WriteResult> {
     await this.access.assertReferencesWithin(this.repository.system(), resource, access, 'Create');
     const result = await super.create(resource, options);
     if (!result.changed) {
@@ -125,15 +167,27 @@ export class AuthorizedResourceService extends ResourceService {
     return result;
   }
 
-  override async update(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+  override async update(
+    resourceType: string,
+    id: string,
+    resource: Resource,
+    options: { ifMatch?: string } = {},
+  ): Promise<WriteResult> {
     this.assertType(resourceType);
     if (resourceType === 'AuditEvent') throw appendOnly('instance');
     const access = this.policy.require(resourceType, 'u', 'Update');
-    if (resource.resourceType === resourceType) this.access.assertWithinCompartment({ ...resource, id }, access, 'Update');
+    if (resource.resourceType === resourceType)
+      this.access.assertWithinCompartment({ ...resource, id }, access, 'Update');
     return this.within((service) => service.updateWithin(resourceType, id, resource, options, access));
   }
 
-  private async updateWithin(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string }, access: Access): Promise<WriteResult> {
+  private async updateWithin(
+    resourceType: string,
+    id: string,
+    resource: Resource,
+    options: { ifMatch?: string },
+    access: Access,
+  ): Promise<WriteResult> {
     await this.access.assertReferencesWithin(this.repository.system(), resource, access, 'Update');
     // Refused (403) when the current version is outside the grant.
     if (access.kind !== 'all') await this.repository.readForUpdate(resourceType, id, 'update');
@@ -143,11 +197,21 @@ export class AuthorizedResourceService extends ResourceService {
       return result;
     }
     await this.assertWritten(result, access, 'Update');
-    await this.auditWrite(result.status === 201 ? 'C' : 'U', result.status === 201 ? 'create' : 'update', result.resource, result.versionId);
+    await this.auditWrite(
+      result.status === 201 ? 'C' : 'U',
+      result.status === 201 ? 'create' : 'update',
+      result.resource,
+      result.versionId,
+    );
     return result;
   }
 
-  override async conditionalUpdate(resourceType: string, criteria: string, resource: Resource, options: { ifMatch?: string } = {}) {
+  override async conditionalUpdate(
+    resourceType: string,
+    criteria: string,
+    resource: Resource,
+    options: { ifMatch?: string } = {},
+  ) {
     this.assertType(resourceType);
     if (resourceType === 'AuditEvent') throw appendOnly('type');
     this.policy.require(resourceType, 'u', 'Conditional update');
@@ -156,19 +220,28 @@ export class AuthorizedResourceService extends ResourceService {
     return super.conditionalUpdate(resourceType, criteria, resource, options);
   }
 
-  override async delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<{ deleted: boolean }> {
+  override async delete(
+    resourceType: string,
+    id: string,
+    options: { ifMatch?: string } = {},
+  ): Promise<{ deleted: boolean }> {
     this.assertType(resourceType);
     if (resourceType === 'AuditEvent') throw appendOnly('instance');
     this.policy.require(resourceType, 'd', 'Delete');
     return this.within((service) => service.deleteWithin(resourceType, id, options));
   }
 
-  private async deleteWithin(resourceType: string, id: string, options: { ifMatch?: string }): Promise<{ deleted: boolean }> {
+  private async deleteWithin(
+    resourceType: string,
+    id: string,
+    options: { ifMatch?: string },
+  ): Promise<{ deleted: boolean }> {
     // Refused (403) when the current version is outside the grant.
     const current = await this.repository.readForUpdate(resourceType, id, 'delete');
     const resource = current ? (JSON.parse(current.content) as Resource) : undefined;
     const result = await super.delete(resourceType, id, options);
-    if (result.deleted && current && resource) await this.auditWrite('D', 'delete', resource, current.versionId + 1);
+    if (result.deleted && current && resource)
+      await this.auditWrite('D', 'delete', resource, current.versionId + 1);
     return result;
   }
 
@@ -183,7 +256,9 @@ export class AuthorizedResourceService extends ResourceService {
   private async assertWritten(result: WriteResult, access: Access, what: string): Promise<void> {
     if (access.kind === 'all') return;
     if (!(await this.access.storedMeets(this.repository.system(), result.resource, access))) {
-      throw forbidden(`${what}: the ${result.resource.resourceType} would be outside what the token's scopes allow`);
+      throw forbidden(
+        `${what}: the ${result.resource.resourceType} would be outside what the token's scopes allow`,
+      );
     }
   }
 
@@ -199,7 +274,12 @@ export class AuthorizedResourceService extends ResourceService {
    * The AuditEvent of a write, in the write's transaction: both commit or neither does. A
    * version written (not a deletion) is charged to the client's storage total first.
    */
-  private async auditWrite(action: AuditAction, interaction: string, resource: Resource, versionId: number): Promise<void> {
+  private async auditWrite(
+    action: AuditAction,
+    interaction: string,
+    resource: Resource,
+    versionId: number,
+  ): Promise<void> {
     const principal = this.policy.principal;
     if (action !== 'D' && principal !== undefined && this.storageCap?.enabled) {
       await this.storageCap.charge(this.repository, principal, Buffer.byteLength(JSON.stringify(resource)));

@@ -18,7 +18,9 @@ type Outcome = 'created' | 'updated' | 'unchanged';
 
 function reasonOf(error: unknown): string {
   return error instanceof FhirError
-    ? error.outcome.issue.map((i) => `${i.diagnostics ?? i.code}${i.expression ? ` @ ${i.expression.join(', ')}` : ''}`).join('; ')
+    ? error.outcome.issue
+        .map((i) => `${i.diagnostics ?? i.code}${i.expression ? ` @ ${i.expression.join(', ')}` : ''}`)
+        .join('; ')
     : error instanceof Error
       ? error.message
       : String(error);
@@ -26,7 +28,9 @@ function reasonOf(error: unknown): string {
 
 async function writeOne(service: ResourceService, resource: Resource): Promise<Outcome> {
   const result =
-    resource.id !== undefined ? await service.update(resource.resourceType, resource.id, resource) : await service.create(resource);
+    resource.id !== undefined
+      ? await service.update(resource.resourceType, resource.id, resource)
+      : await service.create(resource);
   return result.status === 201 ? 'created' : result.changed ? 'updated' : 'unchanged';
 }
 
@@ -43,7 +47,9 @@ async function writeChunk(service: ResourceService, items: { source: string; res
   try {
     return await service.bufferedTransaction(async (tx) => {
       await tx.repository.lockForUpdate(
-        items.flatMap(({ resource: r }) => (r.id !== undefined && isValidId(r.id) ? [{ resourceType: r.resourceType, id: r.id }] : [])),
+        items.flatMap(({ resource: r }) =>
+          r.id !== undefined && isValidId(r.id) ? [{ resourceType: r.resourceType, id: r.id }] : [],
+        ),
       );
       const buffer = tx.repository.writeBuffer;
       const outcomes: (Outcome | { rejected: string })[] = [];
@@ -52,7 +58,8 @@ async function writeChunk(service: ResourceService, items: { source: string; res
         try {
           outcomes.push(await writeOne(tx, item.resource));
         } catch (error) {
-          if (!(error instanceof FhirError) || (buffer?.writes ?? 0) !== writes) throw new WroteBeforeFailing();
+          if (!(error instanceof FhirError) || (buffer?.writes ?? 0) !== writes)
+            throw new WroteBeforeFailing();
           outcomes.push({ rejected: reasonOf(error) });
         }
       }
@@ -103,7 +110,10 @@ export async function loadResources(
   for await (const item of items) {
     const resource = item.resource;
     const bundle = resource as Bundle | undefined;
-    const isBundle = processBundle && resource?.resourceType === 'Bundle' && (bundle!.type === 'transaction' || bundle!.type === 'batch');
+    const isBundle =
+      processBundle &&
+      resource?.resourceType === 'Bundle' &&
+      (bundle!.type === 'transaction' || bundle!.type === 'batch');
     if (resource && !isBundle) {
       chunk.push({ source: item.source, resource });
       if (chunk.length >= CHUNK) await writeHeld();
@@ -124,7 +134,8 @@ export async function loadResources(
         else if (status.startsWith('200')) {
           if (entry.response?.outcome) summary.unchanged++;
           else summary.updated++;
-        } else if (!status.startsWith('204')) summary.rejected.push({ source: `${item.source}#entry[${i}]`, reason: status });
+        } else if (!status.startsWith('204'))
+          summary.rejected.push({ source: `${item.source}#entry[${i}]`, reason: status });
       }
     } catch (error) {
       summary.rejected.push({ source: item.source, reason: reasonOf(error) });

@@ -7,7 +7,12 @@ import { collectReferences } from '../fhir/references';
 import { classify, type Interaction } from '../fhir/interaction';
 import { isValidId } from '../fhir/resource-types';
 import { FlushConflictError } from '../store/write-buffer';
-import { storedVersionText, type ResourceService, type ReturnPreference, type WriteResult } from './resource-service';
+import {
+  storedVersionText,
+  type ResourceService,
+  type ReturnPreference,
+  type WriteResult,
+} from './resource-service';
 
 export interface BundleSettings {
   baseUrl: string;
@@ -40,25 +45,46 @@ function fail(index: number, error: FhirError): FhirError {
 }
 
 function plan(bundle: Bundle, maxEntries: number | undefined): PlannedEntry[] {
-  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw FhirError.badRequest('Bundle.entry must be an array', 'Bundle.entry');
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry))
+    throw FhirError.badRequest('Bundle.entry must be an array', 'Bundle.entry');
   const count = bundle.entry?.length ?? 0;
   if (maxEntries !== undefined && count > maxEntries) {
-    throw FhirError.of(413, 'too-costly', `The Bundle holds ${count} entries; at most ${maxEntries} are accepted (BUNDLE_MAX_ENTRIES): split it`, 'Bundle.entry');
+    throw FhirError.of(
+      413,
+      'too-costly',
+      `The Bundle holds ${count} entries; at most ${maxEntries} are accepted (BUNDLE_MAX_ENTRIES): split it`,
+      'Bundle.entry',
+    );
   }
   return (bundle.entry ?? []).map((entry, index) => {
     const request = entry.request;
     if (!request?.method || !request.url) {
-      throw FhirError.badRequest(`Entry ${index} needs request.method and request.url`, `Bundle.entry[${index}].request`);
+      throw FhirError.badRequest(
+        `Entry ${index} needs request.method and request.url`,
+        `Bundle.entry[${index}].request`,
+      );
     }
     // Own properties only: `toString`, `constructor`, `__proto__` are `in` every object.
     if (typeof request.method !== 'string' || !Object.hasOwn(ORDER, request.method)) {
-      throw FhirError.badRequest(`Unsupported method "${String(request.method)}": R4 defines GET, HEAD, POST, PUT, DELETE and PATCH`, `Bundle.entry[${index}].request.method`);
+      throw FhirError.badRequest(
+        `Unsupported method "${String(request.method)}": R4 defines GET, HEAD, POST, PUT, DELETE and PATCH`,
+        `Bundle.entry[${index}].request.method`,
+      );
     }
     const method = request.method as Method;
-    if (method === 'PATCH') throw FhirError.of(400, 'not-supported', 'PATCH is not supported', `Bundle.entry[${index}].request.method`);
+    if (method === 'PATCH')
+      throw FhirError.of(
+        400,
+        'not-supported',
+        'PATCH is not supported',
+        `Bundle.entry[${index}].request.method`,
+      );
     const resource = entry.resource !== undefined ? asResource(entry.resource) : undefined;
     if ((method === 'POST' || method === 'PUT') && resource === undefined) {
-      throw FhirError.badRequest(`Entry ${index} (${method}) has no resource`, `Bundle.entry[${index}].resource`);
+      throw FhirError.badRequest(
+        `Entry ${index} (${method}) has no resource`,
+        `Bundle.entry[${index}].resource`,
+      );
     }
     return {
       index,
@@ -79,7 +105,9 @@ function rewriteReferences<T>(value: T, ids: Map<string, string>): T {
     if (typeof node === 'string') return ids.get(node) ?? node;
     if (Array.isArray(node)) return node.map(walk);
     if (node !== null && typeof node === 'object') {
-      return Object.fromEntries(Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, walk(v)]));
+      return Object.fromEntries(
+        Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, walk(v)]),
+      );
     }
     return node;
   };
@@ -88,7 +116,8 @@ function rewriteReferences<T>(value: T, ids: Map<string, string>): T {
 
 function rewriteUrl(url: string, ids: Map<string, string>): string {
   let out = url;
-  for (const [urn, ref] of ids) out = out.split(encodeURIComponent(urn)).join(encodeURIComponent(ref)).split(urn).join(ref);
+  for (const [urn, ref] of ids)
+    out = out.split(encodeURIComponent(urn)).join(encodeURIComponent(ref)).split(urn).join(ref);
   return out;
 }
 
@@ -96,18 +125,28 @@ export class BundleService {
   constructor(
     private readonly settings: BundleSettings,
     /** A GET or HEAD entry: its interaction (classify) and query. */
-    private readonly read: (service: ResourceService, entry: { interaction: Interaction; query: string | undefined }) => Promise<{ status: number; body: unknown }>,
+    private readonly read: (
+      service: ResourceService,
+      entry: { interaction: Interaction; query: string | undefined },
+    ) => Promise<{ status: number; body: unknown }>,
   ) {}
 
   /**
    * `returned`: what a write's entry carries besides its response (the client's `Prefer:
    * return=`, R4 http.html#ops): the resource (the default), nothing, or an OperationOutcome.
    */
-  async process(service: ResourceService, body: unknown, returned: ReturnPreference = 'representation'): Promise<Bundle> {
+  async process(
+    service: ResourceService,
+    body: unknown,
+    returned: ReturnPreference = 'representation',
+  ): Promise<Bundle> {
     const bundle = asResource(body, 'Bundle') as Bundle;
     if (bundle.type === 'transaction') return this.transaction(service, bundle, returned);
     if (bundle.type === 'batch') return this.batch(service, bundle, returned);
-    throw FhirError.badRequest(`Only batch and transaction Bundles can be posted to the base, not "${bundle.type}"`, 'Bundle.type');
+    throw FhirError.badRequest(
+      `Only batch and transaction Bundles can be posted to the base, not "${bundle.type}"`,
+      'Bundle.type',
+    );
   }
 
   /**
@@ -116,7 +155,11 @@ export class BundleService {
    * read and locked in one statement, and the new versions, their history and index rows are
    * written a few statements at a time, whenever something must read them and at the end.
    */
-  private async transaction(service: ResourceService, bundle: Bundle, returned: ReturnPreference): Promise<Bundle> {
+  private async transaction(
+    service: ResourceService,
+    bundle: Bundle,
+    returned: ReturnPreference,
+  ): Promise<Bundle> {
     const entries = plan(bundle, this.settings.maxEntries);
     assertUrnReferencesResolve(entries);
     const responses: BundleEntry[] = new Array(entries.length);
@@ -124,7 +167,12 @@ export class BundleService {
       const located = (index: number, error: unknown): unknown => {
         if (error instanceof FlushConflictError) {
           const [row] = error.rows;
-          return fail(row.tag ?? index, FhirError.conflict(`${row.resourceType}/${row.id} was created by another request meanwhile; retry`));
+          return fail(
+            row.tag ?? index,
+            FhirError.conflict(
+              `${row.resourceType}/${row.id} was created by another request meanwhile; retry`,
+            ),
+          );
         }
         return error instanceof FhirError ? fail(index, error) : error;
       };
@@ -134,7 +182,11 @@ export class BundleService {
         if (e.method !== 'POST' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
         if (e.ifNoneExist) {
           try {
-            const matches = await tx.search.findIds(tx.repository, e.resource.resourceType, rewriteUrl(e.ifNoneExist, ids));
+            const matches = await tx.search.findIds(
+              tx.repository,
+              e.resource.resourceType,
+              rewriteUrl(e.ifNoneExist, ids),
+            );
             if (matches.length === 1) {
               ids.set(e.fullUrl, `${e.resource.resourceType}/${matches[0]}`);
               continue;
@@ -148,12 +200,20 @@ export class BundleService {
       for (const e of entries) {
         if (e.method !== 'PUT' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
         const target = classify('PUT', `/${splitQuery(e.url)[0]}`);
-        if (target.kind === 'update' && target.id !== undefined) ids.set(e.fullUrl, `${target.resourceType}/${target.id}`);
+        if (target.kind === 'update' && target.id !== undefined)
+          ids.set(e.fullUrl, `${target.resourceType}/${target.id}`);
       }
       const ordered = [...entries]
         .sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)
-        .map((e) => ({ ...e, url: rewriteUrl(e.url, ids), resource: rewriteReferences(e.resource, ids), ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids) }));
-      await tx.repository.lockForUpdate(ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])));
+        .map((e) => ({
+          ...e,
+          url: rewriteUrl(e.url, ids),
+          resource: rewriteReferences(e.resource, ids),
+          ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids),
+        }));
+      await tx.repository.lockForUpdate(
+        ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])),
+      );
       const buffer = tx.repository.writeBuffer;
       for (const entry of ordered) {
         const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
@@ -228,13 +288,18 @@ export class BundleService {
         return written(await service.create(resource, { ifNoneExist: e.ifNoneExist, id: assignedId }));
       }
       case 'PUT': {
-        if (kind !== 'update' || (interaction.conditional && query === undefined)) throw FhirError.badRequest(`PUT ${e.url} is not an update`, 'request.url');
+        if (kind !== 'update' || (interaction.conditional && query === undefined))
+          throw FhirError.badRequest(`PUT ${e.url} is not an update`, 'request.url');
         const resource = asResource(e.resource, resourceType);
-        if (interaction.conditional) return written(await service.conditionalUpdate(resourceType!, query!, resource, { ifMatch: e.ifMatch }));
+        if (interaction.conditional)
+          return written(
+            await service.conditionalUpdate(resourceType!, query!, resource, { ifMatch: e.ifMatch }),
+          );
         return written(await service.update(resourceType!, id!, resource, { ifMatch: e.ifMatch }));
       }
       case 'DELETE': {
-        if (kind !== 'delete' || (interaction.conditional && query === undefined)) throw FhirError.badRequest(`DELETE ${e.url} is not a delete`, 'request.url');
+        if (kind !== 'delete' || (interaction.conditional && query === undefined))
+          throw FhirError.badRequest(`DELETE ${e.url} is not a delete`, 'request.url');
         if (interaction.conditional) await service.conditionalDelete(resourceType!, query!);
         else await service.delete(resourceType!, id!, { ifMatch: e.ifMatch });
         return { response: { status: '204 No Content' } };
@@ -245,7 +310,12 @@ export class BundleService {
         return { resource: result.body as Resource, response: { status: String(result.status) } };
       }
       default:
-        throw FhirError.of(400, 'not-supported', `${e.method} is not supported in a Bundle`, 'request.method');
+        throw FhirError.of(
+          400,
+          'not-supported',
+          `${e.method} is not supported in a Bundle`,
+          'request.method',
+        );
     }
   }
 }
@@ -258,7 +328,9 @@ function assertUrnReferencesResolve(entries: PlannedEntry[]): void {
   const defined = new Set(entries.flatMap((e) => (e.fullUrl ? [e.fullUrl] : [])));
   for (const e of entries) {
     if (!e.resource) continue;
-    const missing = collectReferences(e.resource).find((r) => r.reference.startsWith('urn:uuid:') && !defined.has(r.reference));
+    const missing = collectReferences(e.resource).find(
+      (r) => r.reference.startsWith('urn:uuid:') && !defined.has(r.reference),
+    );
     if (missing) {
       throw FhirError.badRequest(
         `Entry ${e.index}: ${missing.reference} is the fullUrl of no entry of this transaction`,
@@ -272,7 +344,9 @@ function assertUrnReferencesResolve(entries: PlannedEntry[]): void {
 function updateTarget(url: string): { resourceType: string; id: string }[] {
   const [path, query] = splitQuery(url);
   const { kind, conditional, resourceType, id } = classify('PUT', `/${path}`, query);
-  return query === undefined && kind === 'update' && !conditional && isValidId(id!) ? [{ resourceType: resourceType!, id: id! }] : [];
+  return query === undefined && kind === 'update' && !conditional && isValidId(id!)
+    ? [{ resourceType: resourceType!, id: id! }]
+    : [];
 }
 
 function splitQuery(url: string): [string, string | undefined] {

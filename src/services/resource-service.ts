@@ -70,7 +70,9 @@ export class ResourceService {
   /** A service whose every call runs in one database transaction. */
   async transaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
     if (this.deps.repository.isTransaction) return work(this);
-    return this.deps.repository.transaction((repository) => work(new ResourceService({ ...this.deps, repository })));
+    return this.deps.repository.transaction((repository) =>
+      work(new ResourceService({ ...this.deps, repository })),
+    );
   }
 
   /**
@@ -104,10 +106,12 @@ export class ResourceService {
 
   async vread(resourceType: string, id: string, versionId: string) {
     this.assertType(resourceType);
-    if (!/^\d+$/.test(versionId)) throw FhirError.notFound(`Version "${versionId}" of ${resourceType}/${id} is not known`);
+    if (!/^\d+$/.test(versionId))
+      throw FhirError.notFound(`Version "${versionId}" of ${resourceType}/${id} is not known`);
     const row = await this.deps.repository.readVersion(resourceType, id, Number(versionId));
     if (!row) throw FhirError.notFound(`Version ${versionId} of ${resourceType}/${id} is not known`);
-    if (row.content === null) throw FhirError.gone(`Version ${versionId} of ${resourceType}/${id} is a deletion`);
+    if (row.content === null)
+      throw FhirError.gone(`Version ${versionId} of ${resourceType}/${id} is a deletion`);
     return row;
   }
 
@@ -139,7 +143,9 @@ export class ResourceService {
     const prefix = entry === undefined ? '' : `Bundle.entry[${entry}].`;
     const local = collectReferences(resource).flatMap((found) => {
       const target = localReference(found.reference);
-      return target && isResourceType(target.resourceType) ? [{ ...target, ...found, location: `${prefix}${found.location}` }] : [];
+      return target && isResourceType(target.resourceType)
+        ? [{ ...target, ...found, location: `${prefix}${found.location}` }]
+        : [];
     });
     if (local.length === 0) return;
     const repository = this.deps.repository;
@@ -150,20 +156,35 @@ export class ResourceService {
       if (missing.length === 0) return;
       throw FhirError.unprocessable(
         missing.map((m) =>
-          issue('error', 'not-found', `${m.location} refers to ${m.reference}, which does not exist on this server`, m.location),
+          issue(
+            'error',
+            'not-found',
+            `${m.location} refers to ${m.reference}, which does not exist on this server`,
+            m.location,
+          ),
         ),
       );
     });
   }
 
   /** create; with `ifNoneExist`, the conditional create of R4 http.html#ccreate. */
-  async create(resource: Resource, options: { ifNoneExist?: string; id?: string } = {}): Promise<WriteResult> {
+  async create(
+    resource: Resource,
+    options: { ifNoneExist?: string; id?: string } = {},
+  ): Promise<WriteResult> {
     this.assertType(resource.resourceType);
     return this.transaction(async (service) => {
       if (options.ifNoneExist !== undefined) {
-        const matches = await service.search.findIds(service.repository, resource.resourceType, options.ifNoneExist);
+        const matches = await service.search.findIds(
+          service.repository,
+          resource.resourceType,
+          options.ifNoneExist,
+        );
         if (matches.length > 1) {
-          throw FhirError.preconditionFailed(`If-None-Exist matched ${matches.length} resources`, 'If-None-Exist');
+          throw FhirError.preconditionFailed(
+            `If-None-Exist matched ${matches.length} resources`,
+            'If-None-Exist',
+          );
         }
         if (matches.length === 1) {
           const existing = await service.read(resource.resourceType, matches[0]);
@@ -189,7 +210,8 @@ export class ResourceService {
         index: this.deps.extractor.extract(stamped),
       });
     } catch (error) {
-      if (error instanceof DuplicateResourceError) throw FhirError.conflict(`${resource.resourceType}/${id} already exists`);
+      if (error instanceof DuplicateResourceError)
+        throw FhirError.conflict(`${resource.resourceType}/${id} already exists`);
       throw error;
     }
     await this.runAfterWrite('create', stamped, undefined);
@@ -197,26 +219,43 @@ export class ResourceService {
   }
 
   /** update (PUT): create-on-update allowed; a new version only when the content changed. */
-  async update(resourceType: string, id: string, resource: Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+  async update(
+    resourceType: string,
+    id: string,
+    resource: Resource,
+    options: { ifMatch?: string } = {},
+  ): Promise<WriteResult> {
     this.assertType(resourceType);
     if (resource.resourceType !== resourceType) {
-      throw FhirError.badRequest(`The body is a ${resource.resourceType}, the URL names ${resourceType}`, 'resourceType');
+      throw FhirError.badRequest(
+        `The body is a ${resource.resourceType}, the URL names ${resourceType}`,
+        'resourceType',
+      );
     }
-    if (resource.id === undefined) throw FhirError.badRequest('An update must carry the id of the resource in its body', `${resourceType}.id`);
+    if (resource.id === undefined)
+      throw FhirError.badRequest(
+        'An update must carry the id of the resource in its body',
+        `${resourceType}.id`,
+      );
     if (resource.id !== id) {
-      throw FhirError.badRequest(`The id in the body (${resource.id}) differs from the id in the URL (${id})`, `${resourceType}.id`);
+      throw FhirError.badRequest(
+        `The id in the body (${resource.id}) differs from the id in the URL (${id})`,
+        `${resourceType}.id`,
+      );
     }
     if (!isValidId(id)) throw FhirError.badRequest(`"${id}" is not a valid id`, `${resourceType}.id`);
     return this.transaction(async (service) => {
       const current = await service.repository.readForUpdate(resourceType, id);
       const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
       if (!current) {
-        if (expected !== undefined) throw FhirError.preconditionFailed(`${resourceType}/${id} does not exist`, 'If-Match');
+        if (expected !== undefined)
+          throw FhirError.preconditionFailed(`${resourceType}/${id} does not exist`, 'If-Match');
         try {
           return await service.insertNew(resource, id);
         } catch (error) {
           // Two creates of one new id at once: the loser retries as an update.
-          if (error instanceof FhirError && error.status === 409) return service.update(resourceType, id, resource, options);
+          if (error instanceof FhirError && error.status === 409)
+            return service.update(resourceType, id, resource, options);
           throw error;
         }
       }
@@ -245,24 +284,43 @@ export class ResourceService {
         index: service.deps.extractor.extract(stamped),
       });
       await service.runAfterWrite('update', stamped, current.deleted ? undefined : previous);
-      return { resource: stamped, content, versionId, lastUpdated, status: current.deleted ? 201 : 200, changed: true };
+      return {
+        resource: stamped,
+        content,
+        versionId,
+        lastUpdated,
+        status: current.deleted ? 201 : 200,
+        changed: true,
+      };
     });
   }
 
   /** Conditional update (PUT [type]?criteria), R4 http.html#cond-update. */
-  async conditionalUpdate(resourceType: string, criteria: string, resource: Resource, options: { ifMatch?: string } = {}) {
+  async conditionalUpdate(
+    resourceType: string,
+    criteria: string,
+    resource: Resource,
+    options: { ifMatch?: string } = {},
+  ) {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
       const matches = await service.search.findIds(service.repository, resourceType, criteria);
-      if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
+      if (matches.length > 1)
+        throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
       if (matches.length === 0) {
         if (resource.resourceType !== resourceType) {
-          throw FhirError.badRequest(`The body is a ${resource.resourceType}, the URL names ${resourceType}`, 'resourceType');
+          throw FhirError.badRequest(
+            `The body is a ${resource.resourceType}, the URL names ${resourceType}`,
+            'resourceType',
+          );
         }
         return service.create(resource, resource.id !== undefined ? { id: resource.id } : {});
       }
       if (resource.id !== undefined && resource.id !== matches[0]) {
-        throw FhirError.badRequest(`The id in the body (${resource.id}) is not the matching resource (${matches[0]})`, `${resourceType}.id`);
+        throw FhirError.badRequest(
+          `The id in the body (${resource.id}) is not the matching resource (${matches[0]})`,
+          `${resourceType}.id`,
+        );
       }
       return service.update(resourceType, matches[0], { ...resource, id: matches[0] }, options);
     });
@@ -273,7 +331,12 @@ export class ResourceService {
    * written as an update — validated like any — in the same transaction. `If-Match` names the
    * version the patch was made against.
    */
-  async patch(resourceType: string, id: string, apply: (current: Resource) => Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+  async patch(
+    resourceType: string,
+    id: string,
+    apply: (current: Resource) => Resource,
+    options: { ifMatch?: string } = {},
+  ): Promise<WriteResult> {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
       const current = await service.repository.readForUpdate(resourceType, id);
@@ -281,38 +344,72 @@ export class ResourceService {
       if (current.deleted) throw FhirError.gone(`${resourceType}/${id} was deleted`);
       const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
       if (expected !== undefined && expected !== current.versionId) {
-        throw FhirError.preconditionFailed(`If-Match names version ${expected} but ${resourceType}/${id} is at version ${current.versionId}`, 'If-Match');
+        throw FhirError.preconditionFailed(
+          `If-Match names version ${expected} but ${resourceType}/${id} is at version ${current.versionId}`,
+          'If-Match',
+        );
       }
       const patched = apply(JSON.parse(current.content) as Resource);
-      if (typeof patched !== 'object' || patched === null || patched.resourceType !== resourceType || patched.id !== id) {
-        throw FhirError.unprocessable([issue('error', 'processing', `A patch may not change the resource type or id of ${resourceType}/${id}`, `${resourceType}.id`)]);
+      if (
+        typeof patched !== 'object' ||
+        patched === null ||
+        patched.resourceType !== resourceType ||
+        patched.id !== id
+      ) {
+        throw FhirError.unprocessable([
+          issue(
+            'error',
+            'processing',
+            `A patch may not change the resource type or id of ${resourceType}/${id}`,
+            `${resourceType}.id`,
+          ),
+        ]);
       }
       return service.update(resourceType, id, patched, { ifMatch: String(current.versionId) });
     });
   }
 
   /** Conditional patch (PATCH [type]?criteria): exactly one match is patched. */
-  async conditionalPatch(resourceType: string, criteria: string, apply: (current: Resource) => Resource, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+  async conditionalPatch(
+    resourceType: string,
+    criteria: string,
+    apply: (current: Resource) => Resource,
+    options: { ifMatch?: string } = {},
+  ): Promise<WriteResult> {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
       const matches = await service.search.findIds(service.repository, resourceType, criteria);
-      if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
+      if (matches.length > 1)
+        throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
       if (matches.length === 0) throw FhirError.notFound(`No ${resourceType} matches the criteria`);
       return service.patch(resourceType, matches[0], apply, options);
     });
   }
 
   /** delete: a new version marks the resource deleted; reading it then answers 410. */
-  async delete(resourceType: string, id: string, options: { ifMatch?: string } = {}): Promise<{ deleted: boolean }> {
+  async delete(
+    resourceType: string,
+    id: string,
+    options: { ifMatch?: string } = {},
+  ): Promise<{ deleted: boolean }> {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
       const current = await service.repository.readForUpdate(resourceType, id, 'delete');
       if (!current || current.deleted) return { deleted: false };
       const expected = options.ifMatch !== undefined ? parseETag(options.ifMatch) : undefined;
       if (expected !== undefined && expected !== current.versionId) {
-        throw FhirError.preconditionFailed(`If-Match names version ${expected} but the resource is at ${current.versionId}`, 'If-Match');
+        throw FhirError.preconditionFailed(
+          `If-Match names version ${expected} but the resource is at ${current.versionId}`,
+          'If-Match',
+        );
       }
-      await service.repository.markDeleted(current.rid, resourceType, id, current.versionId + 1, nextLastUpdated(current.lastUpdated));
+      await service.repository.markDeleted(
+        current.rid,
+        resourceType,
+        id,
+        current.versionId + 1,
+        nextLastUpdated(current.lastUpdated),
+      );
       await service.runAfterWrite('delete', JSON.parse(current.content) as Resource, undefined);
       return { deleted: true };
     });
@@ -322,13 +419,18 @@ export class ResourceService {
     this.assertType(resourceType);
     return this.transaction(async (service) => {
       const matches = await service.search.findIds(service.repository, resourceType, criteria);
-      if (matches.length > 1) throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
+      if (matches.length > 1)
+        throw FhirError.preconditionFailed(`The criteria matched ${matches.length} resources`);
       if (matches.length === 0) return { deleted: false };
       return service.delete(resourceType, matches[0]);
     });
   }
 
-  private async runAfterWrite(interaction: 'create' | 'update' | 'delete', resource: Resource, previous: Resource | undefined) {
+  private async runAfterWrite(
+    interaction: 'create' | 'update' | 'delete',
+    resource: Resource,
+    previous: Resource | undefined,
+  ) {
     for (const hook of this.deps.hooks?.get(resource.resourceType) ?? []) {
       if (hook.afterWrite) await hook.afterWrite({ interaction, resource, previous }, this);
     }
@@ -350,6 +452,9 @@ function existingResult(stored: StoredResource): WriteResult {
 /** `W/"3"`, `"3"` or `3` -> 3 */
 export function parseETag(value: string): number {
   const m = /^(?:W\/)?"?(\d+)"?$/.exec(value.trim());
-  if (!m) throw new FhirError(400, [issue('error', 'invalid', `If-Match must be a version ETag like W/"3", got "${value}"`, 'If-Match')]);
+  if (!m)
+    throw new FhirError(400, [
+      issue('error', 'invalid', `If-Match must be a version ETag like W/"3", got "${value}"`, 'If-Match'),
+    ]);
   return Number(m[1]);
 }

@@ -9,7 +9,14 @@ import type { SearchParameterRegistry } from '../fhir/search/search-parameter-re
 import { typesReadBy } from '../fhir/search/types-read';
 import { applyElements, applySummary } from '../fhir/summary';
 import { isResourceType } from '../fhir/resource-types';
-import { CursorMismatchError, type IncludeBudget, type IncludedRow, type PageInclude, type Repository, type SearchRow } from '../store/repository';
+import {
+  CursorMismatchError,
+  type IncludeBudget,
+  type IncludedRow,
+  type PageInclude,
+  type Repository,
+  type SearchRow,
+} from '../store/repository';
 import { expandTokenFilters } from './terminology-service';
 
 export interface SearchSettings {
@@ -68,7 +75,10 @@ export class SearchService {
     await store.flush(); // a buffered transaction's held writes must be visible to the search
     const filters = await expandTokenFilters(store, this, request.filters);
     // Conditional interactions only see, and so only act on, resources within the grant.
-    const rows = await store.searchPage({ resourceTypes: [resourceType], filters, sort: [], limit: 2 }, 'criteria');
+    const rows = await store.searchPage(
+      { resourceTypes: [resourceType], filters, sort: [], limit: 2 },
+      'criteria',
+    );
     return rows.map((r) => r.id);
   }
 
@@ -79,7 +89,12 @@ export class SearchService {
    * a write hook that looks up a few related resources after each write of a Bundle keeps the
    * Bundle's writes together this way (a flush per entry cost half of a bulk load's time).
    */
-  async findReferencing(store: Repository, resourceType: string, param: string, reference: string): Promise<string[]> {
+  async findReferencing(
+    store: Repository,
+    resourceType: string,
+    param: string,
+    reference: string,
+  ): Promise<string[]> {
     const { request } = this.parse([resourceType], [[param, reference]], true);
     const [filter] = request.filters;
     if (request.filters.length !== 1 || filter.kind !== 'reference') {
@@ -89,7 +104,13 @@ export class SearchService {
     const pageSize = 200;
     let after: { keys: string[]; backwards: boolean } | undefined;
     do {
-      const rows = await store.searchPage({ resourceTypes: [resourceType], filters: [filter], sort: [], limit: pageSize + 1, after });
+      const rows = await store.searchPage({
+        resourceTypes: [resourceType],
+        filters: [filter],
+        sort: [],
+        limit: pageSize + 1,
+        after,
+      });
       const page = rows.slice(0, pageSize);
       for (const row of page) if (!store.holdsChangeOf(resourceType, row.id)) found.push(row.content);
       after = rows.length > pageSize ? { keys: page[page.length - 1].keys, backwards: false } : undefined;
@@ -98,7 +119,11 @@ export class SearchService {
     const targets = filter.values.every((v) => v.targetType !== undefined && v.id !== undefined)
       ? filter.values.map((v) => `${v.targetType}/${v.id}`)
       : undefined;
-    const held = await store.heldMatching(resourceType, (index) => matchesReferenceFilter(index.reference, filter), targets);
+    const held = await store.heldMatching(
+      resourceType,
+      (index) => matchesReferenceFilter(index.reference, filter),
+      targets,
+    );
     for (const row of held) found.push(row.content);
     return found;
   }
@@ -127,11 +152,19 @@ export class SearchService {
     const withPage = request.count > 0 ? this.includeWithPage(request) : undefined;
     let includedWithPage: IncludedRow[] | undefined;
     try {
-      const pageQuery = { ...query, sort: request.sort, limit: request.count + 1, after: cursor, maxBytes: this.settings.maxPageBytes };
+      const pageQuery = {
+        ...query,
+        sort: request.sort,
+        limit: request.count + 1,
+        after: cursor,
+        maxBytes: this.settings.maxPageBytes,
+      };
       if (withPage === undefined) ({ rows, cut } = await store.searchPageWithin(pageQuery));
-      else ({ rows, cut, included: includedWithPage } = await store.searchPageAndIncluded(pageQuery, withPage));
+      else
+        ({ rows, cut, included: includedWithPage } = await store.searchPageAndIncluded(pageQuery, withPage));
     } catch (error) {
-      if (error instanceof CursorMismatchError) throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
+      if (error instanceof CursorMismatchError)
+        throw FhirError.badRequest('The paging cursor does not fit this search', '_cursor');
       throw error;
     }
     const full = rows.length > request.count;
@@ -153,13 +186,11 @@ export class SearchService {
     const included = collector.out;
     const issues: OperationOutcomeIssue[] = [...warnings];
     if (request.includes.length > 0 && collector.cut()) {
-      issues.push(
-        {
-          severity: 'warning',
-          code: 'too-costly',
-          diagnostics: `Included resources were left out: the page reached its byte budget (SEARCH_PAGE_MAX_BYTES = ${this.settings.maxPageBytes} bytes) or ${MAX_INCLUDED} included resources; fetch them with a search of their own, or use a smaller _count`,
-        },
-      );
+      issues.push({
+        severity: 'warning',
+        code: 'too-costly',
+        diagnostics: `Included resources were left out: the page reached its byte budget (SEARCH_PAGE_MAX_BYTES = ${this.settings.maxPageBytes} bytes) or ${MAX_INCLUDED} included resources; fetch them with a search of their own, or use a smaller _count`,
+      });
     }
     let next: string | undefined;
     let previous: string | undefined;
@@ -179,8 +210,10 @@ export class SearchService {
   includeWithPage(request: SearchRequest): PageInclude | undefined {
     if (request.includes.length !== 1 || request.resourceTypes.length !== 1) return undefined;
     const [include] = request.includes;
-    if (include.reverse || include.iterate || include.sourceType !== request.resourceTypes[0]) return undefined;
-    const referenceParams = include.param !== undefined ? [include.param] : this.referenceParams(include.sourceType);
+    if (include.reverse || include.iterate || include.sourceType !== request.resourceTypes[0])
+      return undefined;
+    const referenceParams =
+      include.param !== undefined ? [include.param] : this.referenceParams(include.sourceType);
     return {
       sourceType: include.sourceType,
       targetType: include.targetType,
@@ -202,7 +235,11 @@ export class SearchService {
     return this.settings.maxPageBytes - rows.reduce((sum, row) => sum + Buffer.byteLength(row.content), 0);
   }
 
-  private async includes(store: Repository, collector: IncludedCollector, includes: IncludeRequest[]): Promise<void> {
+  private async includes(
+    store: Repository,
+    collector: IncludedCollector,
+    includes: IncludeRequest[],
+  ): Promise<void> {
     const rows = collector.page;
     if (includes.length === 0 || rows.length === 0) return;
     const { add, out } = collector;
@@ -211,7 +248,12 @@ export class SearchService {
     const run = async (source: SearchRow[], include: IncludeRequest): Promise<SearchRow[]> => {
       if (include.reverse) {
         const sourceType = include.sourceType === '*' ? undefined : include.sourceType;
-        const params = include.param !== undefined ? [include.param] : sourceType !== undefined ? this.referenceParams(sourceType) : undefined;
+        const params =
+          include.param !== undefined
+            ? [include.param]
+            : sourceType !== undefined
+              ? this.referenceParams(sourceType)
+              : undefined;
         const rids = source.map((r) => r.rid);
         if (collector.cut()) return [];
         return add(await store.fetchRevIncluded(rids, sourceType, params, base, budget));
@@ -222,7 +264,13 @@ export class SearchService {
       for (const sourceType of include.sourceType === '*' ? [...byType.keys()] : [include.sourceType]) {
         const params = include.param !== undefined ? [include.param] : this.referenceParams(sourceType);
         if (collector.cut()) break;
-        const included = await store.fetchIncluded(byType.get(sourceType) ?? [], { sourceType, targetType: include.targetType }, params, base, budget);
+        const included = await store.fetchIncluded(
+          byType.get(sourceType) ?? [],
+          { sourceType, targetType: include.targetType },
+          params,
+          base,
+          budget,
+        );
         found.push(...add(included));
       }
       return found;
@@ -230,7 +278,11 @@ export class SearchService {
     for (const include of includes) await run(rows, include);
     const iterating = includes.filter((i) => i.iterate);
     let frontier = out.slice();
-    for (let round = 0; round < MAX_INCLUDE_ITERATIONS && frontier.length > 0 && iterating.length > 0; round++) {
+    for (
+      let round = 0;
+      round < MAX_INCLUDE_ITERATIONS && frontier.length > 0 && iterating.length > 0;
+      round++
+    ) {
       const next: SearchRow[] = [];
       for (const include of iterating) next.push(...(await run(frontier, include)));
       frontier = next;
@@ -246,7 +298,8 @@ export class SearchService {
 
   private selfUrl(path: string, request: SearchRequest, cursor?: string): string {
     const params = new URLSearchParams();
-    if (path === '' && request.resourceTypes.length > 0) params.append('_type', request.resourceTypes.join(','));
+    if (path === '' && request.resourceTypes.length > 0)
+      params.append('_type', request.resourceTypes.join(','));
     for (const [k, v] of request.applied) params.append(k, v);
     if (cursor !== undefined) params.append('_cursor', cursor);
     const query = params.toString();
@@ -257,7 +310,8 @@ export class SearchService {
   private links(path: string, request: SearchRequest, next?: string, previous?: string): BundleLink[] {
     const links: BundleLink[] = [{ relation: 'self', url: this.selfUrl(path, request, request.cursor) }];
     links.push({ relation: 'first', url: this.selfUrl(path, request) });
-    if (previous !== undefined) links.push({ relation: 'previous', url: this.selfUrl(path, request, previous) });
+    if (previous !== undefined)
+      links.push({ relation: 'previous', url: this.selfUrl(path, request, previous) });
     if (next !== undefined) links.push({ relation: 'next', url: this.selfUrl(path, request, next) });
     return links;
   }
@@ -294,7 +348,8 @@ export class SearchService {
     const head = this.bundle(path, request, total, next, previous, []);
     const entries: string[] = [];
     const transform = (content: string): string => {
-      if ((request.summary === undefined || request.summary === 'false') && request.elements === undefined) return content;
+      if ((request.summary === undefined || request.summary === 'false') && request.elements === undefined)
+        return content;
       let resource = JSON.parse(content) as Resource;
       if (request.summary !== undefined) resource = applySummary(resource, request.summary);
       if (request.elements !== undefined) resource = applyElements(resource, request.elements);
@@ -334,7 +389,11 @@ function includedCollector(page: SearchRow[], budget: number | undefined): Inclu
     for (const f of found) {
       if (seen.has(f.rid)) continue;
       const size = f.content === null ? Infinity : Buffer.byteLength(f.content);
-      if (out.length >= MAX_INCLUDED || (budget !== undefined && bytes + size > budget) || f.content === null) {
+      if (
+        out.length >= MAX_INCLUDED ||
+        (budget !== undefined && bytes + size > budget) ||
+        f.content === null
+      ) {
         cut = true;
         continue;
       }

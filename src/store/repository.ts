@@ -7,7 +7,13 @@ import { rowMeets, selectIds, selectMatchingIds, selectTypedIds } from './access
 import type { Condition } from './access-sql';
 import { notifyChange } from './change-notifications';
 import { addClientStorage } from './client-storage';
-import { ResourceStore, type HistoryQuery, type HistoryRow, type NewVersion, type StoredResource } from './resource-store';
+import {
+  ResourceStore,
+  type HistoryQuery,
+  type HistoryRow,
+  type NewVersion,
+  type StoredResource,
+} from './resource-store';
 import type { DatabaseSchema } from './schema';
 import {
   countMatches,
@@ -25,7 +31,13 @@ import {
 } from './search/search-query';
 import type { WriteBuffer } from './write-buffer';
 
-export { DuplicateResourceError, type HistoryQuery, type HistoryRow, type NewVersion, type StoredResource } from './resource-store';
+export {
+  DuplicateResourceError,
+  type HistoryQuery,
+  type HistoryRow,
+  type NewVersion,
+  type StoredResource,
+} from './resource-store';
 export type { IncludeBudget, IncludedRow, PageInclude, PageQuery, SearchRow } from './search/search-query';
 export { CursorMismatchError } from './search/search-query';
 
@@ -101,7 +113,11 @@ export class Repository {
   }
 
   /** ResourceStore.heldMatching, within the grant. */
-  async heldMatching(resourceType: string, test: (index: IndexValues) => boolean, targets?: readonly string[]): Promise<StoredResource[]> {
+  async heldMatching(
+    resourceType: string,
+    test: (index: IndexValues) => boolean,
+    targets?: readonly string[],
+  ): Promise<StoredResource[]> {
     const rows = this.store.heldMatching(resourceType, test, targets);
     if (this.rules.unrestricted) return rows;
     this.rules.requireType(resourceType, 's', 'Search');
@@ -126,7 +142,11 @@ export class Repository {
    * Adds items to the check named `name` of this transaction, which runs once, on all of them,
    * before the commit (outside a transaction, at once on these).
    */
-  async collectBeforeCommit<T>(name: string, items: T[], check: (items: T[], repository: Repository) => Promise<void>): Promise<void> {
+  async collectBeforeCommit<T>(
+    name: string,
+    items: T[],
+    check: (items: T[], repository: Repository) => Promise<void>,
+  ): Promise<void> {
     const key = this.store.db;
     const lists = collected.get(key) ?? new Map<string, unknown[]>();
     const list = lists.get(name) as T[] | undefined;
@@ -178,7 +198,11 @@ export class Repository {
    * The current row of a resource about to be updated or deleted, locked: refused (403) when it
    * is outside what the update or delete may reach.
    */
-  async readForUpdate(resourceType: string, id: string, purpose: 'update' | 'delete' = 'update'): Promise<StoredResource | undefined> {
+  async readForUpdate(
+    resourceType: string,
+    id: string,
+    purpose: 'update' | 'delete' = 'update',
+  ): Promise<StoredResource | undefined> {
     if (this.rules.unrestricted) return this.store.read(resourceType, id, true);
     const [permission, what]: [Permission, string] = purpose === 'delete' ? ['d', 'Delete'] : ['u', 'Update'];
     this.rules.requireType(resourceType, permission, what);
@@ -230,7 +254,12 @@ export class Repository {
       }
       if (rows.length < query.count) return out;
       const last = rows[rows.length - 1];
-      before = { lastUpdated: last.lastUpdated, resourceType: last.resourceType, id: last.id, versionId: last.versionId };
+      before = {
+        lastUpdated: last.lastUpdated,
+        resourceType: last.resourceType,
+        id: last.id,
+        versionId: last.versionId,
+      };
     }
   }
 
@@ -254,13 +283,17 @@ export class Repository {
 
   #requireEveryResource(resourceType: string | undefined, what: string): void {
     if (this.rules.unrestricted) return;
-    if (resourceType === undefined) throw this.rules.denial(`${what} of every type needs the server's authority`);
+    if (resourceType === undefined)
+      throw this.rules.denial(`${what} of every type needs the server's authority`);
     this.rules.requireEvery(resourceType, 'r', what);
   }
 
   // ---- searches: each statement carries the grant's filters ----
 
-  #confined<Q extends Pick<PageQuery, 'resourceTypes' | 'filters'>>(query: Q, purpose: SearchPurpose): Promise<Q> | Q {
+  #confined<Q extends Pick<PageQuery, 'resourceTypes' | 'filters'>>(
+    query: Q,
+    purpose: SearchPurpose,
+  ): Promise<Q> | Q {
     if (this.rules.unrestricted) return query;
     let byKey = this.confinements.get(query.filters);
     if (!byKey) {
@@ -288,7 +321,10 @@ export class Repository {
     return { rows: await this.rules.keepFound(rows, 'match', this.system()), cut };
   }
 
-  async searchPageAndIncluded(query: PageQuery, include: PageInclude): Promise<{ rows: SearchRow[]; cut: boolean; included: IncludedRow[] | undefined }> {
+  async searchPageAndIncluded(
+    query: PageQuery,
+    include: PageInclude,
+  ): Promise<{ rows: SearchRow[]; cut: boolean; included: IncludedRow[] | undefined }> {
     const found = await searchPageAndIncluded(this.store.db, await this.#confined(query, 'search'), include);
     return {
       rows: await this.rules.keepFound(found.rows, 'match', this.system()),
@@ -301,7 +337,13 @@ export class Repository {
     return countMatches(this.store.db, await this.#confined(query, 'search'));
   }
 
-  async fetchIncluded(rids: string[], include: IncludeSource, referenceParams: string[], localBase: string, budget?: IncludeBudget): Promise<IncludedRow[]> {
+  async fetchIncluded(
+    rids: string[],
+    include: IncludeSource,
+    referenceParams: string[],
+    localBase: string,
+    budget?: IncludeBudget,
+  ): Promise<IncludedRow[]> {
     const rows = await fetchIncluded(this.store.db, rids, include, referenceParams, localBase, budget);
     return this.rules.keepFound(rows, 'include', this.system());
   }
@@ -346,7 +388,13 @@ export class Repository {
     await this.store.reindex(rid, resourceType, index);
   }
 
-  async markDeleted(rid: string, resourceType: string, id: string, versionId: number, lastUpdated: string): Promise<void> {
+  async markDeleted(
+    rid: string,
+    resourceType: string,
+    id: string,
+    versionId: number,
+    lastUpdated: string,
+  ): Promise<void> {
     if (!this.rules.unrestricted) await this.readForUpdate(resourceType, id, 'delete');
     await this.store.markDeleted(rid, resourceType, id, versionId, lastUpdated);
   }
@@ -365,7 +413,8 @@ export class Repository {
   // ---- the statements of the access checks (server's authority only) ----
 
   #assertSystem(): void {
-    if (!this.rules.unrestricted) throw this.rules.denial('Access checks run under the server\'s authority only');
+    if (!this.rules.unrestricted)
+      throw this.rules.denial("Access checks run under the server's authority only");
   }
 
   /** Ids of the live resources of a type meeting a condition; at most `limit` (+1 to detect overflow). */
@@ -381,7 +430,12 @@ export class Repository {
   }
 
   /** Type and id of live resources of several types meeting a filter and a per-type condition. */
-  async typedIdsMeeting(types: string[], filter: Filter, conditionOf: (resourceType: string) => Condition, limit: number) {
+  async typedIdsMeeting(
+    types: string[],
+    filter: Filter,
+    conditionOf: (resourceType: string) => Condition,
+    limit: number,
+  ) {
     this.#assertSystem();
     return selectTypedIds(this.store.db, types, filter, conditionOf, limit);
   }

@@ -66,7 +66,15 @@ const readStatement = new StatementTemplates(1);
 const readQuery = (db: Kysely<DatabaseSchema>, resourceType: string, id: string) =>
   db
     .selectFrom('resource')
-    .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', LAST_UPDATED.as('last_updated')])
+    .select([
+      'rid',
+      'resource_type',
+      'id',
+      'version_id',
+      'deleted',
+      'content',
+      LAST_UPDATED.as('last_updated'),
+    ])
     .where('resource_type', '=', resourceType)
     .where('id', '=', id);
 
@@ -122,7 +130,11 @@ export class ResourceStore {
    * The live resources of a type that a buffered transaction changed and has not flushed, whose
    * new index values pass the test; with `targets` (`Type/id`), only those referring to one.
    */
-  heldMatching(resourceType: string, test: (index: IndexValues) => boolean, targets?: readonly string[]): StoredResource[] {
+  heldMatching(
+    resourceType: string,
+    test: (index: IndexValues) => boolean,
+    targets?: readonly string[],
+  ): StoredResource[] {
     return (this.buffer?.heldMatching(resourceType, test, targets) ?? []).map(fromBuffer);
   }
 
@@ -134,10 +146,12 @@ export class ResourceStore {
     const buffer = this.buffer;
     if (!buffer) return;
     const todo = new Map<string, { resourceType: string; id: string }>();
-    for (const k of keys) if (buffer.lookup(k.resourceType, k.id) === undefined) todo.set(`${k.resourceType}/${k.id}`, k);
+    for (const k of keys)
+      if (buffer.lookup(k.resourceType, k.id) === undefined) todo.set(`${k.resourceType}/${k.id}`, k);
     if (todo.size === 0) return;
     const wanted = [...todo.values()];
-    const { rows } = await sql<StoredRow>`select rid, resource_type, id, version_id, deleted, content, ${LAST_UPDATED} as last_updated
+    const { rows } =
+      await sql<StoredRow>`select rid, resource_type, id, version_id, deleted, content, ${LAST_UPDATED} as last_updated
       from resource
       where (resource_type, id) in (select * from unnest(${wanted.map((k) => k.resourceType)}::text[], ${wanted.map((k) => k.id)}::text[]))
       order by resource_type, id
@@ -211,7 +225,9 @@ export class ResourceStore {
   async read(resourceType: string, id: string, forUpdate = false): Promise<StoredResource | undefined> {
     const held = this.buffer?.lookup(resourceType, id);
     if (held !== undefined) return held === null ? undefined : fromBuffer(held);
-    const row = forUpdate ? await readQuery(this.db, resourceType, id).forUpdate().executeTakeFirst() : await this.readUnlocked(resourceType, id);
+    const row = forUpdate
+      ? await readQuery(this.db, resourceType, id).forUpdate().executeTakeFirst()
+      : await this.readUnlocked(resourceType, id);
     const stored = row ? toStoredResource(row) : undefined;
     if (forUpdate) this.buffer?.remember(resourceType, id, stored ?? null);
     return stored;
@@ -219,8 +235,12 @@ export class ResourceStore {
 
   /** Building the read with Kysely on every call cost ~7% of a read's CPU. */
   private async readUnlocked(resourceType: string, id: string): Promise<StoredRow | undefined> {
-    const compiled = readStatement.fill('read', [resourceType, id], ([type, key]) => readQuery(this.db, type, key).compile());
-    const result = await this.db.executeQuery<StoredRow>(compiled ?? readQuery(this.db, resourceType, id).compile());
+    const compiled = readStatement.fill('read', [resourceType, id], ([type, key]) =>
+      readQuery(this.db, type, key).compile(),
+    );
+    const result = await this.db.executeQuery<StoredRow>(
+      compiled ?? readQuery(this.db, resourceType, id).compile(),
+    );
     return result.rows[0];
   }
 
@@ -230,9 +250,19 @@ export class ResourceStore {
     await this.flush();
     const rows = await this.db
       .selectFrom('resource')
-      .select(['rid', 'resource_type', 'id', 'version_id', 'deleted', 'content', LAST_UPDATED.as('last_updated')])
+      .select([
+        'rid',
+        'resource_type',
+        'id',
+        'version_id',
+        'deleted',
+        'content',
+        LAST_UPDATED.as('last_updated'),
+      ])
       .where('deleted', '=', false)
-      .where((eb) => eb.or(keys.map((k) => eb.and([eb('resource_type', '=', k.resourceType), eb('id', '=', k.id)]))))
+      .where((eb) =>
+        eb.or(keys.map((k) => eb.and([eb('resource_type', '=', k.resourceType), eb('id', '=', k.id)]))),
+      )
       .execute();
     return rows.map(toStoredResource);
   }
@@ -252,7 +282,8 @@ export class ResourceStore {
   /** Inserts version 1 of a new resource. Throws DuplicateResourceError if the id is taken. */
   async insert(version: NewVersion): Promise<string> {
     if (this.buffer) {
-      if (this.buffer.lookup(version.resourceType, version.id)) throw new DuplicateResourceError(`${version.resourceType}/${version.id} exists`);
+      if (this.buffer.lookup(version.resourceType, version.id))
+        throw new DuplicateResourceError(`${version.resourceType}/${version.id} exists`);
       const { index, ...row } = version;
       this.buffer.insert(row, index);
       return PENDING_RID;
@@ -272,7 +303,9 @@ export class ResourceStore {
       .executeTakeFirst();
     if (!inserted) throw new DuplicateResourceError(`${version.resourceType}/${version.id} exists`);
     await this.insertHistory(version, 'POST');
-    await insertIndexRows(this.db, [{ rid: inserted.rid, resourceType: version.resourceType, values: version.index }]);
+    await insertIndexRows(this.db, [
+      { rid: inserted.rid, resourceType: version.resourceType, values: version.index },
+    ]);
     return inserted.rid;
   }
 
@@ -313,7 +346,11 @@ export class ResourceStore {
       .execute();
     await insertIndexRows(
       this.db,
-      versions.map((v) => ({ rid: ridOf.get(`${v.resourceType}/${v.id}`)!, resourceType: v.resourceType, values: v.index })),
+      versions.map((v) => ({
+        rid: ridOf.get(`${v.resourceType}/${v.id}`)!,
+        resourceType: v.resourceType,
+        values: v.index,
+      })),
     );
   }
 
@@ -346,7 +383,13 @@ export class ResourceStore {
     await insertIndexRows(this.db, [{ rid, resourceType, values: index }]);
   }
 
-  async markDeleted(rid: string, resourceType: string, id: string, versionId: number, lastUpdated: string): Promise<void> {
+  async markDeleted(
+    rid: string,
+    resourceType: string,
+    id: string,
+    versionId: number,
+    lastUpdated: string,
+  ): Promise<void> {
     if (this.buffer) {
       this.buffer.markDeleted(resourceType, id, versionId, lastUpdated);
       return;
@@ -358,7 +401,14 @@ export class ResourceStore {
       .execute();
     await this.db
       .insertInto('resource_history')
-      .values({ resource_type: resourceType, id, version_id: versionId, last_updated: lastUpdated, method: 'DELETE', content: null })
+      .values({
+        resource_type: resourceType,
+        id,
+        version_id: versionId,
+        last_updated: lastUpdated,
+        method: 'DELETE',
+        content: null,
+      })
       .execute();
     await deleteIndexRows(this.db, rid);
   }
@@ -381,15 +431,29 @@ export class ResourceStore {
         ),
       );
     }
-    const page = q.orderBy('last_updated', 'desc').orderBy('resource_type', 'desc').orderBy('id', 'desc').orderBy('version_id', 'desc').limit(query.count);
+    const page = q
+      .orderBy('last_updated', 'desc')
+      .orderBy('resource_type', 'desc')
+      .orderBy('id', 'desc')
+      .orderBy('version_id', 'desc')
+      .limit(query.count);
     if (query.maxBytes === undefined) return (await page.execute()).map(toHistoryRow);
     // Within the byte budget: a row's content only while the contents up to it (in page order)
     // fit, the first row always; octet_length reads the stored size without reading or
     // decompressing the content.
     const order = sql`h.last_updated desc, h.resource_type desc, h.id desc, h.version_id desc`;
-    const upTo = (frame: string) => sql`coalesce(sum(octet_length(h.content)) over (order by ${order} rows between unbounded preceding and ${sql.raw(frame)}), 0)`;
+    const upTo = (frame: string) =>
+      sql`coalesce(sum(octet_length(h.content)) over (order by ${order} rows between unbounded preceding and ${sql.raw(frame)}), 0)`;
     const within = sql`(${upTo('1 preceding')} = 0 or ${upTo('current row')} <= ${query.maxBytes})`;
-    const rows = await sql<{ resource_type: string; id: string; version_id: number; method: string; content: string | null; last_updated: string; past_budget: boolean }>`
+    const rows = await sql<{
+      resource_type: string;
+      id: string;
+      version_id: number;
+      method: string;
+      content: string | null;
+      last_updated: string;
+      past_budget: boolean;
+    }>`
       select h.resource_type, h.id, h.version_id, h.method, h.last_updated,
         case when ${within} then h.content end as content, not ${within} as past_budget
       from (${page}) h order by ${order}`.execute(this.db);
@@ -420,7 +484,10 @@ export class ResourceStore {
 
   async countLive(resourceType: string | undefined): Promise<number> {
     await this.flush();
-    let q = this.db.selectFrom('resource').select((eb) => eb.fn.countAll<string>().as('n')).where('deleted', '=', false);
+    let q = this.db
+      .selectFrom('resource')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('deleted', '=', false);
     if (resourceType !== undefined) q = q.where('resource_type', '=', resourceType);
     return Number((await q.executeTakeFirstOrThrow()).n);
   }

@@ -2,7 +2,13 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { IndexValues } from '../fhir/search/index-values';
 import type { DatabaseSchema } from './schema';
 import type { StoredResource } from './resource-store';
-import { indexDeleteParts, indexInsertParts, runAsOneStatement, unnestInsert, type IndexRowsOf } from './index/write-index-rows';
+import {
+  indexDeleteParts,
+  indexInsertParts,
+  runAsOneStatement,
+  unnestInsert,
+  type IndexRowsOf,
+} from './index/write-index-rows';
 
 /**
  * What a buffered store knows of one row: the locked row read from the database, or its state
@@ -87,7 +93,11 @@ export class WriteBuffer {
    * The live resources of a type changed and not flushed whose pending index values pass the
    * test. With `targets` (`Type/id`), only rows with a reference to one of them are tested.
    */
-  heldMatching(resourceType: string, test: (index: IndexValues) => boolean, targets?: readonly string[]): BufferedRow[] {
+  heldMatching(
+    resourceType: string,
+    test: (index: IndexValues) => boolean,
+    targets?: readonly string[],
+  ): BufferedRow[] {
     const found: BufferedRow[] = [];
     const consider = (row: PendingRow | undefined) => {
       if (row?.resourceType === resourceType && row.index !== undefined && test(row.index)) found.push(row);
@@ -125,7 +135,14 @@ export class WriteBuffer {
   /** A new resource (version 1, or any version of a revived id). */
   insert(row: Omit<BufferedRow, 'rid' | 'deleted'>, index: IndexValues): void {
     const key = keyOf(row.resourceType, row.id);
-    this.pending.set(key, { ...row, rid: undefined, deleted: false, index, clearIndex: false, tag: this.tag });
+    this.pending.set(key, {
+      ...row,
+      rid: undefined,
+      deleted: false,
+      index,
+      clearIndex: false,
+      tag: this.tag,
+    });
     this.noteReferences(key, index);
     this.history.push({ ...row, method: 'POST' });
     this.count(row.resourceType);
@@ -202,7 +219,8 @@ export class WriteBuffer {
     const sent: PendingHistory[] = [];
     for (const h of history) {
       const row = insertedNow.get(keyOf(h.resourceType, h.id));
-      if (row && h.content !== null && h.versionId === row.versionId) copied.push({ rid: row.rid!, method: h.method });
+      if (row && h.content !== null && h.versionId === row.versionId)
+        copied.push({ rid: row.rid!, method: h.method });
       else sent.push(h);
     }
     if (copied.length > 0) {
@@ -235,7 +253,12 @@ export class WriteBuffer {
       );
     }
     const cleared = rows.filter((r) => r.clearIndex);
-    parts.push(...indexDeleteParts(cleared.map((r) => r.rid!), cleared.filter((r) => r.index === undefined).map((r) => r.rid!)));
+    parts.push(
+      ...indexDeleteParts(
+        cleared.map((r) => r.rid!),
+        cleared.filter((r) => r.index === undefined).map((r) => r.rid!),
+      ),
+    );
     const indexed: IndexRowsOf[] = rows
       .filter((r) => r.index !== undefined)
       .map((r) => ({ rid: r.rid!, resourceType: r.resourceType, values: r.index! }));

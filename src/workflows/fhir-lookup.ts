@@ -30,7 +30,10 @@ async function searchOnePage<T extends Resource>(
     .filter((e) => e.search?.mode === 'match' && e.resource?.resourceType === resourceType)
     .map((e) => e.resource as T);
   const next = bundle.link?.find((l) => l.relation === 'next')?.url;
-  return { matches, nextCursor: next === undefined ? undefined : (new URL(next).searchParams.get('_cursor') ?? undefined) };
+  return {
+    matches,
+    nextCursor: next === undefined ? undefined : (new URL(next).searchParams.get('_cursor') ?? undefined),
+  };
 }
 
 /**
@@ -97,7 +100,10 @@ export function splitCanonical(canonical: string): { url: string; version: strin
  * Questionnaires found in one buffered transaction (a transaction Bundle of many responses looks
  * up the same one for each), kept while the transaction writes no Questionnaire.
  */
-const foundInTransaction = new WeakMap<WriteBuffer, Map<string, { written: number; found: Questionnaire | undefined }>>();
+const foundInTransaction = new WeakMap<
+  WriteBuffer,
+  Map<string, { written: number; found: Questionnaire | undefined }>
+>();
 
 /**
  * The Questionnaire a canonical names (`url` or `url|version`). Without a version, several
@@ -119,7 +125,10 @@ export async function findQuestionnaire(
   return found;
 }
 
-async function searchQuestionnaire(service: ResourceService, canonical: string): Promise<Questionnaire | undefined> {
+async function searchQuestionnaire(
+  service: ResourceService,
+  canonical: string,
+): Promise<Questionnaire | undefined> {
   const { url, version } = splitCanonical(canonical);
   const params: [string, string][] = [['url', url]];
   if (version !== undefined) params.push(['version', version]);

@@ -22,11 +22,20 @@ let asPatientA: Repository;
 let ridOf: { patientB: string; observationB: string };
 
 function observation(id: string, patient: string): Observation {
-  return { resourceType: 'Observation', id, status: 'final', code: { text: 'pain score' }, subject: { reference: `Patient/${patient}` } };
+  return {
+    resourceType: 'Observation',
+    id,
+    status: 'final',
+    code: { text: 'pain score' },
+    subject: { reference: `Patient/${patient}` },
+  };
 }
 
 function version(resource: Resource, versionId = 1): NewVersion {
-  const stamped = { ...resource, meta: { versionId: String(versionId), lastUpdated: new Date().toISOString() } };
+  const stamped = {
+    ...resource,
+    meta: { versionId: String(versionId), lastUpdated: new Date().toISOString() },
+  };
   return {
     resourceType: resource.resourceType,
     id: resource.id!,
@@ -94,7 +103,9 @@ const cases: Record<string, () => Promise<void>> = {
       const buffered = tx.withWriteBuffer();
       await buffered.insert(version(observation('obs-b-held', 'patient-b')));
       expect(ids(await buffered.heldMatching('Observation', () => true))).toContain('obs-b-held');
-      expect(ids(await buffered.withRules(asPatientA.rules).heldMatching('Observation', () => true))).toEqual([]);
+      expect(ids(await buffered.withRules(asPatientA.rules).heldMatching('Observation', () => true))).toEqual(
+        [],
+      );
     });
   },
   lockForUpdate: async () => {
@@ -122,12 +133,16 @@ const cases: Record<string, () => Promise<void>> = {
   missingResources: async () => {
     // Referential integrity: whether a referenced id exists (no content). A write that refers to
     // B's resources is refused by the write's own checks (patient-writes.test.ts).
-    expect(await asPatientA.missingResources([{ resourceType: 'Observation', id: 'nowhere' }])).toHaveLength(1);
+    expect(await asPatientA.missingResources([{ resourceType: 'Observation', id: 'nowhere' }])).toHaveLength(
+      1,
+    );
   },
   addToClientStorage: async () => {
     // The storage cap's counter of a client (auth/client-storage.ts charges the caller's own): no resource data.
     await rolledBack(async (tx) => {
-      expect(await tx.withRules(asPatientA.rules).addToClientStorage('https://issuer.test|patient-app', 10)).toBe(10);
+      expect(
+        await tx.withRules(asPatientA.rules).addToClientStorage('https://issuer.test|patient-app', 10),
+      ).toBe(10);
     });
   },
   notify: async () => {
@@ -177,13 +192,21 @@ const cases: Record<string, () => Promise<void>> = {
   searchPage: async () => {
     expect(ids(await asPatientA.searchPage(ALL_OBSERVATIONS))).toEqual(['obs-a']);
     expect(ids(await asPatientA.searchPage(ALL_OBSERVATIONS, 'criteria'))).toEqual(['obs-a']);
-    expect(ids(await asPatientA.searchPage({ ...ALL_OBSERVATIONS, resourceTypes: ['Patient'] }))).toEqual(['patient-a']);
+    expect(ids(await asPatientA.searchPage({ ...ALL_OBSERVATIONS, resourceTypes: ['Patient'] }))).toEqual([
+      'patient-a',
+    ]);
   },
   searchPageWithin: async () => {
     expect(ids((await asPatientA.searchPageWithin(ALL_OBSERVATIONS)).rows)).toEqual(['obs-a']);
   },
   searchPageAndIncluded: async () => {
-    const include = { sourceType: 'Observation', targetType: undefined, referenceParams: ['subject'], localBase: server.ctx.config.baseUrl, fromFirst: 100 };
+    const include = {
+      sourceType: 'Observation',
+      targetType: undefined,
+      referenceParams: ['subject'],
+      localBase: server.ctx.config.baseUrl,
+      fromFirst: 100,
+    };
     const found = await asPatientA.searchPageAndIncluded(ALL_OBSERVATIONS, include);
     expect(ids(found.rows)).toEqual(['obs-a']);
     expect(ids(found.included ?? [])).not.toContain('patient-b');
@@ -194,12 +217,30 @@ const cases: Record<string, () => Promise<void>> = {
   },
   fetchIncluded: async () => {
     const base = server.ctx.config.baseUrl;
-    expect(ids(await system.fetchIncluded([ridOf.observationB], { sourceType: 'Observation', targetType: undefined }, ['subject'], base))).toEqual(['patient-b']);
-    expect(await asPatientA.fetchIncluded([ridOf.observationB], { sourceType: 'Observation', targetType: undefined }, ['subject'], base)).toEqual([]);
+    expect(
+      ids(
+        await system.fetchIncluded(
+          [ridOf.observationB],
+          { sourceType: 'Observation', targetType: undefined },
+          ['subject'],
+          base,
+        ),
+      ),
+    ).toEqual(['patient-b']);
+    expect(
+      await asPatientA.fetchIncluded(
+        [ridOf.observationB],
+        { sourceType: 'Observation', targetType: undefined },
+        ['subject'],
+        base,
+      ),
+    ).toEqual([]);
   },
   fetchRevIncluded: async () => {
     const base = server.ctx.config.baseUrl;
-    expect(ids(await system.fetchRevIncluded([ridOf.patientB], 'Observation', ['subject'], base))).toEqual(['obs-b']);
+    expect(ids(await system.fetchRevIncluded([ridOf.patientB], 'Observation', ['subject'], base))).toEqual([
+      'obs-b',
+    ]);
     expect(await asPatientA.fetchRevIncluded([ridOf.patientB], 'Observation', ['subject'], base)).toEqual([]);
   },
   insert: async () => {
@@ -219,11 +260,21 @@ const cases: Record<string, () => Promise<void>> = {
     });
   },
   reindex: async () => {
-    await refused(asPatientA.reindex(ridOf.observationB, 'Observation', server.ctx.extractor.extract(observation('obs-b', 'patient-a'))), 403);
+    await refused(
+      asPatientA.reindex(
+        ridOf.observationB,
+        'Observation',
+        server.ctx.extractor.extract(observation('obs-b', 'patient-a')),
+      ),
+      403,
+    );
   },
   markDeleted: async () => {
     await asPatientA.transaction(async (tx) => {
-      await refused(tx.markDeleted(ridOf.observationB, 'Observation', 'obs-b', 2, new Date().toISOString()), 403);
+      await refused(
+        tx.markDeleted(ridOf.observationB, 'Observation', 'obs-b', 2, new Date().toISOString()),
+        403,
+      );
     });
   },
   idsMeeting: async () => {
@@ -233,7 +284,15 @@ const cases: Record<string, () => Promise<void>> = {
     await refused(asPatientA.idsAmongMeeting('Observation', ['obs-b'], sql`true`), 403);
   },
   typedIdsMeeting: async () => {
-    await refused(asPatientA.typedIdsMeeting(['Observation'], { kind: 'id', values: ['obs-b'], not: false }, () => sql`true`, 10), 403);
+    await refused(
+      asPatientA.typedIdsMeeting(
+        ['Observation'],
+        { kind: 'id', values: ['obs-b'], not: false },
+        () => sql`true`,
+        10,
+      ),
+      403,
+    );
   },
   rowMeets: async () => {
     await refused(asPatientA.rowMeets('Observation', 'obs-b', sql`true`), 403);
@@ -257,11 +316,15 @@ async function rolledBack(work: (tx: Repository) => Promise<void>): Promise<void
 beforeAll(async () => {
   server = await startTestServer();
   const { service } = server.ctx;
-  for (const id of ['patient-a', 'patient-b']) await service.update('Patient', id, { resourceType: 'Patient', id, name: [{ family: id }] } as Patient);
+  for (const id of ['patient-a', 'patient-b'])
+    await service.update('Patient', id, { resourceType: 'Patient', id, name: [{ family: id }] } as Patient);
   await service.update('Observation', 'obs-a', observation('obs-a', 'patient-a'));
   await service.update('Observation', 'obs-b', observation('obs-b', 'patient-b'));
   system = service.repository;
-  ridOf = { patientB: (await system.read('Patient', 'patient-b'))!.rid, observationB: (await system.read('Observation', 'obs-b'))!.rid };
+  ridOf = {
+    patientB: (await system.read('Patient', 'patient-b'))!.rid,
+    observationB: (await system.read('Observation', 'obs-b'))!.rid,
+  };
   const principal: Principal = {
     clientId: 'patient-app',
     subject: 'patient-a',
@@ -272,8 +335,18 @@ beforeAll(async () => {
     tokenId: undefined,
   };
   const policy = new AccessPolicy(principal, new Set(server.ctx.config.authPublicTypes));
-  const audit = new RequestAudit({ requestId: 'test', method: 'GET', path: '/fhir', query: undefined, ip: undefined });
-  const access = new RequestAccess(policy, audit, { extractor: server.ctx.extractor, search: server.ctx.searchService, baseUrl: server.ctx.config.baseUrl });
+  const audit = new RequestAudit({
+    requestId: 'test',
+    method: 'GET',
+    path: '/fhir',
+    query: undefined,
+    ip: undefined,
+  });
+  const access = new RequestAccess(policy, audit, {
+    extractor: server.ctx.extractor,
+    search: server.ctx.searchService,
+    baseUrl: server.ctx.config.baseUrl,
+  });
   asPatientA = system.withRules(access);
 });
 
