@@ -117,8 +117,8 @@ export class AuthorizedResourceService extends ResourceService {
     );
   }
 
-  /** Not buffered: every write of an authorized request is checked and audited one by one. */
-  override async bufferedTransaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
+  /** A plain transaction: every write of an authorized request is checked and audited one by one. */
+  override async transactionOfManyWrites<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
     return this.transaction(work);
   }
 

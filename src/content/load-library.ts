@@ -11,7 +11,7 @@ export interface LoadSummary {
   rejected: { source: string; reason: string }[];
 }
 
-/** Resources written per transaction when loading (one statement per table each, see WriteBuffer). */
+/** Resources written per transaction when loading (a transaction of many writes: a few statements for the whole chunk). */
 const CHUNK = 500;
 
 type Outcome = 'created' | 'updated' | 'unchanged';
@@ -38,32 +38,30 @@ async function writeOne(service: ResourceService, resource: Resource): Promise<O
 class WroteBeforeFailing extends Error {}
 
 /**
- * Writes a chunk of resources in one buffered transaction. A resource refused before it wrote
+ * Writes a chunk of resources in one transaction of many writes. A resource refused before it wrote
  * anything (validation, a precondition) is reported and the others still load; on anything
  * else the transaction rolls back and the chunk is loaded one resource per transaction, as
  * unbatched loading did (so one bad resource never keeps the others out).
  */
 async function writeChunk(service: ResourceService, items: { source: string; resource: Resource }[]) {
   try {
-    return await service.bufferedTransaction(async (tx) => {
+    return await service.transactionOfManyWrites(async (tx) => {
       await tx.repository.lockForUpdate(
         items.flatMap(({ resource: r }) =>
           r.id !== undefined && isValidId(r.id) ? [{ resourceType: r.resourceType, id: r.id }] : [],
         ),
       );
-      const buffer = tx.repository.writeBuffer;
       const outcomes: (Outcome | { rejected: string })[] = [];
       for (const item of items) {
-        const writes = buffer?.writes ?? 0;
+        const writes = tx.repository.writeCount();
         try {
           outcomes.push(await writeOne(tx, item.resource));
         } catch (error) {
-          if (!(error instanceof FhirError) || (buffer?.writes ?? 0) !== writes)
+          if (!(error instanceof FhirError) || tx.repository.writeCount() !== writes)
             throw new WroteBeforeFailing();
           outcomes.push({ rejected: reasonOf(error) });
         }
       }
-      await tx.repository.flush();
       return outcomes;
     });
   } catch {

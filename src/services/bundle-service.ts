@@ -6,7 +6,7 @@ import { informationOutcome } from '../fhir/operation-outcome';
 import { collectReferences } from '../fhir/references';
 import { classify, type Interaction } from '../fhir/interaction';
 import { isValidId } from '../fhir/resource-types';
-import { FlushConflictError } from '../store/write-buffer';
+import { CreatedMeanwhileError } from '../store/repository';
 import {
   storedVersionText,
   type ResourceService,
@@ -150,10 +150,10 @@ export class BundleService {
   }
 
   /**
-   * All or nothing: one database transaction; the first failure rolls everything back. The
-   * writes are buffered (ResourceService.bufferedTransaction): the rows of every PUT by id are
-   * read and locked in one statement, and the new versions, their history and index rows are
-   * written a few statements at a time, whenever something must read them and at the end.
+   * All or nothing: one database transaction; the first failure rolls everything back. It is a
+   * transaction of many writes (ResourceService.transactionOfManyWrites): the rows of every PUT
+   * by id are read and locked in one statement, and the new versions, their history and index
+   * rows are written a few statements at a time, whenever something must read them and at the end.
    */
   private async transaction(
     service: ResourceService,
@@ -163,73 +163,70 @@ export class BundleService {
     const entries = plan(bundle, this.settings.maxEntries);
     assertUrnReferencesResolve(entries);
     const responses: BundleEntry[] = new Array(entries.length);
-    await service.bufferedTransaction(async (tx) => {
-      const located = (index: number, error: unknown): unknown => {
-        if (error instanceof FlushConflictError) {
-          const [row] = error.rows;
-          return fail(
-            row.tag ?? index,
-            FhirError.conflict(
-              `${row.resourceType}/${row.id} was created by another request meanwhile; retry`,
-            ),
-          );
-        }
-        return error instanceof FhirError ? fail(index, error) : error;
-      };
-      // Resolve the ids that urn:uuid: full URLs stand for, before any reference is written.
-      const ids = new Map<string, string>();
-      for (const e of entries) {
-        if (e.method !== 'POST' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
-        if (e.ifNoneExist) {
-          try {
-            const matches = await tx.search.findIds(
-              tx.repository,
-              e.resource.resourceType,
-              rewriteUrl(e.ifNoneExist, ids),
-            );
-            if (matches.length === 1) {
-              ids.set(e.fullUrl, `${e.resource.resourceType}/${matches[0]}`);
-              continue;
+    const located = (index: number, error: unknown): unknown => {
+      if (error instanceof CreatedMeanwhileError) {
+        const [row] = error.rows;
+        return fail(
+          row.writer ?? index,
+          FhirError.conflict(`${row.resourceType}/${row.id} was created by another request meanwhile; retry`),
+        );
+      }
+      return error instanceof FhirError ? fail(index, error) : error;
+    };
+    try {
+      await service.transactionOfManyWrites(async (tx) => {
+        // Resolve the ids that urn:uuid: full URLs stand for, before any reference is written.
+        const ids = new Map<string, string>();
+        for (const e of entries) {
+          if (e.method !== 'POST' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
+          if (e.ifNoneExist) {
+            try {
+              const matches = await tx.search.findIds(
+                tx.repository,
+                e.resource.resourceType,
+                rewriteUrl(e.ifNoneExist, ids),
+              );
+              if (matches.length === 1) {
+                ids.set(e.fullUrl, `${e.resource.resourceType}/${matches[0]}`);
+                continue;
+              }
+            } catch (error) {
+              throw located(e.index, error);
             }
+          }
+          ids.set(e.fullUrl, `${e.resource.resourceType}/${randomUUID()}`);
+        }
+        for (const e of entries) {
+          if (e.method !== 'PUT' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
+          const target = classify('PUT', `/${splitQuery(e.url)[0]}`);
+          if (target.kind === 'update' && target.id !== undefined)
+            ids.set(e.fullUrl, `${target.resourceType}/${target.id}`);
+        }
+        const ordered = [...entries]
+          .sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)
+          .map((e) => ({
+            ...e,
+            url: rewriteUrl(e.url, ids),
+            resource: rewriteReferences(e.resource, ids),
+            ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids),
+          }));
+        await tx.repository.lockForUpdate(
+          ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])),
+        );
+        for (const entry of ordered) {
+          const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
+          tx.repository.writer = entry.index;
+          try {
+            responses[entry.index] = await this.execute(tx, entry, assigned?.split('/')[1], returned);
           } catch (error) {
-            throw located(e.index, error);
+            throw located(entry.index, error);
           }
         }
-        ids.set(e.fullUrl, `${e.resource.resourceType}/${randomUUID()}`);
-      }
-      for (const e of entries) {
-        if (e.method !== 'PUT' || !e.fullUrl?.startsWith('urn:uuid:') || !e.resource) continue;
-        const target = classify('PUT', `/${splitQuery(e.url)[0]}`);
-        if (target.kind === 'update' && target.id !== undefined)
-          ids.set(e.fullUrl, `${target.resourceType}/${target.id}`);
-      }
-      const ordered = [...entries]
-        .sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index)
-        .map((e) => ({
-          ...e,
-          url: rewriteUrl(e.url, ids),
-          resource: rewriteReferences(e.resource, ids),
-          ifNoneExist: e.ifNoneExist && rewriteUrl(e.ifNoneExist, ids),
-        }));
-      await tx.repository.lockForUpdate(
-        ordered.flatMap((e) => (e.method === 'PUT' ? updateTarget(e.url) : [])),
-      );
-      const buffer = tx.repository.writeBuffer;
-      for (const entry of ordered) {
-        const assigned = entry.fullUrl ? ids.get(entry.fullUrl) : undefined;
-        if (buffer) buffer.tag = entry.index;
-        try {
-          responses[entry.index] = await this.execute(tx, entry, assigned?.split('/')[1], returned);
-        } catch (error) {
-          throw located(entry.index, error);
-        }
-      }
-      try {
-        await tx.repository.flush();
-      } catch (error) {
-        throw located(entries.length - 1, error);
-      }
-    });
+      });
+    } catch (error) {
+      // The held writes are written at the end: a create another request made meanwhile is found there.
+      throw error instanceof CreatedMeanwhileError ? located(entries.length - 1, error) : error;
+    }
     return {
       resourceType: 'Bundle',
       type: 'transaction-response',

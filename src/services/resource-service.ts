@@ -76,18 +76,15 @@ export class ResourceService {
   }
 
   /**
-   * A transaction whose writes are held back and written in multi-row statements (see
-   * Repository.withWriteBuffer), flushed before anything reads what they change and at the
-   * end, before the commit. For many writes in one transaction (a transaction Bundle, a load).
+   * A service whose every call runs in one transaction of many writes (a transaction Bundle, a
+   * load): the store writes them together, a few statements at a time
+   * (Repository.transactionOfManyWrites).
    */
-  async bufferedTransaction<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
+  async transactionOfManyWrites<T>(work: (service: ResourceService) => Promise<T>): Promise<T> {
     if (this.deps.repository.isTransaction) return work(this);
-    return this.deps.repository.transaction(async (repository) => {
-      const buffered = repository.withWriteBuffer();
-      const result = await work(new ResourceService({ ...this.deps, repository: buffered }));
-      await buffered.flush();
-      return result;
-    });
+    return this.deps.repository.transactionOfManyWrites((repository) =>
+      work(new ResourceService({ ...this.deps, repository })),
+    );
   }
 
   assertType(resourceType: string): void {
@@ -132,14 +129,13 @@ export class ResourceService {
 
   /**
    * The relative references of a write must name live resources when its transaction commits,
-   * so that the entries of a transaction may refer to one another in any order. Unbuffered, the
-   * targets missing now are checked again before the commit; in a buffered transaction (a
-   * transaction Bundle, a load) every reference waits for the commit and all are checked in
-   * one statement.
+   * so that the entries of a transaction may refer to one another in any order: the targets
+   * not found now (Repository.keysToCheckAtCommit) are checked again, all in one statement,
+   * before the commit.
    */
   private async checkReferencesAtCommit(resource: Resource): Promise<void> {
     if (!this.deps.referentialIntegrity) return;
-    const entry = this.deps.repository.writeBuffer?.tag;
+    const entry = this.deps.repository.writer;
     const prefix = entry === undefined ? '' : `Bundle.entry[${entry}].`;
     const local = collectReferences(resource).flatMap((found) => {
       const target = localReference(found.reference);
@@ -149,7 +145,7 @@ export class ResourceService {
     });
     if (local.length === 0) return;
     const repository = this.deps.repository;
-    const pending = repository.writeBuffer === undefined ? await repository.missingResources(local) : local;
+    const pending = await repository.keysToCheckAtCommit(local);
     if (pending.length === 0) return;
     await repository.collectBeforeCommit('references', pending, async (references, committing) => {
       const missing = await committing.missingResources(references);

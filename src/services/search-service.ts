@@ -3,10 +3,8 @@ import { FhirError } from '../fhir/fhir-error';
 import { operationOutcome } from '../fhir/operation-outcome';
 import { decodeCursor, encodeCursor } from '../fhir/search/cursor';
 import { parseSearchRequest, type ParseOptions } from '../fhir/search/parse-search-request';
-import { matchesReferenceFilter } from '../fhir/search/reference-match';
 import type { Filter, IncludeRequest, SearchRequest } from '../fhir/search/search-request';
 import type { SearchParameterRegistry } from '../fhir/search/search-parameter-registry';
-import { typesReadBy } from '../fhir/search/types-read';
 import { applyElements, applySummary } from '../fhir/summary';
 import { isResourceType } from '../fhir/resource-types';
 import {
@@ -72,7 +70,6 @@ export class SearchService {
     const params = [...new URLSearchParams(criteria.replace(/^\?/, ''))];
     if (params.length === 0) throw FhirError.badRequest('Conditional criteria must not be empty');
     const { request } = this.parse([resourceType], params, true);
-    await store.flush(); // a buffered transaction's held writes must be visible to the search
     const filters = await expandTokenFilters(store, this, request.filters);
     // Conditional interactions only see, and so only act on, resources within the grant.
     const rows = await store.searchPage(
@@ -82,13 +79,7 @@ export class SearchService {
     return rows.map((r) => r.id);
   }
 
-  /**
-   * Every live resource of a type whose reference parameter names a target: what the search
-   * `<type>?<param>=<reference>` finds, without flushing a buffered transaction. The resources
-   * the buffer has changed are matched on their new index values, the others in the database;
-   * a write hook that looks up a few related resources after each write of a Bundle keeps the
-   * Bundle's writes together this way (a flush per entry cost half of a bulk load's time).
-   */
+  /** The content of every live resource of a type whose reference parameter names a target: what the search `<type>?<param>=<reference>` finds, all pages (Repository.findReferencing). */
   async findReferencing(
     store: Repository,
     resourceType: string,
@@ -100,32 +91,7 @@ export class SearchService {
     if (request.filters.length !== 1 || filter.kind !== 'reference') {
       throw new Error(`${resourceType}?${param}=${reference} is not a search by one reference`);
     }
-    const found: string[] = [];
-    const pageSize = 200;
-    let after: { keys: string[]; backwards: boolean } | undefined;
-    do {
-      const rows = await store.searchPage({
-        resourceTypes: [resourceType],
-        filters: [filter],
-        sort: [],
-        limit: pageSize + 1,
-        after,
-      });
-      const page = rows.slice(0, pageSize);
-      for (const row of page) if (!store.holdsChangeOf(resourceType, row.id)) found.push(row.content);
-      after = rows.length > pageSize ? { keys: page[page.length - 1].keys, backwards: false } : undefined;
-    } while (after !== undefined);
-    // Only the buffered rows that refer to the target are tested (when every value names one).
-    const targets = filter.values.every((v) => v.targetType !== undefined && v.id !== undefined)
-      ? filter.values.map((v) => `${v.targetType}/${v.id}`)
-      : undefined;
-    const held = await store.heldMatching(
-      resourceType,
-      (index) => matchesReferenceFilter(index.reference, filter),
-      targets,
-    );
-    for (const row of held) found.push(row.content);
-    return found;
+    return store.findReferencing(resourceType, filter);
   }
 
   /** Full search: returns the searchset Bundle text. `path` is e.g. `Task` or `` (all types). */
@@ -136,8 +102,6 @@ export class SearchService {
     warnings: OperationOutcomeIssue[],
   ): Promise<SearchResult> {
     store.rules.checkSearch(request);
-    // A buffered transaction's held writes must be visible to the search.
-    await store.flushBeforeReading(typesReadBy(request));
     const filters = await expandTokenFilters(store, this, request.filters);
     const query = { resourceTypes: request.resourceTypes, filters };
     if (request.summary === 'count') {

@@ -1,6 +1,8 @@
 import type { Resource } from 'fhir/r4';
 import type { Kysely } from 'kysely';
-import type { Filter } from '../fhir/search/search-request';
+import type { Filter, ReferenceFilter } from '../fhir/search/search-request';
+import { matchesReferenceFilter } from '../fhir/search/types/reference';
+import { typesReadBy } from '../fhir/search/types-read';
 import type { IndexValues } from '../fhir/search/index-values';
 import { SYSTEM_ACCESS, type AccessRules, type Permission } from './access-rules';
 import { rowMeets, selectIds, selectMatchingIds, selectTypedIds } from './access-queries';
@@ -29,7 +31,6 @@ import {
   type PageQuery,
   type SearchRow,
 } from './search/search-query';
-import type { WriteBuffer } from './write-buffer';
 
 export {
   DuplicateResourceError,
@@ -40,6 +41,7 @@ export {
 } from './resource-store';
 export type { IncludeBudget, IncludedRow, PageInclude, PageQuery, SearchRow } from './search/search-query';
 export { CursorMismatchError } from './search/search-query';
+export { CreatedMeanwhileError } from './write-buffer';
 
 type SearchPurpose = 'search' | 'criteria';
 
@@ -90,38 +92,47 @@ export class Repository {
     return this.store.transaction((store) => work(new Repository(store, this.rules)));
   }
 
-  /** The same transaction with its writes buffered (ResourceStore.withWriteBuffer). */
-  withWriteBuffer(): Repository {
-    const buffered = this.store.withWriteBuffer();
-    return buffered === this.store ? this : new Repository(buffered, this.rules);
+  /**
+   * A transaction of many writes (a transaction Bundle, a library load), under the same policy:
+   * its writes are held back and written together, a few multi-row statements at a time,
+   * whenever a read could see them and at the end. Every read through the repository sees the
+   * transaction's own writes as if each had been written at once (docs/decisions/write-buffer.md).
+   * Inside a transaction already, `work` runs in it as it is.
+   */
+  async transactionOfManyWrites<T>(work: (repository: Repository) => Promise<T>): Promise<T> {
+    if (this.store.isTransaction) return work(this);
+    return this.store.transaction(async (store) => {
+      const holding = store.holdingWritesBack();
+      const result = await work(new Repository(holding, this.rules));
+      await holding.flush();
+      return result;
+    });
   }
 
-  get writeBuffer(): WriteBuffer | undefined {
-    return this.store.writeBuffer;
+  /**
+   * Who writes now (a Bundle entry's index), in a transaction of many writes: an error found
+   * when its held writes are written (CreatedMeanwhileError) names the writer of each row.
+   */
+  get writer(): number | undefined {
+    return this.store.writer;
   }
 
-  async flush(): Promise<void> {
-    await this.store.flush();
+  set writer(writer: number | undefined) {
+    this.store.writer = writer;
   }
 
-  async flushBeforeReading(resourceTypes: readonly string[] | undefined): Promise<void> {
-    await this.store.flushBeforeReading(resourceTypes);
+  /** Writes taken through this repository's store so far (whether some work wrote anything). */
+  writeCount(): number {
+    return this.store.writeCount();
   }
 
-  holdsChangeOf(resourceType: string, id: string): boolean {
-    return this.store.holdsChangeOf(resourceType, id);
-  }
-
-  /** ResourceStore.heldMatching, within the grant. */
-  async heldMatching(
-    resourceType: string,
-    test: (index: IndexValues) => boolean,
-    targets?: readonly string[],
-  ): Promise<StoredResource[]> {
-    const rows = this.store.heldMatching(resourceType, test, targets);
-    if (this.rules.unrestricted) return rows;
-    this.rules.requireType(resourceType, 's', 'Search');
-    return this.rules.keepFound(rows, 'match', this.system());
+  /**
+   * A lookup of resources of one type (`read`, through this repository), kept for the rest of a
+   * transaction of many writes while it writes no resource of that type: a transaction Bundle
+   * of many responses looks up the same Questionnaire for each. Elsewhere it runs every time.
+   */
+  async readOnce<T>(key: string, resourceType: string, read: () => Promise<T>): Promise<T> {
+    return this.store.readOnce(key, resourceType, read);
   }
 
   /** Reads and locks rows ahead of the reads for update of a buffered transaction (an optimisation only). */
@@ -168,6 +179,17 @@ export class Repository {
   /** The keys that name no live resource (an existence check for referential integrity: no content is returned). */
   async missingResources<K extends { resourceType: string; id: string }>(keys: readonly K[]): Promise<K[]> {
     return this.store.missingResources(keys);
+  }
+
+  /**
+   * The keys a check before the commit must look at again: those missing now, or, in a
+   * transaction of many writes, all of them unchecked, so that the check costs one statement at
+   * the commit rather than one per write.
+   */
+  async keysToCheckAtCommit<K extends { resourceType: string; id: string }>(
+    keys: readonly K[],
+  ): Promise<K[]> {
+    return this.store.holdsWritesBack ? [...keys] : this.store.missingResources(keys);
   }
 
   /** Adds bytes to a client's stored total in this transaction (the storage cap); the new total. No resource data. */
@@ -309,15 +331,28 @@ export class Repository {
     return filters.then((f) => ({ ...query, filters: f }));
   }
 
+  /**
+   * The query under the grant, after this transaction's held writes that it could see are
+   * written (a transaction of many writes: see transactionOfManyWrites).
+   */
+  async #readable<Q extends Pick<PageQuery, 'resourceTypes' | 'filters'>>(
+    query: Q,
+    purpose: SearchPurpose,
+  ): Promise<Q> {
+    const confined = await this.#confined(query, purpose);
+    await this.store.flushBeforeReading(typesReadBy(confined));
+    return confined;
+  }
+
   /** One page of matches; `criteria` for the search of a conditional interaction. */
   async searchPage(query: PageQuery, purpose: SearchPurpose = 'search'): Promise<SearchRow[]> {
-    const rows = await searchPage(this.store.db, await this.#confined(query, purpose));
+    const rows = await searchPage(this.store.db, await this.#readable(query, purpose));
     // The rows of conditional criteria are not returned, only acted on by a write that checks itself.
     return purpose === 'criteria' ? rows : this.rules.keepFound(rows, 'match', this.system());
   }
 
   async searchPageWithin(query: PageQuery): Promise<{ rows: SearchRow[]; cut: boolean }> {
-    const { rows, cut } = await searchPageWithin(this.store.db, await this.#confined(query, 'search'));
+    const { rows, cut } = await searchPageWithin(this.store.db, await this.#readable(query, 'search'));
     return { rows: await this.rules.keepFound(rows, 'match', this.system()), cut };
   }
 
@@ -325,7 +360,9 @@ export class Repository {
     query: PageQuery,
     include: PageInclude,
   ): Promise<{ rows: SearchRow[]; cut: boolean; included: IncludedRow[] | undefined }> {
-    const found = await searchPageAndIncluded(this.store.db, await this.#confined(query, 'search'), include);
+    const confined = await this.#confined(query, 'search');
+    await this.store.flush(); // the included resources may be of any type
+    const found = await searchPageAndIncluded(this.store.db, confined, include);
     return {
       rows: await this.rules.keepFound(found.rows, 'match', this.system()),
       cut: found.cut,
@@ -334,7 +371,7 @@ export class Repository {
   }
 
   async countMatches(query: Pick<PageQuery, 'resourceTypes' | 'filters'>): Promise<number> {
-    return countMatches(this.store.db, await this.#confined(query, 'search'));
+    return countMatches(this.store.db, await this.#readable(query, 'search'));
   }
 
   async fetchIncluded(
@@ -344,6 +381,7 @@ export class Repository {
     localBase: string,
     budget?: IncludeBudget,
   ): Promise<IncludedRow[]> {
+    await this.store.flush();
     const rows = await fetchIncluded(this.store.db, rids, include, referenceParams, localBase, budget);
     return this.rules.keepFound(rows, 'include', this.system());
   }
@@ -355,8 +393,48 @@ export class Repository {
     localBase: string,
     budget?: IncludeBudget,
   ): Promise<IncludedRow[]> {
+    await this.store.flush();
     const rows = await fetchRevIncluded(this.store.db, rids, sourceType, referenceParams, localBase, budget);
     return this.rules.keepFound(rows, 'include', this.system());
+  }
+
+  /**
+   * The content of every live resource of a type that one reference filter matches (the Tasks
+   * of a patient), all pages, within the grant: what the search finds, without writing the
+   * writes a transaction of many writes holds. The rows it holds are matched on their new index
+   * values in memory, the others in the database; a write hook that looks up a few related
+   * resources after each write of a Bundle keeps the Bundle's writes together this way (writing
+   * them before each lookup cost half of a bulk load's time).
+   */
+  async findReferencing(resourceType: string, filter: ReferenceFilter): Promise<string[]> {
+    if (!this.rules.unrestricted) this.rules.requireType(resourceType, 's', 'Search');
+    const found: string[] = [];
+    const pageSize = 200;
+    let after: PageQuery['after'];
+    do {
+      const query = await this.#confined(
+        { resourceTypes: [resourceType], filters: [filter], sort: [], limit: pageSize + 1, after },
+        'search',
+      );
+      const rows = await this.rules.keepFound(await searchPage(this.store.db, query), 'match', this.system());
+      const page = rows.slice(0, pageSize);
+      for (const row of page) if (!this.store.holdsChangeOf(resourceType, row.id)) found.push(row.content);
+      after = rows.length > pageSize ? { keys: page[page.length - 1].keys, backwards: false } : undefined;
+    } while (after !== undefined);
+    // Only the held rows that refer to the target are tested (when every value names one).
+    const targets = filter.values.every((v) => v.targetType !== undefined && v.id !== undefined)
+      ? filter.values.map((v) => `${v.targetType}/${v.id}`)
+      : undefined;
+    const held = this.store.heldMatching(
+      resourceType,
+      (index) => matchesReferenceFilter(index.reference, filter),
+      targets,
+    );
+    for (const row of this.rules.unrestricted
+      ? held
+      : await this.rules.keepFound(held, 'match', this.system()))
+      found.push(row.content);
+    return found;
   }
 
   // ---- writes ----
@@ -412,20 +490,22 @@ export class Repository {
 
   // ---- the statements of the access checks (server's authority only) ----
 
-  #assertSystem(): void {
+  /** Under the server's authority only; the statements read the transaction's own writes. */
+  async #assertSystem(): Promise<void> {
     if (!this.rules.unrestricted)
       throw this.rules.denial("Access checks run under the server's authority only");
+    await this.store.flush();
   }
 
   /** Ids of the live resources of a type meeting a condition; at most `limit` (+1 to detect overflow). */
   async idsMeeting(resourceType: string, condition: Condition, limit: number): Promise<string[]> {
-    this.#assertSystem();
+    await this.#assertSystem();
     return selectIds(this.store.db, resourceType, condition, limit);
   }
 
   /** Which of `ids` (of one type) meet a condition. */
   async idsAmongMeeting(resourceType: string, ids: string[], condition: Condition): Promise<Set<string>> {
-    this.#assertSystem();
+    await this.#assertSystem();
     return selectMatchingIds(this.store.db, resourceType, ids, condition);
   }
 
@@ -436,13 +516,13 @@ export class Repository {
     conditionOf: (resourceType: string) => Condition,
     limit: number,
   ) {
-    this.#assertSystem();
+    await this.#assertSystem();
     return selectTypedIds(this.store.db, types, filter, conditionOf, limit);
   }
 
   /** The stored row of a resource meets a condition. */
   async rowMeets(resourceType: string, id: string, condition: Condition): Promise<boolean> {
-    this.#assertSystem();
+    await this.#assertSystem();
     return rowMeets(this.store.db, resourceType, id, condition);
   }
 }

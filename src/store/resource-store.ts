@@ -83,31 +83,70 @@ const readQuery = (db: Kysely<DatabaseSchema>, resourceType: string, id: string)
  * executor it was built with; `transaction` gives a store bound to one transaction so
  * that a resource, its history row and its index rows commit together.
  *
- * A store made by `withWriteBuffer` (inside a transaction) holds its writes back in a
+ * A store made by `holdingWritesBack` (inside a transaction) holds its writes back in a
  * WriteBuffer and writes them with a few multi-row statements: when `flush` is called, and
  * before any read that the held writes could change. Reads of one resource by type and id
- * are answered from the buffer when it holds the row. Whoever reads through `db` directly
- * (searches) must call `flush` first: SearchService does.
+ * are answered from the buffer when it holds the row; whoever reads through `db` directly
+ * (the searches of the Repository) calls `flushBeforeReading` first.
  */
 export class ResourceStore {
+  /** Writes taken in this store, by resource type (see `writeCount` and `readOnce`). */
+  private readonly writesByType = new Map<string, number>();
+  private writes = 0;
+  /** Lookups kept by `readOnce`, with the writes of their type when they were made. */
+  private readonly kept = new Map<string, { written: number; value: unknown }>();
+
   constructor(
     readonly db: Kysely<DatabaseSchema>,
     private readonly inTransaction = false,
     private readonly buffer?: WriteBuffer,
   ) {}
 
-  /** The same transaction with its writes buffered (see the class comment). */
-  withWriteBuffer(): ResourceStore {
-    if (!this.inTransaction) throw new Error('Writes can be buffered only inside a transaction');
+  /** The same transaction with its writes held back (see the class comment). */
+  holdingWritesBack(): ResourceStore {
+    if (!this.inTransaction) throw new Error('Writes can be held back only inside a transaction');
     return this.buffer ? this : new ResourceStore(this.db, true, new WriteBuffer());
   }
 
-  /** The buffer of a buffered store (to tag its writes), else undefined. */
-  get writeBuffer(): WriteBuffer | undefined {
-    return this.buffer;
+  get holdsWritesBack(): boolean {
+    return this.buffer !== undefined;
   }
 
-  /** Writes whatever the buffer holds (nothing to do for an unbuffered store). */
+  /** Who writes now (a Bundle entry's index): named by an error found when held writes are written. */
+  get writer(): number | undefined {
+    return this.buffer?.writer;
+  }
+
+  set writer(writer: number | undefined) {
+    if (this.buffer) this.buffer.writer = writer;
+  }
+
+  /** Writes taken by this store so far (whether some work wrote anything). */
+  writeCount(): number {
+    return this.writes;
+  }
+
+  private count(resourceType: string): void {
+    this.writes++;
+    this.writesByType.set(resourceType, (this.writesByType.get(resourceType) ?? 0) + 1);
+  }
+
+  /**
+   * A lookup of resources of one type, kept for the rest of a transaction that holds its writes
+   * back while it writes no resource of that type; elsewhere `read` runs every time.
+   */
+  async readOnce<T>(key: string, resourceType: string, read: () => Promise<T>): Promise<T> {
+    if (!this.buffer) return read();
+    const written = this.writesByType.get(resourceType) ?? 0;
+    const name = `${resourceType} ${key}`;
+    const known = this.kept.get(name);
+    if (known !== undefined && known.written === written) return known.value as T;
+    const value = await read();
+    this.kept.set(name, { written, value });
+    return value;
+  }
+
+  /** Writes whatever the buffer holds (nothing to do for a store that does not hold writes back). */
   async flush(): Promise<void> {
     await this.buffer?.flush(this.db);
   }
@@ -121,14 +160,14 @@ export class ResourceStore {
     await this.flush();
   }
 
-  /** Whether a buffered transaction holds an unflushed change of the resource (then its database row is stale). */
+  /** Whether the store holds an unwritten change of the resource (then its database row is stale). */
   holdsChangeOf(resourceType: string, id: string): boolean {
     return this.buffer?.holdsChangeOf(resourceType, id) ?? false;
   }
 
   /**
-   * The live resources of a type that a buffered transaction changed and has not flushed, whose
-   * new index values pass the test; with `targets` (`Type/id`), only those referring to one.
+   * The live resources of a type that the store changed and holds unwritten, whose new index
+   * values pass the test; with `targets` (`Type/id`), only those referring to one.
    */
   heldMatching(
     resourceType: string,
@@ -281,6 +320,7 @@ export class ResourceStore {
 
   /** Inserts version 1 of a new resource. Throws DuplicateResourceError if the id is taken. */
   async insert(version: NewVersion): Promise<string> {
+    this.count(version.resourceType);
     if (this.buffer) {
       if (this.buffer.lookup(version.resourceType, version.id))
         throw new DuplicateResourceError(`${version.resourceType}/${version.id} exists`);
@@ -316,6 +356,7 @@ export class ResourceStore {
       for (const v of versions) await this.insert(v);
       return;
     }
+    for (const v of versions) this.count(v.resourceType);
     const rows = await this.db
       .insertInto('resource')
       .values(
@@ -356,6 +397,7 @@ export class ResourceStore {
 
   /** Replaces the current version of an existing row (also revives a deleted one). */
   async replace(rid: string, version: NewVersion): Promise<void> {
+    this.count(version.resourceType);
     if (this.buffer) {
       const { index, ...row } = version;
       this.buffer.replace(row, index);
@@ -390,6 +432,7 @@ export class ResourceStore {
     versionId: number,
     lastUpdated: string,
   ): Promise<void> {
+    this.count(resourceType);
     if (this.buffer) {
       this.buffer.markDeleted(resourceType, id, versionId, lastUpdated);
       return;

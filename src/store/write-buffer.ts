@@ -23,7 +23,7 @@ interface PendingRow extends BufferedRow {
   /** The row exists in the database with index rows of an older version to delete. */
   clearIndex: boolean;
   /** Who wrote it (a Bundle entry), for an error found at flush time. */
-  tag: number | undefined;
+  writer: number | undefined;
 }
 
 interface PendingHistory {
@@ -35,9 +35,12 @@ interface PendingHistory {
   content: string | null;
 }
 
-/** New rows whose id another transaction took after this one looked (a concurrent create). */
-export class FlushConflictError extends Error {
-  constructor(readonly rows: { resourceType: string; id: string; tag: number | undefined }[]) {
+/**
+ * New resources whose id another transaction took after this one looked (a concurrent create),
+ * found when the held rows are written; `writer` is who wrote each (a Bundle entry's index).
+ */
+export class CreatedMeanwhileError extends Error {
+  constructor(readonly rows: { resourceType: string; id: string; writer: number | undefined }[]) {
     super(`${rows.map((r) => `${r.resourceType}/${r.id}`).join(', ')} already exist`);
   }
 }
@@ -58,21 +61,8 @@ export class WriteBuffer {
   private history: PendingHistory[] = [];
   /** Which pending rows refer to a `Type/id` (any version written since the last flush: the rows are tested again). */
   private readonly referencing = new Map<string, Set<string>>();
-  /** Set by the caller (a Bundle entry's index) and recorded on every write it makes. */
-  tag: number | undefined;
-  /** Writes taken so far (a caller can tell whether some work wrote anything). */
-  writes = 0;
-  private readonly writesByType = new Map<string, number>();
-
-  /** Writes of one resource type taken so far (a cache of reads of that type can tell whether it is still good). */
-  writesOf(resourceType: string): number {
-    return this.writesByType.get(resourceType) ?? 0;
-  }
-
-  private count(resourceType: string): void {
-    this.writes++;
-    this.writesByType.set(resourceType, this.writesOf(resourceType) + 1);
-  }
+  /** Who writes now (a Bundle entry's index), recorded on every write taken. */
+  writer: number | undefined;
 
   get isEmpty(): boolean {
     return this.pending.size === 0;
@@ -141,11 +131,10 @@ export class WriteBuffer {
       deleted: false,
       index,
       clearIndex: false,
-      tag: this.tag,
+      writer: this.writer,
     });
     this.noteReferences(key, index);
     this.history.push({ ...row, method: 'POST' });
-    this.count(row.resourceType);
   }
 
   /** A new version of a row this transaction knows (read for update, or written before). */
@@ -164,9 +153,8 @@ export class WriteBuffer {
     const current = this.pending.get(key) ?? this.known.get(key);
     if (!current) throw new Error(`${key} is not known to this transaction's write buffer`);
     const clearIndex = current.rid !== undefined && ((current as Partial<PendingRow>).clearIndex ?? true);
-    this.pending.set(key, { ...current, index: undefined, ...next, clearIndex, tag: this.tag });
+    this.pending.set(key, { ...current, index: undefined, ...next, clearIndex, writer: this.writer });
     this.noteReferences(key, next.index);
-    this.count(resourceType);
   }
 
   /** Writes everything held; afterwards the rows are known with their database ids. */
@@ -201,7 +189,7 @@ export class WriteBuffer {
       )} on conflict (resource_type, id) do nothing returning rid, resource_type, id`.execute(db);
       const rids = new Map(inserted.rows.map((r) => [keyOf(r.resource_type, r.id), String(r.rid)]));
       const conflicts = created.filter((r) => !rids.has(keyOf(r.resourceType, r.id)));
-      if (conflicts.length > 0) throw new FlushConflictError(conflicts);
+      if (conflicts.length > 0) throw new CreatedMeanwhileError(conflicts);
       for (const r of created) r.rid = rids.get(keyOf(r.resourceType, r.id));
     }
     const parts: RawBuilder<unknown>[] = [];
@@ -265,7 +253,7 @@ export class WriteBuffer {
     parts.push(...indexInsertParts(indexed));
     await runAsOneStatement(db, parts);
     for (const r of rows) {
-      const { index: _index, clearIndex: _clear, tag: _tag, ...row } = r;
+      const { index: _index, clearIndex: _clear, writer: _writer, ...row } = r;
       this.known.set(keyOf(r.resourceType, r.id), row);
     }
   }

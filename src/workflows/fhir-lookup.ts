@@ -2,7 +2,6 @@ import type { Bundle, Questionnaire, QuestionnaireResponse, Resource } from 'fhi
 import { ID_CHARS } from '../fhir/resource-types';
 import { LIBRARY_CANONICAL_BASE } from '../fhir/validation/validator';
 import type { ResourceService } from '../services/resource-service';
-import type { WriteBuffer } from '../store/write-buffer';
 
 /**
  * Reads and searches that the workflows need, through the ResourceService (and so inside
@@ -38,8 +37,8 @@ async function searchOnePage<T extends Resource>(
 
 /**
  * Every resource of a type whose reference parameter names a target (`Task`, `subject`,
- * `Patient/1`): the search `Task?subject=Patient/1`, all pages, answered inside a buffered
- * transaction without writing what it holds (SearchService.findReferencing).
+ * `Patient/1`): the search `Task?subject=Patient/1`, all pages, with the writes of the
+ * transaction it runs in (Repository.findReferencing).
  */
 export async function findReferencing<T extends Resource>(
   service: ResourceService,
@@ -97,15 +96,6 @@ export function splitCanonical(canonical: string): { url: string; version: strin
 }
 
 /**
- * Questionnaires found in one buffered transaction (a transaction Bundle of many responses looks
- * up the same one for each), kept while the transaction writes no Questionnaire.
- */
-const foundInTransaction = new WeakMap<
-  WriteBuffer,
-  Map<string, { written: number; found: Questionnaire | undefined }>
->();
-
-/**
  * The Questionnaire a canonical names (`url` or `url|version`). Without a version, several
  * stored versions are ranked: active first, then the highest `version`, then the newest.
  */
@@ -113,16 +103,9 @@ export async function findQuestionnaire(
   service: ResourceService,
   canonical: string,
 ): Promise<Questionnaire | undefined> {
-  const buffer = service.repository.writeBuffer;
-  if (buffer === undefined) return searchQuestionnaire(service, canonical);
-  const written = buffer.writesOf('Questionnaire');
-  let memo = foundInTransaction.get(buffer);
-  if (memo === undefined) foundInTransaction.set(buffer, (memo = new Map()));
-  const known = memo.get(canonical);
-  if (known !== undefined && known.written === written) return known.found;
-  const found = await searchQuestionnaire(service, canonical);
-  memo.set(canonical, { written, found });
-  return found;
+  return service.repository.readOnce(canonical, 'Questionnaire', () =>
+    searchQuestionnaire(service, canonical),
+  );
 }
 
 async function searchQuestionnaire(

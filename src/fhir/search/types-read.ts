@@ -1,4 +1,4 @@
-import type { Filter, SearchRequest } from './search-request';
+import type { Filter } from './search-request';
 
 /**
  * The resource types whose stored rows a search reads, when that is only the types it searches:
@@ -6,13 +6,17 @@ import type { Filter, SearchRequest } from './search-request';
  * other types too: includes, chains, `_has`, and token filters that expand a ValueSet or a code
  * hierarchy (they read CodeSystems and ValueSets).
  *
- * A transaction that holds writes back (store/write-buffer.ts) must write them before a search
+ * A transaction that holds writes back (store/write-buffer.ts) writes them before a search
  * that could see them; with this it skips that when it holds none of these types (a
  * QuestionnaireResponse's lookup of its Questionnaire while the transaction holds Patients and Tasks).
  */
-export function typesReadBy(request: SearchRequest): readonly string[] | undefined {
-  if (request.resourceTypes.length === 0 || request.includes.length > 0) return undefined;
-  return request.filters.every(readsOnlyItsOwnRows) ? request.resourceTypes : undefined;
+export function typesReadBy(search: {
+  resourceTypes: readonly string[];
+  filters: readonly Filter[];
+  includes?: readonly unknown[];
+}): readonly string[] | undefined {
+  if (search.resourceTypes.length === 0 || (search.includes?.length ?? 0) > 0) return undefined;
+  return search.filters.every(readsOnlyItsOwnRows) ? search.resourceTypes : undefined;
 }
 
 function readsOnlyItsOwnRows(filter: Filter): boolean {

@@ -80,33 +80,51 @@ const cases: Record<string, () => Promise<void>> = {
       expect(ids(await tx.searchPage(ALL_OBSERVATIONS))).toEqual(['obs-a']);
     });
   },
-  withWriteBuffer: async () => {
-    await asPatientA.transaction(async (tx) => {
-      const buffered = tx.withWriteBuffer();
-      expect(await buffered.read('Observation', 'obs-b')).toBeUndefined();
-      await refused(buffered.insert(version(observation('obs-b-buffered', 'patient-b'))), 403);
+  transactionOfManyWrites: async () => {
+    await asPatientA.transactionOfManyWrites(async (tx) => {
+      tx.writer = 3;
+      expect(tx.writer).toBe(3);
+      expect(await tx.read('Observation', 'obs-b')).toBeUndefined();
+      await refused(tx.insert(version(observation('obs-b-many', 'patient-b'))), 403);
+      expect(tx.writeCount()).toBe(0);
     });
   },
-  flush: async () => {
-    await asPatientA.flush(); // writes what the buffer holds; reads nothing
-  },
-  flushBeforeReading: async () => {
-    await asPatientA.flushBeforeReading(['Observation']);
-  },
-  holdsChangeOf: async () => {
-    // Only about writes this repository's own transaction holds.
-    expect(asPatientA.holdsChangeOf('Observation', 'obs-b')).toBe(false);
-  },
-  heldMatching: async () => {
-    // B's new Observation, held in a buffered transaction of the server, is not shown to A.
+  writeCount: async () => {
+    // How many writes the repository's own transaction took: a number, no data.
     await rolledBack(async (tx) => {
-      const buffered = tx.withWriteBuffer();
-      await buffered.insert(version(observation('obs-b-held', 'patient-b')));
-      expect(ids(await buffered.heldMatching('Observation', () => true))).toContain('obs-b-held');
-      expect(ids(await buffered.withRules(asPatientA.rules).heldMatching('Observation', () => true))).toEqual(
-        [],
-      );
+      await tx.insert(version(observation('obs-b-counted', 'patient-b')));
+      expect(tx.writeCount()).toBe(1);
+      expect(tx.withRules(asPatientA.rules).writeCount()).toBe(1);
     });
+  },
+  readOnce: async () => {
+    // Kept lookups run through the repository they are given: A's lookup of B's Observation is absent.
+    await asPatientA.transactionOfManyWrites(async (tx) => {
+      expect(
+        await tx.readOnce('obs-b', 'Observation', () => tx.read('Observation', 'obs-b')),
+      ).toBeUndefined();
+    });
+  },
+  keysToCheckAtCommit: async () => {
+    // Referential integrity: whether a referenced id exists (no content).
+    expect(
+      await asPatientA.keysToCheckAtCommit([{ resourceType: 'Observation', id: 'nowhere' }]),
+    ).toHaveLength(1);
+  },
+  findReferencing: async () => {
+    const [filter] = server.ctx.searchService.parse(['Observation'], [['subject', 'Patient/patient-b']], true)
+      .request.filters;
+    if (filter.kind !== 'reference') throw new Error('a reference filter was expected');
+    expect(await asPatientA.findReferencing('Observation', filter)).toEqual([]);
+    // B's new Observation, held in a transaction of many writes of the server, is not shown to A.
+    await rolledBack(async (many) => {
+      await many.insert(version(observation('obs-b-held', 'patient-b')));
+      const held = (await many.findReferencing('Observation', filter)).map(
+        (c) => (JSON.parse(c) as Observation).id,
+      );
+      expect(held.sort()).toEqual(['obs-b', 'obs-b-held']);
+      expect(await many.withRules(asPatientA.rules).findReferencing('Observation', filter)).toEqual([]);
+    }, 'many writes');
   },
   lockForUpdate: async () => {
     await asPatientA.transaction(async (tx) => {
@@ -302,15 +320,19 @@ const cases: Record<string, () => Promise<void>> = {
 class Rollback extends Error {}
 
 /** Runs work in a transaction of the server that is rolled back. */
-async function rolledBack(work: (tx: Repository) => Promise<void>): Promise<void> {
-  await system
-    .transaction(async (tx) => {
-      await work(tx);
-      throw new Rollback();
-    })
-    .catch((error: unknown) => {
-      if (!(error instanceof Rollback)) throw error;
-    });
+/** Runs work in a transaction of the server that rolls back (one of many writes: its writes held back). */
+async function rolledBack(
+  work: (tx: Repository) => Promise<void>,
+  kind: 'plain' | 'many writes' = 'plain',
+): Promise<void> {
+  const run = (inner: (tx: Repository) => Promise<void>) =>
+    kind === 'plain' ? system.transaction(inner) : system.transactionOfManyWrites(inner);
+  await run(async (tx) => {
+    await work(tx);
+    throw new Rollback();
+  }).catch((error: unknown) => {
+    if (!(error instanceof Rollback)) throw error;
+  });
 }
 
 beforeAll(async () => {
