@@ -18,12 +18,21 @@ const LAYERS = [
 
 /**
  * Resources are read and written through store/repository.ts only, which applies the access
- * policy it was built with: the modules that run its SQL are private to src/store/.
+ * policy it was built with: the modules that run its SQL are private to src/store/, and so is
+ * database-handle.ts, which gives the store's modules the query handle of a Database.
  */
-const STORE_PRIVATE = ['resource-store', 'search/search-query', 'access-queries'];
+const STORE_PRIVATE = ['resource-store', 'search/search-query', 'access-queries', 'database-handle'];
 const storePrivate = STORE_PRIVATE.map((module) => ({
-  regex: `^(\\.\\./)+store/${module}$`,
-  message: `store/${module} is private to src/store/: read and write resources through the Repository (store/repository.ts).`,
+  // From a layer folder (../store/) or from src/config.ts (./store/).
+  regex: `^(\\./|(\\.\\./)+)store/${module}$`,
+  message: `store/${module} is private to src/store/: read and write resources through the Repository (store/repository.ts), other tables through the store module that runs their SQL.`,
+}));
+
+/** SQL runs in src/store/ only: no other folder of src/ (nor src/config.ts) imports the query builder or a database driver. */
+const DATABASE_LIBRARIES = ['kysely', 'pg', '@electric-sql/pglite'];
+const databaseLibraries = DATABASE_LIBRARIES.map((library) => ({
+  regex: `^${library}(/|$)`,
+  message: `${library} is used in src/store/ only: put the SQL in a store module that takes the Database, and call that.`,
 }));
 
 const layerRules = [...LAYERS, { folders: ['app', 'cli'], above: [] }].map(({ folders, above }) => ({
@@ -39,6 +48,7 @@ const layerRules = [...LAYERS, { folders: ['app', 'cli'], above: [] }].map(({ fo
             message: `src/${folder}/ is not below this folder (the layers: docs/architecture.md): move what is needed down, or hand it in from src/app/.`,
           })),
           ...(folders.includes('fhir') || folders.includes('store') ? [] : storePrivate),
+          ...(folders.includes('store') ? [] : databaseLibraries),
         ],
       },
     ],
@@ -61,6 +71,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   ...layerRules,
+  {
+    // Files of src/ outside the layer folders (src/config.ts).
+    files: ['src/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...storePrivate, ...databaseLibraries] }] },
+  },
   {
     // The FHIR interactions, workflows and operations reach the database through the Repository only.
     files: ['src/services/**/*.ts', 'src/workflows/**/*.ts', 'src/operations/**/*.ts'],

@@ -14,6 +14,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { openRuntime } from '../src/app/runtime';
+import { databaseHandle } from '../src/store/database-handle';
 import { compileSearchPage, compiledPageWithIncluded } from '../src/store/search/search-query';
 import { expandTokenFilters } from '../src/services/terminology-service';
 
@@ -33,19 +34,21 @@ async function main(): Promise<void> {
   const runtime = await openRuntime(config, pino({ level: 'silent' }));
   try {
     const { ctx } = runtime;
+    // The store's own handle: this tool runs the store's compiled SQL under EXPLAIN.
+    const db = databaseHandle(ctx.database);
     const [type, query = ''] = search.split('?');
     const { request } = ctx.searchService.parse([type], [...new URLSearchParams(query)], true);
     const filters = await expandTokenFilters(ctx.service.repository, ctx.searchService, request.filters);
     const pageQuery = { resourceTypes: request.resourceTypes, filters, sort: request.sort, limit: request.count + 1 };
     // A search with one _include runs as one statement with its page, as the server runs it.
     const include = ctx.searchService.includeWithPage(request);
-    const withInclude = include !== undefined ? compiledPageWithIncluded(ctx.database.db, pageQuery, include) : undefined;
-    const compiled = withInclude ?? compileSearchPage(ctx.database.db, pageQuery);
+    const withInclude = include !== undefined ? compiledPageWithIncluded(db, pageQuery, include) : undefined;
+    const compiled = withInclude ?? compileSearchPage(db, pageQuery);
     const planning: number[] = [];
     const execution: number[] = [];
     let plan: string[] = [];
     for (let i = 0; i < runs; i++) {
-      const explained = await ctx.database.db.executeQuery<{ 'QUERY PLAN': string }>({
+      const explained = await db.executeQuery<{ 'QUERY PLAN': string }>({
         ...compiled,
         sql: `explain (analyze, buffers) ${compiled.sql}`,
       });
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
         if (m) (m[1] === 'Planning' ? planning : execution).push(Number(m[2]));
       }
     }
-    const version = await sql<{ v: string }>`select version() as v`.execute(ctx.database.db);
+    const version = await sql<{ v: string }>`select version() as v`.execute(db);
     process.stdout.write(`${version.rows[0].v}\n${search}\n${runs} runs: planning median ${median(planning).toFixed(3)} ms, execution median ${median(execution).toFixed(3)} ms\n`);
     if (process.argv.includes('--plan')) process.stdout.write(`${compiled.sql}\n${JSON.stringify(compiled.parameters)}\n${plan.join('\n')}\n`);
   } finally {

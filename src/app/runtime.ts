@@ -23,7 +23,7 @@ function watchSharedDefinitions(ctx: ServerContext, intervalMs: number): { stop(
   let running: Promise<void> | undefined;
   const refresh = async () => {
     try {
-      const now = await resourceTypesFingerprint(ctx.database.db, ['SearchParameter']);
+      const now = await resourceTypesFingerprint(ctx.database, ['SearchParameter']);
       if (known !== undefined && now !== known) await registerStoredSearchParameters(ctx);
       known = now;
     } catch (error) {
@@ -77,8 +77,8 @@ export async function openRuntime(config: ServerConfig, logger: Logger, options:
     onReplicaState: (replica, state) => logger.warn({ replica, state }, 'read replica state changed'),
   });
   try {
-    if (!(await migrationsAreApplied(database.db).catch(() => false))) logger.info('applying database migrations');
-    const applied = await migrate(database.db);
+    if (!(await migrationsAreApplied(database).catch(() => false))) logger.info('applying database migrations');
+    const applied = await migrate(database);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const readContent = options.readContent ?? config.loadContentOnStart;
     // profiles/ and content/ are read even when not loaded: the validator needs their profiles and code systems.

@@ -86,7 +86,7 @@ export function createServerContext(config: ServerConfig, database: Database, lo
     },
   ]);
   const service = new ResourceService({
-    repository: Repository.open(database.db),
+    repository: Repository.open(database),
     extractor,
     validator: options.validator,
     hooks,

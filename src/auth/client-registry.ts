@@ -1,38 +1,6 @@
-import type { Generated, Kysely } from 'kysely';
 import type { JSONWebKeySet, JWK } from 'jose';
-import type { DatabaseSchema } from '../store/schema';
-
-/** The tables of sql/003_security.sql, as Kysely sees them. */
-export type AuthTables = {
-  auth_client: {
-    client_id: string;
-    jwks: string | null;
-    jwks_url: string | null;
-    scope: string;
-    patient: string | null;
-    fhir_user: string | null;
-    enabled: Generated<boolean>;
-    created_at: Generated<Date>;
-    updated_at: Generated<Date>;
-  };
-  auth_used_jti: {
-    client_id: string;
-    jti: string;
-    expires_at: Date;
-  };
-  auth_signing_key: {
-    kid: string;
-    alg: string;
-    private_jwk: string;
-    created_at: Generated<Date>;
-  };
-};
-
-export type AuthDatabase = Kysely<DatabaseSchema & AuthTables>;
-
-export function authDatabase(db: Kysely<DatabaseSchema>): AuthDatabase {
-  return db.withTables<AuthTables>();
-}
+import { AuthClientTable, type AuthClientRow } from '../store/auth-client-table';
+import type { Database } from '../store/database';
 
 /** A client of the built-in token endpoint (SMART Backend Services). */
 export interface RegisteredClient {
@@ -77,12 +45,12 @@ export function checkClientJwks(value: unknown): JSONWebKeySet {
   return { keys: keys as JWK[] };
 }
 
-/** Registered clients and the client assertions already used, in Postgres. */
+/** Registered clients and the client assertions already used, in Postgres (store/auth-client-table.ts). */
 export class ClientRegistry {
-  private readonly db: AuthDatabase;
+  private readonly table: AuthClientTable;
 
-  constructor(db: Kysely<DatabaseSchema>) {
-    this.db = authDatabase(db);
+  constructor(database: Database) {
+    this.table = new AuthClientTable(database);
   }
 
   /** Adds a client, or replaces the registration of an existing one. */
@@ -91,7 +59,7 @@ export class ClientRegistry {
     if ((client.jwks === undefined) === (client.jwksUrl === undefined)) throw new ClientRegistrationError('Give either a JWK Set or a JWK Set URL');
     if (client.jwks !== undefined) checkClientJwks(client.jwks);
     if (client.jwksUrl !== undefined && !/^https?:\/\//.test(client.jwksUrl)) throw new ClientRegistrationError('The JWK Set URL must be http(s)');
-    const row = {
+    await this.table.upsert({
       client_id: client.clientId,
       jwks: client.jwks !== undefined ? JSON.stringify(client.jwks) : null,
       jwks_url: client.jwksUrl ?? null,
@@ -99,32 +67,24 @@ export class ClientRegistry {
       patient: client.patient ?? null,
       fhir_user: client.fhirUser ?? null,
       enabled: client.enabled ?? true,
-    };
-    await this.db
-      .insertInto('auth_client')
-      .values(row)
-      .onConflict((oc) => oc.column('client_id').doUpdateSet({ ...row, updated_at: new Date() }))
-      .execute();
+    });
   }
 
   async find(clientId: string): Promise<RegisteredClient | undefined> {
-    const row = await this.db.selectFrom('auth_client').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+    const row = await this.table.find(clientId);
     return row ? toClient(row) : undefined;
   }
 
   async list(): Promise<RegisteredClient[]> {
-    const rows = await this.db.selectFrom('auth_client').selectAll().orderBy('client_id').execute();
-    return rows.map(toClient);
+    return (await this.table.list()).map(toClient);
   }
 
   async remove(clientId: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('auth_client').where('client_id', '=', clientId).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    return this.table.remove(clientId);
   }
 
   async setEnabled(clientId: string, enabled: boolean): Promise<boolean> {
-    const result = await this.db.updateTable('auth_client').set({ enabled, updated_at: new Date() }).where('client_id', '=', clientId).executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return this.table.setEnabled(clientId, enabled);
   }
 
   /**
@@ -132,26 +92,11 @@ export class ClientRegistry {
    * kept until the assertion expires, then purged.
    */
   async useAssertion(clientId: string, jti: string, expiresAt: Date): Promise<boolean> {
-    await this.db.deleteFrom('auth_used_jti').where('expires_at', '<', new Date()).execute();
-    const inserted = await this.db
-      .insertInto('auth_used_jti')
-      .values({ client_id: clientId, jti, expires_at: expiresAt })
-      .onConflict((oc) => oc.columns(['client_id', 'jti']).doNothing())
-      .returning('jti')
-      .executeTakeFirst();
-    return inserted !== undefined;
+    return this.table.recordAssertion(clientId, jti, expiresAt);
   }
 }
 
-function toClient(row: {
-  client_id: string;
-  jwks: string | null;
-  jwks_url: string | null;
-  scope: string;
-  patient: string | null;
-  fhir_user: string | null;
-  enabled: boolean;
-}): RegisteredClient {
+function toClient(row: AuthClientRow): RegisteredClient {
   return {
     clientId: row.client_id,
     jwks: row.jwks !== null ? (JSON.parse(row.jwks) as JSONWebKeySet) : undefined,

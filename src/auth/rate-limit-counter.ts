@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Database } from '../store/database';
 import { addRateLimitHits, dropRateLimitWindowsBefore, type RateLimitHits } from '../store/rate-limit-store';
 import type { RedisRateLimitStore } from '../store/redis-rate-limit-store';
-import type { DatabaseSchema } from '../store/schema';
 
 /** Where every instance adds its hits per client and minute: answers each key's total for its window. */
 export interface RateLimitCounter {
@@ -13,10 +12,10 @@ export interface RateLimitCounter {
 }
 
 /** The counter in PostgreSQL (table rate_limit_counter). */
-export function databaseRateLimitCounter(db: Kysely<DatabaseSchema>): RateLimitCounter {
+export function databaseRateLimitCounter(database: Database): RateLimitCounter {
   return {
-    add: (rows) => addRateLimitHits(db, rows),
-    dropBefore: (window) => dropRateLimitWindowsBefore(db, window),
+    add: (rows) => addRateLimitHits(database, rows),
+    dropBefore: (window) => dropRateLimitWindowsBefore(database, window),
   };
 }
 

@@ -1,5 +1,4 @@
 import type { Resource } from 'fhir/r4';
-import { sql, type RawBuilder } from 'kysely';
 import { FhirError } from '../fhir/fhir-error';
 import { RESOURCE_TYPES } from '../fhir/resource-types';
 import type { IndexValueExtractor } from '../fhir/search/extract-index-values';
@@ -7,7 +6,7 @@ import type { Filter, IdFilter, SearchRequest } from '../fhir/search/search-requ
 import type { SearchService } from '../services/search-service';
 import { expandTokenFilters } from '../services/terminology-service';
 import type { Access, AccessAlternative, AccessRules, FoundRow, Permission } from '../store/access-rules';
-import { accessCondition, compartmentCondition } from '../store/access-sql';
+import { accessCondition, compartmentCondition, FALSE, type Condition } from '../store/access-sql';
 import type { HistoryQuery, HistoryRow, Repository } from '../store/repository';
 import { and, compileFilter } from '../store/search/compile-filter';
 import type { AccessPolicy } from './access-policy';
@@ -93,7 +92,7 @@ export class RequestAccess implements AccessRules {
   }
 
   /** SQL condition on `r` for an access (granular queries parsed and expanded). */
-  async condition(store: Repository, resourceType: string, access: Access): Promise<RawBuilder<unknown>> {
+  async condition(store: Repository, resourceType: string, access: Access): Promise<Condition> {
     if (access.kind !== 'some') return accessCondition(resourceType, access, [], this.baseUrl);
     const resolved = await this.resolve(store, resourceType, access.alternatives);
     return accessCondition(resourceType, { kind: 'some', alternatives: resolved }, resolved.map((a) => a.filters), this.baseUrl);
@@ -218,7 +217,7 @@ export class RequestAccess implements AccessRules {
     return [idFilter(await this.materialize(store, resourceType, condition, 'The grant'))];
   }
 
-  private async materialize(store: Repository, resourceType: string, condition: RawBuilder<unknown>, what: string): Promise<string[]> {
+  private async materialize(store: Repository, resourceType: string, condition: Condition, what: string): Promise<string[]> {
     const ids = await store.idsMeeting(resourceType, condition, MAX_MATERIALIZED);
     if (ids.length > MAX_MATERIALIZED) throw tooBroad(what);
     return ids;
@@ -233,9 +232,9 @@ export class RequestAccess implements AccessRules {
       if ([...accesses.values()].every((a) => a.kind === 'all')) return { ...filter, targetTypes: searchable, filter: inner };
       // Resolve the chain here, within the grant, into a plain reference filter.
       const [expanded] = await expandTokenFilters(store, this.deps.search, [inner]);
-      const conditions = new Map<string, RawBuilder<unknown>>();
+      const conditions = new Map<string, Condition>();
       for (const [t, a] of accesses) conditions.set(t, await this.condition(store, t, a));
-      const targets = await store.typedIdsMeeting(searchable, expanded, (t) => conditions.get(t) ?? sql`false`, MAX_MATERIALIZED);
+      const targets = await store.typedIdsMeeting(searchable, expanded, (t) => conditions.get(t) ?? FALSE, MAX_MATERIALIZED);
       if (targets.length > MAX_MATERIALIZED) throw tooBroad(`The chained parameter ${filter.param}`);
       return {
         kind: 'reference',

@@ -34,7 +34,7 @@ export interface Security {
 /** The rate limit of RATE_LIMIT_STORE: per process, or shared through PostgreSQL or Redis (docs/scaling.md). */
 function rateLimiter(config: ServerConfig, ctx: ServerContext, logger: Logger): TokenBucketLimiter {
   if (config.rateLimitStore === 'memory') return new TokenBucketLimiter(config.rateLimitPerMinute);
-  const database = databaseRateLimitCounter(ctx.database.db);
+  const database = databaseRateLimitCounter(ctx.database);
   const counter =
     config.rateLimitStore === 'redis' && config.redisUrl !== undefined
       ? new RedisRateLimitCounter(openRedisRateLimitStore(config.redisUrl, config.redisKeyPrefix), database, logger)
@@ -60,7 +60,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
       const publicTypes = new Set(config.authPublicTypes);
       const limiter = rateLimiter(config, ctx, logger);
       sharedLimiter = limiter instanceof SharedRateLimiter ? limiter : undefined;
-      const keys = new SigningKeys(ctx.database.db, config.authSigningKeyFile);
+      const keys = new SigningKeys(ctx.database, config.authSigningKeyFile);
       const serviceDependencies = dependenciesOf(ctx.service);
       const trail = new AuditTrail(auditService(serviceDependencies), config.baseUrl, logger);
       auditTrail = trail;
@@ -80,7 +80,7 @@ export function buildSecurity(config: ServerConfig, logger: Logger): Security {
       };
       router.get('/.well-known/smart-configuration', sendConfiguration);
       router.get('/fhir/.well-known/smart-configuration', sendConfiguration);
-      if (config.authBuiltinServer) router.use(tokenEndpointRouter({ config: ctx.config, clients: new ClientRegistry(ctx.database.db), keys, limiter, logger }));
+      if (config.authBuiltinServer) router.use(tokenEndpointRouter({ config: ctx.config, clients: new ClientRegistry(ctx.database), keys, limiter, logger }));
       router.use('/fhir', authenticate({ verifier, limiter, publicTypes, auditTrail: trail, checkPrincipal: (principal) => checkPatientLink(ctx.service, principal) }));
       return {
         routes: [router],

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../store/schema';
-import { authDatabase } from './client-registry';
+import type { Database } from '../store/database';
+import { SigningKeyTable } from '../store/signing-key-table';
 
 /**
  * Algorithms accepted on every JWT this server verifies (access tokens, client assertions).
@@ -54,11 +53,14 @@ async function fromPrivateJwk(jwk: JWK, source: string): Promise<SigningKey> {
  */
 export class SigningKeys {
   private loading: Promise<SigningKey> | undefined;
+  private readonly table: SigningKeyTable;
 
   constructor(
-    private readonly db: Kysely<DatabaseSchema>,
+    database: Database,
     private readonly keyFile: string | undefined,
-  ) {}
+  ) {
+    this.table = new SigningKeyTable(database);
+  }
 
   current(): Promise<SigningKey> {
     this.loading ??= this.load().catch((error: unknown) => {
@@ -78,20 +80,14 @@ export class SigningKeys {
       const jwk = 'keys' in parsed ? parsed.keys[0] : parsed;
       return fromPrivateJwk(jwk, `AUTH_SIGNING_KEY_FILE ${this.keyFile}`);
     }
-    const db = authDatabase(this.db);
-    const stored = () => db.selectFrom('auth_signing_key').selectAll().orderBy('created_at').orderBy('kid').executeTakeFirst();
-    let row = await stored();
+    let row = await this.table.oldest();
     if (!row) {
       const { privateKey } = await generateKeyPair(GENERATED_ALGORITHM, { extractable: true });
       const jwk = { ...(await exportJWK(privateKey)), alg: GENERATED_ALGORITHM };
       jwk.kid = await calculateJwkThumbprint(publicPart(jwk));
       // Two instances starting at once: the first insert wins, both then use the oldest key.
-      await db
-        .insertInto('auth_signing_key')
-        .values({ kid: jwk.kid, alg: GENERATED_ALGORITHM, private_jwk: JSON.stringify(jwk) })
-        .onConflict((oc) => oc.column('kid').doNothing())
-        .execute();
-      row = await stored();
+      await this.table.insertIfAbsent({ kid: jwk.kid, alg: GENERATED_ALGORITHM, private_jwk: JSON.stringify(jwk) });
+      row = await this.table.oldest();
     }
     if (!row) throw new Error('The signing key could not be stored');
     return fromPrivateJwk(JSON.parse(row.private_jwk) as JWK, 'The stored signing key');

@@ -19,8 +19,8 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 1 });
   try {
-    await migrate(database.db);
-    const counts = await new CdsHooksStore(database.db).feedbackCounts(new Date(Date.now() - days * 86_400_000));
+    await migrate(database);
+    const counts = await new CdsHooksStore(database).feedbackCounts(new Date(Date.now() - days * 86_400_000));
     for (const line of formatReport(counts, days)) process.stdout.write(`${line}\n`);
   } finally {
     await database.close();

@@ -140,9 +140,9 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const config = loadConfig({ ...process.env, LOAD_CONTENT: 'false' });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 1, preparedStatements: config.databasePreparedStatements });
   try {
-    await migrate(database.db);
-    if (cdsCommand) return await runCdsCommand(command, values, new CdsHooksStore(database.db), out);
-    const clients = new ClientRegistry(database.db);
+    await migrate(database);
+    if (cdsCommand) return await runCdsCommand(command, values, new CdsHooksStore(database), out);
+    const clients = new ClientRegistry(database);
     switch (command) {
       case 'register': {
         const clientId = required(values.id, 'id');

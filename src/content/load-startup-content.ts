@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import type { Resource, SearchParameter } from 'fhir/r4';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ServerContext } from '../services/server-context';
 import { isLibraryLoaded, isOneOf, locallyEditedResources, recordLibraryLoad, recordLibraryVersions } from './library-load-record';
@@ -58,19 +57,18 @@ export async function loadStartupContent(
   options: { replaceLocalEdits?: boolean; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<StartupLoadSummary> {
   registerSearchParameters(ctx, items);
-  const db = ctx.database.db as unknown as Kysely<unknown>;
-  const edited = await locallyEditedResources(db, items);
+  const edited = await locallyEditedResources(ctx.database, items);
   const list = [...edited].map(([resource, file]) => ({ resource, file }));
   const replace = options.replaceLocalEdits === true && edited.size > 0;
   const kept = replace ? [] : list;
   const replaced = replace ? list : [];
-  if (!replace && (await isLibraryLoaded(db, items))) {
+  if (!replace && (await isLibraryLoaded(ctx.database, items))) {
     return { created: 0, updated: 0, unchanged: items.length - kept.length, rejected: [], skipped: true, kept, replaced };
   }
   const toLoad = kept.length > 0 ? items.filter((item) => !isOneOf(item, edited)) : items;
   const summary = await loadResources(ctx.service, toLoad, options.onProgress && ((done) => options.onProgress!(done, toLoad.length)));
-  await recordLibraryVersions(db, toLoad);
-  if (summary.rejected.length === 0) await recordLibraryLoad(db, items);
+  await recordLibraryVersions(ctx.database, toLoad);
+  if (summary.rejected.length === 0) await recordLibraryLoad(ctx.database, items);
   return { ...summary, skipped: false, kept, replaced };
 }
 

@@ -71,7 +71,7 @@ export function createApp(ctx: ServerContext, extensions: AppExtensions = {}): E
   app.get('/readyz', async (_req, res) => {
     try {
       await ctx.database.ping();
-      if (!(await migrationsAreApplied(ctx.database.db))) throw new Error('migrations pending');
+      if (!(await migrationsAreApplied(ctx.database))) throw new Error('migrations pending');
       res.json({ status: 'ready', database: ctx.database.engine });
     } catch {
       res.status(503).json({ status: 'unavailable' });

@@ -13,7 +13,8 @@ import type { Access } from './access-rules';
 export type Condition = RawBuilder<unknown>;
 
 const TRUE = sql`true`;
-const FALSE = sql`false`;
+/** The condition no row meets. */
+export const FALSE = sql`false`;
 
 export function or(conditions: Condition[]): Condition {
   if (conditions.length === 0) return FALSE;

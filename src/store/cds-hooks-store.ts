@@ -1,5 +1,7 @@
 import { sql, type Generated, type Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema';
+import type { Database } from './database';
+import { databaseHandle } from './database-handle';
 
 /** The tables of sql/016_cds_hooks.sql, as Kysely sees them. */
 type CdsTables = {
@@ -80,8 +82,8 @@ export interface FeedbackCount {
 export class CdsHooksStore {
   private readonly db: Kysely<DatabaseSchema & CdsTables>;
 
-  constructor(db: Kysely<DatabaseSchema>) {
-    this.db = db.withTables<CdsTables>();
+  constructor(database: Database) {
+    this.db = databaseHandle(database).withTables<CdsTables>();
   }
 
   /**

@@ -9,6 +9,7 @@ import { NamedStatementDialect } from './named-statement-dialect';
 import { lockDataDirectory } from './pglite-lock';
 import { createPGliteDirectory, isPGliteDirectory } from './pglite-create';
 import { ReadRouter } from './read-routing';
+import { withDatabaseHandle } from './database-handle';
 
 /** Distinct SQL texts the pool prepares by name (see StatementNames). */
 const PREPARED_STATEMENT_LIMIT = 500;
@@ -16,8 +17,11 @@ const PREPARED_STATEMENT_LIMIT = 500;
 /** 20 = int8, 1700 = numeric: kept as strings on both engines so no precision is lost. */
 const KEEP_AS_TEXT = (value: string): string => value;
 
+/**
+ * An open database. Its query handle stays inside src/store/ (database-handle.ts): the store's
+ * modules take the Database and run their SQL on it.
+ */
 export interface Database {
-  readonly db: Kysely<DatabaseSchema>;
   readonly engine: 'postgres' | 'pglite';
   /** Round trip to the database; throws when it is unreachable. */
   ping(): Promise<void>;
@@ -94,15 +98,17 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     await db.destroy();
     throw error;
   }
-  return {
-    db,
-    engine: 'postgres',
-    ping: async () => {
-      await sql`select 1`.execute(db);
+  return withDatabaseHandle(
+    {
+      engine: 'postgres',
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      close: () => db.destroy(),
+      readRouter,
     },
-    close: () => db.destroy(),
-    readRouter,
-  };
+    db,
+  );
 }
 
 async function startPGlite(dataDir: string): Promise<PGlite> {
@@ -151,18 +157,20 @@ async function openLockedPGlite(dataDir: string, statementTimeoutMs: number | un
   const analyzer = new AnalyzeScheduler();
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite), plugins: [analyzer] });
   analyzer.attach(db as unknown as Kysely<unknown>);
-  return {
+  return withDatabaseHandle(
+    {
+      engine: 'pglite',
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      close: async () => {
+        try {
+          await db.destroy();
+        } finally {
+          unlock();
+        }
+      },
+    },
     db,
-    engine: 'pglite',
-    ping: async () => {
-      await sql`select 1`.execute(db);
-    },
-    close: async () => {
-      try {
-        await db.destroy();
-      } finally {
-        unlock();
-      }
-    },
-  };
+  );
 }

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema } from './schema';
+import { sql } from 'kysely';
+import type { Database } from './database';
+import { databaseHandle } from './database-handle';
 
 /** Any constant shared by every instance: it names the lock that serialises migrations. */
 const MIGRATION_LOCK_KEY = 7_390_007;
@@ -21,7 +22,8 @@ export async function listMigrations(dir = MIGRATIONS_DIR): Promise<string[]> {
  * behind a pooler in transaction mode (PgBouncer), where a session lock would stay behind on
  * whichever server connection took it.
  */
-export async function migrate(db: Kysely<DatabaseSchema>, dir = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const db = databaseHandle(database);
   const files = await listMigrations(dir);
   await db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
@@ -53,9 +55,9 @@ export async function migrate(db: Kysely<DatabaseSchema>, dir = MIGRATIONS_DIR):
 }
 
 /** True when every file of sql/ is recorded as applied. */
-export async function migrationsAreApplied(db: Kysely<DatabaseSchema>, dir = MIGRATIONS_DIR): Promise<boolean> {
+export async function migrationsAreApplied(database: Database, dir = MIGRATIONS_DIR): Promise<boolean> {
   const files = await listMigrations(dir);
-  const rows = await db.selectFrom('schema_migration').select('name').execute();
+  const rows = await databaseHandle(database).selectFrom('schema_migration').select('name').execute();
   const done = new Set(rows.map((r) => r.name));
   return files.every((f) => done.has(f));
 }

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema } from './schema';
+import { sql } from 'kysely';
+import type { Database } from './database';
+import { databaseHandle } from './database-handle';
 
 export interface RateLimitHits {
   key: string;
@@ -9,16 +10,16 @@ export interface RateLimitHits {
 }
 
 /** Adds hits to the per-minute counters of several keys at once; answers each key's total for its window. */
-export async function addRateLimitHits(db: Kysely<DatabaseSchema>, rows: RateLimitHits[]): Promise<Map<string, number>> {
+export async function addRateLimitHits(database: Database, rows: RateLimitHits[]): Promise<Map<string, number>> {
   const result = await sql<{ key: string; hits: number }>`
     insert into rate_limit_counter (key, window_start, hits)
     select * from unnest(${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.window)}::bigint[], ${rows.map((r) => r.hits)}::int[])
     on conflict (key, window_start) do update set hits = rate_limit_counter.hits + excluded.hits
-    returning key, hits`.execute(db);
+    returning key, hits`.execute(databaseHandle(database));
   return new Map(result.rows.map((r) => [r.key, Number(r.hits)]));
 }
 
 /** Forgets the counters of windows before this one. */
-export async function dropRateLimitWindowsBefore(db: Kysely<DatabaseSchema>, window: number): Promise<void> {
-  await sql`delete from rate_limit_counter where window_start < ${window}`.execute(db);
+export async function dropRateLimitWindowsBefore(database: Database, window: number): Promise<void> {
+  await sql`delete from rate_limit_counter where window_start < ${window}`.execute(databaseHandle(database));
 }

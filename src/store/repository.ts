@@ -9,14 +9,9 @@ import { rowMeets, selectIds, selectMatchingIds, selectTypedIds } from './access
 import type { Condition } from './access-sql';
 import { notifyChange } from './change-notifications';
 import { addClientStorage } from './client-storage';
-import {
-  ResourceStore,
-  type HistoryQuery,
-  type HistoryRow,
-  type NewVersion,
-  type StoredResource,
-} from './resource-store';
-import type { DatabaseSchema } from './schema';
+import { ResourceStore, type HistoryQuery, type HistoryRow, type NewVersion, type StoredResource } from './resource-store';
+import type { Database } from './database';
+import { databaseHandle } from './database-handle';
 import {
   countMatches,
   fetchIncluded,
@@ -67,9 +62,9 @@ export class Repository {
     readonly rules: AccessRules,
   ) {}
 
-  /** The server's repository on a database connection (pool). */
-  static open(db: Kysely<DatabaseSchema>): Repository {
-    return new Repository(new ResourceStore(db), SYSTEM_ACCESS);
+  /** The server's repository on a database (its connection pool). */
+  static open(database: Database): Repository {
+    return new Repository(new ResourceStore(databaseHandle(database)), SYSTEM_ACCESS);
   }
 
   /** The same connection (and transaction) under another policy. */

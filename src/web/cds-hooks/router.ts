@@ -27,7 +27,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * and refuses with `{"error", "message"}` JSON: 401, 400 naming what is malformed, 404.
  */
 export function cdsHooksRouter(ctx: ServerContext): Router {
-  const store = new CdsHooksStore(ctx.database.db);
+  const store = new CdsHooksStore(ctx.database);
   const authenticator = new CdsClientAuthenticator(store, ctx.config.authClockSkewSeconds);
   const education = new EducationCache(ctx, store);
   const offered = new OfferedCardRecorder(store);

@@ -138,7 +138,7 @@ export function patientPages(config: ServerConfig): { operations: Operation[]; a
     operations: [patientLinkOperation({ config, keys: currentKeys }), patientPlanOperation({ context: currentContext })],
     app: (ctx) => {
       context = ctx;
-      keys = new SigningKeys(ctx.database.db, ctx.config.authSigningKeyFile);
+      keys = new SigningKeys(ctx.database, ctx.config.authSigningKeyFile);
       const verifier = new TokenVerifier({
         audience: () => ctx.config.baseUrl,
         clockSkewSeconds: ctx.config.authClockSkewSeconds,

@@ -127,7 +127,7 @@ test('an unknown iss, even with a key that verifies; a disabled client', async (
   await expectRefused(`${b64({ alg: 'ES384', typ: 'JWT', kid: 'k' })}.${b64({ iss: 'https://x.test\u0000', aud: `${ORIGIN}${SELECT}` })}.c2ln`, /iss is not a trusted CDS client/);
   const key = await newKey('ES384');
   await cds.registerClient('https://ehr-disabled.test', key);
-  await new CdsHooksStore(cds.server.ctx.database.db).setClientEnabled('https://ehr-disabled.test', false);
+  await new CdsHooksStore(cds.server.ctx.database).setClientEnabled('https://ehr-disabled.test', false);
   await expectRefused(await cds.jwt(SELECT, { iss: 'https://ehr-disabled.test' }, { key }), /iss is not a trusted CDS client/);
 });
 

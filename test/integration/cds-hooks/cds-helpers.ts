@@ -55,7 +55,7 @@ export async function startCdsServer(env: Record<string, string> = {}, logger?: 
       const { stdout } = await promisify(execFile)('npx', args, { env: { ...process.env, DATABASE_URL: server.databaseUrl } });
       expect(stdout).toContain(`registered CDS client ${issuer}`);
     } else {
-      await new CdsHooksStore(server.ctx.database.db).registerClient({ issuer, jwks, jwksUrl, jkuAllowList: jku });
+      await new CdsHooksStore(server.ctx.database).registerClient({ issuer, jwks, jwksUrl, jkuAllowList: jku });
     }
   };
   await registerClient(EHR_ISSUER, key);

@@ -186,7 +186,7 @@ test('a prefetched Patient is used, and a null prefetch (nothing to send) is acc
 });
 
 test('feedback is stored and counted: offered, accepted, overridden, suggestions accepted', async () => {
-  const store = new CdsHooksStore(cds.server.ctx.database.db);
+  const store = new CdsHooksStore(cds.server.ctx.database);
   const countsNow = async () => (await store.feedbackCounts(new Date(0))).find((c) => c.serviceId === 'procedure-education' && c.planId === 'foraminotomy')!;
   const before = (await countsNow()) ?? { offered: 0, accepted: 0, overridden: 0, acceptedSuggestions: 0 };
   const accepted = await selectCard();

@@ -18,7 +18,7 @@ let store: CdsHooksStore;
 
 beforeAll(async () => {
   server = await startTestServer({ env: { AUTH: 'off', BASE_URL, LOAD_CONTENT: 'true', RATE_LIMIT_PER_MINUTE: '0' } });
-  store = new CdsHooksStore(server.ctx.database.db);
+  store = new CdsHooksStore(server.ctx.database);
 });
 afterAll(async () => {
   await server.close();

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql } from 'kysely';
 import { ENGINE, startTestServer, type TestServer } from '../../support/test-server';
+import { rawDatabase } from '../../support/raw-database';
 
 /**
  * On PostgreSQL the database dialect sends queries as named prepared statements (src/store/named-statement-dialect.ts):
@@ -20,7 +21,7 @@ describe(`prepared statements (${ENGINE}${namesStatements || ENGINE === 'pglite'
   });
 
   const prepared = async (): Promise<{ name: string; statement: string }[]> =>
-    (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(server.ctx.database.db))
+    (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(rawDatabase(server.ctx.database)))
       .rows;
 
   const put = (id: string, family: string, gender = 'unknown') =>
@@ -72,7 +73,7 @@ describe(`prepared statements (${ENGINE}${namesStatements || ENGINE === 'pglite'
   });
 
   test("a statement PostgreSQL rejects rejects the query with PostgreSQL's error, and the connection runs the next one", async () => {
-    const db = server.ctx.database.db;
+    const db = rawDatabase(server.ctx.database);
     // Named (a select) and unnamed (led by the custom-plan mark) statements both answer through the client's callback.
     for (const text of ['select 1 / $1::int as quotient', '/* custom plan */ select 1 / $1::int as quotient']) {
       await expect(db.executeQuery(CompiledQuery.raw(text, [0]))).rejects.toMatchObject({ code: '22012' });
@@ -110,7 +111,7 @@ describe(`prepared statements off (DATABASE_PREPARED_STATEMENTS=false, as behind
     };
     expect((await server.fetch('/', { method: 'POST', body: JSON.stringify(bundle) })).status).toBe(200);
     expect((await server.fetch('/Patient/unprep-b')).status).toBe(200);
-    const statements = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(server.ctx.database.db);
+    const statements = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(rawDatabase(server.ctx.database));
     expect(statements.rows).toEqual([]);
   });
 });

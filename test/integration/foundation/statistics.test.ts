@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { startTestServer, type TestServer } from '../../support/test-server';
+import { rawDatabase } from '../../support/raw-database';
 
 /**
  * Planner statistics where no autovacuum keeps them (PGlite always; PostgreSQL with
@@ -13,7 +14,7 @@ beforeAll(async () => {
   server = await startTestServer();
   if (server.engine === 'postgres') {
     const setting = await sql<{ on: boolean }>`select current_setting('autovacuum') = 'on' as on`.execute(
-      server.ctx.database.db,
+      rawDatabase(server.ctx.database),
     );
     serverAnalyses = setting.rows[0].on === false;
   }
@@ -25,7 +26,7 @@ afterAll(async () => {
 const reltuples = async (): Promise<number> => {
   const result = await sql<{
     n: number;
-  }>`select reltuples::float8 as n from pg_class where relname = 'resource'`.execute(server.ctx.database.db);
+  }>`select reltuples::float8 as n from pg_class where relname = 'resource'`.execute(rawDatabase(server.ctx.database));
   return Number(result.rows[0].n);
 };
 

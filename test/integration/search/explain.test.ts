@@ -9,6 +9,7 @@
 import { CompiledQuery, sql } from 'kysely';
 import { compileSearchPage, countMatches } from '../../../src/store/search/search-query';
 import { startTestServer, type TestServer } from '../../support/test-server';
+import { rawDatabase } from '../../support/raw-database';
 
 const ROWS = 100_000;
 
@@ -16,7 +17,7 @@ let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer();
-  const db = server.ctx.database.db;
+  const db = rawDatabase(server.ctx.database);
   const now = new Date().toISOString();
   await sql`
     insert into resource (resource_type, id, version_id, last_updated, content)
@@ -53,14 +54,14 @@ afterAll(async () => {
 
 async function plan(type: string, query: string): Promise<string> {
   const { request } = server.ctx.searchService.parse([type], [...new URLSearchParams(query)], true);
-  const compiled = compileSearchPage(server.ctx.database.db, {
+  const compiled = compileSearchPage(rawDatabase(server.ctx.database), {
     resourceTypes: request.resourceTypes,
     filters: request.filters,
     sort: request.sort,
     limit: request.count + 1,
   });
   // The compiled text with its bound parameters, exactly as searchPage runs it.
-  const explained = await server.ctx.database.db.executeQuery<Record<string, string>>(
+  const explained = await rawDatabase(server.ctx.database).executeQuery<Record<string, string>>(
     CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]),
   );
   return explained.rows.map((row) => Object.values(row)[0]).join('\n');
@@ -71,7 +72,7 @@ function seqScansOnIndexTables(text: string): string[] {
 }
 
 test('the data is there: 100,000 rows in each idx_ table the searches use', async () => {
-  const db = server.ctx.database.db;
+  const db = rawDatabase(server.ctx.database);
   const count = async (table: string) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0].n);
   expect(await count('idx_token')).toBe(ROWS);
   expect(await count('idx_string')).toBe(ROWS);

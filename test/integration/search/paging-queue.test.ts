@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { COLLECTED_MATCHES_LIMIT } from '../../../src/store/search/search-query';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import { link, putAll, search, walkPages } from './search-helpers';
+import { rawDatabase } from '../../support/raw-database';
 
 let server: TestServer;
 
@@ -35,7 +36,7 @@ async function expectedQueue(owner: string): Promise<string[]> {
     where r.resource_type = 'Task' and not r.deleted
       and r.content::jsonb #>> '{owner,reference}' = ${`Practitioner/${owner}`}
       and r.content::jsonb ->> 'status' = 'requested'
-    order by r.last_updated desc, r.id desc, r.rid desc`.execute(server.ctx.database.db);
+    order by r.last_updated desc, r.id desc, r.rid desc`.execute(rawDatabase(server.ctx.database));
   return rows.map((r) => r.id);
 }
 
@@ -51,7 +52,7 @@ beforeAll(async () => {
   await putAll(server, resources);
   // Ties in _lastUpdated, as a transaction's writes have: groups of Tasks with one instant.
   await sql`update resource set last_updated = timestamptz '2026-01-01T00:00:00Z' + ((substr(id, 3)::int / 6) * interval '1 second')
-    where resource_type = 'Task' and id like 'q-%'`.execute(server.ctx.database.db);
+    where resource_type = 'Task' and id like 'q-%'`.execute(rawDatabase(server.ctx.database));
   expect((await server.fetch('/Task/q-010', { method: 'DELETE' })).status).toBe(204);
 }, 120_000);
 
@@ -81,7 +82,7 @@ test('previous links lead back through the same pages of the queue', async () =>
 });
 
 test('more matches than are collected: the plain query pages them the same way', async () => {
-  const db = server.ctx.database.db;
+  const db = rawDatabase(server.ctx.database);
   const n = COLLECTED_MATCHES_LIMIT + 37;
   await sql`
     insert into resource (resource_type, id, version_id, last_updated, content)

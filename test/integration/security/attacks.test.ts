@@ -399,7 +399,7 @@ describe('10 and 12. the token endpoint', () => {
   beforeAll(async () => {
     limited = await startSecureServer({ LOAD_CONTENT: 'false', RATE_LIMIT_PER_MINUTE: '3' });
     key = await newKey('ES384');
-    await new ClientRegistry(limited.server.ctx.database.db).register({ clientId: 'backend', jwks: { keys: [key.publicJwk] }, jwksUrl: undefined, scope: 'system/*.rs', patient: undefined, fhirUser: undefined });
+    await new ClientRegistry(limited.server.ctx.database).register({ clientId: 'backend', jwks: { keys: [key.publicJwk] }, jwksUrl: undefined, scope: 'system/*.rs', patient: undefined, fhirUser: undefined });
   });
   afterAll(async () => {
     await limited.close();

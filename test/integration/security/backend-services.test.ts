@@ -39,7 +39,7 @@ async function register(clientId: string, key: IssuerKey, scope: string, patient
     return;
   }
   const client: Omit<RegisteredClient, 'enabled'> = { clientId, jwks: { keys: [key.publicJwk] }, jwksUrl: undefined, scope, patient, fhirUser: undefined };
-  await new ClientRegistry(secure.server.ctx.database.db).register(client);
+  await new ClientRegistry(secure.server.ctx.database).register(client);
 }
 
 async function assertion(clientId: string, key: IssuerKey, claims: { aud?: string; exp?: number; jti?: string; iss?: string } = {}): Promise<string> {
@@ -175,7 +175,7 @@ test('a replayed client assertion is refused', async () => {
 test('a disabled client gets no token; tokens of the built-in server for another audience are refused', async () => {
   const key = await newKey('ES384');
   await register('backend-5', key, 'system/*.rs');
-  await new ClientRegistry(secure.server.ctx.database.db).setEnabled('backend-5', false);
+  await new ClientRegistry(secure.server.ctx.database).setEnabled('backend-5', false);
   expect((await requestToken(grant(await assertion('backend-5', key), 'system/*.rs'))).status).toBe(401);
 });
 

@@ -99,7 +99,7 @@ describe('logs', () => {
     const running = await startServer(config, pino({ level: 'trace' }, sink));
     try {
       const key = await newKey('ES384');
-      await new ClientRegistry(running.ctx.database.db).register({ clientId: 'logged', jwks: { keys: [key.publicJwk] }, jwksUrl: undefined, scope: 'system/*.rs', patient: undefined, fhirUser: undefined });
+      await new ClientRegistry(running.ctx.database).register({ clientId: 'logged', jwks: { keys: [key.publicJwk] }, jwksUrl: undefined, scope: 'system/*.rs', patient: undefined, fhirUser: undefined });
       const assertion = await new SignJWT({})
         .setProtectedHeader({ alg: key.alg, kid: key.kid })
         .setIssuer('logged')

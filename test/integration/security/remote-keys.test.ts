@@ -39,7 +39,7 @@ test('tokens of an external server are verified against its JWKS URL', async () 
 test('a client registered with a JWK Set URL authenticates with a key published there', async () => {
   const key = await newKey('RS384');
   published['/client/jwks.json'] = { keys: [key.publicJwk] };
-  await new ClientRegistry(secure.server.ctx.database.db).register({
+  await new ClientRegistry(secure.server.ctx.database).register({
     clientId: 'remote-keys',
     jwks: undefined,
     jwksUrl: `${keyBase}/client/jwks.json`,

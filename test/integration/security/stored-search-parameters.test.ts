@@ -11,6 +11,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { dropTestDatabase, startTestServer } from '../../support/test-server';
+import { rawDatabase } from '../../support/raw-database';
 
 function captureLog(): { logger: pino.Logger; text: () => string } {
   const chunks: string[] = [];
@@ -58,7 +59,7 @@ test('SearchParameters stored before the current rules are not registered at sta
     const now = new Date().toISOString();
     for (const sp of [redefinition, overlong]) {
       const content = JSON.stringify({ ...sp, meta: { versionId: '1', lastUpdated: now } });
-      await sql`insert into resource (resource_type, id, version_id, last_updated, content) values ('SearchParameter', ${sp.id}, 1, ${now}, ${content})`.execute(first.ctx.database.db);
+      await sql`insert into resource (resource_type, id, version_id, last_updated, content) values ('SearchParameter', ${sp.id}, 1, ${now}, ${content})`.execute(rawDatabase(first.ctx.database));
     }
     await first.stop();
 

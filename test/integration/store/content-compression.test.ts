@@ -4,6 +4,7 @@
  */
 import { sql } from 'kysely';
 import { startTestServer, type TestServer } from '../../support/test-server';
+import { rawDatabase } from '../../support/raw-database';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ test('a large resource is stored compressed (lz4 on PostgreSQL, pglz on PGlite) 
 
   const rows = await sql<{ method: string | null; size: number; length: number }>`
     select pg_column_compression(content) as method, pg_column_size(content) as size, octet_length(content) as length
-    from resource where resource_type = 'Patient' and id = 'compressed-content'`.execute(server.ctx.database.db);
+    from resource where resource_type = 'Patient' and id = 'compressed-content'`.execute(rawDatabase(server.ctx.database));
   expect(rows.rows).toHaveLength(1);
   const [row] = rows.rows;
   expect(row.method).toBe(server.engine === 'postgres' ? 'lz4' : 'pglz');

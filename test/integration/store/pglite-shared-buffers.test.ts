@@ -7,9 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openDatabase, type Database } from '../../../src/store/database';
+import { rawDatabase } from '../../support/raw-database';
 
 async function sharedBuffers(database: Database): Promise<string> {
-  const result = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(database.db);
+  const result = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(rawDatabase(database));
   return result.rows[0].shared_buffers;
 }
 
@@ -19,8 +20,8 @@ test('a PGlite data directory gets the configured shared_buffers, keeps it and i
     const first = await openDatabase({ databaseUrl: undefined, pgliteDir: dir, poolSize: 1, pgliteSharedBuffersMb: 16 });
     try {
       expect(await sharedBuffers(first)).toBe('16MB');
-      await sql`create table kept (v text)`.execute(first.db);
-      await sql`insert into kept values ('still here')`.execute(first.db);
+      await sql`create table kept (v text)`.execute(rawDatabase(first));
+      await sql`insert into kept values ('still here')`.execute(rawDatabase(first));
     } finally {
       await first.close();
     }
@@ -29,7 +30,7 @@ test('a PGlite data directory gets the configured shared_buffers, keeps it and i
     const second = await openDatabase({ databaseUrl: undefined, pgliteDir: dir, poolSize: 1, pgliteSharedBuffersMb: 24 });
     try {
       expect(await sharedBuffers(second)).toBe('24MB');
-      const rows = await sql<{ v: string }>`select v from kept`.execute(second.db);
+      const rows = await sql<{ v: string }>`select v from kept`.execute(rawDatabase(second));
       expect(rows.rows).toEqual([{ v: 'still here' }]);
     } finally {
       await second.close();

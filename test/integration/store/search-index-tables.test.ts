@@ -8,6 +8,7 @@ import { openDatabase, type Database } from '../../../src/store/database';
 import { migrate } from '../../../src/store/migrate';
 import { SEARCH_TYPE_STORAGE } from '../../../src/store/search/types';
 import { createTestDatabase, dropTestDatabase, TEST_DATABASE_URL } from '../../support/test-server';
+import { rawDatabase } from '../../support/raw-database';
 
 let database: Database;
 let databaseUrl: string | undefined;
@@ -15,7 +16,7 @@ let databaseUrl: string | undefined;
 beforeAll(async () => {
   databaseUrl = TEST_DATABASE_URL ? await createTestDatabase() : undefined;
   database = await openDatabase({ databaseUrl, pgliteDir: 'memory://', poolSize: 1 });
-  await migrate(database.db);
+  await migrate(database);
 });
 
 afterAll(async () => {
@@ -27,7 +28,7 @@ test('every search-parameter type has its index table, with the columns and SQL 
   for (const [type, storage] of Object.entries(SEARCH_TYPE_STORAGE)) {
     const { rows } = await sql<{ column_name: string; udt_name: string }>`
       select column_name, udt_name from information_schema.columns
-      where table_schema = current_schema() and table_name = ${storage.rows.table}`.execute(database.db);
+      where table_schema = current_schema() and table_name = ${storage.rows.table}`.execute(rawDatabase(database));
     const columns = Object.fromEntries(rows.map((r) => [r.column_name, r.udt_name]));
     const written = Object.fromEntries([
       ['rid', 'int8'],
