@@ -1,6 +1,6 @@
 import { callerAddress } from './caller-address';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { ReadRouter } from '../store/read-routing';
+import type { RequestRouting } from '../store/read-routing';
 
 /** Names the database pool that answered a request's last statement: `primary` or `replica-N`. */
 export const POOL_HEADER = 'X-Database-Pool';
@@ -16,7 +16,7 @@ function clientKey(req: IncomingMessage): string {
  * else is a write of its client (its reads go to the primary until a replica has replayed it),
  * and the answer names the pool that served it.
  */
-export function withReadRouting(router: ReadRouter, listener: RequestListener): RequestListener {
+export function withReadRouting(router: RequestRouting, listener: RequestListener): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const readOnly = req.method === 'GET' || req.method === 'HEAD';
     const scope = { readOnly, client: clientKey(req), pool: undefined as string | undefined };

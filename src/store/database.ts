@@ -8,7 +8,7 @@ import { StatementNames } from './prepared-statements';
 import { NamedStatementDialect } from './named-statement-dialect';
 import { lockDataDirectory } from './pglite-lock';
 import { createPGliteDirectory, isPGliteDirectory } from './pglite-create';
-import { ReadRouter } from './read-routing';
+import { ReadRouter, type RequestRouting } from './read-routing';
 import { withDatabaseHandle } from './database-handle';
 
 /** Distinct SQL texts the pool prepares by name (see StatementNames). */
@@ -27,7 +27,7 @@ export interface Database {
   ping(): Promise<void>;
   close(): Promise<void>;
   /** With read replicas: routes read-only statements of read requests to them (store/read-routing.ts). */
-  readRouter?: ReadRouter;
+  readRouter?: RequestRouting;
 }
 
 export interface DatabaseOptions {

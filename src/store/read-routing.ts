@@ -83,6 +83,12 @@ function isConnectionFailure(error: unknown): boolean {
   return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(error.message);
 }
 
+/**
+ * What the HTTP layer sees of read routing: a request's scope and its writes. The pools and
+ * connections stay inside src/store.
+ */
+export type RequestRouting = Pick<ReadRouter, 'run' | 'beginWrite' | 'endWrite' | 'state'>;
+
 export class ReadRouter {
   private readonly primary: Target;
   private readonly replicas: Target[];

@@ -9,7 +9,13 @@ import { rowMeets, selectIds, selectMatchingIds, selectTypedIds } from './access
 import type { Condition } from './access-sql';
 import { notifyChange } from './change-notifications';
 import { addClientStorage } from './client-storage';
-import { ResourceStore, type HistoryQuery, type HistoryRow, type NewVersion, type StoredResource } from './resource-store';
+import {
+  ResourceStore,
+  type HistoryQuery,
+  type HistoryRow,
+  type NewVersion,
+  type StoredResource,
+} from './resource-store';
 import type { Database } from './database';
 import { databaseHandle } from './database-handle';
 import {
