@@ -730,12 +730,16 @@ export function* generateResources(plan: LibraryPlan): Generator<Resource> {
   }
 }
 
-/** The library cut into transaction Bundles of PUT entries (idempotent: a re-run changes nothing). */
+/** The first resource of a group whose members refer to each other (a patient's, a procedure's). */
+const STARTS_GROUP = new Set(['Practitioner', 'Questionnaire', 'Patient']);
+
 /**
  * The library cut into transaction Bundles of PUT entries (idempotent: a re-run changes nothing),
  * in two phases: 1 = practitioners and the education library, 2 = patient-side data. Phase 2
  * must start after phase 1 has committed: the server checks each QuestionnaireResponse against
- * its stored Questionnaire.
+ * its stored Questionnaire. A Bundle holds whole groups (a patient with its Tasks and response):
+ * it ends at the first group that starts once it has `size` entries, so that Bundles in flight
+ * at the same time never refer to each other (the server checks references at commit).
  */
 export function* generateBundles(
   plan: LibraryPlan,
@@ -753,13 +757,12 @@ export function* generateBundles(
     if (resourcePhase !== phase) {
       if (entries.length > 0) yield flush();
       phase = resourcePhase;
-    }
+    } else if (entries.length >= size && STARTS_GROUP.has(resource.resourceType)) yield flush();
     entries.push({
       fullUrl: `${BASE}/${resource.resourceType}/${resource.id}`,
       resource,
       request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
     });
-    if (entries.length === size) yield flush();
   }
   if (entries.length > 0) yield flush();
 }
@@ -782,7 +785,7 @@ interface Manifest {
 }
 
 /** Generator version: bump when the shape of the data changes, so cached files are rewritten. */
-const GENERATOR_VERSION = '3';
+const GENERATOR_VERSION = '4';
 
 /**
  * Writes the Bundles of a plan to its directory (one file per Bundle, written as generated)
