@@ -60,21 +60,24 @@ const beforeCommit = new WeakMap<object, Array<(store: ResourceStore) => Promise
 /** Effects to run after a transaction (keyed by its connection) commits; see ResourceStore.afterCommit. */
 const afterCommit = new WeakMap<object, Array<() => void>>();
 
+/** The columns of a StoredRow. */
+const STORED_COLUMNS = [
+  'rid',
+  'resource_type',
+  'id',
+  'version_id',
+  'deleted',
+  'content',
+  LAST_UPDATED.as('last_updated'),
+] as const;
+
 /** Read by type and id, the hottest query of all: compiled once, then filled with each read's values. */
 const readStatement = new StatementTemplates(1);
 
 const readQuery = (db: Kysely<DatabaseSchema>, resourceType: string, id: string) =>
   db
     .selectFrom('resource')
-    .select([
-      'rid',
-      'resource_type',
-      'id',
-      'version_id',
-      'deleted',
-      'content',
-      LAST_UPDATED.as('last_updated'),
-    ])
+    .select(STORED_COLUMNS)
     .where('resource_type', '=', resourceType)
     .where('id', '=', id);
 
@@ -92,7 +95,6 @@ const readQuery = (db: Kysely<DatabaseSchema>, resourceType: string, id: string)
 export class ResourceStore {
   /** Writes taken in this store, by resource type (see `writeCount` and `readOnce`). */
   private readonly writesByType = new Map<string, number>();
-  private writes = 0;
   /** Lookups kept by `readOnce`, with the writes of their type when they were made. */
   private readonly kept = new Map<string, { written: number; value: unknown }>();
 
@@ -123,11 +125,12 @@ export class ResourceStore {
 
   /** Writes taken by this store so far (whether some work wrote anything). */
   writeCount(): number {
-    return this.writes;
+    let writes = 0;
+    for (const n of this.writesByType.values()) writes += n;
+    return writes;
   }
 
   private count(resourceType: string): void {
-    this.writes++;
     this.writesByType.set(resourceType, (this.writesByType.get(resourceType) ?? 0) + 1);
   }
 
@@ -289,15 +292,7 @@ export class ResourceStore {
     await this.flush();
     const rows = await this.db
       .selectFrom('resource')
-      .select([
-        'rid',
-        'resource_type',
-        'id',
-        'version_id',
-        'deleted',
-        'content',
-        LAST_UPDATED.as('last_updated'),
-      ])
+      .select(STORED_COLUMNS)
       .where('deleted', '=', false)
       .where((eb) =>
         eb.or(keys.map((k) => eb.and([eb('resource_type', '=', k.resourceType), eb('id', '=', k.id)]))),
